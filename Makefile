@@ -1,0 +1,130 @@
+# Gatehouse: one non-recursive GNU Makefile.
+#   make            build bin/gatehouse, bin/gatehousectl, bin/mock-idp
+#   make run        install missing Debian packages (as root), build, start the server
+#   make test       the same set-up, then every test (unit, end-to-end, mock IdP)
+#   make check-asan every test again against an AddressSanitizer + UBSan build
+#   make bench      benchmark figures (prints, asserts nothing)
+#   make deps       only the Debian packages; make lint / format / format-check / clean
+
+CC ?= cc
+PYTHON ?= /usr/bin/python3
+CONF ?= conf/gatehouse.conf
+
+PKGS = lasso xmlsec1-openssl libxml-2.0 openssl libmicrohttpd liboath libargon2 libqrencode \
+       inih jansson libcurl sqlite3
+
+# Debian packages: what the build needs, and what the tests drive it with.
+BUILD_DEBS = build-essential pkg-config liblasso3-dev libxmlsec1-dev libxml2-dev libssl-dev \
+             libmicrohttpd-dev liboath-dev libargon2-dev libqrencode-dev libinih-dev \
+             libjansson-dev libcurl4-openssl-dev libsqlite3-dev
+TEST_DEBS = libcmocka-dev python3 python3-pytest python3-requests faketime xmlsec1 oathtool \
+            zbar-tools sqlite3 wrk apache2 libapache2-mod-auth-mellon openssl curl
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+       -Wcast-qual -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough
+BASE_CFLAGS = -std=c17 -D_GNU_SOURCE -g $(WARN) -fstack-protector-strong -fPIE -MMD -MP -I.
+OPT_CFLAGS = -O2 -D_FORTIFY_SOURCE=2
+ASAN_CFLAGS = -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+POLICY_SRC = $(wildcard policy/*.c)
+# auth/ minus the two programs' main files: shared by the server, the CLI and the unit tests.
+AUTH_LIB_SRC = $(filter-out auth/main.c auth/ctl.c,$(wildcard auth/*.c))
+SP_SRC = $(wildcard sp/*.c)
+MOCKIDP_SRC = $(wildcard sp/mockidp/*.c)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+
+# $(1) = object dir, $(2) = bin dir, $(3) = extra CFLAGS
+define FLAVOUR
+$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	@echo "  CC    $$@"
+	@$$(CC) $$(BASE_CFLAGS) $(3) $$(PKG_CFLAGS) -c $$< -o $$@
+
+$(1)/libgh.a: $$(patsubst %.c,$(1)/%.o,$$(POLICY_SRC) $$(AUTH_LIB_SRC) $$(SP_SRC))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+
+$(2)/gatehouse: $(1)/auth/main.o $(1)/libgh.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(3) -pie $$^ $$(PKG_LIBS) -o $$@
+
+$(2)/gatehousectl: $(1)/auth/ctl.o $(1)/libgh.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(3) -pie $$^ $$(PKG_LIBS) -o $$@
+
+$(2)/mock-idp: $$(patsubst %.c,$(1)/%.o,$$(MOCKIDP_SRC)) $(1)/libgh.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(3) -pie $$^ $$(PKG_LIBS) -o $$@
+
+$(1)/unit/%: $(1)/tests/unit/%.o $(1)/libgh.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(3) -pie $$^ $$(PKG_LIBS) -lcmocka -o $$@
+
+-include $$(shell find $(1) -name '*.d' 2>/dev/null)
+endef
+
+$(eval $(call FLAVOUR,build,bin,$(OPT_CFLAGS)))
+$(eval $(call FLAVOUR,build-asan,build-asan/bin,$(ASAN_CFLAGS)))
+
+PROGRAMS = gatehouse gatehousectl $(if $(MOCKIDP_SRC),mock-idp)
+UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(UNIT_SRC))
+
+.PHONY: all run test check check-asan bench deps test-deps lint format format-check clean \
+        unit-bins unit-bins-asan install
+.DEFAULT_GOAL := all
+
+all: $(addprefix bin/,$(PROGRAMS))
+
+unit-bins: $(addprefix build/unit/,$(UNIT_TESTS))
+unit-bins-asan: $(addprefix build-asan/unit/,$(UNIT_TESTS))
+
+# Installs missing packages when root; otherwise prints the exact command and stops.
+deps:
+	@sh tests/tools/deps.sh $(BUILD_DEBS)
+
+test-deps:
+	@sh tests/tools/deps.sh $(BUILD_DEBS) $(TEST_DEBS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./bin/gatehouse -c $(CONF)
+
+test: test-deps
+	@$(MAKE) --no-print-directory all unit-bins
+	@$(MAKE) --no-print-directory lint
+	@PYTHON=$(PYTHON) sh tests/run.sh bin build/unit
+
+check: test
+
+check-asan: test-deps
+	@$(MAKE) --no-print-directory $(addprefix build-asan/bin/,$(PROGRAMS)) unit-bins-asan
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  PYTHON=$(PYTHON) sh tests/run.sh build-asan/bin build-asan/unit
+
+bench: test-deps
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) tests/bench/bench.py
+
+# curl's banned functions: none of these in product code.
+lint:
+	@if grep -nE '\<(atoi|atol|strcpy|strcat|sprintf|vsprintf|strtok|sscanf|gets)[[:space:]]*\(' \
+	    auth/*.c policy/*.c sp/*.c sp/mockidp/*.c 2>/dev/null; then \
+	  echo "lint: banned function above" >&2; exit 1; fi
+
+format:
+	clang-format -i auth/*.[ch] policy/*.[ch] $(wildcard sp/*.[ch] sp/mockidp/*.[ch]) tests/unit/*.c
+
+format-check:
+	clang-format --dry-run --Werror auth/*.[ch] policy/*.[ch] $(wildcard sp/*.[ch] sp/mockidp/*.[ch]) tests/unit/*.c
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/gatehouse/templates
+	install -m 755 $(addprefix bin/,$(PROGRAMS)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 templates/*.html $(DESTDIR)$(PREFIX)/share/gatehouse/templates/
+
+clean:
+	rm -rf build build-asan bin test-artifacts

@@ -1,0 +1,310 @@
+#include "account.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "app.h"
+#include "arena.h"
+#include "audit.h"
+#include "clock.h"
+#include "log.h"
+#include "policy/expiry.h"
+#include "pwhash.h"
+#include "store.h"
+#include "str.h"
+
+#define MAX_RECENT_CHANGES 16
+
+static int
+valid_role(const char *role)
+{
+    return role && (!strcmp(role, "owner") || !strcmp(role, "admin") || !strcmp(role, "member"));
+}
+
+/* Normalises email into out; ACCOUNT_REFUSED with a message when malformed. */
+static enum account_rc
+normalize(const char *email, char *out, size_t outlen, char *msg, size_t msglen)
+{
+    struct arena *ar = arena_new();
+    char *n = ar ? str_email_normalize(ar, email) : NULL;
+    enum account_rc rc = ACCOUNT_REFUSED;
+    if (n != NULL && strlen(n) < outlen) {
+        snprintf(out, outlen, "%s", n);
+        rc = ACCOUNT_OK;
+    } else {
+        snprintf(msg, msglen, "\"%.80s\" is not a valid e-mail address", email ? email : "");
+    }
+    arena_free(ar);
+    return rc;
+}
+
+/* Loads the user by (raw) email; ACCOUNT_REFUSED "no such user" when absent. */
+static enum account_rc
+find(struct store *s, const char *email, struct user *u, char *msg, size_t msglen)
+{
+    char norm[STORE_EMAIL_MAX];
+    enum account_rc rc = normalize(email, norm, sizeof norm, msg, msglen);
+    if (rc != ACCOUNT_OK)
+        return rc;
+    int r = store_user_by_email(s, norm, u);
+    if (r == 1) {
+        snprintf(msg, msglen, "no user %s", norm);
+        return ACCOUNT_REFUSED;
+    }
+    return r == 0 ? ACCOUNT_OK : ACCOUNT_ERROR;
+}
+
+/* Refuses a change that would leave no active owner. */
+static enum account_rc
+keep_an_owner(struct store *s, const struct user *u, char *msg, size_t msglen)
+{
+    long long owners = 0;
+    if (strcmp(u->role, "owner") != 0)
+        return ACCOUNT_OK;
+    if (store_user_count(s, "owner", &owners) != 0)
+        return ACCOUNT_ERROR;
+    if (owners <= 1) {
+        snprintf(msg, msglen, "%s is the only owner: make another user owner first", u->email);
+        return ACCOUNT_REFUSED;
+    }
+    return ACCOUNT_OK;
+}
+
+static enum account_rc
+finish(struct store *s, enum account_rc rc)
+{
+    if (rc == ACCOUNT_OK && store_commit(s) == 0)
+        return ACCOUNT_OK;
+    store_rollback(s);
+    return rc == ACCOUNT_OK ? ACCOUNT_ERROR : rc;
+}
+
+enum account_rc
+account_create(struct app *a, struct store *s, const struct actor *who, const char *email,
+               const char *name, const char *role, char *temp_out, char *msg, size_t msglen)
+{
+    struct user u;
+    memset(&u, 0, sizeof u);
+    enum account_rc rc = normalize(email, u.email, sizeof u.email, msg, msglen);
+    if (rc != ACCOUNT_OK)
+        return rc;
+    if (!valid_role(role)) {
+        snprintf(msg, msglen, "role must be owner, admin or member");
+        return ACCOUNT_REFUSED;
+    }
+    if (name != NULL && (strlen(name) >= sizeof u.display_name ||
+                         !str_utf8_clean(name, strlen(name), 0))) {
+        snprintf(msg, msglen, "the name is too long or has control characters");
+        return ACCOUNT_REFUSED;
+    }
+    struct policy p;
+    app_policy(a, s, &p);
+    if (pwhash_temporary(&p, temp_out, ACCOUNT_TEMP_MAX) != 0 ||
+        pwhash_hash(&a->pw, temp_out, u.password_hash, sizeof u.password_hash) != 0)
+        return ACCOUNT_ERROR;
+    snprintf(u.display_name, sizeof u.display_name, "%s", name ? name : "");
+    snprintf(u.role, sizeof u.role, "%s", role);
+    snprintf(u.status, sizeof u.status, "active");
+    snprintf(u.auth_method, sizeof u.auth_method, "password");
+    u.must_change = PW_MUST_FIRST;
+    u.created_at = u.password_changed_at = clock_now();
+    if (store_begin_write(s) != 0)
+        return ACCOUNT_ERROR;
+    long long id = 0;
+    int r = store_user_insert(s, &u, &id);
+    if (r == 1) {
+        snprintf(msg, msglen, "a user with e-mail %s already exists", u.email);
+        return finish(s, ACCOUNT_REFUSED);
+    }
+    if (r != 0 || store_user_set_password(s, id, u.password_hash, PW_MUST_FIRST, u.created_at,
+                                          "initial") != 0)
+        return finish(s, ACCOUNT_ERROR);
+    char detail[64];
+    snprintf(detail, sizeof detail, "role=%s method=password", role);
+    if (audit_record(s, who, "user.add", u.email, NULL, detail) != 0)
+        return finish(s, ACCOUNT_ERROR);
+    return finish(s, ACCOUNT_OK);
+}
+
+enum account_rc
+account_reset_password(struct app *a, struct store *s, const struct actor *who,
+                       const char *email, char *temp_out, char *msg, size_t msglen)
+{
+    struct user u;
+    enum account_rc rc = find(s, email, &u, msg, msglen);
+    if (rc != ACCOUNT_OK)
+        return rc;
+    if (strcmp(u.auth_method, "password") != 0) {
+        snprintf(msg, msglen, "%s signs in through SSO and has no password to reset", u.email);
+        return ACCOUNT_REFUSED;
+    }
+    struct policy p;
+    char hash[PWHASH_MAX];
+    app_policy(a, s, &p);
+    if (pwhash_temporary(&p, temp_out, ACCOUNT_TEMP_MAX) != 0 ||
+        pwhash_hash(&a->pw, temp_out, hash, sizeof hash) != 0)
+        return ACCOUNT_ERROR;
+    if (store_begin_write(s) != 0)
+        return ACCOUNT_ERROR;
+    if (store_user_set_password(s, u.id, hash, PW_MUST_RESET, clock_now(), "reset") != 0 ||
+        store_lockout_clear(s, u.email) != 0 || store_session_delete_user(s, u.id, NULL, NULL) ||
+        audit_record(s, who, "user.reset_password", u.email, NULL, "temporary password") != 0)
+        return finish(s, ACCOUNT_ERROR);
+    return finish(s, ACCOUNT_OK);
+}
+
+enum account_rc
+account_unlock(struct app *a, struct store *s, const struct actor *who, const char *email,
+               char *msg, size_t msglen)
+{
+    (void)a;
+    char norm[STORE_EMAIL_MAX];
+    enum account_rc rc = normalize(email, norm, sizeof norm, msg, msglen);
+    if (rc != ACCOUNT_OK)
+        return rc;
+    struct lockout_row row;
+    if (store_begin_write(s) != 0)
+        return ACCOUNT_ERROR;
+    int r = store_lockout_get(s, norm, &row);
+    if (r < 0)
+        return finish(s, ACCOUNT_ERROR);
+    char old[64];
+    snprintf(old, sizeof old, "failures=%d locked_until=%lld", r == 0 ? row.failures : 0,
+             r == 0 ? (long long)row.locked_until : 0LL);
+    if (store_lockout_clear(s, norm) != 0 ||
+        audit_record(s, who, "user.unlock", norm, old, "failures=0") != 0)
+        return finish(s, ACCOUNT_ERROR);
+    return finish(s, ACCOUNT_OK);
+}
+
+enum account_rc
+account_set_role(struct app *a, struct store *s, const struct actor *who, const char *email,
+                 const char *role, char *msg, size_t msglen)
+{
+    (void)a;
+    if (!valid_role(role)) {
+        snprintf(msg, msglen, "role must be owner, admin or member");
+        return ACCOUNT_REFUSED;
+    }
+    struct user u;
+    if (store_begin_write(s) != 0)
+        return ACCOUNT_ERROR;
+    enum account_rc rc = find(s, email, &u, msg, msglen);
+    if (rc == ACCOUNT_OK && strcmp(role, "owner") != 0)
+        rc = keep_an_owner(s, &u, msg, msglen);
+    if (rc != ACCOUNT_OK)
+        return finish(s, rc);
+    if (store_user_set_field(s, u.id, "role", role) != 0 ||
+        audit_record(s, who, "user.set_role", u.email, u.role, role) != 0)
+        return finish(s, ACCOUNT_ERROR);
+    return finish(s, ACCOUNT_OK);
+}
+
+enum account_rc
+account_set_status(struct app *a, struct store *s, const struct actor *who, const char *email,
+                   const char *status, char *msg, size_t msglen)
+{
+    (void)a;
+    int disable = strcmp(status, "disabled") == 0;
+    struct user u;
+    if (store_begin_write(s) != 0)
+        return ACCOUNT_ERROR;
+    enum account_rc rc = find(s, email, &u, msg, msglen);
+    if (rc == ACCOUNT_OK && disable)
+        rc = keep_an_owner(s, &u, msg, msglen);
+    if (rc != ACCOUNT_OK)
+        return finish(s, rc);
+    if (store_user_set_field(s, u.id, "status", disable ? "disabled" : "active") != 0 ||
+        (disable && store_session_delete_user(s, u.id, NULL, NULL) != 0) ||
+        audit_record(s, who, disable ? "user.disable" : "user.enable", u.email, u.status,
+                     disable ? "disabled" : "active") != 0)
+        return finish(s, ACCOUNT_ERROR);
+    return finish(s, ACCOUNT_OK);
+}
+
+enum account_rc
+account_delete(struct app *a, struct store *s, const struct actor *who, const char *email,
+               char *msg, size_t msglen)
+{
+    (void)a;
+    struct user u;
+    if (store_begin_write(s) != 0)
+        return ACCOUNT_ERROR;
+    enum account_rc rc = find(s, email, &u, msg, msglen);
+    if (rc == ACCOUNT_OK)
+        rc = keep_an_owner(s, &u, msg, msglen);
+    if (rc != ACCOUNT_OK)
+        return finish(s, rc);
+    char old[64];
+    snprintf(old, sizeof old, "role=%s method=%s", u.role, u.auth_method);
+    if (store_user_delete(s, u.id) != 0 ||
+        audit_record(s, who, "user.delete", u.email, old, NULL) != 0)
+        return finish(s, ACCOUNT_ERROR);
+    return finish(s, ACCOUNT_OK);
+}
+
+/* 1-based position of the newest stored hash that new_password matches, 0 for none. */
+static int
+reuse_position(struct store *s, const struct user *u, int history, const char *new_password)
+{
+    char hashes[12][STORE_HASH_MAX];
+    size_t n = 0;
+    if (history <= 0)
+        return 0;
+    if (store_password_history(s, u->id, hashes, (size_t)history, &n) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (pwhash_verify(hashes[i], new_password) == 1)
+            return (int)i + 1;
+    return 0;
+}
+
+enum account_rc
+account_change_password(struct app *a, struct store *s, const struct user *u,
+                        const char *current, const char *new_password, int forced,
+                        const char *keep_hash, unsigned *violations, char *msg, size_t msglen)
+{
+    *violations = 0;
+    if (strcmp(u->auth_method, "password") != 0) {
+        snprintf(msg, msglen, "Your account signs in through your organisation's SSO.");
+        return ACCOUNT_REFUSED;
+    }
+    if (current == NULL || pwhash_verify(u->password_hash, current) != 1) {
+        snprintf(msg, msglen, "Your current password is not correct.");
+        return ACCOUNT_REFUSED;
+    }
+    struct policy p;
+    app_policy(a, s, &p);
+    time_t now = clock_now(), changes[MAX_RECENT_CHANGES];
+    size_t n_changes = 0;
+    if (store_password_changes_since(s, u->id, now - 86400, changes, MAX_RECENT_CHANGES,
+                                     &n_changes) != 0)
+        return ACCOUNT_ERROR;
+    int pos = reuse_position(s, u, p.history, new_password);
+    if (pos < 0)
+        return ACCOUNT_ERROR;
+    struct password_facts f = {
+        .reused_position = pos, .changes = changes, .n_changes = n_changes, .forced = forced};
+    *violations = password_check(&p, new_password, &f, now);
+    if (*violations != 0) {
+        snprintf(msg, msglen, "Choose another password.");
+        return ACCOUNT_REFUSED;
+    }
+    char hash[PWHASH_MAX];
+    if (pwhash_hash(&a->pw, new_password, hash, sizeof hash) != 0)
+        return ACCOUNT_ERROR;
+    if (store_begin_write(s) != 0)
+        return ACCOUNT_ERROR;
+    struct actor self = {.role = u->role};
+    char name[STORE_EMAIL_MAX + 8];
+    snprintf(name, sizeof name, "user:%s", u->email);
+    self.name = name;
+    if (store_user_set_password(s, u->id, hash, PW_MUST_NONE, now, "user") != 0 ||
+        store_session_delete_user(s, u->id, keep_hash, NULL) != 0 ||
+        audit_record(s, &self, "password.change", u->email, NULL, forced ? "forced" : "voluntary"))
+        return finish(s, ACCOUNT_ERROR);
+    OPENSSL_cleanse(hash, sizeof hash);
+    return finish(s, ACCOUNT_OK);
+}

@@ -1,0 +1,59 @@
+/* auth/account.h: operations on accounts shared by the server, the admin CLI and (later) the
+ * admin API: create, password change and reset, unlock, role, status, delete. Each change is
+ * audited with its actor. Messages written to msg are fit to show to the person who asked. */
+#ifndef GH_AUTH_ACCOUNT_H
+#define GH_AUTH_ACCOUNT_H
+
+#include <stddef.h>
+
+#include "policy/password.h"
+
+struct app;
+struct store;
+struct user;
+struct actor;
+
+enum account_rc {
+    ACCOUNT_OK = 0,
+    ACCOUNT_REFUSED = 1, /* msg says why: invalid input, not found, duplicate, last owner... */
+    ACCOUNT_ERROR = -1,  /* store or crypto failure (logged) */
+};
+
+#define ACCOUNT_TEMP_MAX 32
+
+/* Creates a password user with a temporary password (written to temp_out). */
+enum account_rc account_create(struct app *a, struct store *s, const struct actor *who,
+                               const char *email, const char *name, const char *role,
+                               char *temp_out, char *msg, size_t msglen);
+
+/* Sets a new temporary password that must be changed at the next sign-in; ends any lock and
+ * every session of the user. */
+enum account_rc account_reset_password(struct app *a, struct store *s, const struct actor *who,
+                                       const char *email, char *temp_out, char *msg,
+                                       size_t msglen);
+
+/* Ends a sign-in lock for the address. */
+enum account_rc account_unlock(struct app *a, struct store *s, const struct actor *who,
+                               const char *email, char *msg, size_t msglen);
+
+enum account_rc account_set_role(struct app *a, struct store *s, const struct actor *who,
+                                 const char *email, const char *role, char *msg, size_t msglen);
+
+/* status: "active" or "disabled". Disabling ends the user's sessions. */
+enum account_rc account_set_status(struct app *a, struct store *s, const struct actor *who,
+                                   const char *email, const char *status, char *msg,
+                                   size_t msglen);
+
+enum account_rc account_delete(struct app *a, struct store *s, const struct actor *who,
+                               const char *email, char *msg, size_t msglen);
+
+/* The user's own change: current (always required) must be right and new_password must pass
+ * the whole policy (history; the daily cap unless forced). On
+ * ACCOUNT_REFUSED, *violations holds the broken rules (0 when the current password was wrong,
+ * then msg says so). keep_hash: the session that stays; every other session of the user ends. */
+enum account_rc account_change_password(struct app *a, struct store *s, const struct user *u,
+                                        const char *current, const char *new_password,
+                                        int forced, const char *keep_hash,
+                                        unsigned *violations, char *msg, size_t msglen);
+
+#endif

@@ -1,0 +1,139 @@
+#include "app.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "store.h"
+#include "tmpl.h"
+
+static void
+close_store(void *p)
+{
+    store_close(p);
+}
+
+struct store *
+app_store(struct app *a)
+{
+    struct store *s = pthread_getspecific(a->store_key);
+    if (s != NULL)
+        return s;
+    char err[512];
+    s = store_open(a->conf.store_path, err, sizeof err);
+    if (s == NULL) {
+        log_error("%s", err);
+        return NULL;
+    }
+    pthread_setspecific(a->store_key, s);
+    return s;
+}
+
+struct overlay_ctx {
+    struct policy *p;
+};
+
+static void
+overlay(const char *key, const char *value, void *ctx)
+{
+    struct overlay_ctx *o = ctx;
+    char err[160];
+    if (settings_find(key) == NULL)
+        return; /* other run-time settings share the table */
+    if (settings_set(o->p, key, value, err, sizeof err) != 0)
+        log_warn("stored setting ignored key=%s: %s", key, err);
+}
+
+void
+app_policy(struct app *a, struct store *s, struct policy *out)
+{
+    *out = a->conf.policy;
+    struct overlay_ctx o = {out};
+    if (s != NULL && store_setting_each(s, overlay, &o) != 0)
+        log_warn("could not read stored settings; using the configured policy");
+}
+
+/* Creates the folder holding path when it is missing (one level, mode 0700). */
+static int
+make_parent(const char *path, char *err, size_t errlen)
+{
+    char dir[CONF_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return 0;
+    *slash = '\0';
+    if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+        return 0;
+    snprintf(err, errlen, "%s: cannot create the folder: %s", dir, strerror(errno));
+    return -1;
+}
+
+int
+app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t errlen)
+{
+    memset(a, 0, sizeof *a);
+    conf_defaults(&a->conf);
+    if (conf_load(&a->conf, conf_path, err, errlen) != 0)
+        return -1;
+    log_set_level((enum log_level)a->conf.log_level);
+    a->pw.memory_kib = (unsigned)a->conf.argon2_memory_kib;
+    a->pw.iterations = (unsigned)a->conf.argon2_iterations;
+    a->pw.parallelism = (unsigned)a->conf.argon2_parallelism;
+    if (pthread_key_create(&a->store_key, close_store) != 0) {
+        snprintf(err, errlen, "cannot create a thread key");
+        return -1;
+    }
+    a->store_key_made = 1;
+    if (parts & APP_STORE) {
+        if (make_parent(a->conf.store_path, err, errlen) != 0)
+            return -1;
+        struct store *s = store_open(a->conf.store_path, err, errlen);
+        if (s == NULL)
+            return -1;
+        pthread_setspecific(a->store_key, s);
+        if (store_secret(s, "csrf_key", a->csrf_key, sizeof a->csrf_key) != 0) {
+            snprintf(err, errlen, "%s: cannot read or create the CSRF key", a->conf.store_path);
+            return -1;
+        }
+    }
+    if (parts & APP_TEMPLATES) {
+        a->tmpl = tmpl_load(a->conf.templates_dir, err, errlen);
+        if (a->tmpl == NULL)
+            return -1;
+        unsigned char rnd[24];
+        char pw[49];
+        if (RAND_bytes(rnd, sizeof rnd) != 1)
+            return -1;
+        for (size_t i = 0; i < sizeof rnd; i++)
+            snprintf(pw + 2 * i, 3, "%02x", rnd[i]);
+        int rc = pwhash_hash(&a->pw, pw, a->dummy_hash, sizeof a->dummy_hash);
+        OPENSSL_cleanse(pw, sizeof pw);
+        if (rc != 0) {
+            snprintf(err, errlen, "argon2 with m=%u t=%u p=%u failed (out of memory?)",
+                     a->pw.memory_kib, a->pw.iterations, a->pw.parallelism);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void
+app_free(struct app *a)
+{
+    tmpl_free(a->tmpl);
+    a->tmpl = NULL;
+    if (a->store_key_made) {
+        store_close(pthread_getspecific(a->store_key));
+        pthread_setspecific(a->store_key, NULL);
+        pthread_key_delete(a->store_key);
+        a->store_key_made = 0;
+    }
+    OPENSSL_cleanse(a->csrf_key, sizeof a->csrf_key);
+}

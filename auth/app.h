@@ -1,0 +1,55 @@
+/* auth/app.h: what the server's threads share, read-only after start-up: the configuration,
+ * templates, keys, and one store connection per thread. */
+#ifndef GH_AUTH_APP_H
+#define GH_AUTH_APP_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "policy/settings.h"
+#include "pwhash.h"
+
+struct store;
+struct tmpl_set;
+
+/* Counters for GET /metrics (Prometheus). */
+struct metrics {
+    _Atomic unsigned long login_success;
+    _Atomic unsigned long login_failure;
+    _Atomic unsigned long login_locked;
+    _Atomic unsigned long csrf_refused;
+};
+
+struct app {
+    struct conf conf;
+    struct tmpl_set *tmpl; /* NULL in gatehousectl */
+    pthread_key_t store_key;
+    int store_key_made;
+    struct pwhash_params pw;
+    unsigned char csrf_key[32];
+    /* Hash of a random password with the current parameters: verified when the e-mail has no
+     * password account, so that costs the same time as a wrong password. */
+    char dummy_hash[PWHASH_MAX];
+    struct metrics metrics;
+};
+
+enum app_parts {
+    APP_STORE = 1u << 0,     /* open the store (creating its folder, applying migrations) */
+    APP_TEMPLATES = 1u << 1, /* load templates and prepare the sign-in timing equaliser */
+};
+
+/* Loads the configuration and the parts asked for (enum app_parts). -1 with a message in err. */
+int app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t errlen);
+/* Releases the templates and the calling thread's store connection. */
+void app_free(struct app *a);
+
+/* The calling thread's store connection (opened on first use, closed at thread exit).
+ * NULL when it cannot be opened (logged). */
+struct store *app_store(struct app *a);
+
+/* The effective policy: built-in defaults, then [policy] from the config, then the values
+ * admins stored at run time. A stored value that no longer parses is ignored (logged). */
+void app_policy(struct app *a, struct store *s, struct policy *out);
+
+#endif

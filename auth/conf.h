@@ -1,0 +1,67 @@
+/* auth/conf.h: the configuration file (INI, libinih), parsed once at start-up into struct conf.
+ * Every key is in one table in conf.c; conf/gatehouse.conf documents each with its default. */
+#ifndef GH_AUTH_CONF_H
+#define GH_AUTH_CONF_H
+
+#include <stddef.h>
+
+#include "policy/settings.h"
+
+#define CONF_PATH_MAX 1024
+#define CONF_MAX_PROXIES 16
+
+struct cidr {
+    int family; /* AF_INET or AF_INET6 */
+    unsigned char addr[16];
+    int prefix;
+};
+
+struct conf {
+    char path[CONF_PATH_MAX];
+    /* [server] */
+    char listen_host[256];
+    int listen_port;
+    char base_url[512]; /* without a trailing '/' */
+    int base_https;
+    struct cidr trusted_proxies[CONF_MAX_PROXIES];
+    size_t n_trusted_proxies;
+    int threads;
+    long max_body_bytes;
+    char templates_dir[CONF_PATH_MAX];
+    int session_max_hours;
+    int access_log;
+    int log_level;
+    /* [store] */
+    char store_driver[16];
+    char store_path[CONF_PATH_MAX];
+    char store_conninfo[CONF_PATH_MAX];
+    /* [sp] */
+    char sp_entity_id[512];
+    char sp_key_file[CONF_PATH_MAX];
+    char sp_cert_file[CONF_PATH_MAX];
+    int sp_clock_skew_seconds;
+    int saml_log_days;
+    /* [secrets] */
+    char secrets_key_file[CONF_PATH_MAX];
+    /* [argon2] */
+    int argon2_memory_kib;
+    int argon2_iterations;
+    int argon2_parallelism;
+    /* [policy]: defaults until an admin changes a setting at run time */
+    struct policy policy;
+};
+
+/* Sets every key to its default. */
+void conf_defaults(struct conf *c);
+
+/* Reads path over the defaults. On error returns -1 and writes "FILE:LINE: message" (or
+ * "FILE: message") into err. */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+
+/* Whether addr (AF_INET/AF_INET6 raw bytes) is inside one of the trusted proxy ranges. */
+int conf_is_trusted_proxy(const struct conf *c, int family, const unsigned char *addr);
+
+/* Parses "10.0.0.0/8" or "::1/128" (no prefix = a single host). -1 when malformed. */
+int conf_parse_cidr(const char *s, struct cidr *out);
+
+#endif

@@ -1,0 +1,426 @@
+/* auth/ctl.c: bin/gatehousectl — the admin CLI on the same config and store as the server.
+ * Exit 0 done, 1 refused or failed (message on stderr), 2 usage. Every change is audited with
+ * actor cli:<unix user>. */
+#include <getopt.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "account.h"
+#include "app.h"
+#include "arena.h"
+#include "audit.h"
+#include "clock.h"
+#include "log.h"
+#include "policy/lockout.h"
+#include "policy/settings.h"
+#include "store.h"
+#include "str.h"
+
+#define DEFAULT_CONF "conf/gatehouse.conf"
+
+struct ctl {
+    struct app app;
+    struct store *store;
+    struct actor actor;
+    char actor_name[96];
+    int json;
+};
+
+static const char usage_text[] =
+    "usage: gatehousectl [-c FILE] COMMAND ...\n"
+    "  user add --email E [--role owner|admin|member] [--name NAME]\n"
+    "  user list [--json] | user show E [--json]\n"
+    "  user unlock E | user reset-password E | user set-role E ROLE\n"
+    "  user disable E | user enable E | user delete E\n"
+    "  policy show [--json] | policy set KEY VALUE\n"
+    "  password-login on|off\n"
+    "  audit list [--limit N] [--json]\n";
+
+static int
+usage(void)
+{
+    fputs(usage_text, stderr);
+    return 2;
+}
+
+static int
+refused(const char *msg)
+{
+    fprintf(stderr, "gatehousectl: %s\n", msg);
+    return 1;
+}
+
+/* Maps an account operation's result to the exit status. */
+static int
+account_exit(enum account_rc rc, const char *msg)
+{
+    if (rc == ACCOUNT_OK)
+        return 0;
+    return refused(rc == ACCOUNT_REFUSED ? msg : "the store could not complete the change");
+}
+
+/* Strips a trailing "--json" flag from argv; returns the new argc. */
+static int
+take_json(struct ctl *c, int argc, char **argv)
+{
+    int out = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            c->json = 1;
+        else
+            argv[out++] = argv[i];
+    }
+    return out;
+}
+
+static const char *
+iso(time_t t, char *buf, size_t len)
+{
+    return t ? clock_iso(t, buf, len) : "";
+}
+
+static json_t *
+user_json(struct ctl *c, const struct user *u)
+{
+    char a[32], b[32], d[32], e[32];
+    struct lockout_row row;
+    int locked = store_lockout_get(c->store, u->email, &row) == 0 && row.locked_until > clock_now();
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:s, s:s?, s:b}", "id",
+                     (json_int_t)u->id, "email", u->email, "name", u->display_name, "role",
+                     u->role, "status", u->status, "auth_method", u->auth_method, "must_change",
+                     u->must_change != 0, "locked", locked, "locked_until",
+                     locked ? iso(row.locked_until, e, sizeof e) : "", "created_at",
+                     iso(u->created_at, a, sizeof a), "last_login_at",
+                     iso(u->last_login_at, b, sizeof b), "password_changed_at",
+                     strcmp(u->auth_method, "password") == 0
+                         ? iso(u->password_changed_at, d, sizeof d)
+                         : NULL,
+                     "mfa", u->mfa_enabled);
+}
+
+/* State of a listing: rows go to arr under --json, to stdout otherwise. */
+struct list_ctx {
+    struct ctl *c;
+    json_t *arr;
+};
+
+static int
+print_user_row(const struct user *u, void *ctx)
+{
+    struct list_ctx *lc = ctx;
+    if (lc->arr != NULL) {
+        json_array_append_new(lc->arr, user_json(lc->c, u));
+        return 0;
+    }
+    char b[32];
+    printf("%-40s %-7s %-9s %-9s %s\n", u->email, u->role, u->status, u->auth_method,
+           u->last_login_at ? clock_iso(u->last_login_at, b, sizeof b) : "never");
+    return 0;
+}
+
+static int
+cmd_user_list(struct ctl *c)
+{
+    struct list_ctx lc = {c, c->json ? json_array() : NULL};
+    if (!c->json)
+        printf("%-40s %-7s %-9s %-9s %s\n", "EMAIL", "ROLE", "STATUS", "METHOD", "LAST SIGN-IN");
+    if (store_user_list(c->store, print_user_row, &lc) != 0) {
+        json_decref(lc.arr);
+        return refused("cannot read the users");
+    }
+    if (c->json) {
+        json_dumpf(lc.arr, stdout, JSON_INDENT(2));
+        putchar('\n');
+    }
+    json_decref(lc.arr);
+    return 0;
+}
+
+static int
+cmd_user_show(struct ctl *c, const char *email)
+{
+    struct user u;
+    char msg[128];
+    struct arena *ar = arena_new();
+    char *norm = ar ? str_email_normalize(ar, email) : NULL;
+    int r = norm ? store_user_by_email(c->store, norm, &u) : 1;
+    arena_free(ar);
+    if (r != 0) {
+        snprintf(msg, sizeof msg, "no user %.80s", email);
+        return refused(msg);
+    }
+    json_t *o = user_json(c, &u);
+    if (c->json) {
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else {
+        const char *key;
+        json_t *v;
+        json_object_foreach(o, key, v)
+        {
+            if (json_is_string(v))
+                printf("%-20s %s\n", key, json_string_value(v));
+            else if (json_is_boolean(v))
+                printf("%-20s %s\n", key, json_is_true(v) ? "yes" : "no");
+            else if (json_is_integer(v))
+                printf("%-20s %lld\n", key, (long long)json_integer_value(v));
+        }
+    }
+    json_decref(o);
+    return 0;
+}
+
+static int
+cmd_user_add(struct ctl *c, int argc, char **argv)
+{
+    const char *email = NULL, *role = "member", *name = NULL;
+    static const struct option opts[] = {{"email", required_argument, NULL, 'e'},
+                                         {"role", required_argument, NULL, 'r'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {NULL, 0, NULL, 0}};
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'e')
+            email = optarg;
+        else if (o == 'r')
+            role = optarg;
+        else if (o == 'n')
+            name = optarg;
+        else
+            return usage();
+    }
+    if (email == NULL || optind != argc)
+        return usage();
+    char temp[ACCOUNT_TEMP_MAX], msg[256];
+    enum account_rc rc =
+        account_create(&c->app, c->store, &c->actor, email, name, role, temp, msg, sizeof msg);
+    if (rc != ACCOUNT_OK)
+        return account_exit(rc, msg);
+    printf("created %s (role %s). Temporary password, to be changed at first sign-in:\n", email,
+           role);
+    printf("%s\n", temp);
+    OPENSSL_cleanse(temp, sizeof temp);
+    return 0;
+}
+
+static int
+cmd_user(struct ctl *c, int argc, char **argv)
+{
+    if (argc < 1)
+        return usage();
+    const char *sub = argv[0];
+    char msg[256] = "";
+    if (strcmp(sub, "add") == 0)
+        return cmd_user_add(c, argc, argv);
+    if (strcmp(sub, "list") == 0)
+        return argc == 1 ? cmd_user_list(c) : usage();
+    if (argc < 2)
+        return usage();
+    const char *email = argv[1];
+    if (strcmp(sub, "show") == 0 && argc == 2)
+        return cmd_user_show(c, email);
+    if (strcmp(sub, "unlock") == 0 && argc == 2)
+        return account_exit(account_unlock(&c->app, c->store, &c->actor, email, msg, sizeof msg),
+                            msg);
+    if (strcmp(sub, "reset-password") == 0 && argc == 2) {
+        char temp[ACCOUNT_TEMP_MAX];
+        enum account_rc rc =
+            account_reset_password(&c->app, c->store, &c->actor, email, temp, msg, sizeof msg);
+        if (rc != ACCOUNT_OK)
+            return account_exit(rc, msg);
+        printf("password of %s reset; its sessions ended and any lock lifted. Temporary "
+               "password, to be changed at the next sign-in:\n%s\n",
+               email, temp);
+        OPENSSL_cleanse(temp, sizeof temp);
+        return 0;
+    }
+    if (strcmp(sub, "set-role") == 0 && argc == 3)
+        return account_exit(
+            account_set_role(&c->app, c->store, &c->actor, email, argv[2], msg, sizeof msg), msg);
+    if ((strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0) && argc == 2)
+        return account_exit(account_set_status(&c->app, c->store, &c->actor, email,
+                                                sub[0] == 'd' ? "disabled" : "active", msg,
+                                                sizeof msg),
+                            msg);
+    if (strcmp(sub, "delete") == 0 && argc == 2)
+        return account_exit(account_delete(&c->app, c->store, &c->actor, email, msg, sizeof msg),
+                            msg);
+    return usage();
+}
+
+static int
+cmd_policy_show(struct ctl *c)
+{
+    struct policy p;
+    app_policy(&c->app, c->store, &p);
+    size_t n;
+    const struct setting_def *t = settings_table(&n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char val[32], def[32], range[96];
+        settings_format(&t[i], settings_get(&p, &t[i]), val, sizeof val);
+        settings_format(&t[i], t[i].def, def, sizeof def);
+        settings_range_text(&t[i], range, sizeof range);
+        if (c->json)
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", t[i].name,
+                                                 "value", val, "default", def, "range", range,
+                                                 "description", t[i].description));
+        else
+            printf("%-34s %-6s (%s; default %s)\n", t[i].name, val, range, def);
+    }
+    if (c->json) {
+        json_dumpf(arr, stdout, JSON_INDENT(2));
+        putchar('\n');
+    }
+    json_decref(arr);
+    return 0;
+}
+
+/* Stores one run-time setting after validating it against the table; audited old -> new. */
+static int
+set_setting(struct ctl *c, const char *key, const char *value)
+{
+    const struct setting_def *d = settings_find(key);
+    char err[200], msg[300];
+    if (d == NULL) {
+        snprintf(msg, sizeof msg, "unknown policy setting \"%.64s\" (see: policy show)", key);
+        return refused(msg);
+    }
+    int v;
+    if (settings_parse(d, value, &v, err, sizeof err) != 0) {
+        snprintf(msg, sizeof msg, "%s: %s", key, err);
+        return refused(msg);
+    }
+    struct policy p;
+    app_policy(&c->app, c->store, &p);
+    char oldv[32], newv[32];
+    settings_format(d, settings_get(&p, d), oldv, sizeof oldv);
+    settings_format(d, v, newv, sizeof newv);
+    if (store_begin_write(c->store) != 0 ||
+        store_setting_put(c->store, key, newv, clock_now()) != 0 ||
+        audit_record(c->store, &c->actor, "policy.set", key, oldv, newv) != 0 ||
+        store_commit(c->store) != 0) {
+        store_rollback(c->store);
+        return refused("the store could not save the setting");
+    }
+    printf("%s: %s -> %s\n", key, oldv, newv);
+    return 0;
+}
+
+static int
+cmd_policy(struct ctl *c, int argc, char **argv)
+{
+    if (argc == 1 && strcmp(argv[0], "show") == 0)
+        return cmd_policy_show(c);
+    if (argc == 3 && strcmp(argv[0], "set") == 0)
+        return set_setting(c, argv[1], argv[2]);
+    return usage();
+}
+
+static int
+cmd_password_login(struct ctl *c, int argc, char **argv)
+{
+    if (argc != 1 || (strcmp(argv[0], "on") != 0 && strcmp(argv[0], "off") != 0))
+        return usage();
+    int rc = set_setting(c, "password_login", argv[0]);
+    if (rc == 0 && strcmp(argv[0], "off") == 0)
+        fprintf(stderr, "gatehousectl: password sign-in is off: users sign in through SSO; "
+                        "owners keep an audited emergency sign-in at /login?break_glass=1\n");
+    return rc;
+}
+
+static int
+print_audit(const struct audit_row *r, void *ctx)
+{
+    struct list_ctx *lc = ctx;
+    char at[32];
+    clock_iso(r->at, at, sizeof at);
+    if (lc->arr != NULL) {
+        json_array_append_new(lc->arr,
+                              json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
+                                        (json_int_t)r->id, "at", at, "actor", r->actor,
+                                        "actor_role", r->actor_role, "action", r->action,
+                                        "target", r->target, "old", r->old_value, "new",
+                                        r->new_value, "client", r->client_addr));
+        return 0;
+    }
+    printf("%-6lld %s %-30s %-22s %-30s %s -> %s\n", r->id, at, r->actor, r->action, r->target,
+           r->old_value[0] ? r->old_value : "-", r->new_value[0] ? r->new_value : "-");
+    return 0;
+}
+
+static int
+cmd_audit(struct ctl *c, int argc, char **argv)
+{
+    long long limit = 100;
+    if (argc < 1 || strcmp(argv[0], "list") != 0)
+        return usage();
+    for (int i = 1; i < argc; i++) {
+        const char *e;
+        if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+            limit = str_to_num(argv[++i], 1, 1000000, &e);
+            if (e != NULL)
+                return refused("--limit must be a number from 1 to 1000000");
+        } else {
+            return usage();
+        }
+    }
+    struct list_ctx lc = {c, c->json ? json_array() : NULL};
+    int rc = store_audit_list(c->store, limit, print_audit, &lc);
+    if (c->json) {
+        json_dumpf(lc.arr, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(lc.arr);
+    }
+    return rc == 0 ? 0 : refused("cannot read the audit log");
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *conf_path = DEFAULT_CONF;
+    int i = 1;
+    if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+        conf_path = argv[i + 1];
+        i += 2;
+    }
+    if (i >= argc || strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+        return usage();
+    static struct ctl c;
+    char err[1024];
+    log_set_level(LOG_LEVEL_WARN);
+    if (app_init(&c.app, conf_path, APP_STORE, err, sizeof err) != 0) {
+        fprintf(stderr, "gatehousectl: %s\n", err);
+        app_free(&c.app);
+        return 1;
+    }
+    log_set_level(LOG_LEVEL_WARN);
+    c.store = app_store(&c.app);
+    struct passwd *pw = getpwuid(geteuid());
+    snprintf(c.actor_name, sizeof c.actor_name, "cli:%s", pw ? pw->pw_name : "unknown");
+    c.actor = (struct actor){c.actor_name, "cli", "local"};
+
+    const char *cmd = argv[i];
+    int sub_argc = take_json(&c, argc - i - 1, argv + i + 1);
+    char **sub_argv = argv + i + 1;
+    int rc;
+    if (strcmp(cmd, "user") == 0)
+        rc = cmd_user(&c, sub_argc, sub_argv);
+    else if (strcmp(cmd, "policy") == 0)
+        rc = cmd_policy(&c, sub_argc, sub_argv);
+    else if (strcmp(cmd, "password-login") == 0)
+        rc = cmd_password_login(&c, sub_argc, sub_argv);
+    else if (strcmp(cmd, "audit") == 0)
+        rc = cmd_audit(&c, sub_argc, sub_argv);
+    else
+        rc = usage();
+    app_free(&c.app);
+    return rc;
+}

@@ -1,0 +1,560 @@
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "conf.h"
+#include "log.h"
+#include "str.h"
+
+#define MAX_FORM_FIELDS 64
+#define MAX_HEADERS 16
+#define CONNECTION_TIMEOUT_SECONDS 30
+#define SHUTDOWN_GRACE_MS 10000
+
+/* Every response carries these. CSP: no scripts at all; styles from our own origin only. */
+static const char CSP[] = "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                          "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    const struct conf *conf;
+    const struct route *routes;
+    size_t n_routes;
+    struct http_hooks hooks;
+    _Atomic long in_flight; /* requests between their first byte and request_completed */
+};
+
+struct pair {
+    const char *name;
+    const char *value;
+};
+
+struct req {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    struct arena *arena;
+    const char *method;
+    const char *path;
+    const struct route *route;
+    int method_mismatch;
+    struct buf body;
+    long long content_length;
+    int too_large;
+    int form_parsed;
+    int form_error;
+    struct pair form[MAX_FORM_FIELDS];
+    size_t n_form;
+    char client[64];
+    struct timespec start;
+    void *state;
+    /* response */
+    struct pair headers[MAX_HEADERS];
+    size_t n_headers;
+    int status;
+    size_t bytes;
+    int responded;
+};
+
+/* ---- request accessors ---- */
+
+const char *
+req_method(const struct req *r)
+{
+    return r->method;
+}
+
+const char *
+req_path(const struct req *r)
+{
+    return r->path;
+}
+
+static const char *
+clean(const char *v)
+{
+    return (v != NULL && str_utf8_clean(v, strlen(v), 1)) ? v : NULL;
+}
+
+const char *
+req_query(struct req *r, const char *name)
+{
+    return clean(MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name));
+}
+
+const char *
+req_cookie(struct req *r, const char *name)
+{
+    return clean(MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name));
+}
+
+const char *
+req_header(struct req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+req_body(const struct req *r, size_t *len)
+{
+    *len = r->body.len;
+    return r->body.data ? r->body.data : "";
+}
+
+const char *
+req_client(const struct req *r)
+{
+    return r->client;
+}
+
+struct arena *
+req_arena(struct req *r)
+{
+    return r->arena;
+}
+
+void *
+req_ctx(const struct req *r)
+{
+    return r->srv->hooks.ctx;
+}
+
+void *
+req_state(const struct req *r)
+{
+    return r->state;
+}
+
+void
+req_set_state(struct req *r, void *state)
+{
+    r->state = state;
+}
+
+int
+req_secure(const struct req *r)
+{
+    return r->srv->conf->base_https;
+}
+
+int
+req_responded(const struct req *r)
+{
+    return r->responded;
+}
+
+int
+req_status(const struct req *r)
+{
+    return r->status;
+}
+
+/* Parses the urlencoded body once. Sets form_error on a malformed escape, invalid UTF-8 or
+ * too many fields; the first occurrence of a repeated name wins. */
+static void
+parse_form(struct req *r)
+{
+    if (r->form_parsed)
+        return;
+    r->form_parsed = 1;
+    if (r->body.len == 0)
+        return;
+    char *copy = arena_strndup(r->arena, r->body.data, r->body.len);
+    if (copy == NULL || strlen(copy) != r->body.len) {
+        r->form_error = 1;
+        return;
+    }
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, "&", &save); tok; tok = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(tok, '=');
+        char *value = eq ? eq + 1 : tok + strlen(tok);
+        if (eq)
+            *eq = '\0';
+        long nl = str_url_decode(tok), vl = str_url_decode(value);
+        if (nl < 0 || vl < 0 || (size_t)nl != strlen(tok) || (size_t)vl != strlen(value) ||
+            !str_utf8_clean(tok, (size_t)nl, 0) || !str_utf8_clean(value, (size_t)vl, 1) ||
+            r->n_form == MAX_FORM_FIELDS) {
+            /* A %00 shortens the string: refused like any other malformed field. */
+            r->form_error = 1;
+            return;
+        }
+        int seen = 0;
+        for (size_t i = 0; i < r->n_form; i++)
+            seen |= strcmp(r->form[i].name, tok) == 0;
+        if (!seen)
+            r->form[r->n_form++] = (struct pair){tok, value};
+    }
+}
+
+const char *
+req_form(struct req *r, const char *name)
+{
+    parse_form(r);
+    if (r->form_error)
+        return NULL;
+    for (size_t i = 0; i < r->n_form; i++)
+        if (strcmp(r->form[i].name, name) == 0)
+            return r->form[i].value;
+    return NULL;
+}
+
+/* ---- responses ---- */
+
+int
+req_add_header(struct req *r, const char *name, const char *value)
+{
+    if (r->n_headers == MAX_HEADERS || strpbrk(value, "\r\n") != NULL)
+        return -1;
+    r->headers[r->n_headers++] =
+        (struct pair){arena_strdup(r->arena, name), arena_strdup(r->arena, value)};
+    return 0;
+}
+
+int
+req_set_cookie(struct req *r, const char *name, const char *value, long max_age)
+{
+    char age[48] = "";
+    if (max_age >= 0)
+        snprintf(age, sizeof age, "; Max-Age=%ld", max_age);
+    const char *v = arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s%s", name,
+                                 max_age == 0 ? "" : value, age,
+                                 req_secure(r) ? "; Secure" : "");
+    return v ? req_add_header(r, "Set-Cookie", v) : -1;
+}
+
+static void
+add_security_headers(struct req *r, struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+    if (r->route == NULL || !(r->route->flags & ROUTE_STATIC))
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    else
+        MHD_add_response_header(resp, "Cache-Control", "public, max-age=3600");
+    if (req_secure(r))
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+}
+
+int
+req_respond(struct req *r, int status, const char *content_type, const char *body, size_t len)
+{
+    if (r->responded)
+        return 0;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL)
+        return -1;
+    add_security_headers(r, resp);
+    if (content_type != NULL)
+        MHD_add_response_header(resp, "Content-Type", content_type);
+    for (size_t i = 0; i < r->n_headers; i++)
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    r->responded = 1;
+    r->status = status;
+    r->bytes = len;
+    return ok == MHD_YES ? 0 : -1;
+}
+
+int
+req_redirect(struct req *r, int status, const char *location)
+{
+    if (req_add_header(r, "Location", location) != 0)
+        return -1;
+    return req_respond(r, status, "text/plain; charset=utf-8", "", 0);
+}
+
+/* ---- dispatch ---- */
+
+static const struct route *
+find_route(struct http_server *s, const char *method, const char *path, int *mismatch)
+{
+    *mismatch = 0;
+    for (size_t i = 0; i < s->n_routes; i++) {
+        const struct route *rt = &s->routes[i];
+        int match = (rt->flags & ROUTE_PREFIX) ? strncmp(path, rt->path, strlen(rt->path)) == 0
+                                                : strcmp(path, rt->path) == 0;
+        if (!match)
+            continue;
+        if (strcmp(rt->method, method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
+            return rt;
+        *mismatch = 1;
+    }
+    return NULL;
+}
+
+static void
+fail(struct req *r, int status, const char *message)
+{
+    if (r->srv->hooks.error != NULL)
+        r->srv->hooks.error(r, status, message);
+    if (!r->responded)
+        req_respond(r, status, "text/plain; charset=utf-8", message, strlen(message));
+}
+
+static int
+content_type_is(struct req *r, const char *want)
+{
+    const char *ct = req_header(r, "Content-Type");
+    size_t n = strlen(want);
+    return ct != NULL && strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';');
+}
+
+static void
+dispatch(struct req *r)
+{
+    const struct route *rt = r->route;
+    if (rt == NULL) {
+        fail(r, r->method_mismatch ? 405 : 404,
+             r->method_mismatch ? "This address does not accept that method."
+                                : "There is no page at this address.");
+        return;
+    }
+    if (r->too_large) {
+        fail(r, 413, "The request is too large.");
+        return;
+    }
+    if ((rt->flags & ROUTE_FORM) && r->body.len > 0) {
+        if (!content_type_is(r, "application/x-www-form-urlencoded")) {
+            fail(r, 415, "The form must be sent as application/x-www-form-urlencoded.");
+            return;
+        }
+        parse_form(r);
+        if (r->form_error) {
+            fail(r, 400, "The form could not be read: it has a malformed field, invalid "
+                         "characters or too many fields.");
+            return;
+        }
+    }
+    if ((rt->flags & ROUTE_JSON) && !content_type_is(r, "application/json")) {
+        fail(r, 415, "The request body must be application/json.");
+        return;
+    }
+    if (r->srv->hooks.before != NULL && r->srv->hooks.before(r, rt) != 0)
+        return;
+    if (!r->responded)
+        rt->handler(r);
+    if (!r->responded)
+        fail(r, 500, "The server could not answer this request.");
+}
+
+static void
+set_client(struct req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(r->client, sizeof r->client, "-");
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    unsigned char raw[16];
+    int family = sa->sa_family;
+    if (family == AF_INET) {
+        memcpy(raw, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+    } else if (family == AF_INET6) {
+        memcpy(raw, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+    } else {
+        return;
+    }
+    inet_ntop(family, raw, r->client, sizeof r->client);
+    if (!conf_is_trusted_proxy(r->srv->conf, family, raw))
+        return;
+    /* Behind a trusted proxy: the right-most X-Forwarded-For entry that is not a trusted proxy. */
+    const char *xff = req_header(r, "X-Forwarded-For");
+    if (xff == NULL || strlen(xff) > 1024)
+        return;
+    char *copy = arena_strdup(r->arena, xff);
+    char *entries[32];
+    size_t n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ", ", &save); t && n < 32; t = strtok_r(NULL, ", ", &save))
+        entries[n++] = t;
+    while (n > 0) {
+        const char *e = entries[--n];
+        unsigned char a[16];
+        int fam = strchr(e, ':') ? AF_INET6 : AF_INET;
+        if (inet_pton(fam, e, a) != 1)
+            return;
+        snprintf(r->client, sizeof r->client, "%s", e);
+        if (!conf_is_trusted_proxy(r->srv->conf, fam, a))
+            return;
+    }
+}
+
+static struct req *
+req_new(struct http_server *s, struct MHD_Connection *conn, const char *url, const char *method)
+{
+    struct arena *a = arena_new();
+    struct req *r = a ? arena_alloc(a, sizeof *r) : NULL;
+    if (r == NULL) {
+        arena_free(a);
+        return NULL;
+    }
+    r->srv = s;
+    r->conn = conn;
+    r->arena = a;
+    clock_gettime(CLOCK_MONOTONIC, &r->start);
+    r->method = arena_strdup(a, method);
+    r->path = arena_strdup(a, url);
+    r->content_length = -1;
+    buf_init(&r->body, 0);
+    set_client(r);
+    r->route = find_route(s, r->method, r->path, &r->method_mismatch);
+    size_t max = (r->route && r->route->max_body) ? r->route->max_body
+                                                   : (size_t)s->conf->max_body_bytes;
+    /* Routes without a body type take none. */
+    if (r->route != NULL && !(r->route->flags & (ROUTE_FORM | ROUTE_JSON)))
+        max = 0;
+    r->body.max = max;
+    const char *cl = req_header(r, "Content-Length");
+    if (cl != NULL) {
+        const char *e;
+        long long n = str_to_num(cl, 0, (long long)1 << 40, &e);
+        if (e != NULL || (size_t)n > max)
+            r->too_large = 1;
+    }
+    return r;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+    (void)version;
+    struct http_server *s = cls;
+    struct req *r = *req_cls;
+    if (r == NULL) {
+        r = req_new(s, conn, url, method);
+        if (r == NULL)
+            return MHD_NO;
+        *req_cls = r;
+        atomic_fetch_add(&s->in_flight, 1);
+        if (r->too_large) {
+            /* Answer before reading the body: MHD then closes the connection. */
+            dispatch(r);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!r->too_large && buf_append(&r->body, upload_data, *upload_data_size) != 0)
+            r->too_large = 1;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (!r->responded)
+        dispatch(r);
+    return MHD_YES;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    struct http_server *s = cls;
+    struct req *r = *req_cls;
+    if (r == NULL)
+        return;
+    if (s->conf->access_log) {
+        struct timespec end;
+        clock_gettime(CLOCK_MONOTONIC, &end);
+        double ms = (double)(end.tv_sec - r->start.tv_sec) * 1e3 +
+                    (double)(end.tv_nsec - r->start.tv_nsec) / 1e6;
+        log_info("access method=%s path=\"%s\" status=%d bytes=%zu ms=%.1f client=%s%s",
+                 str_log_escape(r->arena, r->method, 16),
+                 str_log_escape(r->arena, r->path, 200), r->status, r->bytes, ms, r->client,
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+    }
+    buf_free(&r->body);
+    arena_free(r->arena);
+    *req_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+struct http_server *
+http_start(const struct conf *conf, const struct route *routes, size_t n_routes,
+           const struct http_hooks *hooks, char *err, size_t errlen)
+{
+    struct http_server *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->conf = conf;
+    s->routes = routes;
+    s->n_routes = n_routes;
+    s->hooks = *hooks;
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, conf->listen_host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)conf->listen_port);
+    } else if (inet_pton(AF_INET6, conf->listen_host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)conf->listen_port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, errlen, "listen: %s is not an IP address", conf->listen_host);
+        free(s);
+        return NULL;
+    }
+    unsigned threads = conf->threads > 0 ? (unsigned)conf->threads : 0;
+    if (threads == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        /* Twice the cores: password hashing blocks a worker for ~20 ms. */
+        threads = (unsigned)(cpus > 0 ? 2 * cpus : 4);
+    }
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)conf->listen_port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)CONNECTION_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_LIMIT, 1000u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+    if (s->daemon == NULL) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", conf->listen_host, conf->listen_port,
+                 errno ? strerror(errno) : "libmicrohttpd refused to start");
+        free(s);
+        return NULL;
+    }
+    log_info("listening addr=%s:%d threads=%u", conf->listen_host, conf->listen_port, threads);
+    return s;
+}
+
+void
+http_stop(struct http_server *s)
+{
+    if (s == NULL)
+        return;
+    /* Stop accepting, then wait for in-flight requests before tearing down. */
+    MHD_quiesce_daemon(s->daemon);
+    for (int waited = 0; waited < SHUTDOWN_GRACE_MS; waited += 50) {
+        if (atomic_load(&s->in_flight) == 0)
+            break;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

@@ -1,0 +1,76 @@
+/* auth/http.h: the HTTP server on libmicrohttpd (the only file that includes microhttpd.h).
+ * A route table, bounded request bodies (413), urlencoded forms, cookies, security headers on
+ * every response, an access log line per request, graceful shutdown.
+ * struct req lives from the first byte of a request to request_completed; it owns an arena. */
+#ifndef GH_AUTH_HTTP_H
+#define GH_AUTH_HTTP_H
+
+#include <stddef.h>
+
+struct arena;
+struct conf;
+struct req;
+struct http_server;
+
+enum route_flags {
+    ROUTE_FORM = 1u << 0,   /* the body is application/x-www-form-urlencoded (400 otherwise) */
+    ROUTE_JSON = 1u << 1,   /* the body is application/json (415 otherwise) */
+    ROUTE_PREFIX = 1u << 2, /* path matches as a prefix ("/admin/") */
+    ROUTE_STATIC = 1u << 3, /* cacheable (no Cache-Control: no-store) */
+};
+
+struct route {
+    const char *method; /* "GET", "POST" */
+    const char *path;
+    int (*handler)(struct req *r);
+    unsigned flags;
+    size_t max_body; /* 0 = the server default */
+};
+
+struct http_hooks {
+    void *ctx; /* handed back by req_ctx() */
+    /* Runs before each handler; returns 0 to go on, non-zero when it has answered itself. */
+    int (*before)(struct req *r, const struct route *route);
+    /* Answers with an error page or JSON error for status and a human message. */
+    void (*error)(struct req *r, int status, const char *message);
+};
+
+/* Starts listening on conf's address with a thread pool (epoll). NULL with a message. */
+struct http_server *http_start(const struct conf *conf, const struct route *routes,
+                               size_t n_routes, const struct http_hooks *hooks, char *err,
+                               size_t errlen);
+/* Stops accepting, lets in-flight requests finish (up to a few seconds), then stops. */
+void http_stop(struct http_server *s);
+
+/* Request data: borrowed, valid until the request completes. */
+const char *req_method(const struct req *r);
+const char *req_path(const struct req *r);
+const char *req_query(struct req *r, const char *name);
+const char *req_form(struct req *r, const char *name); /* NULL when absent */
+const char *req_cookie(struct req *r, const char *name);
+const char *req_header(struct req *r, const char *name);
+const char *req_body(const struct req *r, size_t *len);
+const char *req_client(const struct req *r); /* client address (proxy-aware) */
+struct arena *req_arena(struct req *r);
+void *req_ctx(const struct req *r);
+/* A slot for the auth layer's per-request state. */
+void *req_state(const struct req *r);
+void req_set_state(struct req *r, void *state);
+/* Whether the connection / public URL is HTTPS (cookies then get Secure). */
+int req_secure(const struct req *r);
+
+/* Response. Headers and cookies accumulate until req_respond. */
+int req_add_header(struct req *r, const char *name, const char *value);
+/* Set-Cookie with HttpOnly, SameSite=Lax, Path=/, Secure when HTTPS. max_age < 0: a session
+ * cookie; 0: delete it. */
+int req_set_cookie(struct req *r, const char *name, const char *value, long max_age);
+/* Queues the response (the body is copied). Only the first call counts. */
+int req_respond(struct req *r, int status, const char *content_type, const char *body,
+                size_t len);
+/* 303 (or status) to location, which must be a path or our own URL. */
+int req_redirect(struct req *r, int status, const char *location);
+/* Whether a response has been queued. */
+int req_responded(const struct req *r);
+int req_status(const struct req *r);
+
+#endif

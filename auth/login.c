@@ -1,0 +1,173 @@
+#include "login.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "arena.h"
+#include "audit.h"
+#include "clock.h"
+#include "log.h"
+#include "policy/lockout.h"
+#include "pwhash.h"
+#include "str.h"
+
+/* The key failures are counted under: the normalised address, or for input that is no address
+ * the lower-cased input cut to a bounded length (it can never be an account). */
+static void
+lockout_key(struct arena *ar, const char *email, char *out, size_t len)
+{
+    char *n = str_email_normalize(ar, email);
+    if (n != NULL) {
+        snprintf(out, len, "%s", n);
+        return;
+    }
+    size_t i = 0;
+    for (; email[i] && i + 1 < len && i < 254; i++)
+        out[i] = (email[i] >= 'A' && email[i] <= 'Z') ? (char)(email[i] + 32) : email[i];
+    out[i] = '\0';
+}
+
+static void
+to_state(const struct lockout_row *row, struct lockout_state *st)
+{
+    st->failures = row->failures;
+    st->first_failure = row->first_failure;
+    st->locked_until = row->locked_until;
+}
+
+/* Counts one failure inside a write transaction, so concurrent failures are all counted. */
+static enum login_result
+record_failure(struct store *s, const struct policy *p, const char *key, time_t now,
+               time_t *locked_until)
+{
+    struct lockout_row row;
+    struct lockout_state st;
+    if (store_begin_write(s) != 0)
+        return LOGIN_ERROR;
+    if (store_lockout_get(s, key, &row) < 0)
+        goto fail;
+    to_state(&row, &st);
+    enum lockout_verdict v = lockout_on_failure(p, &st, now);
+    row = (struct lockout_row){st.failures, st.first_failure, st.locked_until};
+    if (store_lockout_put(s, key, &row) != 0 || store_commit(s) != 0)
+        goto fail;
+    if (v == LOCKOUT_LOCKED) {
+        log_info("sign-in locked until=%lld", (long long)st.locked_until);
+        *locked_until = st.locked_until;
+        return LOGIN_LOCKED;
+    }
+    return LOGIN_INVALID;
+fail:
+    store_rollback(s);
+    return LOGIN_ERROR;
+}
+
+/* A correct password: clears the failures unless a concurrent failure locked the address in the
+ * meantime, records the sign-in and upgrades an old hash. */
+static enum login_result
+record_success(struct app *a, struct store *s, const char *key, const char *password,
+               struct login_outcome *out, time_t now)
+{
+    struct lockout_row row;
+    struct lockout_state st;
+    char fresh[PWHASH_MAX] = "";
+    int rehash = pwhash_needs_rehash(&a->pw, out->user.password_hash) &&
+                 pwhash_hash(&a->pw, password, fresh, sizeof fresh) == 0;
+    if (store_begin_write(s) != 0)
+        return LOGIN_ERROR;
+    int r = store_lockout_get(s, key, &row);
+    if (r < 0)
+        goto fail;
+    if (r == 0) {
+        to_state(&row, &st);
+        if (lockout_check(&st, now) == LOCKOUT_LOCKED) {
+            store_rollback(s);
+            out->locked_until = st.locked_until;
+            return LOGIN_LOCKED;
+        }
+    }
+    if (strcmp(out->user.status, "active") != 0) {
+        store_rollback(s);
+        return LOGIN_DISABLED;
+    }
+    if ((r == 0 && store_lockout_clear(s, key) != 0) ||
+        store_user_set_login(s, out->user.id, now) != 0 ||
+        (rehash && store_user_rehash(s, out->user.id, fresh) != 0))
+        goto fail;
+    if (store_commit(s) != 0)
+        goto fail;
+    if (rehash)
+        log_info("password hash upgraded user_id=%lld", out->user.id);
+    return LOGIN_OK;
+fail:
+    store_rollback(s);
+    return LOGIN_ERROR;
+}
+
+void
+login_password(struct app *a, struct store *s, const char *email, const char *password,
+               const char *client, struct login_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    out->result = LOGIN_ERROR;
+    struct arena *ar = arena_new();
+    if (ar == NULL)
+        return;
+    char key[STORE_EMAIL_MAX];
+    lockout_key(ar, email, key, sizeof key);
+    time_t now = clock_now();
+    struct policy p;
+    app_policy(a, s, &p);
+
+    struct lockout_row row;
+    int r = store_lockout_get(s, key, &row);
+    if (r < 0)
+        goto out;
+    if (r == 0) {
+        struct lockout_state st;
+        to_state(&row, &st);
+        if (lockout_check(&st, now) == LOCKOUT_LOCKED) {
+            out->result = LOGIN_LOCKED;
+            out->locked_until = st.locked_until;
+            goto out;
+        }
+    }
+    r = store_user_by_email(s, key, &out->user);
+    if (r < 0)
+        goto out;
+    int has_password = r == 0 && strcmp(out->user.auth_method, "password") == 0 &&
+                       out->user.password_hash[0] != '\0';
+    /* Same work whether or not the account exists. */
+    int ok = pwhash_verify(has_password ? out->user.password_hash : a->dummy_hash, password);
+    if (ok < 0)
+        goto out;
+    ok = ok == 1 && has_password;
+    if (!ok) {
+        out->result = record_failure(s, &p, key, now, &out->locked_until);
+        if (out->result == LOGIN_INVALID && !p.password_login)
+            out->result = LOGIN_PASSWORD_OFF;
+        goto out;
+    }
+    if (!p.password_login && strcmp(out->user.role, "owner") != 0) {
+        out->result = LOGIN_PASSWORD_OFF;
+        goto out;
+    }
+    out->result = record_success(a, s, key, password, out, now);
+    if (out->result != LOGIN_OK)
+        goto out;
+    if (!p.password_login) {
+        /* Owners keep a break-glass sign-in while password sign-in is off: always audited. */
+        char name[STORE_EMAIL_MAX + 8];
+        snprintf(name, sizeof name, "user:%s", out->user.email);
+        struct actor who = {name, "owner", client};
+        out->break_glass = 1;
+        audit_record(s, &who, "login.break_glass", out->user.email, NULL,
+                     "password sign-in while switched off");
+        log_warn("break-glass sign-in user_id=%lld client=%s", out->user.id, client);
+    }
+    out->change = expiry_change_required(&p, (enum pw_must_change)out->user.must_change,
+                                         out->user.password_changed_at, now);
+out:
+    arena_free(ar);
+}

@@ -1,0 +1,35 @@
+/* auth/login.h: password sign-in, shared by POST /login and POST /api/login. Failures are counted
+ * per e-mail address whether or not an account exists, an unknown address costs one argon2
+ * verification like a wrong password, and a locked address gets no password check at all. */
+#ifndef GH_AUTH_LOGIN_H
+#define GH_AUTH_LOGIN_H
+
+#include <time.h>
+
+#include "policy/expiry.h"
+#include "store.h"
+
+struct app;
+
+enum login_result {
+    LOGIN_OK,
+    LOGIN_INVALID,      /* wrong e-mail or password (indistinguishable) */
+    LOGIN_LOCKED,       /* locked_until says until when */
+    LOGIN_DISABLED,     /* right password, account disabled by an admin */
+    LOGIN_PASSWORD_OFF, /* password sign-in is switched off (and this is no owner break-glass) */
+    LOGIN_ERROR,        /* store or crypto failure */
+};
+
+struct login_outcome {
+    enum login_result result;
+    struct user user;              /* LOGIN_OK */
+    enum pw_change_reason change;  /* LOGIN_OK: a change is required before a full session */
+    time_t locked_until;           /* LOGIN_LOCKED */
+    int break_glass;               /* LOGIN_OK: an owner while password sign-in is off */
+};
+
+/* Runs the whole check for email/password from client. Always fills out->result. */
+void login_password(struct app *a, struct store *s, const char *email, const char *password,
+                    const char *client, struct login_outcome *out);
+
+#endif

@@ -1,0 +1,122 @@
+/* auth/main.c: bin/gatehouse — argv, configuration, wiring, signals. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "clock.h"
+#include "http.h"
+#include "log.h"
+#include "routes.h"
+#include "store.h"
+#include "web.h"
+
+#define DEFAULT_CONF "conf/gatehouse.conf"
+#define PRUNE_SECONDS 60
+
+static void
+usage(void)
+{
+    fprintf(stderr, "usage: gatehouse [-c FILE] [-t]\n"
+                    "  -c FILE  configuration file (default " DEFAULT_CONF ")\n"
+                    "  -t       check the configuration and exit\n");
+}
+
+/* Deletes sessions whose idle or absolute limit has passed. */
+static void
+prune(struct app *a)
+{
+    struct store *s = app_store(a);
+    if (s == NULL)
+        return;
+    struct policy p;
+    app_policy(a, s, &p);
+    time_t now = clock_now();
+    store_session_prune(s, now - (time_t)p.web_idle_minutes * 60,
+                        now - (time_t)p.client_idle_minutes * 60,
+                        now - (time_t)a->conf.session_max_hours * 3600);
+}
+
+static void
+bootstrap_hint(struct app *a)
+{
+    long long n = 0;
+    struct store *s = app_store(a);
+    if (s != NULL && store_user_count(s, NULL, &n) == 0 && n == 0)
+        log_warn("the store has no users yet: create the first owner with "
+                 "`bin/gatehousectl -c %s user add --email YOU@EXAMPLE.COM --role owner`",
+                 a->conf.path);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *conf_path = DEFAULT_CONF;
+    int test_only = 0, opt;
+    while ((opt = getopt(argc, argv, "c:th")) != -1) {
+        switch (opt) {
+        case 'c':
+            conf_path = optarg;
+            break;
+        case 't':
+            test_only = 1;
+            break;
+        default:
+            usage();
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        usage();
+        return 2;
+    }
+    /* Block the stop signals in every thread; the main thread waits for them below. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    static struct app app;
+    char err[1024];
+    if (app_init(&app, conf_path, test_only ? APP_TEMPLATES : APP_STORE | APP_TEMPLATES, err,
+                 sizeof err) != 0) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        app_free(&app);
+        return 1;
+    }
+    if (test_only) {
+        printf("gatehouse: %s: configuration OK\n", conf_path);
+        app_free(&app);
+        return 0;
+    }
+    size_t n_routes;
+    const struct route *routes = routes_table(&n_routes);
+    struct http_hooks hooks = {.ctx = &app, .before = web_before, .error = web_error};
+    struct http_server *srv = http_start(&app.conf, routes, n_routes, &hooks, err, sizeof err);
+    if (srv == NULL) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        app_free(&app);
+        return 1;
+    }
+    log_info("gatehouse started base_url=%s store=%s", app.conf.base_url, app.conf.store_path);
+    bootstrap_hint(&app);
+    for (;;) {
+        struct timespec ts = {PRUNE_SECONDS, 0};
+        int sig = sigtimedwait(&stop, NULL, &ts);
+        if (sig == SIGTERM || sig == SIGINT) {
+            log_info("signal=%d: finishing in-flight requests", sig);
+            break;
+        }
+        if (sig < 0 && errno == EAGAIN)
+            prune(&app);
+    }
+    http_stop(srv);
+    app_free(&app);
+    log_info("stopped cleanly");
+    return 0;
+}

@@ -1,0 +1,153 @@
+/* auth/route_api.c: the JSON API (whoami, client sign-in), health, metrics, static files. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "arena.h"
+#include "buf.h"
+#include "clock.h"
+#include "http.h"
+#include "log.h"
+#include "login.h"
+#include "routes.h"
+#include "session.h"
+#include "store.h"
+#include "str.h"
+#include "web.h"
+
+int
+route_api_whoami(struct req *r)
+{
+    struct web *w = web_of(r);
+    if (!w->signed_in)
+        return web_json_error(r, 401, "unauthenticated", "Sign in first.");
+    const struct user *u = &w->user;
+    int saml = strcmp(u->auth_method, "saml") == 0;
+    json_t *o = json_pack("{s:I, s:s, s:s?, s:s?, s:s, s:s, s:b}", "user_id", (json_int_t)u->id,
+                          "email", u->email, "name_id", saml ? u->name_id : NULL, "idp",
+                          saml ? u->idp : NULL, "role", u->role, "auth_method", u->auth_method,
+                          "mfa", u->mfa_enabled);
+    return web_json(r, 200, o);
+}
+
+int
+route_api_login(struct req *r)
+{
+    struct web *w = web_of(r);
+    size_t len;
+    const char *body = req_body(r, &len);
+    json_error_t jerr;
+    json_t *in = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    const char *email = NULL, *password = NULL;
+    if (in == NULL || json_unpack(in, "{s:s, s:s}", "email", &email, "password", &password) != 0 ||
+        strlen(email) > 254 || strlen(password) > 1024 ||
+        !str_utf8_clean(password, strlen(password), 0)) {
+        json_decref(in);
+        return web_json_error(r, 400, "bad_request",
+                              "Send {\"email\": \"...\", \"password\": \"...\"} as JSON.");
+    }
+    struct login_outcome o;
+    login_password(w->app, w->store, email, password, req_client(r), &o);
+    json_decref(in);
+    char until[40];
+    switch (o.result) {
+    case LOGIN_OK:
+        break;
+    case LOGIN_INVALID:
+        atomic_fetch_add(&w->app->metrics.login_failure, 1);
+        return web_json_error(r, 401, "invalid_credentials",
+                              "The e-mail address or password is not correct.");
+    case LOGIN_LOCKED:
+        atomic_fetch_add(&w->app->metrics.login_locked, 1);
+        return web_json(r, 429,
+                        json_pack("{s:s, s:s, s:s}", "error", "locked", "message",
+                                  "Too many failed attempts: sign-in for this address is locked.",
+                                  "locked_until", clock_iso(o.locked_until, until, sizeof until)));
+    case LOGIN_DISABLED:
+        return web_json_error(r, 403, "account_disabled", "This account has been disabled.");
+    case LOGIN_PASSWORD_OFF:
+        return web_json_error(r, 403, "password_login_disabled",
+                              "Password sign-in is turned off; sign in with SSO.");
+    case LOGIN_ERROR:
+        return web_json_error(r, 500, "internal", "Sign-in is not available right now.");
+    }
+    atomic_fetch_add(&w->app->metrics.login_success, 1);
+    if (o.change != PW_CHANGE_NONE)
+        return web_json_error(r, 403, "password_change_required",
+                              "Sign in through the browser and change your password first.");
+    struct session_new n = {
+        .user_id = o.user.id, .kind = SESSION_CLIENT, .client_addr = req_client(r)};
+    char token[SESSION_TOKEN_LEN + 1], hash[65];
+    if (session_create(w->store, &n, token, hash) != 0)
+        return web_json_error(r, 500, "internal", "The session could not be created.");
+    log_info("sign-in method=password kind=client user_id=%lld client=%s", o.user.id,
+             req_client(r));
+    return web_json(r, 200,
+                    json_pack("{s:s, s:I}", "token", token, "expires_in",
+                              (json_int_t)timeout_idle_seconds(&w->policy, SESSION_CLIENT)));
+}
+
+int
+route_api_logout(struct req *r)
+{
+    struct web *w = web_of(r);
+    if (!w->signed_in)
+        return web_json_error(r, 401, "unauthenticated", "No session.");
+    store_session_delete(w->store, w->session_hash);
+    return req_respond(r, 204, NULL, "", 0);
+}
+
+int
+route_healthz(struct req *r)
+{
+    struct web *w = web_of(r);
+    if (store_ping(w->store) != 0)
+        return req_respond(r, 503, "text/plain; charset=utf-8", "store unavailable\n", 18);
+    return req_respond(r, 200, "text/plain; charset=utf-8", "ok\n", 3);
+}
+
+int
+route_metrics(struct req *r)
+{
+    struct web *w = web_of(r);
+    const struct metrics *m = &w->app->metrics;
+    struct buf b;
+    buf_init(&b, 16 * 1024);
+    buf_printf(&b,
+               "# HELP gatehouse_logins_total Password sign-in attempts by result.\n"
+               "# TYPE gatehouse_logins_total counter\n"
+               "gatehouse_logins_total{result=\"success\"} %lu\n"
+               "gatehouse_logins_total{result=\"failure\"} %lu\n"
+               "gatehouse_logins_total{result=\"locked\"} %lu\n",
+               atomic_load(&m->login_success), atomic_load(&m->login_failure),
+               atomic_load(&m->login_locked));
+    int rc = req_respond(r, 200, "text/plain; version=0.0.4", b.data ? b.data : "", b.len);
+    buf_free(&b);
+    return rc;
+}
+
+int
+route_static(struct req *r)
+{
+    struct web *w = web_of(r);
+    const char *name = req_path(r) + strlen("/static/");
+    /* One flat folder of known files: no path separators, no dot files. */
+    if (strcmp(name, "gatehouse.css") != 0) {
+        web_error(r, 404, "There is no file at this address.");
+        return 0;
+    }
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", w->app->conf.templates_dir, name);
+    FILE *f = fopen(path, "r");
+    char data[64 * 1024];
+    size_t n = f ? fread(data, 1, sizeof data, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    if (n == 0) {
+        web_error(r, 404, "There is no file at this address.");
+        return 0;
+    }
+    return req_respond(r, 200, "text/css; charset=utf-8", data, n);
+}

@@ -1,0 +1,161 @@
+/* auth/route_login.c: the sign-in page, sign-out, and the signed-in landing page. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "arena.h"
+#include "audit.h"
+#include "clock.h"
+#include "http.h"
+#include "log.h"
+#include "login.h"
+#include "policy/expiry.h"
+#include "routes.h"
+#include "session.h"
+#include "str.h"
+#include "tmpl.h"
+#include "web.h"
+
+/* Longest e-mail / password accepted in the form (the policy's cap is checked at change). */
+#define LOGIN_EMAIL_MAX 254
+#define LOGIN_PASSWORD_MAX 1024
+
+static int
+login_page(struct req *r, int status, const char *email, const char *error, int break_glass)
+{
+    struct web *w = web_of(r);
+    struct tmpl_ctx *c = web_ctx(r);
+    tmpl_set(c, "return_to", web_return_to(r));
+    tmpl_set(c, "email", email ? email : "");
+    tmpl_set(c, "error", error);
+    int show_password = w->policy.password_login || break_glass;
+    tmpl_set(c, "password_form", show_password ? "1" : "");
+    tmpl_set(c, "break_glass", !w->policy.password_login && break_glass ? "1" : "");
+    tmpl_set(c, "password_off", w->policy.password_login ? "" : "1");
+    return web_page(r, status, "login", "Sign in", c);
+}
+
+int
+route_login_get(struct req *r)
+{
+    struct web *w = web_of(r);
+    if (w->signed_in && !w->session.restricted)
+        return req_redirect(r, 303, web_return_to(r));
+    const char *bg = req_query(r, "break_glass");
+    return login_page(r, 200, NULL, NULL, bg != NULL && strcmp(bg, "1") == 0);
+}
+
+static int
+start_session(struct req *r, const struct login_outcome *o)
+{
+    struct web *w = web_of(r);
+    /* A new token at every sign-in: a token planted before sign-in is worthless after it. */
+    if (w->signed_in)
+        store_session_delete(w->store, w->session_hash);
+    struct session_new n = {.user_id = o->user.id,
+                            .kind = SESSION_WEB,
+                            .restricted = (int)o->change,
+                            .client_addr = req_client(r)};
+    char token[SESSION_TOKEN_LEN + 1], hash[65];
+    if (session_create(w->store, &n, token, hash) != 0)
+        return -1;
+    web_set_session_cookie(r, token);
+    log_info("sign-in method=password user_id=%lld change=%d client=%s", o->user.id,
+             (int)o->change, req_client(r));
+    if (o->change != PW_CHANGE_NONE)
+        return req_redirect(r, 303, "/password/change");
+    return req_redirect(r, 303, web_return_to(r));
+}
+
+int
+route_login_post(struct req *r)
+{
+    struct web *w = web_of(r);
+    const char *email = req_form(r, "email");
+    const char *password = req_form(r, "password");
+    int break_glass = req_form(r, "break_glass") != NULL;
+    if (email == NULL || password == NULL || email[0] == '\0' || password[0] == '\0')
+        return login_page(r, 400, email, "Enter your e-mail address and your password.",
+                          break_glass);
+    if (strlen(email) > LOGIN_EMAIL_MAX || strlen(password) > LOGIN_PASSWORD_MAX)
+        return login_page(r, 400, NULL, "The e-mail address or password is too long.",
+                          break_glass);
+    struct login_outcome o;
+    login_password(w->app, w->store, email, password, req_client(r), &o);
+    char until[40];
+    const char *msg = NULL;
+    int status = 200;
+    switch (o.result) {
+    case LOGIN_OK:
+        atomic_fetch_add(&w->app->metrics.login_success, 1);
+        if (start_session(r, &o) == 0)
+            return 0;
+        return login_page(r, 500, email, "Your session could not be created. Try again.", 0);
+    case LOGIN_INVALID:
+        status = 401;
+        msg = "The e-mail address or password is not correct.";
+        break;
+    case LOGIN_LOCKED:
+        status = 429;
+        msg = arena_printf(req_arena(r),
+                           "Too many failed attempts: sign-in for this address is locked until "
+                           "%s. Try again then, or ask an administrator to unlock it.",
+                           clock_format(o.locked_until, until, sizeof until));
+        char retry[24];
+        snprintf(retry, sizeof retry, "%lld", (long long)(o.locked_until - w->now));
+        req_add_header(r, "Retry-After", retry);
+        break;
+    case LOGIN_DISABLED:
+        status = 403;
+        msg = "This account has been disabled. Contact your administrator.";
+        break;
+    case LOGIN_PASSWORD_OFF:
+        status = 403;
+        msg = "Password sign-in is turned off for this organisation. Sign in with your "
+              "organisation's single sign-on (SSO) instead.";
+        break;
+    case LOGIN_ERROR:
+        status = 500;
+        msg = "Sign-in is not available right now. Try again in a moment.";
+        break;
+    }
+    atomic_fetch_add(o.result == LOGIN_LOCKED ? &w->app->metrics.login_locked
+                                               : &w->app->metrics.login_failure,
+                     1);
+    return login_page(r, status, email, msg, break_glass);
+}
+
+int
+route_logout_post(struct req *r)
+{
+    struct web *w = web_of(r);
+    if (w->signed_in) {
+        store_session_delete(w->store, w->session_hash);
+        log_info("sign-out user_id=%lld", w->user.id);
+    }
+    req_set_cookie(r, SESSION_COOKIE, "", 0);
+    return req_redirect(r, 303, "/login");
+}
+
+int
+route_home_get(struct req *r)
+{
+    struct web *w = web_of(r);
+    if (!w->signed_in)
+        return req_redirect(r, 303, "/login");
+    struct tmpl_ctx *c = web_ctx(r);
+    char buf[40];
+    tmpl_set(c, "email", w->user.email);
+    tmpl_set(c, "name", w->user.display_name);
+    tmpl_set(c, "role", w->user.role);
+    tmpl_set(c, "auth_method", w->user.auth_method);
+    tmpl_set(c, "is_password", strcmp(w->user.auth_method, "password") == 0 ? "1" : "");
+    tmpl_set(c, "last_login", w->user.last_login_at ? clock_format(w->user.last_login_at, buf,
+                                                                     sizeof buf)
+                                                    : "never");
+    time_t due = expiry_due(&w->policy, w->user.password_changed_at);
+    if (due != 0 && strcmp(w->user.auth_method, "password") == 0)
+        tmpl_set(c, "password_expires", clock_format(due, buf, sizeof buf));
+    return web_page(r, 200, "home", "Signed in", c);
+}

@@ -1,0 +1,98 @@
+/* auth/route_password.c: changing one's password (voluntary, or forced after first sign-in, an
+ * admin reset or expiry). */
+#include <stdio.h>
+#include <string.h>
+
+#include "account.h"
+#include "app.h"
+#include "arena.h"
+#include "http.h"
+#include "log.h"
+#include "policy/expiry.h"
+#include "policy/password.h"
+#include "routes.h"
+#include "session.h"
+#include "tmpl.h"
+#include "web.h"
+
+#define MAX_RULES 16
+
+static void
+add_lines(struct tmpl_ctx *c, const char *list, const char **lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        tmpl_set(tmpl_add(c, list), "text", lines[i]);
+}
+
+static int
+change_page(struct req *r, int status, const char *error, unsigned violations)
+{
+    struct web *w = web_of(r);
+    struct tmpl_ctx *c = web_ctx(r);
+    const char *lines[MAX_RULES];
+    char *storage = arena_alloc(req_arena(r), MAX_RULES * PASSWORD_RULE_TEXT_MAX);
+    if (storage == NULL)
+        return -1;
+    size_t n = password_requirements(&w->policy, lines, MAX_RULES, storage);
+    add_lines(c, "requirements", lines, n);
+    if (violations != 0) {
+        storage = arena_alloc(req_arena(r), MAX_RULES * PASSWORD_RULE_TEXT_MAX);
+        if (storage == NULL)
+            return -1;
+        n = password_explain(&w->policy, violations, lines, MAX_RULES, storage);
+        add_lines(c, "violations", lines, n);
+    }
+    tmpl_set(c, "error", error);
+    tmpl_set(c, "reason", expiry_reason_text((enum pw_change_reason)w->session.restricted));
+    tmpl_set(c, "forced", w->session.restricted ? "1" : "");
+    return web_page(r, status, "password_change", "Change your password", c);
+}
+
+int
+route_password_change_get(struct req *r)
+{
+    struct web *w = web_of(r);
+    if (!w->signed_in)
+        return req_redirect(r, 303, "/login?return_to=/password/change");
+    if (strcmp(w->user.auth_method, "password") != 0) {
+        web_error(r, 409, "Your account signs in through your organisation's single sign-on; "
+                          "it has no password here to change.");
+        return 0;
+    }
+    return change_page(r, 200, NULL, 0);
+}
+
+int
+route_password_change_post(struct req *r)
+{
+    struct web *w = web_of(r);
+    if (!w->signed_in)
+        return req_redirect(r, 303, "/login?return_to=/password/change");
+    const char *current = req_form(r, "current_password");
+    const char *fresh = req_form(r, "new_password");
+    const char *confirm = req_form(r, "confirm_password");
+    if (current == NULL || fresh == NULL || confirm == NULL || !current[0] || !fresh[0])
+        return change_page(r, 400, "Fill in your current password and the new one twice.", 0);
+    if (strlen(current) > 1024 || strlen(fresh) > 1024 || strlen(confirm) > 1024)
+        return change_page(r, 400, "The password is too long.", 0);
+    if (strcmp(fresh, confirm) != 0)
+        return change_page(r, 400, "The new password and its confirmation do not match.", 0);
+    unsigned violations = 0;
+    char msg[256] = "";
+    int forced = w->session.restricted != PW_CHANGE_NONE;
+    /* Every session of the user ends, this one included: a fresh token follows below. */
+    enum account_rc rc = account_change_password(w->app, w->store, &w->user, current, fresh,
+                                                 forced, NULL, &violations, msg, sizeof msg);
+    if (rc == ACCOUNT_REFUSED)
+        return change_page(r, 422, msg, violations);
+    if (rc != ACCOUNT_OK)
+        return change_page(r, 500, "Your password could not be changed. Try again.", 0);
+    struct session_new n = {
+        .user_id = w->user.id, .kind = SESSION_WEB, .client_addr = req_client(r)};
+    char token[SESSION_TOKEN_LEN + 1], hash[65];
+    if (session_create(w->store, &n, token, hash) != 0)
+        return req_redirect(r, 303, "/login");
+    web_set_session_cookie(r, token);
+    log_info("password changed user_id=%lld forced=%d", w->user.id, forced);
+    return req_redirect(r, 303, "/?changed=1");
+}

@@ -1,0 +1,28 @@
+#include "routes.h"
+
+#include "http.h"
+
+/* Body limits: sign-in and password forms are small; nothing else takes a body yet. */
+#define FORM_SMALL (16 * 1024)
+
+static const struct route table[] = {
+    {"GET", "/", route_home_get, 0, 0},
+    {"GET", "/login", route_login_get, 0, 0},
+    {"POST", "/login", route_login_post, ROUTE_FORM, FORM_SMALL},
+    {"POST", "/logout", route_logout_post, ROUTE_FORM, FORM_SMALL},
+    {"GET", "/password/change", route_password_change_get, 0, 0},
+    {"POST", "/password/change", route_password_change_post, ROUTE_FORM, FORM_SMALL},
+    {"GET", "/api/whoami", route_api_whoami, 0, 0},
+    {"POST", "/api/login", route_api_login, ROUTE_JSON, FORM_SMALL},
+    {"POST", "/api/logout", route_api_logout, 0, 0},
+    {"GET", "/healthz", route_healthz, 0, 0},
+    {"GET", "/metrics", route_metrics, 0, 0},
+    {"GET", "/static/", route_static, ROUTE_PREFIX | ROUTE_STATIC, 0},
+};
+
+const struct route *
+routes_table(size_t *n)
+{
+    *n = sizeof table / sizeof table[0];
+    return table;
+}

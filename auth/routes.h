@@ -1,0 +1,31 @@
+/* auth/routes.h: the route table and the handlers behind it (route_*.c). */
+#ifndef GH_AUTH_ROUTES_H
+#define GH_AUTH_ROUTES_H
+
+#include <stddef.h>
+
+struct req;
+struct route;
+
+/* The server's routes; *n receives how many. */
+const struct route *routes_table(size_t *n);
+
+/* route_login.c */
+int route_login_get(struct req *r);
+int route_login_post(struct req *r);
+int route_logout_post(struct req *r);
+int route_home_get(struct req *r);
+
+/* route_password.c */
+int route_password_change_get(struct req *r);
+int route_password_change_post(struct req *r);
+
+/* route_api.c */
+int route_api_whoami(struct req *r);
+int route_api_login(struct req *r);
+int route_api_logout(struct req *r);
+int route_healthz(struct req *r);
+int route_metrics(struct req *r);
+int route_static(struct req *r);
+
+#endif

@@ -1,0 +1,85 @@
+#include "session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "clock.h"
+#include "log.h"
+#include "store.h"
+#include "str.h"
+
+void
+session_hash(const char *token, char *hash_out)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)token, strlen(token), md);
+    str_hex(md, sizeof md, hash_out);
+}
+
+int
+session_create(struct store *s, const struct session_new *n, char *token_out, char *hash_out)
+{
+    unsigned char raw[32];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return -1;
+    str_hex(raw, sizeof raw, token_out);
+    OPENSSL_cleanse(raw, sizeof raw);
+    struct session_row row;
+    memset(&row, 0, sizeof row);
+    session_hash(token_out, row.token_hash);
+    row.user_id = n->user_id;
+    row.kind = n->kind;
+    row.restricted = n->restricted;
+    row.created_at = row.last_seen = clock_now();
+    snprintf(row.client_addr, sizeof row.client_addr, "%s", n->client_addr ? n->client_addr : "");
+    snprintf(row.idp, sizeof row.idp, "%s", n->idp ? n->idp : "");
+    snprintf(row.name_id, sizeof row.name_id, "%s", n->name_id ? n->name_id : "");
+    snprintf(row.session_index, sizeof row.session_index, "%s",
+             n->session_index ? n->session_index : "");
+    if (store_session_insert(s, &row) != 0)
+        return -1;
+    memcpy(hash_out, row.token_hash, sizeof row.token_hash);
+    return 0;
+}
+
+static int
+well_formed(const char *token)
+{
+    if (token == NULL || strlen(token) != SESSION_TOKEN_LEN)
+        return 0;
+    for (const char *p = token; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}
+
+int
+session_lookup(struct store *s, const struct policy *p, long absolute_seconds, const char *token,
+               time_t now, struct session_row *out)
+{
+    if (!well_formed(token))
+        return 1;
+    char hash[65];
+    session_hash(token, hash);
+    int rc = store_session_get(s, hash, out);
+    if (rc != 0)
+        return rc;
+    enum timeout_verdict v = timeout_check(p, (enum session_kind)out->kind, out->created_at,
+                                           out->last_seen, absolute_seconds, now);
+    if (v != TIMEOUT_NONE) {
+        log_info("session ended reason=%s user_id=%lld", v == TIMEOUT_IDLE ? "idle" : "absolute",
+                 out->user_id);
+        store_session_delete(s, hash);
+        return 1;
+    }
+    if (now - out->last_seen >= SESSION_TOUCH_SECONDS) {
+        if (store_session_touch(s, hash, now) != 0)
+            return -1;
+        out->last_seen = now;
+    }
+    return 0;
+}

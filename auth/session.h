@@ -1,0 +1,43 @@
+/* auth/session.h: sessions. A token is 256 bits from OpenSSL's RNG, handed out once (cookie
+ * gatehouse_session, or a Bearer token); only its SHA-256 is stored. */
+#ifndef GH_AUTH_SESSION_H
+#define GH_AUTH_SESSION_H
+
+#include <time.h>
+
+#include "policy/settings.h"
+#include "policy/timeout.h"
+
+struct store;
+struct session_row;
+
+#define SESSION_COOKIE "gatehouse_session"
+#define SESSION_TOKEN_LEN 64 /* hex characters */
+/* last_seen is written at most this often, so a valid request costs no write; idle timeouts
+ * are therefore exact to within this many seconds (never longer than configured). */
+#define SESSION_TOUCH_SECONDS 10
+
+/* What a new session starts with. */
+struct session_new {
+    long long user_id;
+    enum session_kind kind;
+    int restricted; /* enum pw_change_reason: only the password change until done */
+    const char *client_addr;
+    const char *idp;           /* SAML sessions: IdP entity ID, NameID, SessionIndex */
+    const char *name_id;
+    const char *session_index;
+};
+
+/* Creates a session; writes the token (SESSION_TOKEN_LEN + 1 bytes) and its hash (65 bytes). */
+int session_create(struct store *s, const struct session_new *n, char *token_out,
+                   char *hash_out);
+
+/* SHA-256 of token as hex (65 bytes). */
+void session_hash(const char *token, char *hash_out);
+
+/* Finds the live session for token: 0 found (out filled, last_seen refreshed), 1 none or ended
+ * by a timeout (then deleted), -1 error. */
+int session_lookup(struct store *s, const struct policy *p, long absolute_seconds,
+                   const char *token, time_t now, struct session_row *out);
+
+#endif

@@ -1,0 +1,144 @@
+/* auth/store.h: the store, behind one small interface. store_sqlite.c is the only file that
+ * includes sqlite3.h and holds all SQL (portable: plain types, ? parameters, no SQLite-only
+ * functions in queries), so a PostgreSQL backend can implement the same functions.
+ * One struct store is one connection: use it from one thread at a time.
+ * Return convention: 0 done, 1 not found / duplicate (where stated), -1 error (logged). */
+#ifndef GH_AUTH_STORE_H
+#define GH_AUTH_STORE_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct store;
+
+#define STORE_EMAIL_MAX 256
+#define STORE_NAME_MAX 256
+#define STORE_HASH_MAX 256
+
+struct user {
+    long long id;
+    char email[STORE_EMAIL_MAX]; /* normalised: lower case */
+    char display_name[STORE_NAME_MAX];
+    char role[16];        /* owner | admin | member */
+    char status[16];      /* active | disabled */
+    char auth_method[16]; /* password | saml */
+    char password_hash[STORE_HASH_MAX]; /* argon2id PHC string; empty for SAML users */
+    int must_change;                    /* enum pw_must_change */
+    time_t created_at;
+    time_t last_login_at; /* 0 = never */
+    time_t password_changed_at;
+    char idp[512];     /* SAML users: the IdP entity ID */
+    char name_id[512]; /* SAML users: the NameID */
+    int mfa_enabled;
+};
+
+struct session_row {
+    char token_hash[65]; /* hex SHA-256 of the token; the token itself is never stored */
+    long long user_id;
+    int kind;       /* enum session_kind */
+    int restricted; /* enum pw_change_reason: only the password change is allowed until done */
+    time_t created_at;
+    time_t last_seen;
+    char client_addr[64];
+    char idp[512];
+    char name_id[512];
+    char session_index[256];
+};
+
+struct audit_row {
+    long long id;
+    time_t at;
+    char actor[STORE_EMAIL_MAX + 16]; /* "user:EMAIL", "cli:UNIXUSER", "system" */
+    char actor_role[16];
+    char action[64];
+    char target[STORE_EMAIL_MAX + 64];
+    char old_value[512];
+    char new_value[512];
+    char client_addr[64];
+};
+
+struct lockout_row {
+    int failures;
+    time_t first_failure;
+    time_t locked_until;
+};
+
+/* Opens (creating when absent) the store at path and applies pending migrations.
+ * NULL on error, with a message in err. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+/* Closes the connection (finalising statements, checkpointing WAL). NULL is a no-op. */
+void store_close(struct store *s);
+
+/* Schema version after migrations. */
+int store_schema_version(struct store *s);
+
+/* Write transaction: taken at once (BEGIN IMMEDIATE / SELECT ... FOR UPDATE), so read-modify-
+ * write sequences inside it are exact under concurrency. */
+int store_begin_write(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* Cheap liveness query. */
+int store_ping(struct store *s);
+
+/* Users. */
+int store_user_by_email(struct store *s, const char *email, struct user *out); /* 1 = none */
+int store_user_by_id(struct store *s, long long id, struct user *out);         /* 1 = none */
+int store_user_insert(struct store *s, const struct user *u, long long *id_out); /* 1 = dup */
+int store_user_count(struct store *s, const char *role, long long *n_out); /* role NULL = all */
+/* Calls cb for each user ordered by email; cb returning non-zero stops. */
+int store_user_list(struct store *s, int (*cb)(const struct user *, void *), void *ctx);
+/* Sets a new password hash, must_change and password_changed_at, and appends the hash to the
+ * history with `kind` ("initial", "user", "reset", "admin") at time `at`. */
+int store_user_set_password(struct store *s, long long id, const char *hash, int must_change,
+                            time_t at, const char *kind);
+/* Replaces the hash only (parameter upgrade at sign-in); history and dates unchanged. */
+int store_user_rehash(struct store *s, long long id, const char *hash);
+int store_user_set_login(struct store *s, long long id, time_t at);
+int store_user_set_field(struct store *s, long long id, const char *field, const char *value);
+int store_user_set_must_change(struct store *s, long long id, int must_change);
+int store_user_delete(struct store *s, long long id);
+
+/* The most recent password hashes (current first), at most max; *n_out receives how many. Each
+ * hashes[i] has STORE_HASH_MAX bytes. */
+int store_password_history(struct store *s, long long user_id, char (*hashes)[STORE_HASH_MAX],
+                           size_t max, size_t *n_out);
+/* Times of changes of kind "user" (self-service) at or after since, most recent first. */
+int store_password_changes_since(struct store *s, long long user_id, time_t since, time_t *times,
+                                 size_t max, size_t *n_out);
+
+/* Failed sign-in state per normalised e-mail address (whether or not an account exists). */
+int store_lockout_get(struct store *s, const char *email, struct lockout_row *out); /* 1 = none */
+int store_lockout_put(struct store *s, const char *email, const struct lockout_row *row);
+int store_lockout_clear(struct store *s, const char *email);
+
+/* Sessions. */
+int store_session_insert(struct store *s, const struct session_row *row);
+int store_session_get(struct store *s, const char *token_hash, struct session_row *out); /* 1 */
+int store_session_touch(struct store *s, const char *token_hash, time_t at);
+int store_session_delete(struct store *s, const char *token_hash);
+/* Deletes every session of the user except keep_hash (NULL = all); *n_out may be NULL. */
+int store_session_delete_user(struct store *s, long long user_id, const char *keep_hash,
+                              long long *n_out);
+/* Deletes sessions idle since before `idle_before` or created before `created_before`. */
+int store_session_prune(struct store *s, time_t web_idle_before, time_t client_idle_before,
+                        time_t created_before);
+
+/* Run-time settings (policy values set by admins), as text. */
+int store_setting_get(struct store *s, const char *key, char *value, size_t len); /* 1 = unset */
+int store_setting_put(struct store *s, const char *key, const char *value, time_t at);
+/* Calls cb for each stored setting. */
+int store_setting_each(struct store *s, void (*cb)(const char *key, const char *value, void *),
+                       void *ctx);
+
+/* A named random secret of n bytes (e.g. the CSRF key), created on first use; shared by every
+ * process on the store. */
+int store_secret(struct store *s, const char *name, unsigned char *out, size_t n);
+
+/* Audit log: append-only; no function updates or deletes a row. */
+int store_audit_append(struct store *s, const struct audit_row *row);
+/* Newest first, at most limit rows; cb returning non-zero stops. */
+int store_audit_list(struct store *s, long long limit, int (*cb)(const struct audit_row *, void *),
+                     void *ctx);
+
+#endif

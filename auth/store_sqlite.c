@@ -1,0 +1,938 @@
+/* auth/store_sqlite.c: the SQLite backend of store.h. All SQL lives here. Queries use only
+ * portable SQL (INTEGER/TEXT columns, ? parameters, no SQLite-only functions), so a PostgreSQL
+ * backend can reuse them with $n parameters. */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+#include "log.h"
+
+/* Versioned schema: migrations[i] moves the schema from version i to i + 1. Never edit an
+ * applied migration; append a new one. */
+static const char *const migrations[] = {
+    /* 1: users, password history, lockout, sessions, settings, secrets, audit */
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  email TEXT NOT NULL UNIQUE,"
+    "  display_name TEXT NOT NULL DEFAULT '',"
+    "  role TEXT NOT NULL CHECK (role IN ('owner','admin','member')),"
+    "  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','disabled')),"
+    "  auth_method TEXT NOT NULL CHECK (auth_method IN ('password','saml')),"
+    "  password_hash TEXT NOT NULL DEFAULT '',"
+    "  must_change INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_login_at INTEGER NOT NULL DEFAULT 0,"
+    "  password_changed_at INTEGER NOT NULL DEFAULT 0,"
+    "  idp TEXT NOT NULL DEFAULT '',"
+    "  name_id TEXT NOT NULL DEFAULT '',"
+    "  mfa_enabled INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE password_history ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  hash TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX password_history_user ON password_history(user_id, created_at);"
+    "CREATE TABLE lockouts ("
+    "  email TEXT PRIMARY KEY,"
+    "  failures INTEGER NOT NULL,"
+    "  first_failure INTEGER NOT NULL,"
+    "  locked_until INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE sessions ("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  kind INTEGER NOT NULL,"
+    "  restricted INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen INTEGER NOT NULL,"
+    "  client_addr TEXT NOT NULL DEFAULT '',"
+    "  idp TEXT NOT NULL DEFAULT '',"
+    "  name_id TEXT NOT NULL DEFAULT '',"
+    "  session_index TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX sessions_user ON sessions(user_id);"
+    "CREATE TABLE settings ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE secrets ("
+    "  name TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ");"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  actor_role TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  old_value TEXT NOT NULL,"
+    "  new_value TEXT NOT NULL,"
+    "  client_addr TEXT NOT NULL"
+    ");"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+};
+
+#define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+#define USER_COLS                                                                                  \
+    "id, email, display_name, role, status, auth_method, password_hash, must_change, created_at, " \
+    "last_login_at, password_changed_at, idp, name_id, mfa_enabled"
+
+enum stmt_id {
+    ST_USER_BY_EMAIL,
+    ST_USER_BY_ID,
+    ST_USER_INSERT,
+    ST_USER_COUNT,
+    ST_USER_COUNT_ROLE,
+    ST_USER_LIST,
+    ST_USER_SET_PASSWORD,
+    ST_HISTORY_INSERT,
+    ST_USER_REHASH,
+    ST_USER_SET_LOGIN,
+    ST_USER_SET_NAME,
+    ST_USER_SET_ROLE,
+    ST_USER_SET_STATUS,
+    ST_USER_SET_MUST_CHANGE,
+    ST_USER_DELETE,
+    ST_HISTORY_LIST,
+    ST_CHANGES_SINCE,
+    ST_LOCKOUT_GET,
+    ST_LOCKOUT_PUT,
+    ST_LOCKOUT_CLEAR,
+    ST_SESSION_INSERT,
+    ST_SESSION_GET,
+    ST_SESSION_TOUCH,
+    ST_SESSION_DELETE,
+    ST_SESSION_DELETE_USER,
+    ST_SESSION_DELETE_USER_KEEP,
+    ST_SESSION_PRUNE,
+    ST_SETTING_GET,
+    ST_SETTING_PUT,
+    ST_SETTING_ALL,
+    ST_SECRET_GET,
+    ST_SECRET_INSERT,
+    ST_AUDIT_INSERT,
+    ST_AUDIT_LIST,
+    ST_PING,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_COUNT
+};
+
+static const char *const sql[ST_COUNT] = {
+    [ST_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email = ?",
+    [ST_USER_BY_ID] = "SELECT " USER_COLS " FROM users WHERE id = ?",
+    [ST_USER_INSERT] = "INSERT INTO users (email, display_name, role, status, auth_method, "
+                       "password_hash, must_change, created_at, last_login_at, "
+                       "password_changed_at, idp, name_id, mfa_enabled) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_USER_COUNT] = "SELECT COUNT(*) FROM users",
+    [ST_USER_COUNT_ROLE] = "SELECT COUNT(*) FROM users WHERE role = ?",
+    [ST_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY email",
+    [ST_USER_SET_PASSWORD] = "UPDATE users SET password_hash = ?, must_change = ?, "
+                             "password_changed_at = ? WHERE id = ?",
+    [ST_HISTORY_INSERT] = "INSERT INTO password_history (user_id, hash, kind, created_at) "
+                          "VALUES (?, ?, ?, ?)",
+    [ST_USER_REHASH] = "UPDATE users SET password_hash = ? WHERE id = ?",
+    [ST_USER_SET_LOGIN] = "UPDATE users SET last_login_at = ? WHERE id = ?",
+    [ST_USER_SET_NAME] = "UPDATE users SET display_name = ? WHERE id = ?",
+    [ST_USER_SET_ROLE] = "UPDATE users SET role = ? WHERE id = ?",
+    [ST_USER_SET_STATUS] = "UPDATE users SET status = ? WHERE id = ?",
+    [ST_USER_SET_MUST_CHANGE] = "UPDATE users SET must_change = ? WHERE id = ?",
+    [ST_USER_DELETE] = "DELETE FROM users WHERE id = ?",
+    [ST_HISTORY_LIST] = "SELECT hash FROM password_history WHERE user_id = ? "
+                        "ORDER BY created_at DESC, id DESC LIMIT ?",
+    [ST_CHANGES_SINCE] = "SELECT created_at FROM password_history WHERE user_id = ? "
+                         "AND kind = 'user' AND created_at >= ? "
+                         "ORDER BY created_at DESC, id DESC LIMIT ?",
+    [ST_LOCKOUT_GET] = "SELECT failures, first_failure, locked_until FROM lockouts WHERE email = ?",
+    [ST_LOCKOUT_PUT] = "INSERT INTO lockouts (email, failures, first_failure, locked_until) "
+                       "VALUES (?, ?, ?, ?) ON CONFLICT (email) DO UPDATE SET "
+                       "failures = excluded.failures, first_failure = excluded.first_failure, "
+                       "locked_until = excluded.locked_until",
+    [ST_LOCKOUT_CLEAR] = "DELETE FROM lockouts WHERE email = ?",
+    [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, kind, restricted, "
+                          "created_at, last_seen, client_addr, idp, name_id, session_index) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_SESSION_GET] = "SELECT token_hash, user_id, kind, restricted, created_at, last_seen, "
+                       "client_addr, idp, name_id, session_index FROM sessions "
+                       "WHERE token_hash = ?",
+    [ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ? WHERE token_hash = ?",
+    [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?",
+    [ST_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = ?",
+    [ST_SESSION_DELETE_USER_KEEP] = "DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?",
+    [ST_SESSION_PRUNE] = "DELETE FROM sessions WHERE (kind = 0 AND last_seen < ?) "
+                         "OR (kind = 1 AND last_seen < ?) OR created_at < ?",
+    [ST_SETTING_GET] = "SELECT value FROM settings WHERE key = ?",
+    [ST_SETTING_PUT] = "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                       "updated_at = excluded.updated_at",
+    [ST_SETTING_ALL] = "SELECT key, value FROM settings",
+    [ST_SECRET_GET] = "SELECT value FROM secrets WHERE name = ?",
+    [ST_SECRET_INSERT] = "INSERT INTO secrets (name, value) VALUES (?, ?) "
+                         "ON CONFLICT (name) DO NOTHING",
+    [ST_AUDIT_INSERT] = "INSERT INTO audit (at, actor, actor_role, action, target, old_value, "
+                        "new_value, client_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_AUDIT_LIST] = "SELECT id, at, actor, actor_role, action, target, old_value, new_value, "
+                      "client_addr FROM audit ORDER BY id DESC LIMIT ?",
+    [ST_PING] = "SELECT 1",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    int version;
+};
+
+/* The prepared statement for id, reset and ready to bind; NULL on error (logged). */
+static sqlite3_stmt *
+stmt(struct store *s, enum stmt_id id)
+{
+    if (s->st[id] == NULL) {
+        if (sqlite3_prepare_v3(s->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL) !=
+            SQLITE_OK) {
+            log_error("prepare failed: %s", sqlite3_errmsg(s->db));
+            return NULL;
+        }
+    } else {
+        sqlite3_reset(s->st[id]);
+        sqlite3_clear_bindings(s->st[id]);
+    }
+    return s->st[id];
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT);
+}
+
+static void
+col_text(sqlite3_stmt *st, int i, char *out, size_t len)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, len, "%s", t ? (const char *)t : "");
+}
+
+/* Steps a statement that returns no rows; 0 or -1. */
+static int
+exec_done(struct store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("step failed: %s", sqlite3_errmsg(s->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+exec_script(sqlite3 *db, const char *script)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, script, NULL, NULL, &msg) != SQLITE_OK) {
+        log_error("%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+migrate(struct store *s, char *err, size_t errlen)
+{
+    if (exec_script(s->db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"))
+        goto fail;
+    if (exec_script(s->db, "BEGIN IMMEDIATE"))
+        goto fail;
+    sqlite3_stmt *st = NULL;
+    int version = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT MAX(version) FROM schema_version", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > (int)N_MIGRATIONS) {
+        exec_script(s->db, "ROLLBACK");
+        snprintf(err, errlen, "the store has schema version %d, newer than this program (%zu)",
+                 version, N_MIGRATIONS);
+        return -1;
+    }
+    for (size_t v = (size_t)version; v < N_MIGRATIONS; v++) {
+        char bump[96];
+        snprintf(bump, sizeof bump, "INSERT INTO schema_version (version) VALUES (%zu)", v + 1);
+        if (exec_script(s->db, migrations[v]) || exec_script(s->db, bump)) {
+            exec_script(s->db, "ROLLBACK");
+            snprintf(err, errlen, "migration to schema version %zu failed: %s", v + 1,
+                     sqlite3_errmsg(s->db));
+            return -1;
+        }
+        log_info("store migrated to schema version %zu", v + 1);
+    }
+    if (exec_script(s->db, "COMMIT"))
+        goto fail;
+    s->version = (int)N_MIGRATIONS;
+    return 0;
+fail:
+    snprintf(err, errlen, "cannot prepare the schema: %s", sqlite3_errmsg(s->db));
+    return -1;
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errlen)
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open the store: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_extended_result_codes(s->db, 1);
+    char *msg = NULL;
+    if (sqlite3_exec(s->db,
+                     "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
+                     "PRAGMA synchronous = NORMAL; PRAGMA trusted_schema = OFF",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        goto fail;
+    }
+    if (migrate(s, err, errlen) != 0)
+        goto fail;
+    return s;
+fail:
+    store_close(s);
+    return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+    if (s == NULL)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+        log_warn("close: %s", sqlite3_errmsg(s->db));
+    free(s);
+}
+
+int
+store_schema_version(struct store *s)
+{
+    return s->version;
+}
+
+static int
+simple(struct store *s, enum stmt_id id)
+{
+    sqlite3_stmt *st = stmt(s, id);
+    return st ? exec_done(s, st) : -1;
+}
+
+int
+store_begin_write(struct store *s)
+{
+    return simple(s, ST_BEGIN);
+}
+
+int
+store_commit(struct store *s)
+{
+    return simple(s, ST_COMMIT);
+}
+
+void
+store_rollback(struct store *s)
+{
+    if (sqlite3_get_autocommit(s->db) == 0)
+        simple(s, ST_ROLLBACK);
+}
+
+int
+store_ping(struct store *s)
+{
+    sqlite3_stmt *st = stmt(s, ST_PING);
+    if (st == NULL)
+        return -1;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* ---- users ---- */
+
+static void
+read_user(sqlite3_stmt *st, struct user *u)
+{
+    memset(u, 0, sizeof *u);
+    u->id = sqlite3_column_int64(st, 0);
+    col_text(st, 1, u->email, sizeof u->email);
+    col_text(st, 2, u->display_name, sizeof u->display_name);
+    col_text(st, 3, u->role, sizeof u->role);
+    col_text(st, 4, u->status, sizeof u->status);
+    col_text(st, 5, u->auth_method, sizeof u->auth_method);
+    col_text(st, 6, u->password_hash, sizeof u->password_hash);
+    u->must_change = sqlite3_column_int(st, 7);
+    u->created_at = (time_t)sqlite3_column_int64(st, 8);
+    u->last_login_at = (time_t)sqlite3_column_int64(st, 9);
+    u->password_changed_at = (time_t)sqlite3_column_int64(st, 10);
+    col_text(st, 11, u->idp, sizeof u->idp);
+    col_text(st, 12, u->name_id, sizeof u->name_id);
+    u->mfa_enabled = sqlite3_column_int(st, 13);
+}
+
+/* Steps a one-row query into out via read; 0 found, 1 none, -1 error. */
+static int
+one_user(struct store *s, sqlite3_stmt *st, struct user *out)
+{
+    int rc = sqlite3_step(st);
+    int ret = -1;
+    if (rc == SQLITE_ROW) {
+        read_user(st, out);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    } else {
+        log_error("step failed: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+store_user_by_email(struct store *s, const char *email, struct user *out)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_BY_EMAIL);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, email);
+    return one_user(s, st, out);
+}
+
+int
+store_user_by_id(struct store *s, long long id, struct user *out)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_BY_ID);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    return one_user(s, st, out);
+}
+
+int
+store_user_insert(struct store *s, const struct user *u, long long *id_out)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_INSERT);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, u->email);
+    bind_text(st, 2, u->display_name);
+    bind_text(st, 3, u->role);
+    bind_text(st, 4, u->status[0] ? u->status : "active");
+    bind_text(st, 5, u->auth_method);
+    bind_text(st, 6, u->password_hash);
+    sqlite3_bind_int(st, 7, u->must_change);
+    sqlite3_bind_int64(st, 8, u->created_at);
+    sqlite3_bind_int64(st, 9, u->last_login_at);
+    sqlite3_bind_int64(st, 10, u->password_changed_at);
+    bind_text(st, 11, u->idp);
+    bind_text(st, 12, u->name_id);
+    sqlite3_bind_int(st, 13, u->mfa_enabled);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return 1;
+    if (rc != SQLITE_DONE) {
+        log_error("insert failed: %s", sqlite3_errmsg(s->db));
+        return -1;
+    }
+    if (id_out != NULL)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int
+store_user_count(struct store *s, const char *role, long long *n_out)
+{
+    sqlite3_stmt *st = stmt(s, role ? ST_USER_COUNT_ROLE : ST_USER_COUNT);
+    if (st == NULL)
+        return -1;
+    if (role != NULL)
+        bind_text(st, 1, role);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n_out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_user_list(struct store *s, int (*cb)(const struct user *, void *), void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_LIST);
+    if (st == NULL)
+        return -1;
+    struct user u;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        read_user(st, &u);
+        if (cb(&u, ctx) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_user_set_password(struct store *s, long long id, const char *hash, int must_change,
+                        time_t at, const char *kind)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_SET_PASSWORD);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, hash);
+    sqlite3_bind_int(st, 2, must_change);
+    sqlite3_bind_int64(st, 3, at);
+    sqlite3_bind_int64(st, 4, id);
+    if (exec_done(s, st) != 0)
+        return -1;
+    st = stmt(s, ST_HISTORY_INSERT);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    bind_text(st, 2, hash);
+    bind_text(st, 3, kind);
+    sqlite3_bind_int64(st, 4, at);
+    return exec_done(s, st);
+}
+
+int
+store_user_rehash(struct store *s, long long id, const char *hash)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_REHASH);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, hash);
+    sqlite3_bind_int64(st, 2, id);
+    return exec_done(s, st);
+}
+
+int
+store_user_set_login(struct store *s, long long id, time_t at)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_SET_LOGIN);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, at);
+    sqlite3_bind_int64(st, 2, id);
+    return exec_done(s, st);
+}
+
+int
+store_user_set_field(struct store *s, long long id, const char *field, const char *value)
+{
+    enum stmt_id sid;
+    if (strcmp(field, "display_name") == 0)
+        sid = ST_USER_SET_NAME;
+    else if (strcmp(field, "role") == 0)
+        sid = ST_USER_SET_ROLE;
+    else if (strcmp(field, "status") == 0)
+        sid = ST_USER_SET_STATUS;
+    else
+        return -1;
+    sqlite3_stmt *st = stmt(s, sid);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, value);
+    sqlite3_bind_int64(st, 2, id);
+    return exec_done(s, st);
+}
+
+int
+store_user_set_must_change(struct store *s, long long id, int must_change)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_SET_MUST_CHANGE);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int(st, 1, must_change);
+    sqlite3_bind_int64(st, 2, id);
+    return exec_done(s, st);
+}
+
+int
+store_user_delete(struct store *s, long long id)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_DELETE);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    return exec_done(s, st);
+}
+
+int
+store_password_history(struct store *s, long long user_id, char (*hashes)[STORE_HASH_MAX],
+                       size_t max, size_t *n_out)
+{
+    *n_out = 0;
+    sqlite3_stmt *st = stmt(s, ST_HISTORY_LIST);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, user_id);
+    sqlite3_bind_int64(st, 2, (long long)max);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n_out < max)
+        col_text(st, 0, hashes[(*n_out)++], STORE_HASH_MAX);
+    sqlite3_reset(st);
+    return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : -1;
+}
+
+int
+store_password_changes_since(struct store *s, long long user_id, time_t since, time_t *times,
+                             size_t max, size_t *n_out)
+{
+    *n_out = 0;
+    sqlite3_stmt *st = stmt(s, ST_CHANGES_SINCE);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, user_id);
+    sqlite3_bind_int64(st, 2, since);
+    sqlite3_bind_int64(st, 3, (long long)max);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n_out < max)
+        times[(*n_out)++] = (time_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : -1;
+}
+
+/* ---- lockout ---- */
+
+int
+store_lockout_get(struct store *s, const char *email, struct lockout_row *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = stmt(s, ST_LOCKOUT_GET);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, email);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        out->failures = sqlite3_column_int(st, 0);
+        out->first_failure = (time_t)sqlite3_column_int64(st, 1);
+        out->locked_until = (time_t)sqlite3_column_int64(st, 2);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    } else {
+        log_error("step failed: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+store_lockout_put(struct store *s, const char *email, const struct lockout_row *row)
+{
+    sqlite3_stmt *st = stmt(s, ST_LOCKOUT_PUT);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, email);
+    sqlite3_bind_int(st, 2, row->failures);
+    sqlite3_bind_int64(st, 3, row->first_failure);
+    sqlite3_bind_int64(st, 4, row->locked_until);
+    return exec_done(s, st);
+}
+
+int
+store_lockout_clear(struct store *s, const char *email)
+{
+    sqlite3_stmt *st = stmt(s, ST_LOCKOUT_CLEAR);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, email);
+    return exec_done(s, st);
+}
+
+/* ---- sessions ---- */
+
+int
+store_session_insert(struct store *s, const struct session_row *r)
+{
+    sqlite3_stmt *st = stmt(s, ST_SESSION_INSERT);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, r->token_hash);
+    sqlite3_bind_int64(st, 2, r->user_id);
+    sqlite3_bind_int(st, 3, r->kind);
+    sqlite3_bind_int(st, 4, r->restricted);
+    sqlite3_bind_int64(st, 5, r->created_at);
+    sqlite3_bind_int64(st, 6, r->last_seen);
+    bind_text(st, 7, r->client_addr);
+    bind_text(st, 8, r->idp);
+    bind_text(st, 9, r->name_id);
+    bind_text(st, 10, r->session_index);
+    return exec_done(s, st);
+}
+
+int
+store_session_get(struct store *s, const char *token_hash, struct session_row *out)
+{
+    sqlite3_stmt *st = stmt(s, ST_SESSION_GET);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, token_hash);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        col_text(st, 0, out->token_hash, sizeof out->token_hash);
+        out->user_id = sqlite3_column_int64(st, 1);
+        out->kind = sqlite3_column_int(st, 2);
+        out->restricted = sqlite3_column_int(st, 3);
+        out->created_at = (time_t)sqlite3_column_int64(st, 4);
+        out->last_seen = (time_t)sqlite3_column_int64(st, 5);
+        col_text(st, 6, out->client_addr, sizeof out->client_addr);
+        col_text(st, 7, out->idp, sizeof out->idp);
+        col_text(st, 8, out->name_id, sizeof out->name_id);
+        col_text(st, 9, out->session_index, sizeof out->session_index);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    } else {
+        log_error("step failed: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+store_session_touch(struct store *s, const char *token_hash, time_t at)
+{
+    sqlite3_stmt *st = stmt(s, ST_SESSION_TOUCH);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, at);
+    bind_text(st, 2, token_hash);
+    return exec_done(s, st);
+}
+
+int
+store_session_delete(struct store *s, const char *token_hash)
+{
+    sqlite3_stmt *st = stmt(s, ST_SESSION_DELETE);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, token_hash);
+    return exec_done(s, st);
+}
+
+int
+store_session_delete_user(struct store *s, long long user_id, const char *keep_hash,
+                          long long *n_out)
+{
+    sqlite3_stmt *st = stmt(s, keep_hash ? ST_SESSION_DELETE_USER_KEEP : ST_SESSION_DELETE_USER);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, user_id);
+    if (keep_hash != NULL)
+        bind_text(st, 2, keep_hash);
+    if (exec_done(s, st) != 0)
+        return -1;
+    if (n_out != NULL)
+        *n_out = sqlite3_changes(s->db);
+    return 0;
+}
+
+int
+store_session_prune(struct store *s, time_t web_idle_before, time_t client_idle_before,
+                    time_t created_before)
+{
+    sqlite3_stmt *st = stmt(s, ST_SESSION_PRUNE);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, web_idle_before);
+    sqlite3_bind_int64(st, 2, client_idle_before);
+    sqlite3_bind_int64(st, 3, created_before);
+    return exec_done(s, st);
+}
+
+/* ---- settings and secrets ---- */
+
+int
+store_setting_get(struct store *s, const char *key, char *value, size_t len)
+{
+    sqlite3_stmt *st = stmt(s, ST_SETTING_GET);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, key);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        col_text(st, 0, value, len);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+store_setting_put(struct store *s, const char *key, const char *value, time_t at)
+{
+    sqlite3_stmt *st = stmt(s, ST_SETTING_PUT);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, key);
+    bind_text(st, 2, value);
+    sqlite3_bind_int64(st, 3, at);
+    return exec_done(s, st);
+}
+
+int
+store_setting_each(struct store *s, void (*cb)(const char *, const char *, void *), void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_SETTING_ALL);
+    if (st == NULL)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+           ctx);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+hex_to_bytes(const char *hex, unsigned char *out, size_t n)
+{
+    if (hex == NULL || strlen(hex) != 2 * n)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = hex[2 * i + (size_t)k];
+            v <<= 4;
+            if (c >= '0' && c <= '9')
+                v |= (unsigned)(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v |= (unsigned)(c - 'a' + 10);
+            else
+                return -1;
+        }
+        out[i] = (unsigned char)v;
+    }
+    return 0;
+}
+
+int
+store_secret(struct store *s, const char *name, unsigned char *out, size_t n)
+{
+    if (n > 64)
+        return -1;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        sqlite3_stmt *st = stmt(s, ST_SECRET_GET);
+        if (st == NULL)
+            return -1;
+        bind_text(st, 1, name);
+        int rc = sqlite3_step(st), ok = -1;
+        if (rc == SQLITE_ROW)
+            ok = hex_to_bytes((const char *)sqlite3_column_text(st, 0), out, n);
+        sqlite3_reset(st);
+        if (rc == SQLITE_ROW)
+            return ok;
+        if (rc != SQLITE_DONE || attempt == 1)
+            return -1;
+        /* Absent: create it. Another process may win the race; then we read theirs. */
+        unsigned char fresh[64];
+        char hex[129];
+        if (RAND_bytes(fresh, (int)n) != 1)
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            snprintf(hex + 2 * i, 3, "%02x", fresh[i]);
+        st = stmt(s, ST_SECRET_INSERT);
+        if (st == NULL)
+            return -1;
+        bind_text(st, 1, name);
+        bind_text(st, 2, hex);
+        if (exec_done(s, st) != 0)
+            return -1;
+    }
+    return -1;
+}
+
+/* ---- audit ---- */
+
+int
+store_audit_append(struct store *s, const struct audit_row *r)
+{
+    sqlite3_stmt *st = stmt(s, ST_AUDIT_INSERT);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->at);
+    bind_text(st, 2, r->actor);
+    bind_text(st, 3, r->actor_role);
+    bind_text(st, 4, r->action);
+    bind_text(st, 5, r->target);
+    bind_text(st, 6, r->old_value);
+    bind_text(st, 7, r->new_value);
+    bind_text(st, 8, r->client_addr);
+    return exec_done(s, st);
+}
+
+int
+store_audit_list(struct store *s, long long limit, int (*cb)(const struct audit_row *, void *),
+                 void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_AUDIT_LIST);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, limit);
+    struct audit_row r;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&r, 0, sizeof r);
+        r.id = sqlite3_column_int64(st, 0);
+        r.at = (time_t)sqlite3_column_int64(st, 1);
+        col_text(st, 2, r.actor, sizeof r.actor);
+        col_text(st, 3, r.actor_role, sizeof r.actor_role);
+        col_text(st, 4, r.action, sizeof r.action);
+        col_text(st, 5, r.target, sizeof r.target);
+        col_text(st, 6, r.old_value, sizeof r.old_value);
+        col_text(st, 7, r.new_value, sizeof r.new_value);
+        col_text(st, 8, r.client_addr, sizeof r.client_addr);
+        if (cb(&r, ctx) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}

@@ -1,0 +1,47 @@
+/* auth/str.h: string helpers for untrusted input: bounded number parsing, UTF-8 checks,
+ * constant-time comparison, hex, e-mail normalisation, same-origin return paths. */
+#ifndef GH_AUTH_STR_H
+#define GH_AUTH_STR_H
+
+#include <stddef.h>
+
+struct arena;
+
+/* Parses a whole decimal integer in [min, max] (OpenBSD strtonum). On failure returns 0 and sets
+ * *errstr to "is not a number", "is too small" or "is too large"; on success *errstr = NULL. */
+long long str_to_num(const char *s, long long min, long long max, const char **errstr);
+
+/* Whether a and b hold the same bytes, in time independent of where they differ. */
+int str_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
+
+/* Whether s[0..n) is valid UTF-8 without NUL or other C0 control characters other than tab,
+ * CR and LF (allow_newlines) or none (!allow_newlines). */
+int str_utf8_clean(const char *s, size_t n, int allow_newlines);
+
+/* Lower-case hex of in[0..n) into out (2n+1 bytes). */
+void str_hex(const unsigned char *in, size_t n, char *out);
+
+/* Parses hex into out (n bytes); -1 unless s is exactly 2n hex digits. */
+int str_unhex(const char *s, unsigned char *out, size_t n);
+
+/* Normalised e-mail address (trimmed, lower-case), in the arena; NULL when it does not look like
+ * an address: one '@', non-empty local part and domain with a dot-free or dotted host, no spaces
+ * or control characters, at most 254 bytes. */
+char *str_email_normalize(struct arena *a, const char *in);
+
+/* Whether s is a safe same-origin path to redirect to: starts with one '/', not "//" or "/\",
+ * no backslash, no control characters or spaces, at most 1024 bytes. */
+int str_safe_return_to(const char *s);
+
+/* Copy of s for a log line: printable ASCII kept, anything else as \xNN, at most max bytes of
+ * input, in the arena. */
+char *str_log_escape(struct arena *a, const char *s, size_t max);
+
+/* Decodes application/x-www-form-urlencoded text in place ('+' is a space, %XX); returns the
+ * new length, or -1 on a malformed escape. */
+long str_url_decode(char *s);
+
+/* Appends the percent-encoding of s (RFC 3986 unreserved kept) to an arena string. */
+char *str_url_encode(struct arena *a, const char *s);
+
+#endif

@@ -1,0 +1,271 @@
+#include "web.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "arena.h"
+#include "clock.h"
+#include "csrf.h"
+#include "http.h"
+#include "log.h"
+#include "policy/expiry.h"
+#include "session.h"
+#include "str.h"
+#include "tmpl.h"
+
+struct web *
+web_of(struct req *r)
+{
+    return req_state(r);
+}
+
+static int
+starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Paths a restricted session (a password change is required) may use. */
+static int
+allowed_while_restricted(const char *path)
+{
+    return !strcmp(path, "/password/change") || !strcmp(path, "/logout") ||
+           !strcmp(path, "/api/logout") || !strcmp(path, "/healthz") ||
+           starts_with(path, "/static/");
+}
+
+static void
+load_session(struct req *r, struct web *w)
+{
+    const char *token = NULL;
+    if (w->api) {
+        const char *auth = req_header(r, "Authorization");
+        if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0)
+            token = auth + 7;
+    }
+    if (token == NULL)
+        token = req_cookie(r, SESSION_COOKIE);
+    if (token == NULL)
+        return;
+    long absolute = (long)w->app->conf.session_max_hours * 3600;
+    if (session_lookup(w->store, &w->policy, absolute, token, w->now, &w->session) != 0)
+        return;
+    if (store_user_by_id(w->store, w->session.user_id, &w->user) != 0 ||
+        strcmp(w->user.status, "active") != 0)
+        return;
+    w->signed_in = 1;
+    memcpy(w->session_hash, w->session.token_hash, sizeof w->session_hash);
+}
+
+void
+web_bind_session(struct req *r, const char *session_hash)
+{
+    struct web *w = web_of(r);
+    csrf_token(w->app->csrf_key, sizeof w->app->csrf_key, w->visitor,
+               session_hash ? session_hash : "", w->csrf_token);
+}
+
+int
+web_before(struct req *r, const struct route *route)
+{
+    struct app *app = req_ctx(r);
+    struct web *w = arena_alloc(req_arena(r), sizeof *w);
+    if (w == NULL) {
+        web_error(r, 500, "Out of memory.");
+        return 1;
+    }
+    req_set_state(r, w);
+    w->app = app;
+    w->now = clock_now();
+    w->api = starts_with(req_path(r), "/api/");
+    if (route->flags & ROUTE_STATIC)
+        return 0;
+    w->store = app_store(app);
+    if (w->store == NULL) {
+        web_error(r, 503, "The store is not available. Try again in a moment.");
+        return 1;
+    }
+    app_policy(app, w->store, &w->policy);
+    load_session(r, w);
+
+    const char *v = req_cookie(r, CSRF_COOKIE);
+    if (csrf_visitor_ok(v)) {
+        memcpy(w->visitor, v, CSRF_VISITOR_LEN + 1);
+    } else if (!w->api) {
+        if (csrf_new_visitor(w->visitor) != 0) {
+            web_error(r, 500, "Out of randomness.");
+            return 1;
+        }
+        w->visitor_new = 1;
+    }
+    web_bind_session(r, w->signed_in ? w->session_hash : "");
+
+    if ((route->flags & ROUTE_FORM) && strcmp(req_method(r), "POST") == 0 &&
+        !csrf_check(app->csrf_key, sizeof app->csrf_key, v, w->signed_in ? w->session_hash : "",
+                    req_form(r, CSRF_FIELD))) {
+        log_info("csrf refused path=%s client=%s", str_log_escape(req_arena(r), req_path(r), 100),
+                 req_client(r));
+        web_error(r, 403, "This form has expired or did not come from this site. Go back, "
+                          "reload the page and try again. Nothing was changed.");
+        return 1;
+    }
+    if (w->signed_in && w->session.restricted && !allowed_while_restricted(req_path(r))) {
+        if (w->api)
+            web_json_error(r, 403, "password_change_required",
+                           "Change your password in the browser before using this session.");
+        else
+            req_redirect(r, 303, "/password/change");
+        return 1;
+    }
+    return 0;
+}
+
+struct tmpl_ctx *
+web_ctx(struct req *r)
+{
+    struct web *w = web_of(r);
+    struct tmpl_ctx *c = tmpl_ctx_new(req_arena(r), NULL);
+    tmpl_set(c, "csrf_token", w ? w->csrf_token : "");
+    /* The visitor cookie goes out with the first page that carries a form token. */
+    if (w != NULL && w->visitor_new) {
+        req_set_cookie(r, CSRF_COOKIE, w->visitor, -1);
+        w->visitor_new = 0;
+    }
+    if (w != NULL && w->signed_in && !w->session.restricted) {
+        tmpl_set(c, "me_email", w->user.email);
+        tmpl_set(c, "me_name", w->user.display_name[0] ? w->user.display_name : w->user.email);
+        tmpl_set(c, "me_role", w->user.role);
+        tmpl_set(c, "me_admin", strcmp(w->user.role, "member") != 0 ? "1" : "");
+    }
+    if (w != NULL && w->signed_in)
+        tmpl_set(c, "signed_in", "1");
+    return c;
+}
+
+int
+web_page(struct req *r, int status, const char *name, const char *title, struct tmpl_ctx *ctx)
+{
+    struct web *w = web_of(r);
+    const struct tmpl_set *t = w ? w->app->tmpl : NULL;
+    char *body = t ? tmpl_render(t, name, ctx) : NULL;
+    if (body != NULL) {
+        tmpl_set(ctx, "content", body);
+        tmpl_set(ctx, "title", title);
+        body = tmpl_render(t, "layout", ctx);
+    }
+    if (body == NULL) {
+        static const char msg[] = "The page could not be rendered.";
+        return req_respond(r, 500, "text/plain; charset=utf-8", msg, sizeof msg - 1);
+    }
+    return req_respond(r, status, "text/html; charset=utf-8", body, strlen(body));
+}
+
+int
+web_json(struct req *r, int status, json_t *obj)
+{
+    char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    if (s == NULL) {
+        static const char fallback[] = "{\"error\":\"internal\",\"message\":\"out of memory\"}";
+        return req_respond(r, 500, "application/json", fallback, sizeof fallback - 1);
+    }
+    int rc = req_respond(r, status, "application/json", s, strlen(s));
+    free(s);
+    return rc;
+}
+
+int
+web_json_error(struct req *r, int status, const char *code, const char *message)
+{
+    return web_json(r, status, json_pack("{s:s, s:s}", "error", code, "message", message));
+}
+
+static const char *
+status_code_name(int status)
+{
+    switch (status) {
+    case 400:
+        return "bad_request";
+    case 401:
+        return "unauthenticated";
+    case 403:
+        return "forbidden";
+    case 404:
+        return "not_found";
+    case 405:
+        return "method_not_allowed";
+    case 413:
+        return "too_large";
+    case 415:
+        return "unsupported_media_type";
+    case 503:
+        return "unavailable";
+    default:
+        return status >= 500 ? "internal" : "error";
+    }
+}
+
+static const char *
+status_title(int status)
+{
+    switch (status) {
+    case 400:
+        return "The request could not be read";
+    case 403:
+        return "Not allowed";
+    case 404:
+        return "Page not found";
+    case 405:
+        return "Method not allowed";
+    case 413:
+        return "Request too large";
+    case 415:
+        return "Unsupported request";
+    case 503:
+        return "Temporarily unavailable";
+    default:
+        return status >= 500 ? "Something went wrong" : "Error";
+    }
+}
+
+void
+web_error(struct req *r, int status, const char *message)
+{
+    struct web *w = web_of(r);
+    int api = w ? w->api : starts_with(req_path(r), "/api/");
+    if (api || w == NULL || w->app == NULL) {
+        if (api) {
+            web_json_error(r, status, status_code_name(status), message);
+            return;
+        }
+        /* Before the middleware ran (404, 413...): the server's templates via the hooks ctx. */
+        struct app *app = req_ctx(r);
+        struct web *fresh = arena_alloc(req_arena(r), sizeof *fresh);
+        if (fresh == NULL || app == NULL)
+            return;
+        fresh->app = app;
+        req_set_state(r, fresh);
+    }
+    struct tmpl_ctx *c = web_ctx(r);
+    tmpl_setf(c, "status", "%d", status);
+    tmpl_set(c, "heading", status_title(status));
+    tmpl_set(c, "message", message);
+    web_page(r, status, "error", status_title(status), c);
+}
+
+const char *
+web_return_to(struct req *r)
+{
+    const char *rt = req_form(r, "return_to");
+    if (rt == NULL)
+        rt = req_query(r, "return_to");
+    return str_safe_return_to(rt) ? rt : "/";
+}
+
+int
+web_set_session_cookie(struct req *r, const char *token)
+{
+    return req_set_cookie(r, SESSION_COOKIE, token, -1);
+}

@@ -1,0 +1,59 @@
+/* auth/web.h: what every route shares: the per-request state (store, policy, session, user,
+ * CSRF token), the middleware that fills it and enforces CSRF and forced password changes, and
+ * the page / JSON / error responses. */
+#ifndef GH_AUTH_WEB_H
+#define GH_AUTH_WEB_H
+
+#include <jansson.h>
+#include <time.h>
+
+#include "policy/settings.h"
+#include "store.h"
+
+struct app;
+struct req;
+struct route;
+struct tmpl_ctx;
+
+struct web {
+    struct app *app;
+    struct store *store;
+    struct policy policy;
+    time_t now;
+    int signed_in;          /* a live session was presented */
+    struct session_row session;
+    struct user user;       /* when signed_in */
+    char session_hash[65];  /* when signed_in */
+    char visitor[33];       /* CSRF visitor value */
+    int visitor_new;        /* visitor was made for this request: the page sets its cookie */
+    char csrf_token[65];
+    int api;                /* path under /api/ : JSON errors */
+};
+
+/* The state of r (set by web_before). */
+struct web *web_of(struct req *r);
+
+/* http_hooks.before and .error for the server. */
+int web_before(struct req *r, const struct route *route);
+void web_error(struct req *r, int status, const char *message);
+
+/* A new template context pre-filled with the layout's common values. */
+struct tmpl_ctx *web_ctx(struct req *r);
+/* Renders template `name` inside layout.html with title and answers with status. */
+int web_page(struct req *r, int status, const char *name, const char *title,
+             struct tmpl_ctx *ctx);
+/* Answers with JSON (steals obj). */
+int web_json(struct req *r, int status, json_t *obj);
+/* {"error": code, "message": message} */
+int web_json_error(struct req *r, int status, const char *code, const char *message);
+
+/* return_to from the query or form when it is a safe same-origin path, else "/". */
+const char *web_return_to(struct req *r);
+
+/* Sets the session cookie for token (a browser session). */
+int web_set_session_cookie(struct req *r, const char *token);
+
+/* Renames the CSRF binding to a new session after sign-in (the next page gets a new token). */
+void web_bind_session(struct req *r, const char *session_hash);
+
+#endif
