@@ -105,8 +105,12 @@ check-asan: test-deps
 	  PYTHON=$(PYTHON) sh tests/run.sh build-asan/bin build-asan/unit
 
 bench: test-deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all build/bench/bench_argon2
 	@$(PYTHON) tests/bench/bench.py
+
+build/bench/bench_argon2: tests/bench/bench_argon2.c build/libgh.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) $< build/libgh.a $(PKG_LIBS) -o $@
 
 # curl's banned functions: none of these in product code.
 lint:

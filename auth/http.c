@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +25,26 @@
 #define MAX_HEADERS 16
 #define CONNECTION_TIMEOUT_SECONDS 30
 #define SHUTDOWN_GRACE_MS 10000
+#define JOB_THREADS_MAX 16
 
 /* Every response carries these. CSP: no scripts at all; styles from our own origin only. */
 static const char CSP[] = "default-src 'none'; style-src 'self'; img-src 'self' data:; "
                           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/* Handlers that block for long (argon2 takes ~20-30 ms) run on this pool while their connection
+ * is suspended, so the epoll threads keep serving other connections and both cores hash. */
+struct job_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct req *head, *tail;
+    int stop;
+    pthread_t threads[JOB_THREADS_MAX];
+    unsigned n_threads;
+};
+
 struct http_server {
     struct MHD_Daemon *daemon;
+    struct job_pool jobs;
     const struct conf *conf;
     const struct route *routes;
     size_t n_routes;
@@ -61,13 +75,19 @@ struct req {
     char client[64];
     struct timespec start;
     void *state;
-    /* response */
+    /* response: built by req_respond (on any thread), queued by the MHD thread */
     struct pair headers[MAX_HEADERS];
     size_t n_headers;
     int status;
     size_t bytes;
     int responded;
+    struct MHD_Response *response;
+    /* blocking handlers */
+    struct req *next_job;
+    _Atomic int job; /* JOB_NONE, JOB_RUNNING, JOB_DONE */
 };
+
+enum { JOB_NONE, JOB_RUNNING, JOB_DONE };
 
 /* ---- request accessors ---- */
 
@@ -265,12 +285,11 @@ req_respond(struct req *r, int status, const char *content_type, const char *bod
         MHD_add_response_header(resp, "Content-Type", content_type);
     for (size_t i = 0; i < r->n_headers; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
-    enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
+    r->response = resp;
     r->responded = 1;
     r->status = status;
     r->bytes = len;
-    return ok == MHD_YES ? 0 : -1;
+    return 0;
 }
 
 int
@@ -319,6 +338,94 @@ content_type_is(struct req *r, const char *want)
 }
 
 static void
+run_handler(struct req *r)
+{
+    const struct route *rt = r->route;
+    if (r->srv->hooks.before == NULL || r->srv->hooks.before(r, rt) == 0) {
+        if (!r->responded)
+            rt->handler(r);
+    }
+    if (!r->responded)
+        fail(r, 500, "The server could not answer this request.");
+}
+
+static void
+job_submit(struct job_pool *p, struct req *r)
+{
+    atomic_store(&r->job, JOB_RUNNING);
+    pthread_mutex_lock(&p->mu);
+    r->next_job = NULL;
+    if (p->tail != NULL)
+        p->tail->next_job = r;
+    else
+        p->head = r;
+    p->tail = r;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void *
+job_worker(void *arg)
+{
+    struct job_pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->head == NULL && !p->stop)
+            pthread_cond_wait(&p->cv, &p->mu);
+        struct req *r = p->head;
+        if (r == NULL) {
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        p->head = r->next_job;
+        if (p->head == NULL)
+            p->tail = NULL;
+        pthread_mutex_unlock(&p->mu);
+        run_handler(r);
+        atomic_store(&r->job, JOB_DONE);
+        MHD_resume_connection(r->conn);
+    }
+}
+
+static int
+jobs_start(struct job_pool *p, unsigned n)
+{
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if (n > JOB_THREADS_MAX)
+        n = JOB_THREADS_MAX;
+    for (; p->n_threads < n; p->n_threads++)
+        if (pthread_create(&p->threads[p->n_threads], NULL, job_worker, p) != 0)
+            return -1;
+    return 0;
+}
+
+static void
+jobs_stop(struct job_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned i = 0; i < p->n_threads; i++)
+        pthread_join(p->threads[i], NULL);
+    p->n_threads = 0;
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+}
+
+/* Hands a built response to libmicrohttpd (on its own thread). */
+static void
+queue_response(struct req *r)
+{
+    if (r->response == NULL)
+        return;
+    MHD_queue_response(r->conn, (unsigned)r->status, r->response);
+    MHD_destroy_response(r->response);
+    r->response = NULL;
+}
+
+static void
 dispatch(struct req *r)
 {
     const struct route *rt = r->route;
@@ -348,12 +455,13 @@ dispatch(struct req *r)
         fail(r, 415, "The request body must be application/json.");
         return;
     }
-    if (r->srv->hooks.before != NULL && r->srv->hooks.before(r, rt) != 0)
+    if ((rt->flags & ROUTE_BLOCKING) && r->srv->jobs.n_threads > 0) {
+        /* Resumed by the job pool once the handler has built its response. */
+        MHD_suspend_connection(r->conn);
+        job_submit(&r->srv->jobs, r);
         return;
-    if (!r->responded)
-        rt->handler(r);
-    if (!r->responded)
-        fail(r, 500, "The server could not answer this request.");
+    }
+    run_handler(r);
 }
 
 static void
@@ -450,9 +558,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         if (r->too_large) {
             /* Answer before reading the body: MHD then closes the connection. */
             dispatch(r);
+            queue_response(r);
         }
         return MHD_YES;
     }
+    if (atomic_load(&r->job) == JOB_RUNNING)
+        return MHD_YES;
     if (*upload_data_size > 0) {
         if (!r->too_large && buf_append(&r->body, upload_data, *upload_data_size) != 0)
             r->too_large = 1;
@@ -461,6 +572,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     }
     if (!r->responded)
         dispatch(r);
+    queue_response(r);
     return MHD_YES;
 }
 
@@ -483,6 +595,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                  str_log_escape(r->arena, r->path, 200), r->status, r->bytes, ms, r->client,
                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     }
+    if (r->response != NULL)
+        MHD_destroy_response(r->response);
     buf_free(&r->body);
     arena_free(r->arena);
     *req_cls = NULL;
@@ -505,7 +619,8 @@ http_start(const struct conf *conf, const struct route *routes, size_t n_routes,
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, conf->listen_host, &in4->sin_addr) == 1) {
@@ -520,11 +635,14 @@ http_start(const struct conf *conf, const struct route *routes, size_t n_routes,
         free(s);
         return NULL;
     }
-    unsigned threads = conf->threads > 0 ? (unsigned)conf->threads : 0;
-    if (threads == 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        /* Twice the cores: password hashing blocks a worker for ~20 ms. */
-        threads = (unsigned)(cpus > 0 ? 2 * cpus : 4);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = conf->threads > 0 ? (unsigned)conf->threads : (unsigned)(cpus > 0 ? cpus : 2);
+    /* One hashing worker per core: argon2 is CPU-bound. */
+    if (jobs_start(&s->jobs, (unsigned)(cpus > 0 ? cpus : 2)) != 0) {
+        snprintf(err, errlen, "cannot start worker threads");
+        jobs_stop(&s->jobs);
+        free(s);
+        return NULL;
     }
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)conf->listen_port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
@@ -535,6 +653,7 @@ http_start(const struct conf *conf, const struct route *routes, size_t n_routes,
     if (s->daemon == NULL) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", conf->listen_host, conf->listen_port,
                  errno ? strerror(errno) : "libmicrohttpd refused to start");
+        jobs_stop(&s->jobs);
         free(s);
         return NULL;
     }
@@ -556,5 +675,6 @@ http_stop(struct http_server *s)
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(s->daemon);
+    jobs_stop(&s->jobs);
     free(s);
 }

@@ -17,6 +17,7 @@ enum route_flags {
     ROUTE_JSON = 1u << 1,   /* the body is application/json (415 otherwise) */
     ROUTE_PREFIX = 1u << 2, /* path matches as a prefix ("/admin/") */
     ROUTE_STATIC = 1u << 3, /* cacheable (no Cache-Control: no-store) */
+    ROUTE_BLOCKING = 1u << 4, /* runs on the worker pool (password hashing), not an epoll thread */
 };
 
 struct route {
@@ -64,7 +65,8 @@ int req_add_header(struct req *r, const char *name, const char *value);
 /* Set-Cookie with HttpOnly, SameSite=Lax, Path=/, Secure when HTTPS. max_age < 0: a session
  * cookie; 0: delete it. */
 int req_set_cookie(struct req *r, const char *name, const char *value, long max_age);
-/* Queues the response (the body is copied). Only the first call counts. */
+/* Builds the response (the body is copied); it is sent when the handler returns. Only the first
+ * call counts. */
 int req_respond(struct req *r, int status, const char *content_type, const char *body,
                 size_t len);
 /* 303 (or status) to location, which must be a path or our own URL. */

@@ -1,0 +1,79 @@
+"""make bench: figures for the real bin/gatehouse on loopback, driven by wrk. Prints, asserts
+nothing. The server runs with the shipped argon2 defaults (m=19 MiB, t=2, p=1)."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
+
+import conftest  # noqa: E402  (the e2e harness: Server, Browser)
+
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+EMAIL = "bench@example.com"
+PASSWORD = "Correct-Horse-92"
+
+
+def wrk(url, conns, threads, extra=(), env=None):
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{SECONDS}s", "--latency",
+                          *extra, url], capture_output=True, text=True, env=env, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = re.search(r"50%\s+([\d.]+\w+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rate, p50.group(1) if p50 else "?", int(non2xx.group(1)) if non2xx else 0
+
+
+def main():
+    if shutil.which("wrk") is None:
+        sys.exit("bench: wrk is not installed (Debian package wrk)")
+    tmp = tempfile.mkdtemp(prefix="gatehouse-bench-")
+    conftest.TEST_CONF.clear()  # shipped argon2 defaults, not the cheap test ones
+    srv = conftest.Server(tmp, {"server": {"access_log": "off", "threads": "0"},
+                                "policy": {"session.client_idle_minutes": "120"}})
+    srv.start()
+    try:
+        temp = srv.add_user(EMAIL, "member")
+        b = conftest.Browser(srv)
+        b.login(EMAIL, temp)
+        b.change_password(temp, PASSWORD)
+        cookie = b.session_cookie()
+        assert cookie, "bench: could not sign in"
+
+        argon2_ms = float(subprocess.run(
+            [os.path.join(TOP, "build", "bench", "bench_argon2"), "19456", "2", "1", "3"],
+            capture_output=True, text=True, check=True).stdout)
+        env = dict(os.environ, BENCH_EMAIL=EMAIL, BENCH_PASSWORD=PASSWORD)
+        lua = ["-s", os.path.join(HERE, "login.lua")]
+        print(f"Gatehouse benchmarks ({os.cpu_count()} CPUs, {SECONDS} s per figure, wrk on loopback)")
+        print()
+        print(f"argon2id verify in-process (m=19456 KiB t=2 p=1): {argon2_ms:.1f} ms "
+              f"= {1000 / argon2_ms:.1f}/s per core")
+        for conns, threads in ((1, 1), (2, 2)):
+            rate, p50, bad = wrk(srv.url("/api/login"), conns, threads, lua, env)
+            per_login_ms = 1000.0 * min(conns, os.cpu_count() or 1) / rate if rate else 0
+            share = 100.0 * argon2_ms / per_login_ms if per_login_ms else 0
+            print(f"password sign-ins (POST /api/login), {conns} conn: {rate:8.1f}/s  p50 {p50}"
+                  f"  argon2 share of each sign-in {share:5.1f}% "
+                  f"(rest of the server {100 - share:4.1f}%)"
+                  + (f"  non-2xx {bad}" if bad else ""))
+        print()
+        hdr = ["-H", f"Cookie: gatehouse_session={cookie}"]
+        for conns, threads in ((1, 1), (8, 2)):
+            who, p50w, badw = wrk(srv.url("/api/whoami"), conns, threads, hdr)
+            hz, p50h, _ = wrk(srv.url("/healthz"), conns, threads)
+            cost = (1e6 / who - 1e6 / hz) * min(conns, os.cpu_count() or 1) if who and hz else 0
+            print(f"GET /api/whoami with a session, {conns} conn: {who:9.0f}/s  p50 {p50w}"
+                  + (f"  non-2xx {badw}" if badw else ""))
+            print(f"GET /healthz,                   {conns} conn: {hz:9.0f}/s  p50 {p50h}"
+                  f"   -> session check costs ~{cost:.0f} us of CPU per request")
+    finally:
+        srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
