@@ -26,6 +26,9 @@ int pwhash_verify(const char *encoded, const char *password);
 /* Whether encoded uses other parameters than p (so it is upgraded at the next sign-in). */
 int pwhash_needs_rehash(const struct pwhash_params *p, const char *encoded);
 
+/* Totals since start: argon2 runs and the CPU time they took (for GET /metrics). */
+void pwhash_stats(unsigned long *runs, double *cpu_seconds);
+
 /* A random temporary password of 16 characters that satisfies policy p's character rules,
  * into out (at least 17 bytes). 0 or -1. */
 int pwhash_temporary(const struct policy *p, char *out, size_t len);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "app.h"
 #include "arena.h"
@@ -11,6 +12,7 @@
 #include "http.h"
 #include "log.h"
 #include "login.h"
+#include "pwhash.h"
 #include "routes.h"
 #include "session.h"
 #include "store.h"
@@ -123,6 +125,24 @@ route_metrics(struct req *r)
                "gatehouse_logins_total{result=\"locked\"} %lu\n",
                atomic_load(&m->login_success), atomic_load(&m->login_failure),
                atomic_load(&m->login_locked));
+    unsigned long runs;
+    double argon2_cpu;
+    pwhash_stats(&runs, &argon2_cpu);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    buf_printf(&b,
+               "# HELP gatehouse_argon2_runs_total Password hashes and verifications.\n"
+               "# TYPE gatehouse_argon2_runs_total counter\n"
+               "gatehouse_argon2_runs_total %lu\n"
+               "# HELP gatehouse_argon2_cpu_seconds_total CPU time spent inside argon2.\n"
+               "# TYPE gatehouse_argon2_cpu_seconds_total counter\n"
+               "gatehouse_argon2_cpu_seconds_total %.6f\n"
+               "# HELP process_cpu_seconds_total User and system CPU time of the server.\n"
+               "# TYPE process_cpu_seconds_total counter\n"
+               "process_cpu_seconds_total %.6f\n",
+               runs, argon2_cpu, cpu);
     int rc = req_respond(r, 200, "text/plain; version=0.0.4", b.data ? b.data : "", b.len);
     buf_free(&b);
     return rc;
