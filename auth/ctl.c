@@ -30,6 +30,7 @@ struct ctl {
     struct actor actor;
     char actor_name[96];
     int json;
+    int markdown;
 };
 
 static const char usage_text[] =
@@ -38,7 +39,7 @@ static const char usage_text[] =
     "  user list [--json] | user show E [--json]\n"
     "  user unlock E | user reset-password E | user set-role E ROLE\n"
     "  user disable E | user enable E | user delete E\n"
-    "  policy show [--json] | policy set KEY VALUE\n"
+    "  policy show [--json|--markdown] | policy set KEY VALUE\n"
     "  password-login on|off\n"
     "  audit list [--limit N] [--json]\n";
 
@@ -73,6 +74,8 @@ take_json(struct ctl *c, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             c->json = 1;
+        else if (strcmp(argv[i], "--markdown") == 0)
+            c->markdown = 1;
         else
             argv[out++] = argv[i];
     }
@@ -263,6 +266,8 @@ cmd_policy_show(struct ctl *c)
     size_t n;
     const struct setting_def *t = settings_table(&n);
     json_t *arr = json_array();
+    if (c->markdown)
+        printf("| key | values | default | what it does |\n| --- | --- | --- | --- |\n");
     for (size_t i = 0; i < n; i++) {
         char val[32], def[32], range[96];
         settings_format(&t[i], settings_get(&p, &t[i]), val, sizeof val);
@@ -272,6 +277,8 @@ cmd_policy_show(struct ctl *c)
             json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", t[i].name,
                                                  "value", val, "default", def, "range", range,
                                                  "description", t[i].description));
+        else if (c->markdown)
+            printf("| `%s` | %s | %s | %s |\n", t[i].name, range, def, t[i].description);
         else
             printf("%-34s %-6s (%s; default %s)\n", t[i].name, val, range, def);
     }
