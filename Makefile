@@ -10,7 +10,7 @@ CC ?= cc
 PYTHON ?= /usr/bin/python3
 CONF ?= conf/gatehouse.conf
 
-PKGS = lasso xmlsec1-openssl libxml-2.0 openssl libmicrohttpd liboath libargon2 libqrencode \
+PKGS = lasso glib-2.0 gobject-2.0 xmlsec1-openssl libxml-2.0 openssl libmicrohttpd liboath libargon2 libqrencode \
        inih jansson libcurl sqlite3
 
 # Debian packages: what the build needs, and what the tests drive it with.

@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "sp/sp.h"
 #include "store.h"
 #include "tmpl.h"
 
@@ -75,6 +76,27 @@ make_parent(const char *path, char *err, size_t errlen)
     return -1;
 }
 
+/* The SP's key pair (made at first start) and the metadata built from it. */
+static int
+load_sp(struct app *a, char *err, size_t errlen)
+{
+    if (make_parent(a->conf.sp_key_file, err, errlen) != 0 ||
+        make_parent(a->conf.sp_cert_file, err, errlen) != 0 ||
+        sp_keys_ensure(a->conf.sp_key_file, a->conf.sp_cert_file, a->sp_entity_id, err,
+                       errlen) != 0)
+        return -1;
+    char *pem = sp_read_file(a->conf.sp_cert_file, 64 * 1024, NULL, err, errlen);
+    if (pem == NULL)
+        return -1;
+    a->sp_metadata = sp_metadata_xml(a->sp_entity_id, a->conf.base_url, pem);
+    free(pem);
+    if (a->sp_metadata == NULL) {
+        snprintf(err, errlen, "%s: not a PEM certificate", a->conf.sp_cert_file);
+        return -1;
+    }
+    return 0;
+}
+
 int
 app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t errlen)
 {
@@ -103,6 +125,12 @@ app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t
             return -1;
         }
     }
+    if (a->conf.sp_entity_id[0] != '\0')
+        snprintf(a->sp_entity_id, sizeof a->sp_entity_id, "%s", a->conf.sp_entity_id);
+    else
+        snprintf(a->sp_entity_id, sizeof a->sp_entity_id, "%s/saml/metadata", a->conf.base_url);
+    if ((parts & APP_SP) && load_sp(a, err, errlen) != 0)
+        return -1;
     if (parts & APP_TEMPLATES) {
         a->tmpl = tmpl_load(a->conf.templates_dir, err, errlen);
         if (a->tmpl == NULL)
@@ -129,6 +157,8 @@ app_free(struct app *a)
 {
     tmpl_free(a->tmpl);
     a->tmpl = NULL;
+    free(a->sp_metadata);
+    a->sp_metadata = NULL;
     if (a->store_key_made) {
         store_close(pthread_getspecific(a->store_key));
         pthread_setspecific(a->store_key, NULL);

@@ -32,11 +32,14 @@ struct app {
      * password account, so that costs the same time as a wrong password. */
     char dummy_hash[PWHASH_MAX];
     struct metrics metrics;
+    char sp_entity_id[600]; /* [sp] entity_id, or {base_url}/saml/metadata */
+    char *sp_metadata;      /* our SAML metadata document (APP_SP) */
 };
 
 enum app_parts {
     APP_STORE = 1u << 0,     /* open the store (creating its folder, applying migrations) */
     APP_TEMPLATES = 1u << 1, /* load templates and prepare the sign-in timing equaliser */
+    APP_SP = 1u << 2,        /* SP key and certificate (made when absent), SP metadata */
 };
 
 /* Loads the configuration and the parts asked for (enum app_parts). -1 with a message in err. */

@@ -15,6 +15,8 @@
 #include "app.h"
 #include "arena.h"
 #include "audit.h"
+#include "idp.h"
+#include "sp/sp.h"
 #include "clock.h"
 #include "log.h"
 #include "policy/lockout.h"
@@ -41,6 +43,9 @@ static const char usage_text[] =
     "  user disable E | user enable E | user delete E\n"
     "  policy show [--json|--markdown] | policy set KEY VALUE\n"
     "  password-login on|off\n"
+    "  idp add --metadata FILE [--entity-id E] [--domain D]... [--name NAME]\n"
+    "          [--idp-initiated on|off] [--allow-sha1 on|off] [--default-role member|admin]\n"
+    "  idp list [--json] | idp remove ENTITY_ID\n"
     "  audit list [--limit N] [--json]\n";
 
 static int
@@ -389,6 +394,140 @@ cmd_audit(struct ctl *c, int argc, char **argv)
     return rc == 0 ? 0 : refused("cannot read the audit log");
 }
 
+static int
+on_off(const char *v, int *out)
+{
+    if (strcmp(v, "on") == 0)
+        *out = 1;
+    else if (strcmp(v, "off") == 0)
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
+static int
+cmd_idp_add(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"metadata", required_argument, NULL, 'm'},
+                                         {"entity-id", required_argument, NULL, 'e'},
+                                         {"domain", required_argument, NULL, 'd'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"idp-initiated", required_argument, NULL, 'i'},
+                                         {"allow-sha1", required_argument, NULL, 's'},
+                                         {"default-role", required_argument, NULL, 'r'},
+                                         {NULL, 0, NULL, 0}};
+    struct idp_options o;
+    memset(&o, 0, sizeof o);
+    const char *file = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'm':
+            file = optarg;
+            break;
+        case 'e':
+            o.entity_id = optarg;
+            break;
+        case 'd':
+            if (o.n_domains == IDP_MAX_DOMAINS)
+                return refused("too many --domain options");
+            o.domains[o.n_domains++] = optarg;
+            break;
+        case 'n':
+            o.name = optarg;
+            break;
+        case 'i':
+            if (on_off(optarg, &o.idp_initiated) != 0)
+                return usage();
+            break;
+        case 's':
+            if (on_off(optarg, &o.allow_sha1) != 0)
+                return usage();
+            break;
+        case 'r':
+            o.default_role = optarg;
+            break;
+        default:
+            return usage();
+        }
+    }
+    if (file == NULL || optind != argc)
+        return usage();
+    char err[1024], msg[1024] = "", entity[SP_ENTITY_MAX];
+    size_t len = 0;
+    char *xml = sp_read_file(file, SP_METADATA_MAX_BYTES, &len, err, sizeof err);
+    if (xml == NULL)
+        return refused(err);
+    enum account_rc rc =
+        idp_add(c->store, &c->actor, xml, len, &o, entity, sizeof entity, msg, sizeof msg);
+    free(xml);
+    if (rc != ACCOUNT_OK)
+        return account_exit(rc, msg);
+    if (msg[0] != '\0')
+        fprintf(stderr, "gatehousectl: %s\n", msg);
+    printf("added IdP %s\n", entity);
+    return 0;
+}
+
+static int
+print_idp(const struct idp_row *r, void *ctx)
+{
+    struct list_ctx *lc = ctx;
+    char domains[1024], created[32];
+    store_idp_domains(lc->c->store, r->entity_id, domains, sizeof domains);
+    clock_iso(r->created_at, created, sizeof created);
+    if (lc->arr != NULL) {
+        json_array_append_new(
+            lc->arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s}",
+                               "entity_id", r->entity_id, "name", r->name, "domains", domains,
+                               "sso_redirect", r->sso_redirect, "sso_post", r->sso_post,
+                               "slo_redirect", r->slo_redirect, "certs", r->certs,
+                               "idp_initiated", r->idp_initiated, "allow_sha1", r->allow_sha1,
+                               "default_role", r->default_role, "created_at", created));
+        return 0;
+    }
+    printf("%s\n  name: %s\n  domains: %s\n  sso: %s\n  slo: %s\n  idp-initiated: %s  "
+           "sha1: %s  default role: %s\n  signing certificates:\n    ",
+           r->entity_id, r->name, domains[0] ? domains : "(none)",
+           r->sso_redirect[0] ? r->sso_redirect : r->sso_post,
+           r->slo_redirect[0] ? r->slo_redirect : (r->slo_post[0] ? r->slo_post : "(none)"),
+           r->idp_initiated ? "on" : "off", r->allow_sha1 ? "on" : "off", r->default_role);
+    for (const char *p = r->certs; *p; p++) {
+        putchar(*p);
+        if (*p == '\n')
+            fputs("    ", stdout);
+    }
+    putchar('\n');
+    return 0;
+}
+
+static int
+cmd_idp(struct ctl *c, int argc, char **argv)
+{
+    if (argc >= 1 && strcmp(argv[0], "add") == 0)
+        return cmd_idp_add(c, argc, argv);
+    if (argc == 1 && strcmp(argv[0], "list") == 0) {
+        struct list_ctx lc = {c, c->json ? json_array() : NULL};
+        int rc = store_idp_list(c->store, print_idp, &lc);
+        if (c->json) {
+            json_dumpf(lc.arr, stdout, JSON_INDENT(2));
+            putchar('\n');
+            json_decref(lc.arr);
+        }
+        return rc == 0 ? 0 : refused("cannot read the IdPs");
+    }
+    if (argc == 2 && strcmp(argv[0], "remove") == 0) {
+        char msg[600];
+        enum account_rc rc = idp_remove(c->store, &c->actor, argv[1], msg, sizeof msg);
+        if (rc == ACCOUNT_OK)
+            printf("removed IdP %s\n", argv[1]);
+        return account_exit(rc, msg);
+    }
+    return usage();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -403,6 +542,10 @@ main(int argc, char **argv)
     static struct ctl c;
     char err[1024];
     log_set_level(LOG_LEVEL_WARN);
+    if (sp_global_init(err, sizeof err) != 0) {
+        fprintf(stderr, "gatehousectl: %s\n", err);
+        return 1;
+    }
     if (app_init(&c.app, conf_path, APP_STORE, err, sizeof err) != 0) {
         fprintf(stderr, "gatehousectl: %s\n", err);
         app_free(&c.app);
@@ -426,6 +569,8 @@ main(int argc, char **argv)
         rc = cmd_password_login(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "audit") == 0)
         rc = cmd_audit(&c, sub_argc, sub_argv);
+    else if (strcmp(cmd, "idp") == 0)
+        rc = cmd_idp(&c, sub_argc, sub_argv);
     else
         rc = usage();
     app_free(&c.app);

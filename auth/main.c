@@ -11,6 +11,7 @@
 #include "http.h"
 #include "log.h"
 #include "routes.h"
+#include "sp/sp.h"
 #include "store.h"
 #include "web.h"
 
@@ -83,7 +84,12 @@ main(int argc, char **argv)
 
     static struct app app;
     char err[1024];
-    if (app_init(&app, conf_path, test_only ? APP_TEMPLATES : APP_STORE | APP_TEMPLATES, err,
+    if (sp_global_init(err, sizeof err) != 0) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        return 1;
+    }
+    if (app_init(&app, conf_path,
+                 test_only ? APP_TEMPLATES : APP_STORE | APP_TEMPLATES | APP_SP, err,
                  sizeof err) != 0) {
         fprintf(stderr, "gatehouse: %s\n", err);
         app_free(&app);
@@ -117,6 +123,7 @@ main(int argc, char **argv)
     }
     http_stop(srv);
     app_free(&app);
+    sp_global_cleanup();
     log_info("stopped cleanly");
     return 0;
 }

@@ -16,6 +16,7 @@ static const struct route table[] = {
     {"GET", "/api/whoami", route_api_whoami, 0, 0},
     {"POST", "/api/login", route_api_login, ROUTE_JSON | ROUTE_BLOCKING, FORM_SMALL},
     {"POST", "/api/logout", route_api_logout, 0, 0},
+    {"GET", "/saml/metadata", route_saml_metadata, 0, 0},
     {"GET", "/healthz", route_healthz, 0, 0},
     {"GET", "/metrics", route_metrics, 0, 0},
     {"GET", "/static/", route_static, ROUTE_PREFIX | ROUTE_STATIC, 0},

@@ -28,4 +28,7 @@ int route_healthz(struct req *r);
 int route_metrics(struct req *r);
 int route_static(struct req *r);
 
+/* route_saml.c */
+int route_saml_metadata(struct req *r);
+
 #endif

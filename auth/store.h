@@ -135,6 +135,42 @@ int store_setting_each(struct store *s, void (*cb)(const char *key, const char *
  * process on the store. */
 int store_secret(struct store *s, const char *name, unsigned char *out, size_t n);
 
+/* SAML identity providers. */
+struct idp_row {
+    char entity_id[512];
+    char name[512];
+    char sso_redirect[1024];
+    char sso_post[1024];
+    char slo_redirect[1024];
+    char slo_post[1024];
+    char certs[1024]; /* signing certificate fingerprints and expiries, one per line */
+    int idp_initiated;
+    int allow_sha1;
+    char default_role[16];
+    char attr_email[256]; /* attribute names; "" = recognise the common shapes */
+    char attr_first_name[256];
+    char attr_last_name[256];
+    char attr_groups[256];
+    time_t created_at;
+};
+
+/* Inserts the IdP with its metadata document; 1 when the entity ID is registered already. */
+int store_idp_insert(struct store *s, const struct idp_row *r, const char *metadata);
+int store_idp_get(struct store *s, const char *entity_id, struct idp_row *out); /* 1 = none */
+int store_idp_delete(struct store *s, const char *entity_id);                 /* 1 = none */
+/* Calls cb for each IdP ordered by entity ID; cb returning non-zero stops. */
+int store_idp_list(struct store *s, int (*cb)(const struct idp_row *, void *), void *ctx);
+/* Calls cb with each IdP's entity ID and metadata document. */
+int store_idp_metadata_each(struct store *s, int (*cb)(const char *entity_id, const char *xml,
+                                                       void *),
+                            void *ctx);
+/* Routes e-mail domain (lower case) to the IdP; 1 when the domain is routed already. */
+int store_idp_domain_add(struct store *s, const char *domain, const char *entity_id);
+/* The IdP's domains, comma-separated, into out. */
+int store_idp_domains(struct store *s, const char *entity_id, char *out, size_t len);
+/* The IdP a domain routes to; 1 = none. */
+int store_idp_for_domain(struct store *s, const char *domain, char *entity_id, size_t len);
+
 /* Audit log: append-only; no function updates or deletes a row. */
 int store_audit_append(struct store *s, const struct audit_row *row);
 /* Newest first, at most limit rows; cb returning non-zero stops. */

@@ -84,6 +84,36 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+    /* 2: SAML identity providers, their e-mail domains and group -> role mapping */
+    "CREATE TABLE idps ("
+    "  entity_id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  metadata TEXT NOT NULL,"
+    "  sso_redirect TEXT NOT NULL DEFAULT '',"
+    "  sso_post TEXT NOT NULL DEFAULT '',"
+    "  slo_redirect TEXT NOT NULL DEFAULT '',"
+    "  slo_post TEXT NOT NULL DEFAULT '',"
+    "  certs TEXT NOT NULL DEFAULT '',"
+    "  idp_initiated INTEGER NOT NULL DEFAULT 0,"
+    "  allow_sha1 INTEGER NOT NULL DEFAULT 0,"
+    "  default_role TEXT NOT NULL DEFAULT 'member' CHECK (default_role IN ('admin','member')),"
+    "  attr_email TEXT NOT NULL DEFAULT '',"
+    "  attr_first_name TEXT NOT NULL DEFAULT '',"
+    "  attr_last_name TEXT NOT NULL DEFAULT '',"
+    "  attr_groups TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE idp_domains ("
+    "  domain TEXT PRIMARY KEY,"
+    "  entity_id TEXT NOT NULL REFERENCES idps(entity_id) ON DELETE CASCADE"
+    ");"
+    "CREATE INDEX idp_domains_idp ON idp_domains(entity_id);"
+    "CREATE TABLE idp_group_roles ("
+    "  entity_id TEXT NOT NULL REFERENCES idps(entity_id) ON DELETE CASCADE,"
+    "  group_name TEXT NOT NULL,"
+    "  role TEXT NOT NULL CHECK (role IN ('admin','member')),"
+    "  PRIMARY KEY (entity_id, group_name)"
+    ");",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -91,6 +121,11 @@ static const char *const migrations[] = {
 #define USER_COLS                                                                                  \
     "id, email, display_name, role, status, auth_method, password_hash, must_change, created_at, " \
     "last_login_at, password_changed_at, idp, name_id, mfa_enabled"
+
+#define IDP_COLS                                                                                   \
+    "entity_id, name, sso_redirect, sso_post, slo_redirect, slo_post, certs, idp_initiated, "     \
+    "allow_sha1, default_role, attr_email, attr_first_name, attr_last_name, attr_groups, "        \
+    "created_at"
 
 enum stmt_id {
     ST_USER_BY_EMAIL,
@@ -127,6 +162,14 @@ enum stmt_id {
     ST_SECRET_INSERT,
     ST_AUDIT_INSERT,
     ST_AUDIT_LIST,
+    ST_IDP_INSERT,
+    ST_IDP_GET,
+    ST_IDP_DELETE,
+    ST_IDP_LIST,
+    ST_IDP_METADATA,
+    ST_IDP_DOMAIN_ADD,
+    ST_IDP_DOMAINS,
+    ST_IDP_FOR_DOMAIN,
     ST_PING,
     ST_BEGIN,
     ST_COMMIT,
@@ -190,6 +233,17 @@ static const char *const sql[ST_COUNT] = {
                         "new_value, client_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_AUDIT_LIST] = "SELECT id, at, actor, actor_role, action, target, old_value, new_value, "
                       "client_addr FROM audit ORDER BY id DESC LIMIT ?",
+    [ST_IDP_INSERT] = "INSERT INTO idps (entity_id, name, metadata, sso_redirect, sso_post, "
+                      "slo_redirect, slo_post, certs, idp_initiated, allow_sha1, default_role, "
+                      "attr_email, attr_first_name, attr_last_name, attr_groups, created_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_IDP_GET] = "SELECT " IDP_COLS " FROM idps WHERE entity_id = ?",
+    [ST_IDP_DELETE] = "DELETE FROM idps WHERE entity_id = ?",
+    [ST_IDP_LIST] = "SELECT " IDP_COLS " FROM idps ORDER BY entity_id",
+    [ST_IDP_METADATA] = "SELECT entity_id, metadata FROM idps ORDER BY entity_id",
+    [ST_IDP_DOMAIN_ADD] = "INSERT INTO idp_domains (domain, entity_id) VALUES (?, ?)",
+    [ST_IDP_DOMAINS] = "SELECT domain FROM idp_domains WHERE entity_id = ? ORDER BY domain",
+    [ST_IDP_FOR_DOMAIN] = "SELECT entity_id FROM idp_domains WHERE domain = ?",
     [ST_PING] = "SELECT 1",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -886,6 +940,179 @@ store_secret(struct store *s, const char *name, unsigned char *out, size_t n)
             return -1;
     }
     return -1;
+}
+
+/* ---- identity providers ---- */
+
+int
+store_idp_insert(struct store *s, const struct idp_row *r, const char *metadata)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_INSERT);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, r->entity_id);
+    bind_text(st, 2, r->name);
+    bind_text(st, 3, metadata);
+    bind_text(st, 4, r->sso_redirect);
+    bind_text(st, 5, r->sso_post);
+    bind_text(st, 6, r->slo_redirect);
+    bind_text(st, 7, r->slo_post);
+    bind_text(st, 8, r->certs);
+    sqlite3_bind_int(st, 9, r->idp_initiated);
+    sqlite3_bind_int(st, 10, r->allow_sha1);
+    bind_text(st, 11, r->default_role[0] ? r->default_role : "member");
+    bind_text(st, 12, r->attr_email);
+    bind_text(st, 13, r->attr_first_name);
+    bind_text(st, 14, r->attr_last_name);
+    bind_text(st, 15, r->attr_groups);
+    sqlite3_bind_int64(st, 16, r->created_at);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+        return 1;
+    if (rc != SQLITE_DONE) {
+        log_error("insert failed: %s", sqlite3_errmsg(s->db));
+        return -1;
+    }
+    return 0;
+}
+
+static void
+read_idp(sqlite3_stmt *st, struct idp_row *r)
+{
+    memset(r, 0, sizeof *r);
+    col_text(st, 0, r->entity_id, sizeof r->entity_id);
+    col_text(st, 1, r->name, sizeof r->name);
+    col_text(st, 2, r->sso_redirect, sizeof r->sso_redirect);
+    col_text(st, 3, r->sso_post, sizeof r->sso_post);
+    col_text(st, 4, r->slo_redirect, sizeof r->slo_redirect);
+    col_text(st, 5, r->slo_post, sizeof r->slo_post);
+    col_text(st, 6, r->certs, sizeof r->certs);
+    r->idp_initiated = sqlite3_column_int(st, 7);
+    r->allow_sha1 = sqlite3_column_int(st, 8);
+    col_text(st, 9, r->default_role, sizeof r->default_role);
+    col_text(st, 10, r->attr_email, sizeof r->attr_email);
+    col_text(st, 11, r->attr_first_name, sizeof r->attr_first_name);
+    col_text(st, 12, r->attr_last_name, sizeof r->attr_last_name);
+    col_text(st, 13, r->attr_groups, sizeof r->attr_groups);
+    r->created_at = (time_t)sqlite3_column_int64(st, 14);
+}
+
+int
+store_idp_get(struct store *s, const char *entity_id, struct idp_row *out)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_GET);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, entity_id);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        read_idp(st, out);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+store_idp_delete(struct store *s, const char *entity_id)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_DELETE);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, entity_id);
+    if (exec_done(s, st) != 0)
+        return -1;
+    return sqlite3_changes(s->db) == 0 ? 1 : 0;
+}
+
+int
+store_idp_list(struct store *s, int (*cb)(const struct idp_row *, void *), void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_LIST);
+    if (st == NULL)
+        return -1;
+    struct idp_row r;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        read_idp(st, &r);
+        if (cb(&r, ctx) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_idp_metadata_each(struct store *s, int (*cb)(const char *, const char *, void *), void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_METADATA);
+    if (st == NULL)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+               ctx) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_idp_domain_add(struct store *s, const char *domain, const char *entity_id)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_DOMAIN_ADD);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, domain);
+    bind_text(st, 2, entity_id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_idp_domains(struct store *s, const char *entity_id, char *out, size_t len)
+{
+    out[0] = '\0';
+    sqlite3_stmt *st = stmt(s, ST_IDP_DOMAINS);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, entity_id);
+    size_t used = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && used < len)
+        used += (size_t)snprintf(out + used, len - used, "%s%s", used ? "," : "",
+                                 (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : -1;
+}
+
+int
+store_idp_for_domain(struct store *s, const char *domain, char *entity_id, size_t len)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_FOR_DOMAIN);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, domain);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        col_text(st, 0, entity_id, len);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    }
+    sqlite3_reset(st);
+    return ret;
 }
 
 /* ---- audit ---- */

@@ -1,0 +1,58 @@
+#include "sp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lasso/lasso.h>
+#include <libxml/parser.h>
+
+int
+sp_global_init(char *err, size_t errlen)
+{
+    /* LASSO_FLAG=no-verify-signature would turn signature checks off for the whole process. */
+    const char *flags = getenv("LASSO_FLAG");
+    if (flags != NULL && strstr(flags, "verify-signature") != NULL) {
+        snprintf(err, errlen, "LASSO_FLAG=%s is set in the environment: it would disable SAML "
+                              "signature verification; unset it",
+                 flags);
+        return -1;
+    }
+    xmlInitParser();
+    if (lasso_init() != 0) {
+        snprintf(err, errlen, "lasso could not be initialised");
+        return -1;
+    }
+    return 0;
+}
+
+void
+sp_global_cleanup(void)
+{
+    lasso_shutdown();
+}
+
+char *
+sp_read_file(const char *path, size_t max, size_t *len_out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (buf == NULL || bad || n > max) {
+        snprintf(err, errlen, "%s: %s", path,
+                 buf == NULL ? "out of memory" : bad ? "read error" : "file too large");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len_out != NULL)
+        *len_out = n;
+    return buf;
+}

@@ -1,0 +1,61 @@
+/* sp/sp.h: Gatehouse's SAML 2.0 Service Provider — the one header auth/ includes. Only sp/
+ * includes lasso, xmlsec and libxml2. No SQL here: auth/ stores what these functions return. */
+#ifndef GH_SP_SP_H
+#define GH_SP_SP_H
+
+#include <stddef.h>
+#include <time.h>
+
+#define SP_URL_MAX 1024
+#define SP_ENTITY_MAX 512
+#define SP_MAX_CERTS 4
+/* Largest metadata document accepted (ADFS metadata runs to ~70 KB; aggregates are larger). */
+#define SP_METADATA_MAX_BYTES (4 * 1024 * 1024)
+
+/* Sets up libxml2, xmlsec and lasso once per process, before any thread starts. Refuses (-1 with
+ * a message) when the environment turns lasso's signature verification off. */
+int sp_global_init(char *err, size_t errlen);
+void sp_global_cleanup(void);
+
+/* One signing certificate of an IdP. */
+struct sp_cert {
+    char sha256[96];  /* colon-separated hex fingerprint */
+    char subject[256];
+    time_t not_after;
+};
+
+/* What an IdP's metadata says, for the registry. */
+struct sp_idp_meta {
+    char entity_id[SP_ENTITY_MAX];
+    char sso_redirect[SP_URL_MAX]; /* SingleSignOnService, HTTP-Redirect binding ("" if none) */
+    char sso_post[SP_URL_MAX];
+    char slo_redirect[SP_URL_MAX]; /* SingleLogoutService */
+    char slo_post[SP_URL_MAX];
+    struct sp_cert certs[SP_MAX_CERTS]; /* IDPSSODescriptor KeyDescriptors for signing */
+    int n_certs;
+    int want_authn_requests_signed;
+    time_t valid_until; /* 0 when the metadata has no validUntil */
+    char *xml;          /* the IdP's EntityDescriptor alone, namespaces reconciled (malloc) */
+};
+
+/* Reads metadata (an EntityDescriptor, or an EntitiesDescriptor aggregate) and extracts the IdP
+ * named entity_id, or the only IdP when entity_id is NULL. Checks that lasso accepts it.
+ * 0, or -1 with a message for the admin in err (e.g. the list of IdPs when there are several). */
+int sp_idp_parse(const char *xml, size_t len, const char *entity_id, struct sp_idp_meta *out,
+                 char *err, size_t errlen);
+/* Frees out->xml. */
+void sp_idp_meta_free(struct sp_idp_meta *m);
+
+/* Makes an RSA-2048 key and a self-signed certificate (10 years, CN = cn) at the two paths when
+ * the key file is absent; the key is written 0600. 0 or -1 with a message. */
+int sp_keys_ensure(const char *key_file, const char *cert_file, const char *cn, char *err,
+                   size_t errlen);
+
+/* The SP's metadata: entityID, ACS (HTTP-POST), SLO (Redirect and POST), AuthnRequestsSigned,
+ * WantAssertionsSigned, the certificate for signing and for encryption. Caller frees. */
+char *sp_metadata_xml(const char *entity_id, const char *base_url, const char *cert_pem);
+
+/* Reads a whole file of at most max bytes (NUL-terminated; caller frees). NULL with a message. */
+char *sp_read_file(const char *path, size_t max, size_t *len_out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,250 @@
+/* sp/sp_idp.c: reading an IdP's metadata for the registry. Real metadata is messy (see
+ * shared/idp-samples): ADFS/Entra put WS-Federation RoleDescriptors (with their own keys) before
+ * the SAML descriptors, Okta puts whitespace inside certificates, federations ship aggregates.
+ * The signing keys are taken only from IDPSSODescriptor/KeyDescriptor[use=signing or no use]. */
+#include "sp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lasso/lasso.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "sp_time.h"
+#include "sp_xml.h"
+
+#define BINDING_REDIRECT "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+#define BINDING_POST "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+#define IDP_XPATH                                                                                  \
+    "//md:EntityDescriptor[md:IDPSSODescriptor[contains(@protocolSupportEnumeration,"             \
+    "'urn:oasis:names:tc:SAML:2.0:protocol')]]"
+
+/* Copies the first match's text / attribute value into out. */
+static void
+first_value(xmlXPathContextPtr ctx, xmlNodePtr node, const char *expr, char *out, size_t len)
+{
+    out[0] = '\0';
+    xmlXPathObjectPtr o = sp_xml_find(ctx, node, expr);
+    if (o != NULL && o->nodesetval != NULL && o->nodesetval->nodeNr > 0) {
+        xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+        if (v != NULL) {
+            snprintf(out, len, "%s", (const char *)v);
+            xmlFree(v);
+        }
+    }
+    xmlXPathFreeObject(o);
+}
+
+/* Decodes a base64 certificate (whitespace anywhere) and fills c. -1 when it is no X.509. */
+static int
+read_cert(const char *b64, struct sp_cert *c)
+{
+    size_t n = strlen(b64);
+    char *clean = malloc(n + 1);
+    unsigned char *der = malloc(n + 4);
+    int rc = -1;
+    X509 *x = NULL;
+    if (clean == NULL || der == NULL)
+        goto out;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (b64[i] != ' ' && b64[i] != '\n' && b64[i] != '\r' && b64[i] != '\t')
+            clean[k++] = b64[i];
+    clean[k] = '\0';
+    int dl = EVP_DecodeBlock(der, (const unsigned char *)clean, (int)k);
+    if (dl <= 0)
+        goto out;
+    while (k > 0 && clean[--k] == '=')
+        dl--; /* EVP_DecodeBlock counts padding as data */
+    const unsigned char *p = der;
+    x = d2i_X509(NULL, &p, dl);
+    if (x == NULL)
+        goto out;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    X509_digest(x, EVP_sha256(), md, &mdlen);
+    for (unsigned i = 0; i < mdlen && 3 * i + 3 <= sizeof c->sha256; i++)
+        snprintf(c->sha256 + 3 * i, 4, i + 1 < mdlen ? "%02X:" : "%02X", md[i]);
+    X509_NAME_oneline(X509_get_subject_name(x), c->subject, sizeof c->subject);
+    struct tm tm;
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+        c->not_after = timegm(&tm);
+    rc = 0;
+out:
+    X509_free(x);
+    free(clean);
+    free(der);
+    return rc;
+}
+
+static int
+read_certs(xmlXPathContextPtr ctx, xmlNodePtr ed, struct sp_idp_meta *out, char *err,
+           size_t errlen)
+{
+    xmlXPathObjectPtr o = sp_xml_find(ctx, ed,
+                                      "md:IDPSSODescriptor/md:KeyDescriptor[not(@use) or "
+                                      "@use='signing']/ds:KeyInfo/ds:X509Data/ds:X509Certificate");
+    int rc = -1;
+    if (o == NULL || o->nodesetval == NULL || o->nodesetval->nodeNr == 0) {
+        snprintf(err, errlen, "the IdP's metadata has no signing certificate in its "
+                              "IDPSSODescriptor");
+        goto out;
+    }
+    for (int i = 0; i < o->nodesetval->nodeNr && out->n_certs < SP_MAX_CERTS; i++) {
+        xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
+        int bad = v == NULL || read_cert((const char *)v, &out->certs[out->n_certs]) != 0;
+        xmlFree(v);
+        if (bad) {
+            snprintf(err, errlen, "signing certificate %d in the metadata is not a valid X.509 "
+                                  "certificate",
+                     i + 1);
+            goto out;
+        }
+        out->n_certs++;
+    }
+    rc = 0;
+out:
+    xmlXPathFreeObject(o);
+    return rc;
+}
+
+/* The EntityDescriptor on its own, with the namespaces it borrows from ancestors declared. */
+static char *
+standalone(xmlNodePtr ed)
+{
+    xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+    if (doc == NULL)
+        return NULL;
+    xmlNodePtr copy = xmlDocCopyNode(ed, doc, 1);
+    char *result = NULL;
+    if (copy != NULL) {
+        xmlDocSetRootElement(doc, copy);
+        xmlReconciliateNs(doc, copy);
+        xmlChar *mem = NULL;
+        int len = 0;
+        xmlDocDumpMemory(doc, &mem, &len);
+        if (mem != NULL) {
+            result = strndup((const char *)mem, (size_t)len);
+            xmlFree(mem);
+        }
+    }
+    xmlFreeDoc(doc);
+    return result;
+}
+
+/* Picks the IdP: by entity_id, or the only one. */
+static xmlNodePtr
+choose(xmlXPathObjectPtr idps, const char *entity_id, char *err, size_t errlen)
+{
+    int n = idps && idps->nodesetval ? idps->nodesetval->nodeNr : 0;
+    if (n == 0) {
+        snprintf(err, errlen, "the metadata describes no SAML 2.0 identity provider "
+                              "(no EntityDescriptor with an IDPSSODescriptor)");
+        return NULL;
+    }
+    size_t used = 0;
+    for (int i = 0; i < n; i++) {
+        xmlNodePtr ed = idps->nodesetval->nodeTab[i];
+        char *id = sp_xml_attr(ed, "entityID");
+        int match = id != NULL && entity_id != NULL && strcmp(id, entity_id) == 0;
+        if (i == 0)
+            used = (size_t)snprintf(err, errlen, "the metadata describes %d identity providers; "
+                                                 "choose one with --entity-id:",
+                                    n);
+        if (used < errlen)
+            used += (size_t)snprintf(err + used, errlen - used, " %s", id ? id : "?");
+        xmlFree(id);
+        if (match)
+            return ed;
+    }
+    if (n == 1 && entity_id == NULL)
+        return idps->nodesetval->nodeTab[0];
+    if (entity_id != NULL)
+        snprintf(err, errlen, "the metadata has no identity provider %.200s", entity_id);
+    return NULL;
+}
+
+int
+sp_idp_parse(const char *xml, size_t len, const char *entity_id, struct sp_idp_meta *out,
+             char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int rc = -1;
+    xmlXPathContextPtr ctx = NULL;
+    xmlXPathObjectPtr idps = NULL;
+    LassoProvider *provider = NULL;
+    xmlDocPtr doc = sp_xml_parse(xml, len, err, errlen);
+    if (doc == NULL)
+        goto out;
+    ctx = sp_xml_xpath(doc);
+    idps = ctx ? sp_xml_find(ctx, NULL, IDP_XPATH) : NULL;
+    xmlNodePtr ed = choose(idps, entity_id, err, errlen);
+    if (ed == NULL)
+        goto out;
+    char *id = sp_xml_attr(ed, "entityID");
+    if (id == NULL || id[0] == '\0' || strlen(id) >= sizeof out->entity_id) {
+        snprintf(err, errlen, "the IdP's entityID is missing or longer than %zu characters",
+                 sizeof out->entity_id - 1);
+        xmlFree(id);
+        goto out;
+    }
+    snprintf(out->entity_id, sizeof out->entity_id, "%s", id);
+    xmlFree(id);
+    first_value(ctx, ed,
+                "md:IDPSSODescriptor/md:SingleSignOnService[@Binding='" BINDING_REDIRECT
+                "']/@Location",
+                out->sso_redirect, sizeof out->sso_redirect);
+    first_value(ctx, ed,
+                "md:IDPSSODescriptor/md:SingleSignOnService[@Binding='" BINDING_POST "']/@Location",
+                out->sso_post, sizeof out->sso_post);
+    first_value(ctx, ed,
+                "md:IDPSSODescriptor/md:SingleLogoutService[@Binding='" BINDING_REDIRECT
+                "']/@Location",
+                out->slo_redirect, sizeof out->slo_redirect);
+    first_value(ctx, ed,
+                "md:IDPSSODescriptor/md:SingleLogoutService[@Binding='" BINDING_POST "']/@Location",
+                out->slo_post, sizeof out->slo_post);
+    if (out->sso_redirect[0] == '\0' && out->sso_post[0] == '\0') {
+        snprintf(err, errlen, "the IdP has no SingleSignOnService with the HTTP-Redirect or "
+                              "HTTP-POST binding");
+        goto out;
+    }
+    char want[16];
+    first_value(ctx, ed, "md:IDPSSODescriptor/@WantAuthnRequestsSigned", want, sizeof want);
+    out->want_authn_requests_signed = strcmp(want, "true") == 0 || strcmp(want, "1") == 0;
+    char until[64];
+    first_value(ctx, ed, "ancestor-or-self::*[@validUntil][1]/@validUntil", until, sizeof until);
+    if (until[0] != '\0')
+        sp_time_parse(until, &out->valid_until);
+    if (read_certs(ctx, ed, out, err, errlen) != 0)
+        goto out;
+    out->xml = standalone(ed);
+    if (out->xml == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    provider = lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP, out->xml, NULL, NULL);
+    if (provider == NULL) {
+        snprintf(err, errlen, "the SAML library could not load this IdP's metadata");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (provider != NULL)
+        g_object_unref(provider);
+    xmlXPathFreeObject(idps);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    if (rc != 0)
+        sp_idp_meta_free(out);
+    return rc;
+}
+
+void
+sp_idp_meta_free(struct sp_idp_meta *m)
+{
+    free(m->xml);
+    m->xml = NULL;
+}
