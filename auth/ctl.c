@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "account.h"
 #include "app.h"
@@ -46,6 +47,7 @@ static const char usage_text[] =
     "  idp add --metadata FILE [--entity-id E] [--domain D]... [--name NAME]\n"
     "          [--idp-initiated on|off] [--allow-sha1 on|off] [--default-role member|admin]\n"
     "  idp list [--json] | idp remove ENTITY_ID\n"
+    "  saml check --response FILE [--audience URI] [--recipient URL] [--json]\n"
     "  audit list [--limit N] [--json]\n";
 
 static int
@@ -528,6 +530,120 @@ cmd_idp(struct ctl *c, int argc, char **argv)
     return usage();
 }
 
+static int
+sha1_allowed(const char *issuer, void *ctx)
+{
+    struct ctl *c = ctx;
+    struct idp_row r;
+    return store_idp_get(c->store, issuer, &r) == 0 && r.allow_sha1;
+}
+
+static int
+add_idp_to_sp(const char *entity_id, const char *xml, void *ctx)
+{
+    char err[512];
+    if (sp_add_idp(ctx, xml, err, sizeof err) != 0)
+        fprintf(stderr, "gatehousectl: IdP %s skipped: %s\n", entity_id, err);
+    return 0;
+}
+
+/* Base64 of buf (an XML response saved from a browser's developer tools or the SAML log). */
+static char *
+to_base64(const char *buf, size_t len)
+{
+    char *out = malloc(4 * (len / 3 + 2) + 1);
+    if (out != NULL)
+        EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)buf, (int)len);
+    return out;
+}
+
+/* Runs every stateless check of the ACS on a saved response, at the current (or faked) time. */
+static int
+cmd_saml_check(struct ctl *c, int argc, char **argv)
+{
+    const char *file = NULL, *audience = c->app.sp_entity_id;
+    char acs[700];
+    snprintf(acs, sizeof acs, "%s/saml/acs", c->app.conf.base_url);
+    const char *recipient = acs;
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 < argc && strcmp(argv[i], "--response") == 0)
+            file = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--audience") == 0)
+            audience = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--recipient") == 0)
+            recipient = argv[++i];
+        else
+            return usage();
+    }
+    if (file == NULL)
+        return usage();
+    char err[1024];
+    size_t len = 0;
+    char *raw = sp_read_file(file, SP_MAX_RESPONSE_B64, &len, err, sizeof err);
+    if (raw == NULL)
+        return refused(err);
+    char *b64 = raw;
+    size_t i = 0;
+    while (i < len && (raw[i] == ' ' || raw[i] == '\n' || raw[i] == '\r' || raw[i] == '\t'))
+        i++;
+    if (i < len && raw[i] == '<') {
+        b64 = to_base64(raw, len);
+        free(raw);
+        raw = NULL;
+        if (b64 == NULL)
+            return refused("out of memory");
+        len = strlen(b64);
+    }
+    struct sp *sp = sp_new(c->app.sp_metadata, c->app.conf.sp_key_file, c->app.conf.sp_cert_file,
+                           err, sizeof err);
+    if (sp == NULL) {
+        free(b64);
+        return refused(err);
+    }
+    store_idp_metadata_each(c->store, add_idp_to_sp, sp);
+    struct sp_expect e = {audience, recipient, c->app.conf.sp_clock_skew_seconds, clock_now(),
+                          sha1_allowed, c};
+    struct sp_verdict v;
+    enum sp_reason r = sp_acs_process(sp, b64, len, &e, &v);
+    free(b64);
+    const struct sp_reason_info *ri = sp_reason_info(r);
+    json_t *attrs = json_object();
+    for (int k = 0; k < v.n_attrs; k++) {
+        json_t *vals = json_array();
+        for (int j = 0; j < v.attrs[k].n_values; j++)
+            json_array_append_new(vals, json_string(v.attrs[k].values[j]));
+        json_object_set_new(attrs, v.attrs[k].name, vals);
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "verdict",
+                          r == SP_OK ? "accepted" : "refused", "reason", ri->code, "detail",
+                          v.detail, "issuer", v.issuer, "name_id", v.name_id, "name_id_format",
+                          v.name_id_format, "assertion_id", v.assertion_id, "in_response_to",
+                          v.in_response_to, "session_index", v.session_index, "attributes",
+                          attrs);
+    if (c->json) {
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else {
+        printf("verdict: %s (%s)\n", r == SP_OK ? "accepted" : "refused", ri->code);
+        if (v.detail[0])
+            printf("detail: %s\n", v.detail);
+        printf("issuer: %s\nname_id: %s\nassertion_id: %s\nin_response_to: %s\n", v.issuer,
+               v.name_id, v.assertion_id, v.in_response_to);
+    }
+    json_decref(o);
+    sp_verdict_free(&v);
+    sp_free(sp);
+    return r == SP_OK ? 0 : 1;
+}
+
+static int
+cmd_saml(struct ctl *c, int argc, char **argv)
+{
+    if (argc >= 1 && strcmp(argv[0], "check") == 0)
+        return cmd_saml_check(c, argc, argv);
+    return usage();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -546,7 +662,7 @@ main(int argc, char **argv)
         fprintf(stderr, "gatehousectl: %s\n", err);
         return 1;
     }
-    if (app_init(&c.app, conf_path, APP_STORE, err, sizeof err) != 0) {
+    if (app_init(&c.app, conf_path, APP_STORE | APP_SP, err, sizeof err) != 0) {
         fprintf(stderr, "gatehousectl: %s\n", err);
         app_free(&c.app);
         return 1;
@@ -571,6 +687,8 @@ main(int argc, char **argv)
         rc = cmd_audit(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "idp") == 0)
         rc = cmd_idp(&c, sub_argc, sub_argv);
+    else if (strcmp(cmd, "saml") == 0)
+        rc = cmd_saml(&c, sub_argc, sub_argv);
     else
         rc = usage();
     app_free(&c.app);

@@ -1,0 +1,111 @@
+/* sp/sp_acs.h: the Assertion Consumer Service's checks. A SAMLResponse (base64, HTTP-POST
+ * binding) goes in; a verdict with its reason code and the asserted identity comes out. lasso
+ * verifies signatures, the issuer, status and decryption; this file adds what lasso does not
+ * (LASSO-NOTES.md): time windows, audience, recipient, destination, bearer confirmation, SHA-1
+ * policy, assertion count. InResponseTo bookkeeping and replay need the store: auth/ does them
+ * with the values the verdict carries. */
+#ifndef GH_SP_SP_ACS_H
+#define GH_SP_SP_ACS_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* Bounds on what is accepted at all. */
+#define SP_MAX_RESPONSE_B64 (1024 * 1024)
+#define SP_MAX_ATTRS 64
+#define SP_MAX_VALUES 64
+#define SP_LOG_XML_MAX (64 * 1024)
+
+enum sp_reason {
+    SP_OK = 0,
+    SP_ERR_TOO_LARGE,
+    SP_ERR_MALFORMED,
+    SP_ERR_DOCTYPE,
+    SP_ERR_UNKNOWN_ISSUER,
+    SP_ERR_STATUS,
+    SP_ERR_UNSIGNED,
+    SP_ERR_SIGNATURE,
+    SP_ERR_SHA1,
+    SP_ERR_ASSERTION_COUNT,
+    SP_ERR_WRAPPING,
+    SP_ERR_DECRYPT,
+    SP_ERR_AUDIENCE,
+    SP_ERR_EXPIRED,
+    SP_ERR_NOT_YET_VALID,
+    SP_ERR_CONDITION,
+    SP_ERR_NO_BEARER,
+    SP_ERR_RECIPIENT,
+    SP_ERR_DESTINATION,
+    SP_ERR_IN_RESPONSE_TO,
+    SP_ERR_NO_NAMEID,
+    /* decided by auth/ with the store */
+    SP_ERR_UNSOLICITED,
+    SP_ERR_REPLAY,
+    SP_ERR_DOMAIN,
+    SP_ERR_ACCOUNT,
+    SP_ERR_INTERNAL,
+    SP_REASON_COUNT
+};
+
+struct sp_reason_info {
+    const char *code;     /* stable, for logs and the API: "audience_mismatch" */
+    int http_status;      /* what the ACS answers */
+    const char *headline; /* what the person sees, naming the class of failure */
+};
+
+/* The one table mapping each reason to its code, status and page text. */
+const struct sp_reason_info *sp_reason_info(enum sp_reason r);
+
+struct sp_attr {
+    char *name;
+    char *friendly_name;
+    char *values[SP_MAX_VALUES];
+    int n_values;
+};
+
+struct sp_verdict {
+    enum sp_reason reason;
+    char detail[512]; /* for admins: what exactly failed (e.g. the skew observed) */
+    char issuer[512];
+    char response_id[256];
+    char in_response_to[256];
+    char assertion_id[256];
+    char name_id[512];
+    char name_id_format[256];
+    char session_index[256];
+    time_t not_on_or_after; /* keep the assertion ID for replay detection until then */
+    struct sp_attr attrs[SP_MAX_ATTRS];
+    int n_attrs;
+    char *xml; /* the decoded response, at most SP_LOG_XML_MAX bytes (malloc), or NULL */
+};
+
+struct sp;
+
+/* Builds the SAML state: our metadata and key pair, then each IdP added with sp_add_idp.
+ * Costs ~60 ms: build once, share read-only between threads. NULL with a message. */
+struct sp *sp_new(const char *sp_metadata, const char *key_file, const char *cert_file,
+                  char *err, size_t errlen);
+int sp_add_idp(struct sp *sp, const char *idp_metadata, char *err, size_t errlen);
+void sp_free(struct sp *sp);
+
+/* What the response must match. */
+struct sp_expect {
+    const char *entity_id; /* our entity ID: the Audience */
+    const char *acs_url;   /* our ACS: Recipient, Destination */
+    long skew_seconds;
+    time_t now;
+    /* Whether the IdP may sign with SHA-1 (NULL = never). */
+    int (*allow_sha1)(const char *issuer, void *ctx);
+    void *ctx;
+};
+
+/* Runs every check on a base64 SAMLResponse; fills v (free with sp_verdict_free). Returns
+ * v->reason. */
+enum sp_reason sp_acs_process(const struct sp *sp, const char *b64, size_t len,
+                              const struct sp_expect *e, struct sp_verdict *v);
+void sp_verdict_free(struct sp_verdict *v);
+
+/* The first value of the first attribute whose Name or FriendlyName is one of names. */
+const char *sp_verdict_attr(const struct sp_verdict *v, const char *const *names);
+
+#endif
