@@ -97,10 +97,78 @@ load_sp(struct app *a, char *err, size_t errlen)
     return 0;
 }
 
+static void
+sp_ref_drop(struct app *a, struct sp_ref *r)
+{
+    pthread_mutex_lock(&a->sp_mu);
+    int last = --r->refs == 0;
+    pthread_mutex_unlock(&a->sp_mu);
+    if (last) {
+        sp_free(r->sp);
+        free(r);
+    }
+}
+
+static int
+add_idp(const char *entity_id, const char *xml, void *ctx)
+{
+    char err[512];
+    if (sp_add_idp(ctx, xml, err, sizeof err) != 0)
+        log_error("IdP skipped entity_id=%s: %s", entity_id, err);
+    return 0;
+}
+
+struct sp_ref *
+app_sp_acquire(struct app *a, struct store *s)
+{
+    char v[32] = "0";
+    if (store_setting_get(s, "sp.idps_version", v, sizeof v) < 0)
+        return NULL;
+    long long version = strtoll(v, NULL, 10);
+    pthread_mutex_lock(&a->sp_mu);
+    struct sp_ref *cur = a->sp_cur;
+    if (cur != NULL && cur->version == version) {
+        cur->refs++;
+        pthread_mutex_unlock(&a->sp_mu);
+        return cur;
+    }
+    pthread_mutex_unlock(&a->sp_mu);
+    /* Build outside the lock (~60 ms per IdP); concurrent builders race harmlessly. */
+    char err[512];
+    struct sp_ref *fresh = calloc(1, sizeof *fresh);
+    if (fresh == NULL)
+        return NULL;
+    fresh->sp = sp_new(a->sp_metadata, a->conf.sp_key_file, a->conf.sp_cert_file, err, sizeof err);
+    if (fresh->sp == NULL || store_idp_metadata_each(s, add_idp, fresh->sp) != 0) {
+        log_error("SAML state not built: %s", fresh->sp ? "cannot read the IdPs" : err);
+        sp_free(fresh->sp);
+        free(fresh);
+        return NULL;
+    }
+    fresh->version = version;
+    fresh->refs = 2; /* the app's and the caller's */
+    log_info("SAML state built idps_version=%lld", version);
+    pthread_mutex_lock(&a->sp_mu);
+    struct sp_ref *old = a->sp_cur;
+    a->sp_cur = fresh;
+    pthread_mutex_unlock(&a->sp_mu);
+    if (old != NULL)
+        sp_ref_drop(a, old);
+    return fresh;
+}
+
+void
+app_sp_release(struct app *a, struct sp_ref *r)
+{
+    if (r != NULL)
+        sp_ref_drop(a, r);
+}
+
 int
 app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
+    pthread_mutex_init(&a->sp_mu, NULL);
     conf_defaults(&a->conf);
     if (conf_load(&a->conf, conf_path, err, errlen) != 0)
         return -1;
@@ -129,6 +197,7 @@ app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t
         snprintf(a->sp_entity_id, sizeof a->sp_entity_id, "%s", a->conf.sp_entity_id);
     else
         snprintf(a->sp_entity_id, sizeof a->sp_entity_id, "%s/saml/metadata", a->conf.base_url);
+    snprintf(a->sp_acs_url, sizeof a->sp_acs_url, "%s/saml/acs", a->conf.base_url);
     if ((parts & APP_SP) && load_sp(a, err, errlen) != 0)
         return -1;
     if (parts & APP_TEMPLATES) {
@@ -159,6 +228,10 @@ app_free(struct app *a)
     a->tmpl = NULL;
     free(a->sp_metadata);
     a->sp_metadata = NULL;
+    if (a->sp_cur != NULL) {
+        sp_ref_drop(a, a->sp_cur);
+        a->sp_cur = NULL;
+    }
     if (a->store_key_made) {
         store_close(pthread_getspecific(a->store_key));
         pthread_setspecific(a->store_key, NULL);

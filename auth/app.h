@@ -12,6 +12,15 @@
 
 struct store;
 struct tmpl_set;
+struct sp;
+
+/* The shared SAML state (a LassoServer with every registered IdP), rebuilt when the registry's
+ * version changes; counted references so a rebuild never frees one in use. */
+struct sp_ref {
+    struct sp *sp;
+    long long version;
+    int refs;
+};
 
 /* Counters for GET /metrics (Prometheus). */
 struct metrics {
@@ -34,6 +43,9 @@ struct app {
     struct metrics metrics;
     char sp_entity_id[600]; /* [sp] entity_id, or {base_url}/saml/metadata */
     char *sp_metadata;      /* our SAML metadata document (APP_SP) */
+    char sp_acs_url[700];   /* {base_url}/saml/acs */
+    pthread_mutex_t sp_mu;
+    struct sp_ref *sp_cur;
 };
 
 enum app_parts {
@@ -54,5 +66,9 @@ struct store *app_store(struct app *a);
 /* The effective policy: built-in defaults, then [policy] from the config, then the values
  * admins stored at run time. A stored value that no longer parses is ignored (logged). */
 void app_policy(struct app *a, struct store *s, struct policy *out);
+
+/* The current SAML state, rebuilt first when IdPs changed; NULL on error (logged). Release it. */
+struct sp_ref *app_sp_acquire(struct app *a, struct store *s);
+void app_sp_release(struct app *a, struct sp_ref *r);
 
 #endif

@@ -48,6 +48,8 @@ static const char usage_text[] =
     "          [--idp-initiated on|off] [--allow-sha1 on|off] [--default-role member|admin]\n"
     "  idp list [--json] | idp remove ENTITY_ID\n"
     "  saml check --response FILE [--audience URI] [--recipient URL] [--json]\n"
+    "  saml-log list [--failed] [--idp E] [--user NAMEID] [--limit N] [--json]\n"
+    "  saml-log show ID [--json]\n"
     "  audit list [--limit N] [--json]\n";
 
 static int
@@ -636,6 +638,94 @@ cmd_saml_check(struct ctl *c, int argc, char **argv)
     return r == SP_OK ? 0 : 1;
 }
 
+static json_t *
+saml_log_json(const struct saml_log_row *r)
+{
+    char at[32];
+    clock_iso(r->at, at, sizeof at);
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id",
+                     (json_int_t)r->id, "at", at, "client", r->client_addr, "issuer", r->issuer,
+                     "name_id", r->name_id, "in_response_to", r->in_response_to,
+                     "assertion_id", r->assertion_id, "verdict", r->verdict, "reason", r->reason,
+                     "detail", r->detail, "user_id", (json_int_t)r->user_id);
+}
+
+static int
+print_saml_log(const struct saml_log_row *r, void *ctx)
+{
+    struct list_ctx *lc = ctx;
+    if (lc->arr != NULL) {
+        json_array_append_new(lc->arr, saml_log_json(r));
+        return 0;
+    }
+    char at[32];
+    printf("%-6lld %s %-8s %-22s %-40s %s\n", r->id, clock_iso(r->at, at, sizeof at),
+           r->verdict, r->reason, r->issuer, r->name_id[0] ? r->name_id : "-");
+    return 0;
+}
+
+static int
+cmd_saml_log(struct ctl *c, int argc, char **argv)
+{
+    if (argc >= 1 && strcmp(argv[0], "list") == 0) {
+        int failed = 0;
+        const char *idp = NULL, *user = NULL, *e = NULL;
+        long long limit = 100;
+        for (int i = 1; i < argc; i++) {
+            if (strcmp(argv[i], "--failed") == 0)
+                failed = 1;
+            else if (i + 1 < argc && strcmp(argv[i], "--idp") == 0)
+                idp = argv[++i];
+            else if (i + 1 < argc && strcmp(argv[i], "--user") == 0)
+                user = argv[++i];
+            else if (i + 1 < argc && strcmp(argv[i], "--limit") == 0) {
+                limit = str_to_num(argv[++i], 1, 1000000, &e);
+                if (e != NULL)
+                    return refused("--limit must be a number from 1 to 1000000");
+            } else
+                return usage();
+        }
+        struct list_ctx lc = {c, c->json ? json_array() : NULL};
+        int rc = store_saml_log_list(c->store, failed, idp, user, limit, print_saml_log, &lc);
+        if (c->json) {
+            json_dumpf(lc.arr, stdout, JSON_INDENT(2));
+            putchar('\n');
+            json_decref(lc.arr);
+        }
+        return rc == 0 ? 0 : refused("cannot read the SAML log");
+    }
+    if (argc == 2 && strcmp(argv[0], "show") == 0) {
+        const char *e;
+        const char *idtext = argv[1];
+        if (strncmp(idtext, "SAML-", 5) == 0)
+            idtext += 5;
+        long long id = str_to_num(idtext, 1, (long long)1 << 62, &e);
+        struct saml_log_row r;
+        if (e != NULL || store_saml_log_get(c->store, id, &r) != 0)
+            return refused("no such SAML log entry");
+        json_t *o = saml_log_json(&r);
+        json_object_set_new(o, "xml", r.xml ? json_string(r.xml) : json_null());
+        if (c->json) {
+            json_dumpf(o, stdout, JSON_INDENT(2));
+            putchar('\n');
+        } else {
+            const char *key;
+            json_t *v;
+            json_object_foreach(o, key, v)
+            {
+                if (json_is_string(v))
+                    printf("%-15s %s\n", key, json_string_value(v));
+                else if (json_is_integer(v))
+                    printf("%-15s %lld\n", key, (long long)json_integer_value(v));
+            }
+        }
+        json_decref(o);
+        free(r.xml);
+        return 0;
+    }
+    return usage();
+}
+
 static int
 cmd_saml(struct ctl *c, int argc, char **argv)
 {
@@ -689,6 +779,8 @@ main(int argc, char **argv)
         rc = cmd_idp(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "saml") == 0)
         rc = cmd_saml(&c, sub_argc, sub_argv);
+    else if (strcmp(cmd, "saml-log") == 0)
+        rc = cmd_saml_log(&c, sub_argc, sub_argv);
     else
         rc = usage();
     app_free(&c.app);

@@ -18,6 +18,7 @@ enum route_flags {
     ROUTE_PREFIX = 1u << 2, /* path matches as a prefix ("/admin/") */
     ROUTE_STATIC = 1u << 3, /* cacheable (no Cache-Control: no-store) */
     ROUTE_BLOCKING = 1u << 4, /* runs on the worker pool (password hashing), not an epoll thread */
+    ROUTE_NO_CSRF = 1u << 5,  /* a cross-site POST by design (the SAML ACS): no CSRF token */
 };
 
 struct route {

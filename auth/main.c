@@ -26,7 +26,7 @@ usage(void)
                     "  -t       check the configuration and exit\n");
 }
 
-/* Deletes sessions whose idle or absolute limit has passed. */
+/* Deletes what has outlived its purpose: ended sessions, old SAML state and log rows. */
 static void
 prune(struct app *a)
 {
@@ -39,6 +39,8 @@ prune(struct app *a)
     store_session_prune(s, now - (time_t)p.web_idle_minutes * 60,
                         now - (time_t)p.client_idle_minutes * 60,
                         now - (time_t)a->conf.session_max_hours * 3600);
+    /* Expired requests and assertion IDs, and log rows past their retention. */
+    store_saml_prune(s, now, now - (time_t)a->conf.saml_log_days * 86400);
 }
 
 static void

@@ -4,6 +4,8 @@
 
 /* Body limits: sign-in and password forms are small; nothing else takes a body yet. */
 #define FORM_SMALL (16 * 1024)
+/* A base64 SAMLResponse of up to 1 MiB, urlencoded. */
+#define SAML_FORM_MAX (1536 * 1024)
 
 static const struct route table[] = {
     {"GET", "/", route_home_get, 0, 0},
@@ -17,6 +19,10 @@ static const struct route table[] = {
     {"POST", "/api/login", route_api_login, ROUTE_JSON | ROUTE_BLOCKING, FORM_SMALL},
     {"POST", "/api/logout", route_api_logout, 0, 0},
     {"GET", "/saml/metadata", route_saml_metadata, 0, 0},
+    {"GET", "/saml/login", route_saml_login, 0, 0},
+    /* Posted by the IdP's page from another site: no CSRF token, no cookie needed. */
+    {"POST", "/saml/acs", route_saml_acs, ROUTE_FORM | ROUTE_NO_CSRF | ROUTE_BLOCKING,
+     SAML_FORM_MAX},
     {"GET", "/healthz", route_healthz, 0, 0},
     {"GET", "/metrics", route_metrics, 0, 0},
     {"GET", "/static/", route_static, ROUTE_PREFIX | ROUTE_STATIC, 0},

@@ -30,5 +30,7 @@ int route_static(struct req *r);
 
 /* route_saml.c */
 int route_saml_metadata(struct req *r);
+int route_saml_login(struct req *r);
+int route_saml_acs(struct req *r);
 
 #endif

@@ -171,6 +171,48 @@ int store_idp_domains(struct store *s, const char *entity_id, char *out, size_t 
 /* The IdP a domain routes to; 1 = none. */
 int store_idp_for_domain(struct store *s, const char *domain, char *entity_id, size_t len);
 
+/* SP-initiated requests awaiting their response; the ID is what InResponseTo must carry. */
+int store_saml_request_put(struct store *s, const char *id, const char *entity_id,
+                           const char *return_to, time_t expires_at);
+/* Consumes the live request id of entity_id: 0 (return_to filled), 1 unknown/expired/used. */
+int store_saml_request_take(struct store *s, const char *id, const char *entity_id, time_t now,
+                            char *return_to, size_t len);
+/* Remembers an accepted assertion ID until expires_at: 1 when it was seen already (replay). */
+int store_saml_assertion_once(struct store *s, const char *assertion_id, const char *entity_id,
+                              time_t expires_at);
+/* Deletes requests and assertion IDs past their expiry, and log rows older than log_before. */
+int store_saml_prune(struct store *s, time_t now, time_t log_before);
+
+/* The SAML user (idp, name_id); 1 = none. */
+int store_user_by_saml(struct store *s, const char *idp, const char *name_id, struct user *out);
+/* Updates a SAML user's e-mail, name and role from the latest assertion. */
+int store_user_saml_sync(struct store *s, long long id, const char *email, const char *name,
+                         const char *role);
+
+struct saml_log_row {
+    long long id;
+    time_t at;
+    char client_addr[64];
+    char issuer[512];
+    char name_id[512];
+    char in_response_to[256];
+    char assertion_id[256];
+    char verdict[16]; /* accepted | refused */
+    char reason[48];
+    char detail[600];
+    long long user_id; /* 0 when none */
+    char *xml;         /* the decoded response (bounded); may be NULL */
+};
+
+/* Appends a row; *id_out receives its id (the reference shown to the person). */
+int store_saml_log_append(struct store *s, const struct saml_log_row *r, long long *id_out);
+/* Newest first; filters may be NULL/0. cb gets rows without xml. */
+int store_saml_log_list(struct store *s, int failed_only, const char *issuer, const char *name_id,
+                        long long limit, int (*cb)(const struct saml_log_row *, void *),
+                        void *ctx);
+/* One row with its xml (free out->xml); 1 = none. */
+int store_saml_log_get(struct store *s, long long id, struct saml_log_row *out);
+
 /* Audit log: append-only; no function updates or deletes a row. */
 int store_audit_append(struct store *s, const struct audit_row *row);
 /* Newest first, at most limit rows; cb returning non-zero stops. */

@@ -114,6 +114,34 @@ static const char *const migrations[] = {
     "  role TEXT NOT NULL CHECK (role IN ('admin','member')),"
     "  PRIMARY KEY (entity_id, group_name)"
     ");",
+    /* 3: SP-initiated requests, accepted assertion IDs (replay), the SAML response log */
+    "CREATE TABLE saml_requests ("
+    "  id TEXT PRIMARY KEY,"
+    "  entity_id TEXT NOT NULL,"
+    "  return_to TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE saml_assertions ("
+    "  assertion_id TEXT PRIMARY KEY,"
+    "  entity_id TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE saml_log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  client_addr TEXT NOT NULL,"
+    "  issuer TEXT NOT NULL,"
+    "  name_id TEXT NOT NULL,"
+    "  in_response_to TEXT NOT NULL,"
+    "  assertion_id TEXT NOT NULL,"
+    "  verdict TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  user_id INTEGER NOT NULL DEFAULT 0,"
+    "  xml TEXT"
+    ");"
+    "CREATE INDEX saml_log_at ON saml_log(at);"
+    "CREATE UNIQUE INDEX users_saml ON users(idp, name_id) WHERE auth_method = 'saml';",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -126,6 +154,10 @@ static const char *const migrations[] = {
     "entity_id, name, sso_redirect, sso_post, slo_redirect, slo_post, certs, idp_initiated, "     \
     "allow_sha1, default_role, attr_email, attr_first_name, attr_last_name, attr_groups, "        \
     "created_at"
+
+#define SAML_LOG_COLS                                                                              \
+    "id, at, client_addr, issuer, name_id, in_response_to, assertion_id, verdict, reason, "       \
+    "detail, user_id"
 
 enum stmt_id {
     ST_USER_BY_EMAIL,
@@ -170,6 +202,18 @@ enum stmt_id {
     ST_IDP_DOMAIN_ADD,
     ST_IDP_DOMAINS,
     ST_IDP_FOR_DOMAIN,
+    ST_SAML_REQ_PUT,
+    ST_SAML_REQ_GET,
+    ST_SAML_REQ_DEL,
+    ST_SAML_ASSERTION_PUT,
+    ST_SAML_PRUNE_REQ,
+    ST_SAML_PRUNE_ASSERTIONS,
+    ST_SAML_PRUNE_LOG,
+    ST_USER_BY_SAML,
+    ST_USER_SAML_SYNC,
+    ST_SAML_LOG_PUT,
+    ST_SAML_LOG_LIST,
+    ST_SAML_LOG_GET,
     ST_PING,
     ST_BEGIN,
     ST_COMMIT,
@@ -244,6 +288,26 @@ static const char *const sql[ST_COUNT] = {
     [ST_IDP_DOMAIN_ADD] = "INSERT INTO idp_domains (domain, entity_id) VALUES (?, ?)",
     [ST_IDP_DOMAINS] = "SELECT domain FROM idp_domains WHERE entity_id = ? ORDER BY domain",
     [ST_IDP_FOR_DOMAIN] = "SELECT entity_id FROM idp_domains WHERE domain = ?",
+    [ST_SAML_REQ_PUT] = "INSERT INTO saml_requests (id, entity_id, return_to, expires_at) "
+                        "VALUES (?, ?, ?, ?)",
+    [ST_SAML_REQ_GET] = "SELECT return_to FROM saml_requests WHERE id = ? AND entity_id = ? "
+                        "AND expires_at > ?",
+    [ST_SAML_REQ_DEL] = "DELETE FROM saml_requests WHERE id = ?",
+    [ST_SAML_ASSERTION_PUT] = "INSERT INTO saml_assertions (assertion_id, entity_id, expires_at) "
+                              "VALUES (?, ?, ?)",
+    [ST_SAML_PRUNE_REQ] = "DELETE FROM saml_requests WHERE expires_at <= ?",
+    [ST_SAML_PRUNE_ASSERTIONS] = "DELETE FROM saml_assertions WHERE expires_at <= ?",
+    [ST_SAML_PRUNE_LOG] = "DELETE FROM saml_log WHERE at < ?",
+    [ST_USER_BY_SAML] = "SELECT " USER_COLS " FROM users WHERE auth_method = 'saml' AND idp = ? "
+                        "AND name_id = ?",
+    [ST_USER_SAML_SYNC] = "UPDATE users SET email = ?, display_name = ?, role = ? WHERE id = ?",
+    [ST_SAML_LOG_PUT] = "INSERT INTO saml_log (at, client_addr, issuer, name_id, in_response_to, "
+                        "assertion_id, verdict, reason, detail, user_id, xml) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_SAML_LOG_LIST] = "SELECT " SAML_LOG_COLS " FROM saml_log WHERE (? = 0 OR verdict = "
+                         "'refused') AND (? = '' OR issuer = ?) AND (? = '' OR name_id = ?) "
+                         "ORDER BY id DESC LIMIT ?",
+    [ST_SAML_LOG_GET] = "SELECT " SAML_LOG_COLS ", xml FROM saml_log WHERE id = ?",
     [ST_PING] = "SELECT 1",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -1107,6 +1171,200 @@ store_idp_for_domain(struct store *s, const char *domain, char *entity_id, size_
     int rc = sqlite3_step(st), ret = -1;
     if (rc == SQLITE_ROW) {
         col_text(st, 0, entity_id, len);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+/* ---- SAML ---- */
+
+int
+store_saml_request_put(struct store *s, const char *id, const char *entity_id,
+                       const char *return_to, time_t expires_at)
+{
+    sqlite3_stmt *st = stmt(s, ST_SAML_REQ_PUT);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, id);
+    bind_text(st, 2, entity_id);
+    bind_text(st, 3, return_to);
+    sqlite3_bind_int64(st, 4, expires_at);
+    return exec_done(s, st);
+}
+
+int
+store_saml_request_take(struct store *s, const char *id, const char *entity_id, time_t now,
+                        char *return_to, size_t len)
+{
+    sqlite3_stmt *st = stmt(s, ST_SAML_REQ_GET);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, id);
+    bind_text(st, 2, entity_id);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        col_text(st, 0, return_to, len);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 1;
+    if (rc != SQLITE_ROW)
+        return -1;
+    st = stmt(s, ST_SAML_REQ_DEL);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, id);
+    if (exec_done(s, st) != 0)
+        return -1;
+    return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int
+store_saml_assertion_once(struct store *s, const char *assertion_id, const char *entity_id,
+                          time_t expires_at)
+{
+    sqlite3_stmt *st = stmt(s, ST_SAML_ASSERTION_PUT);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, assertion_id);
+    bind_text(st, 2, entity_id);
+    sqlite3_bind_int64(st, 3, expires_at);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_saml_prune(struct store *s, time_t now, time_t log_before)
+{
+    enum stmt_id ids[] = {ST_SAML_PRUNE_REQ, ST_SAML_PRUNE_ASSERTIONS, ST_SAML_PRUNE_LOG};
+    for (size_t i = 0; i < 3; i++) {
+        sqlite3_stmt *st = stmt(s, ids[i]);
+        if (st == NULL)
+            return -1;
+        sqlite3_bind_int64(st, 1, i == 2 ? log_before : now);
+        if (exec_done(s, st) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+store_user_by_saml(struct store *s, const char *idp, const char *name_id, struct user *out)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_BY_SAML);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, idp);
+    bind_text(st, 2, name_id);
+    return one_user(s, st, out);
+}
+
+int
+store_user_saml_sync(struct store *s, long long id, const char *email, const char *name,
+                     const char *role)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_SAML_SYNC);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, email);
+    bind_text(st, 2, name);
+    bind_text(st, 3, role);
+    sqlite3_bind_int64(st, 4, id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_saml_log_append(struct store *s, const struct saml_log_row *r, long long *id_out)
+{
+    sqlite3_stmt *st = stmt(s, ST_SAML_LOG_PUT);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->at);
+    bind_text(st, 2, r->client_addr);
+    bind_text(st, 3, r->issuer);
+    bind_text(st, 4, r->name_id);
+    bind_text(st, 5, r->in_response_to);
+    bind_text(st, 6, r->assertion_id);
+    bind_text(st, 7, r->verdict);
+    bind_text(st, 8, r->reason);
+    bind_text(st, 9, r->detail);
+    sqlite3_bind_int64(st, 10, r->user_id);
+    if (r->xml != NULL)
+        sqlite3_bind_text(st, 11, r->xml, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 11);
+    if (exec_done(s, st) != 0)
+        return -1;
+    if (id_out != NULL)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+static void
+read_saml_log(sqlite3_stmt *st, struct saml_log_row *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    r->at = (time_t)sqlite3_column_int64(st, 1);
+    col_text(st, 2, r->client_addr, sizeof r->client_addr);
+    col_text(st, 3, r->issuer, sizeof r->issuer);
+    col_text(st, 4, r->name_id, sizeof r->name_id);
+    col_text(st, 5, r->in_response_to, sizeof r->in_response_to);
+    col_text(st, 6, r->assertion_id, sizeof r->assertion_id);
+    col_text(st, 7, r->verdict, sizeof r->verdict);
+    col_text(st, 8, r->reason, sizeof r->reason);
+    col_text(st, 9, r->detail, sizeof r->detail);
+    r->user_id = sqlite3_column_int64(st, 10);
+}
+
+int
+store_saml_log_list(struct store *s, int failed_only, const char *issuer, const char *name_id,
+                    long long limit, int (*cb)(const struct saml_log_row *, void *), void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_SAML_LOG_LIST);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int(st, 1, failed_only);
+    bind_text(st, 2, issuer);
+    bind_text(st, 3, issuer);
+    bind_text(st, 4, name_id);
+    bind_text(st, 5, name_id);
+    sqlite3_bind_int64(st, 6, limit);
+    struct saml_log_row r;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        read_saml_log(st, &r);
+        if (cb(&r, ctx) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_saml_log_get(struct store *s, long long id, struct saml_log_row *out)
+{
+    sqlite3_stmt *st = stmt(s, ST_SAML_LOG_GET);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        read_saml_log(st, out);
+        const unsigned char *x = sqlite3_column_text(st, 11);
+        out->xml = x ? strdup((const char *)x) : NULL;
         ret = 0;
     } else if (rc == SQLITE_DONE) {
         ret = 1;

@@ -102,7 +102,8 @@ web_before(struct req *r, const struct route *route)
     }
     web_bind_session(r, w->signed_in ? w->session_hash : "");
 
-    if ((route->flags & ROUTE_FORM) && strcmp(req_method(r), "POST") == 0 &&
+    if ((route->flags & ROUTE_FORM) && !(route->flags & ROUTE_NO_CSRF) &&
+        strcmp(req_method(r), "POST") == 0 &&
         !csrf_check(app->csrf_key, sizeof app->csrf_key, v, w->signed_in ? w->session_hash : "",
                     req_form(r, CSRF_FIELD))) {
         log_info("csrf refused path=%s client=%s", str_log_escape(req_arena(r), req_path(r), 100),

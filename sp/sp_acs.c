@@ -64,6 +64,14 @@ struct sp {
     LassoServer *server;
 };
 
+LassoServer *sp_lasso_server(const struct sp *sp);
+
+LassoServer *
+sp_lasso_server(const struct sp *sp)
+{
+    return sp->server;
+}
+
 struct sp *
 sp_new(const char *sp_metadata, const char *key_file, const char *cert_file, char *err,
        size_t errlen)

@@ -88,6 +88,12 @@ struct sp *sp_new(const char *sp_metadata, const char *key_file, const char *cer
 int sp_add_idp(struct sp *sp, const char *idp_metadata, char *err, size_t errlen);
 void sp_free(struct sp *sp);
 
+/* A signed AuthnRequest to the IdP over HTTP-Redirect: *url_out (caller frees) is where to send
+ * the browser; id_out receives the request ID, which the response's InResponseTo must carry.
+ * relay_state is an opaque handle. 0 or -1 with a message. */
+int sp_authn_redirect(const struct sp *sp, const char *idp_entity_id, const char *relay_state,
+                      char **url_out, char *id_out, size_t idlen, char *err, size_t errlen);
+
 /* What the response must match. */
 struct sp_expect {
     const char *entity_id; /* our entity ID: the Audience */

@@ -1,0 +1,124 @@
+"""A minimal independent IdP for the ACS tests: responses built here and signed by Debian's
+xmlsec1 (not by lasso, which Gatehouse itself uses), with a key made at test time."""
+import base64
+import os
+import subprocess
+import time
+import uuid
+from urllib.parse import parse_qs, urlparse
+from xml.sax.saxutils import escape, quoteattr
+
+SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def _sig_template(ref_id, sha1=False):
+    sm = ("http://www.w3.org/2000/09/xmldsig#rsa-sha1" if sha1
+          else "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
+    dm = ("http://www.w3.org/2000/09/xmldsig#sha1" if sha1
+          else "http://www.w3.org/2001/04/xmlenc#sha256")
+    return ('<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>'
+            '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>'
+            f'<ds:SignatureMethod Algorithm="{sm}"/><ds:Reference URI="#{ref_id}"><ds:Transforms>'
+            '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>'
+            '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>'
+            f'<ds:DigestMethod Algorithm="{dm}"/><ds:DigestValue/></ds:Reference></ds:SignedInfo>'
+            '<ds:SignatureValue/><ds:KeyInfo><ds:X509Data><ds:X509Certificate/></ds:X509Data>'
+            '</ds:KeyInfo></ds:Signature>')
+
+
+class MiniIdP:
+    def __init__(self, tmp, entity_id="https://idp.test.example/saml", name="test"):
+        self.tmp = str(tmp)
+        self.entity_id = entity_id
+        self.key = os.path.join(self.tmp, f"{name}-key.pem")
+        self.cert = os.path.join(self.tmp, f"{name}-cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        self.key, "-out", self.cert, "-days", "3650", "-subj", f"/CN={name}-idp"],
+                       check=True, capture_output=True)
+        with open(self.cert) as f:
+            pem = f.read()
+        self.cert_b64 = "".join(l for l in pem.splitlines() if "-----" not in l)
+        self.metadata_path = os.path.join(self.tmp, f"{name}-metadata.xml")
+        with open(self.metadata_path, "w") as f:
+            f.write(self.metadata())
+
+    def metadata(self):
+        sso = "https://idp.test.example/sso"
+        return (f'<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+                f'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID={quoteattr(self.entity_id)}>'
+                '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+                '<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+                f'{self.cert_b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>'
+                '<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" '
+                f'Location="{sso}/slo"/>'
+                '<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" '
+                f'Location="{sso}"/></md:IDPSSODescriptor></md:EntityDescriptor>')
+
+    def response(self, sp_entity, acs, name_id, attrs=None, in_response_to=None, now=None,
+                 lifetime=300, audience=None, recipient=None, destination=None, issuer=None,
+                 assertion_id=None, sign=True, sha1=False, status="Success",
+                 name_id_format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+                 extra_condition=""):
+        """A signed (assertion) Response, as base64 for the HTTP-POST binding."""
+        now = time.time() if now is None else now
+        aid = assertion_id or "_a" + uuid.uuid4().hex
+        rid = "_r" + uuid.uuid4().hex
+        irt = f' InResponseTo={quoteattr(in_response_to)}' if in_response_to else ""
+        issuer = issuer or self.entity_id
+        dest = destination or acs
+        attr_xml = "".join(
+            f'<saml:Attribute Name={quoteattr(k)}>' +
+            "".join(f'<saml:AttributeValue>{escape(v)}</saml:AttributeValue>'
+                    for v in (vals if isinstance(vals, list) else [vals])) +
+            '</saml:Attribute>' for k, vals in (attrs or {}).items())
+        sig = _sig_template(aid, sha1) if sign else ""
+        attr_stmt = (f'<saml:AttributeStatement>{attr_xml}</saml:AttributeStatement>'
+                     if attr_xml else "")
+        assertion = (
+            f'<saml:Assertion xmlns:saml="{SAML}" ID="{aid}" Version="2.0" '
+            f'IssueInstant="{iso(now)}"><saml:Issuer>{escape(issuer)}</saml:Issuer>{sig}'
+            f'<saml:Subject><saml:NameID Format="{name_id_format}">{escape(name_id)}</saml:NameID>'
+            '<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">'
+            f'<saml:SubjectConfirmationData NotOnOrAfter="{iso(now + lifetime)}" '
+            f'Recipient={quoteattr(recipient or acs)}{irt}/></saml:SubjectConfirmation></saml:Subject>'
+            f'<saml:Conditions NotBefore="{iso(now - 30)}" NotOnOrAfter="{iso(now + lifetime)}">'
+            f'<saml:AudienceRestriction><saml:Audience>{escape(audience or sp_entity)}</saml:Audience>'
+            f'</saml:AudienceRestriction>{extra_condition}</saml:Conditions>'
+            f'<saml:AuthnStatement AuthnInstant="{iso(now)}" SessionIndex="_s{uuid.uuid4().hex}">'
+            '<saml:AuthnContext><saml:AuthnContextClassRef>'
+            'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport'
+            '</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>'
+            f'{attr_stmt}</saml:Assertion>')
+        xml = (f'<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="{rid}" '
+               f'Version="2.0" IssueInstant="{iso(now)}" Destination={quoteattr(dest)}{irt}>'
+               f'<saml:Issuer>{escape(issuer)}</saml:Issuer><samlp:Status><samlp:StatusCode '
+               f'Value="urn:oasis:names:tc:SAML:2.0:status:{status}"/></samlp:Status>'
+               f'{assertion}</samlp:Response>')
+        if sign:
+            xml = self.sign(xml)
+        return base64.b64encode(xml.encode()).decode(), aid
+
+    def sign(self, xml, key=None, cert=None):
+        src = os.path.join(self.tmp, f"tosign-{uuid.uuid4().hex}.xml")
+        with open(src, "w") as f:
+            f.write(xml)
+        out = subprocess.run(
+            ["xmlsec1", "--sign", "--privkey-pem", f"{key or self.key},{cert or self.cert}",
+             "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion", src],
+            check=True, capture_output=True).stdout
+        os.unlink(src)
+        return out.decode()
+
+
+def request_id_from_redirect(location):
+    """The ID of the AuthnRequest carried in an HTTP-Redirect binding URL."""
+    import zlib
+    q = parse_qs(urlparse(location).query)
+    xml = zlib.decompress(base64.b64decode(q["SAMLRequest"][0]), -15).decode()
+    import re
+    return re.search(r'\sID="([^"]+)"', xml).group(1), q

@@ -1,0 +1,223 @@
+"""POST /saml/acs end to end: SP-initiated and IdP-initiated sign-in, just-in-time provisioning,
+attribute sync, domain routing, and each refusal with its own reason code in the SAML log."""
+import json
+import re
+
+import pytest
+import requests
+
+from conftest import Browser
+from samlidp import MiniIdP, request_id_from_redirect
+
+
+@pytest.fixture
+def idp(server, tmp_path):
+    i = MiniIdP(tmp_path)
+    server.ctl("idp", "add", "--metadata", i.metadata_path, "--domain", "example.com",
+               "--name", "Test IdP")
+    return i
+
+
+def sp(server):
+    return server.url("/saml/metadata"), server.url("/saml/acs")
+
+
+def start(server, idp, b=None, return_to="/"):
+    b = b or Browser(server)
+    r = b.get(f"/saml/login?idp={idp.entity_id}&return_to={return_to}")
+    assert r.status_code == 303, r.text
+    assert r.headers["Location"].startswith("https://idp.test.example/sso?")
+    rid, q = request_id_from_redirect(r.headers["Location"])
+    return b, rid, q
+
+
+def post_acs(server, b64, relay=None, session=None):
+    s = session or requests.Session()  # the IdP's page posts cross-site: no cookie of ours
+    data = {"SAMLResponse": b64}
+    if relay is not None:
+        data["RelayState"] = relay
+    return s.post(server.url("/saml/acs"), data=data, allow_redirects=False, timeout=30)
+
+
+def log(server, *args):
+    return json.loads(server.ctl("saml-log", "list", "--json", *args).stdout)
+
+
+ATTRS = {"email": "alice@example.com", "firstName": "Alice", "lastName": "Liddell",
+         "groups": ["staff"]}
+
+
+def test_sp_initiated_sign_in_provisions_the_user(server, idp):
+    b, rid, q = start(server, idp, return_to="/")
+    assert q["SigAlg"] == ["http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"]
+    assert "Signature" in q and re.fullmatch(r"[0-9a-f]{32}", q["RelayState"][0])
+    b64, _ = idp.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid)
+    r = post_acs(server, b64, q["RelayState"][0], session=b.s)
+    assert r.status_code == 303 and r.headers["Location"] == "/"
+    who = b.whoami().json()
+    assert who["auth_method"] == "saml" and who["email"] == "alice@example.com"
+    assert who["idp"] == idp.entity_id and who["name_id"] == "alice@example.com"
+    assert who["role"] == "member"
+    user = json.loads(server.ctl("user", "show", "alice@example.com", "--json").stdout)
+    assert user["name"] == "Alice Liddell" and user["auth_method"] == "saml"
+    entry = log(server)[0]
+    assert entry["verdict"] == "accepted" and entry["in_response_to"] == rid
+
+
+def test_the_return_target_is_kept_server_side(server, idp):
+    b, rid, q = start(server, idp, return_to="/password/change")
+    b64, _ = idp.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid)
+    # Even a forged RelayState cannot redirect elsewhere: the target comes from the request.
+    r = post_acs(server, b64, "https://evil.example/")
+    assert r.status_code == 303 and r.headers["Location"] == "/password/change"
+
+
+def test_attributes_are_synced_at_the_next_sign_in(server, idp):
+    b, rid, _ = start(server, idp)
+    post_acs(server, idp.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid)[0])
+    b, rid, _ = start(server, idp)
+    attrs = dict(ATTRS, firstName="Alicia")
+    assert post_acs(server, idp.response(*sp(server), "alice@example.com", attrs,
+                                         in_response_to=rid)[0]).status_code == 303
+    user = json.loads(server.ctl("user", "show", "alice@example.com", "--json").stdout)
+    assert user["name"] == "Alicia Liddell"
+
+
+def test_in_response_to_is_consumed_once(server, idp):
+    b, rid, _ = start(server, idp)
+    assert post_acs(server, idp.response(*sp(server), "alice@example.com", ATTRS,
+                                         in_response_to=rid)[0]).status_code == 303
+    r = post_acs(server, idp.response(*sp(server), "alice@example.com", ATTRS,
+                                      in_response_to=rid)[0])
+    assert r.status_code == 403 and "SAML-" in r.text
+    assert log(server, "--failed")[0]["reason"] == "in_response_to"
+    r = post_acs(server, idp.response(*sp(server), "alice@example.com", ATTRS,
+                                      in_response_to="_never_sent")[0])
+    assert r.status_code == 403
+
+
+def test_idp_initiated_is_refused_when_off_and_accepted_when_on(server, idp, tmp_path):
+    r = post_acs(server, idp.response(*sp(server), "alice@example.com", ATTRS)[0])
+    assert r.status_code == 403 and "Start from this service" in r.text
+    assert log(server, "--failed")[0]["reason"] == "unsolicited"
+    other = MiniIdP(tmp_path, "https://idp2.test.example/saml", name="second")
+    server.ctl("idp", "add", "--metadata", other.metadata_path, "--idp-initiated", "on")
+    s = requests.Session()
+    r = post_acs(server, other.response(*sp(server), "carol@corp.example", ATTRS)[0], "/password/change", s)
+    assert r.status_code == 303 and r.headers["Location"] == "/password/change"
+    r = post_acs(server, other.response(*sp(server), "dan@corp.example", {})[0], "//evil.example/")
+    assert r.status_code == 303 and r.headers["Location"] == "/"
+
+
+def test_replayed_assertion_is_refused(server, idp, tmp_path):
+    other = MiniIdP(tmp_path, "https://idp2.test.example/saml", name="second")
+    server.ctl("idp", "add", "--metadata", other.metadata_path, "--idp-initiated", "on")
+    b64, aid = other.response(*sp(server), "erin@corp.example", {})
+    assert post_acs(server, b64).status_code == 303
+    r = post_acs(server, b64)
+    assert r.status_code == 403 and "used already" in r.text
+    entry = log(server, "--failed")[0]
+    assert entry["reason"] == "replay" and entry["assertion_id"] == aid
+
+
+def test_an_idp_may_only_sign_in_its_domains(server, idp):
+    b, rid, _ = start(server, idp)
+    r = post_acs(server, idp.response(*sp(server), "mallory@elsewhere.example",
+                                      {"email": "mallory@elsewhere.example"}, in_response_to=rid)[0])
+    assert r.status_code == 403
+    assert log(server, "--failed")[0]["reason"] == "domain_not_allowed"
+
+
+def test_domain_routing_from_the_sign_in_page(server, idp, tmp_path):
+    other = MiniIdP(tmp_path, "https://idp2.test.example/saml", name="second")
+    server.ctl("idp", "add", "--metadata", other.metadata_path, "--domain", "corp.example")
+    b = Browser(server)
+    r = b.get("/saml/login?email=bob@Example.com")
+    assert r.status_code == 303
+    assert request_id_from_redirect(r.headers["Location"])[0]
+    page = b.get("/login").text
+    assert 'action="/saml/login"' in page
+    r = b.get("/saml/login?email=someone@unknown.example")
+    assert r.status_code == 404 and "No single sign-on is set up" in r.text
+
+
+def test_a_password_account_is_not_merged_with_an_sso_identity(server, idp):
+    server.add_user("alice@example.com")
+    b, rid, _ = start(server, idp)
+    r = post_acs(server, idp.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid)[0])
+    assert r.status_code == 403
+    entry = log(server, "--failed")[0]
+    assert entry["reason"] == "account_conflict" and "not merged" in entry["detail"]
+
+
+def test_a_saml_user_has_no_password_sign_in(server, idp):
+    b, rid, _ = start(server, idp)
+    post_acs(server, idp.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid)[0])
+    r = Browser(server).login("alice@example.com", "anything-at-all-1A")
+    assert r.status_code == 401
+    p = server.ctl("user", "reset-password", "alice@example.com", check=False)
+    assert p.returncode == 1 and "SSO" in p.stderr
+
+
+FAULTS = [
+    ("expired", dict(now_shift=-3600), "expired", "expired"),
+    ("not yet valid", dict(now_shift=3600), "not_yet_valid", "not valid yet"),
+    ("audience", dict(audience="https://other-sp.example/"), "audience_mismatch", "another service"),
+    ("recipient", dict(recipient="https://other-sp.example/acs"), "recipient_mismatch", "another address"),
+    ("destination", dict(destination="https://other-sp.example/acs"), "destination_mismatch", "another address"),
+    ("unsigned", dict(sign=False), "unsigned", "not signed"),
+    ("sha1", dict(sha1=True), "sha1_refused", "SHA-1"),
+    ("status", dict(status="Responder"), "idp_status", "reported an error"),
+    ("issuer", dict(issuer="https://unknown-idp.example/"), "unknown_issuer", "does not know"),
+    ("condition", dict(extra_condition='<saml:Condition xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="saml:Whatever"/>'),
+     "unknown_condition", "does not understand"),
+]
+
+
+@pytest.mark.parametrize("name,kw,reason,text", FAULTS, ids=[f[0] for f in FAULTS])
+def test_each_fault_is_refused_with_its_reason(server, idp, name, kw, reason, text):
+    import time
+    b, rid, _ = start(server, idp)
+    kw = dict(kw)
+    shift = kw.pop("now_shift", 0)
+    b64, _ = idp.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid,
+                          now=time.time() + shift, **kw)
+    r = post_acs(server, b64)
+    assert 400 <= r.status_code < 500, r.status_code
+    assert text in r.text and "<saml" not in r.text
+    assert "gatehouse_session" not in r.headers.get("Set-Cookie", "")
+    entry = log(server, "--failed")[0]
+    assert entry["reason"] == reason, entry
+    m = re.search(r"SAML-(\d+)", r.text)
+    assert m and int(m.group(1)) == entry["id"]
+    shown = json.loads(server.ctl("saml-log", "show", f"SAML-{entry['id']}", "--json").stdout)
+    assert shown["xml"] and shown["xml"].startswith("<")
+
+
+def test_wrong_key_and_tampering_break_the_signature(server, idp, tmp_path):
+    import base64
+    impostor = MiniIdP(tmp_path, idp.entity_id, name="impostor")
+    b, rid, _ = start(server, idp)
+    b64, _ = impostor.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid)
+    assert post_acs(server, b64).status_code == 403
+    assert log(server, "--failed")[0]["reason"] == "bad_signature"
+    b, rid, _ = start(server, idp)
+    b64, _ = idp.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid)
+    xml = base64.b64decode(b64).decode().replace(">alice@example.com<", ">admin@example.com<")
+    assert post_acs(server, base64.b64encode(xml.encode()).decode()).status_code == 403
+    assert log(server, "--failed")[0]["reason"] == "bad_signature"
+
+
+def test_bad_posts_get_clear_errors(server, idp):
+    r = requests.post(server.url("/saml/acs"), data={"RelayState": "x"}, allow_redirects=False)
+    assert r.status_code == 400
+    r = post_acs(server, "%%%not-base64%%%")
+    assert r.status_code == 400
+    import base64
+    dtd = base64.b64encode(b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>').decode()
+    r = post_acs(server, dtd)
+    assert r.status_code == 400
+    assert log(server, "--failed")[0]["reason"] == "doctype"
+    r = requests.post(server.url("/saml/acs"), data={"SAMLResponse": "A" * (2 * 1024 * 1024)})
+    assert r.status_code == 413
+    assert requests.get(server.url("/healthz")).status_code == 200
