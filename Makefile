@@ -101,7 +101,8 @@ check: test
 
 check-asan: test-deps
 	@$(MAKE) --no-print-directory $(addprefix build-asan/bin/,$(PROGRAMS)) unit-bins-asan
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  PYTHON=$(PYTHON) sh tests/run.sh build-asan/bin build-asan/unit
 
 bench: test-deps

@@ -123,7 +123,7 @@ idp_add(struct store *s, const struct actor *who, const char *metadata, size_t l
                                      used ? "," : "", d);
     }
     char detail[1400];
-    snprintf(detail, sizeof detail, "name=%s domains=%s idp_initiated=%s sha1=%s role=%s",
+    snprintf(detail, sizeof detail, "name=%.200s domains=%.300s idp_initiated=%s sha1=%s role=%s",
              r.name, domains, r.idp_initiated ? "on" : "off", r.allow_sha1 ? "on" : "off", role);
     if (bump_version(s) != 0 || audit_record(s, who, "idp.add", m.entity_id, NULL, detail) != 0 ||
         store_commit(s) != 0)
