@@ -8,6 +8,7 @@
 #include "app.h"
 #include "arena.h"
 #include "audit.h"
+#include "mfa.h"
 #include "clock.h"
 #include "log.h"
 #include "policy/expiry.h"
@@ -307,4 +308,21 @@ account_change_password(struct app *a, struct store *s, const struct user *u,
         return finish(s, ACCOUNT_ERROR);
     OPENSSL_cleanse(hash, sizeof hash);
     return finish(s, ACCOUNT_OK);
+}
+
+enum account_rc
+account_mfa_reset(struct app *a, struct store *s, const struct actor *who, const char *email,
+                  char *msg, size_t msglen)
+{
+    (void)a;
+    struct user u;
+    enum account_rc rc = find(s, email, &u, msg, msglen);
+    if (rc != ACCOUNT_OK)
+        return rc;
+    int r = mfa_remove(s, &u, who, "user.mfa_reset");
+    if (r == 1) {
+        snprintf(msg, msglen, "%s has no two-step verification to reset", u.email);
+        return ACCOUNT_REFUSED;
+    }
+    return r == 0 ? ACCOUNT_OK : ACCOUNT_ERROR;
 }

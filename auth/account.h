@@ -44,6 +44,11 @@ enum account_rc account_set_status(struct app *a, struct store *s, const struct 
                                    const char *email, const char *status, char *msg,
                                    size_t msglen);
 
+/* Removes the user's TOTP and recovery codes (lost device): the next sign-in asks for none, or
+ * for enrolment when mfa.required. */
+enum account_rc account_mfa_reset(struct app *a, struct store *s, const struct actor *who,
+                                  const char *email, char *msg, size_t msglen);
+
 enum account_rc account_delete(struct app *a, struct store *s, const struct actor *who,
                                const char *email, char *msg, size_t msglen);
 

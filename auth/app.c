@@ -7,7 +7,10 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <liboath/oath.h>
 
 #include "log.h"
 #include "sp/sp.h"
@@ -164,6 +167,33 @@ app_sp_release(struct app *a, struct sp_ref *r)
         sp_ref_drop(a, r);
 }
 
+/* The master key and the data key (stopping start-up when they do not match the store), and the
+ * key recovery codes are hashed under, derived from the data key so it is not in the store. */
+static int
+load_secrets(struct app *a, char *err, size_t errlen)
+{
+    struct store *s = app_store(a);
+    if (s == NULL) {
+        snprintf(err, errlen, "%s: the store cannot be opened", a->conf.store_path);
+        return -1;
+    }
+    if (make_parent(a->conf.secrets_key_file, err, errlen) != 0 ||
+        secrets_load(&a->secrets, s, a->conf.secrets_key_file, err, errlen) != 0)
+        return -1;
+    static const char label[] = "gatehouse recovery codes v1";
+    unsigned int n = 0;
+    if (HMAC(EVP_sha256(), a->secrets.data_key, sizeof a->secrets.data_key,
+             (const unsigned char *)label, sizeof label - 1, a->recovery_key, &n) == NULL) {
+        snprintf(err, errlen, "cannot derive the recovery code key");
+        return -1;
+    }
+    if (oath_init() != OATH_OK) {
+        snprintf(err, errlen, "liboath failed to initialise");
+        return -1;
+    }
+    return 0;
+}
+
 int
 app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t errlen)
 {
@@ -193,6 +223,8 @@ app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t
             return -1;
         }
     }
+    if ((parts & APP_SECRETS) && load_secrets(a, err, errlen) != 0)
+        return -1;
     if (a->conf.sp_entity_id[0] != '\0')
         snprintf(a->sp_entity_id, sizeof a->sp_entity_id, "%s", a->conf.sp_entity_id);
     else
@@ -239,4 +271,6 @@ app_free(struct app *a)
         a->store_key_made = 0;
     }
     OPENSSL_cleanse(a->csrf_key, sizeof a->csrf_key);
+    OPENSSL_cleanse(a->recovery_key, sizeof a->recovery_key);
+    secrets_clear(&a->secrets);
 }

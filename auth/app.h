@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "policy/settings.h"
 #include "pwhash.h"
+#include "secrets.h"
 
 struct store;
 struct tmpl_set;
@@ -41,6 +42,8 @@ struct app {
      * password account, so that costs the same time as a wrong password. */
     char dummy_hash[PWHASH_MAX];
     struct metrics metrics;
+    struct secrets secrets;         /* APP_SECRETS: the unwrapped data key */
+    unsigned char recovery_key[32]; /* APP_SECRETS: HMAC key of recovery code hashes */
     char sp_entity_id[600]; /* [sp] entity_id, or {base_url}/saml/metadata */
     char *sp_metadata;      /* our SAML metadata document (APP_SP) */
     char sp_acs_url[700];   /* {base_url}/saml/acs */
@@ -52,6 +55,7 @@ enum app_parts {
     APP_STORE = 1u << 0,     /* open the store (creating its folder, applying migrations) */
     APP_TEMPLATES = 1u << 1, /* load templates and prepare the sign-in timing equaliser */
     APP_SP = 1u << 2,        /* SP key and certificate (made when absent), SP metadata */
+    APP_SECRETS = 1u << 3,   /* master key and data key (made at first start); needs APP_STORE */
 };
 
 /* Loads the configuration and the parts asked for (enum app_parts). -1 with a message in err. */

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "policy/lockout.h"
 #include "policy/settings.h"
+#include "secrets.h"
 #include "store.h"
 #include "str.h"
 
@@ -41,7 +42,7 @@ static const char usage_text[] =
     "  user add --email E [--role owner|admin|member] [--name NAME]\n"
     "  user list [--json] | user show E [--json]\n"
     "  user unlock E | user reset-password E | user set-role E ROLE\n"
-    "  user disable E | user enable E | user delete E\n"
+    "  user disable E | user enable E | user delete E | user mfa-reset E\n"
     "  policy show [--json|--markdown] | policy set KEY VALUE\n"
     "  password-login on|off\n"
     "  idp add --metadata FILE [--entity-id E] [--domain D]... [--name NAME]\n"
@@ -50,7 +51,8 @@ static const char usage_text[] =
     "  saml check --response FILE [--audience URI] [--recipient URL] [--json]\n"
     "  saml-log list [--failed] [--idp E] [--user NAMEID] [--limit N] [--json]\n"
     "  saml-log show ID [--json]\n"
-    "  audit list [--limit N] [--json]\n";
+    "  audit list [--limit N] [--json]\n"
+    "  secrets rotate\n";
 
 static int
 usage(void)
@@ -261,6 +263,9 @@ cmd_user(struct ctl *c, int argc, char **argv)
                                                 sub[0] == 'd' ? "disabled" : "active", msg,
                                                 sizeof msg),
                             msg);
+    if (strcmp(sub, "mfa-reset") == 0 && argc == 2)
+        return account_exit(
+            account_mfa_reset(&c->app, c->store, &c->actor, email, msg, sizeof msg), msg);
     if (strcmp(sub, "delete") == 0 && argc == 2)
         return account_exit(account_delete(&c->app, c->store, &c->actor, email, msg, sizeof msg),
                             msg);
@@ -726,6 +731,24 @@ cmd_saml_log(struct ctl *c, int argc, char **argv)
     return usage();
 }
 
+/* secrets rotate: a new master key; the data key is re-wrapped, sealed secrets stay as they are
+ * and running servers (which hold the data key) go on without a restart. */
+static int
+cmd_secrets(struct ctl *c, int argc, char **argv)
+{
+    if (argc != 1 || strcmp(argv[0], "rotate") != 0)
+        return usage();
+    char err[1200], fp[17];
+    if (secrets_rotate(c->store, c->app.conf.secrets_key_file, fp, err, sizeof err) != 0)
+        return refused(err);
+    if (audit_record(c->store, &c->actor, "secrets.rotate", "master key", NULL, fp) != 0)
+        return refused("the key was rotated but the audit record could not be written");
+    printf("master key rotated: %s now holds key %s; the store's data key is re-wrapped under "
+           "it. Running servers go on; the old key no longer opens this store.\n",
+           c->app.conf.secrets_key_file, fp);
+    return 0;
+}
+
 static int
 cmd_saml(struct ctl *c, int argc, char **argv)
 {
@@ -779,6 +802,8 @@ main(int argc, char **argv)
         rc = cmd_idp(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "saml") == 0)
         rc = cmd_saml(&c, sub_argc, sub_argv);
+    else if (strcmp(cmd, "secrets") == 0)
+        rc = cmd_secrets(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "saml-log") == 0)
         rc = cmd_saml_log(&c, sub_argc, sub_argv);
     else

@@ -91,7 +91,9 @@ record_success(struct app *a, struct store *s, const char *key, const char *pass
         store_rollback(s);
         return LOGIN_DISABLED;
     }
-    if ((r == 0 && store_lockout_clear(s, key) != 0) ||
+    /* With TOTP, the count ends only when the code is right too (login_completed). */
+    int clear = r == 0 && !out->user.mfa_enabled;
+    if ((clear && store_lockout_clear(s, key) != 0) ||
         store_user_set_login(s, out->user.id, now) != 0 ||
         (rehash && store_user_rehash(s, out->user.id, fresh) != 0))
         goto fail;
@@ -168,6 +170,39 @@ login_password(struct app *a, struct store *s, const char *email, const char *pa
     }
     out->change = expiry_change_required(&p, (enum pw_must_change)out->user.must_change,
                                          out->user.password_changed_at, now);
+    out->mfa = out->user.mfa_enabled != 0;
+    out->enrol = !out->mfa && p.mfa_required;
 out:
     arena_free(ar);
+}
+
+enum login_result
+login_count_failure(struct app *a, struct store *s, const char *email, time_t *locked_until)
+{
+    struct policy p;
+    app_policy(a, s, &p);
+    return record_failure(s, &p, email, clock_now(), locked_until);
+}
+
+enum login_result
+login_lock_state(struct store *s, const char *email, time_t *locked_until)
+{
+    struct lockout_row row;
+    int r = store_lockout_get(s, email, &row);
+    if (r < 0)
+        return LOGIN_ERROR;
+    if (r == 1)
+        return LOGIN_OK;
+    struct lockout_state st;
+    to_state(&row, &st);
+    if (lockout_check(&st, clock_now()) != LOCKOUT_LOCKED)
+        return LOGIN_OK;
+    *locked_until = st.locked_until;
+    return LOGIN_LOCKED;
+}
+
+int
+login_completed(struct store *s, const char *email)
+{
+    return store_lockout_clear(s, email);
 }

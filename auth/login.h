@@ -26,10 +26,22 @@ struct login_outcome {
     enum pw_change_reason change;  /* LOGIN_OK: a change is required before a full session */
     time_t locked_until;           /* LOGIN_LOCKED */
     int break_glass;               /* LOGIN_OK: an owner while password sign-in is off */
+    int mfa;   /* LOGIN_OK: the user has TOTP: no session before a valid code (the failure count
+                  is kept until then, so a known password gives no free guesses at codes) */
+    int enrol; /* LOGIN_OK: mfa.required and no TOTP yet: enrolment before any session */
 };
 
 /* Runs the whole check for email/password from client. Always fills out->result. */
 void login_password(struct app *a, struct store *s, const char *email, const char *password,
                     const char *client, struct login_outcome *out);
+
+/* The second factor failed for email: counted with the password failures. LOGIN_INVALID,
+ * LOGIN_LOCKED (locked_until filled) or LOGIN_ERROR. */
+enum login_result login_count_failure(struct app *a, struct store *s, const char *email,
+                                      time_t *locked_until);
+/* LOGIN_LOCKED (locked_until filled) while email is locked, LOGIN_OK when not, LOGIN_ERROR. */
+enum login_result login_lock_state(struct store *s, const char *email, time_t *locked_until);
+/* The whole sign-in (password and second factor) succeeded: the failure count restarts. */
+int login_completed(struct store *s, const char *email);
 
 #endif

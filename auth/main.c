@@ -41,6 +41,7 @@ prune(struct app *a)
                         now - (time_t)a->conf.session_max_hours * 3600);
     /* Expired requests and assertion IDs, and log rows past their retention. */
     store_saml_prune(s, now, now - (time_t)a->conf.saml_log_days * 86400);
+    store_mfa_pending_prune(s, now);
 }
 
 static void
@@ -91,7 +92,7 @@ main(int argc, char **argv)
         return 1;
     }
     if (app_init(&app, conf_path,
-                 test_only ? APP_TEMPLATES : APP_STORE | APP_TEMPLATES | APP_SP, err,
+                 test_only ? APP_TEMPLATES : APP_STORE | APP_SECRETS | APP_TEMPLATES | APP_SP, err,
                  sizeof err) != 0) {
         fprintf(stderr, "gatehouse: %s\n", err);
         app_free(&app);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <openssl/crypto.h>
+
 #include "app.h"
 #include "arena.h"
 #include "buf.h"
@@ -12,6 +14,7 @@
 #include "http.h"
 #include "log.h"
 #include "login.h"
+#include "mfa.h"
 #include "pwhash.h"
 #include "routes.h"
 #include "session.h"
@@ -34,6 +37,42 @@ route_api_whoami(struct req *r)
     return web_json(r, 200, o);
 }
 
+/* The TOTP (or recovery) code of a client sign-in: 0 when right, else the error is answered. */
+static int
+api_second_factor(struct req *r, const struct user *u, const char *code)
+{
+    struct web *w = web_of(r);
+    if (code[0] == '\0') {
+        web_json_error(r, 401, "mfa_required",
+                       "Two-step verification is on: send the code as \"totp\".");
+        return -1;
+    }
+    time_t until = 0;
+    int recovery = 0;
+    char buf[40];
+    switch (mfa_verify(w->app, w->store, u, code, &until, &recovery)) {
+    case MFA_OK:
+        login_completed(w->store, u->email);
+        store_user_set_login(w->store, u->id, w->now);
+        return 0;
+    case MFA_BAD:
+        atomic_fetch_add(&w->app->metrics.login_failure, 1);
+        web_json_error(r, 401, "invalid_totp", "The code is not correct or has been used.");
+        return -1;
+    case MFA_LOCKED:
+        atomic_fetch_add(&w->app->metrics.login_locked, 1);
+        web_json(r, 429,
+                 json_pack("{s:s, s:s, s:s}", "error", "locked", "message",
+                           "Too many failed attempts: sign-in for this address is locked.",
+                           "locked_until", clock_iso(until, buf, sizeof buf)));
+        return -1;
+    case MFA_ERROR:
+        break;
+    }
+    web_json_error(r, 500, "internal", "Sign-in is not available right now.");
+    return -1;
+}
+
 int
 route_api_login(struct req *r)
 {
@@ -42,16 +81,21 @@ route_api_login(struct req *r)
     const char *body = req_body(r, &len);
     json_error_t jerr;
     json_t *in = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    const char *email = NULL, *password = NULL;
-    if (in == NULL || json_unpack(in, "{s:s, s:s}", "email", &email, "password", &password) != 0 ||
+    const char *email = NULL, *password = NULL, *totp = NULL;
+    if (in == NULL ||
+        json_unpack(in, "{s:s, s:s, s?:s}", "email", &email, "password", &password, "totp",
+                    &totp) != 0 ||
         strlen(email) > 254 || strlen(password) > 1024 ||
-        !str_utf8_clean(password, strlen(password), 0)) {
+        !str_utf8_clean(password, strlen(password), 0) || (totp != NULL && strlen(totp) > 64)) {
         json_decref(in);
         return web_json_error(r, 400, "bad_request",
-                              "Send {\"email\": \"...\", \"password\": \"...\"} as JSON.");
+                              "Send {\"email\": \"...\", \"password\": \"...\"} as JSON, with "
+                              "\"totp\": \"123456\" when two-step verification is on.");
     }
     struct login_outcome o;
     login_password(w->app, w->store, email, password, req_client(r), &o);
+    char code[65];
+    snprintf(code, sizeof code, "%s", totp ? totp : "");
     json_decref(in);
     char until[40];
     switch (o.result) {
@@ -74,6 +118,16 @@ route_api_login(struct req *r)
                               "Password sign-in is turned off; sign in with SSO.");
     case LOGIN_ERROR:
         return web_json_error(r, 500, "internal", "Sign-in is not available right now.");
+    }
+    if (o.enrol)
+        return web_json_error(r, 403, "mfa_enrolment_required",
+                              "Two-step verification is required: sign in through the browser "
+                              "and set it up first.");
+    if (o.mfa) {
+        int rc = api_second_factor(r, &o.user, code);
+        OPENSSL_cleanse(code, sizeof code);
+        if (rc != 0)
+            return 0;
     }
     atomic_fetch_add(&w->app->metrics.login_success, 1);
     if (o.change != PW_CHANGE_NONE)

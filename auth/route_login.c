@@ -49,18 +49,10 @@ route_login_get(struct req *r)
 static int
 start_session(struct req *r, const struct login_outcome *o)
 {
-    struct web *w = web_of(r);
-    /* A new token at every sign-in: a token planted before sign-in is worthless after it. */
-    if (w->signed_in)
-        store_session_delete(w->store, w->session_hash);
-    struct session_new n = {.user_id = o->user.id,
-                            .kind = SESSION_WEB,
-                            .restricted = (int)o->change,
-                            .client_addr = req_client(r)};
-    char token[SESSION_TOKEN_LEN + 1], hash[65];
-    if (session_create(w->store, &n, token, hash) != 0)
+    if (o->mfa || o->enrol)
+        return mfa_pending_start(r, &o->user, (int)o->change, o->enrol);
+    if (web_start_session(r, o->user.id, (int)o->change) != 0)
         return -1;
-    web_set_session_cookie(r, token);
     log_info("sign-in method=password user_id=%lld change=%d client=%s", o->user.id,
              (int)o->change, req_client(r));
     if (o->change != PW_CHANGE_NONE)

@@ -12,6 +12,11 @@ static const struct route table[] = {
     {"GET", "/login", route_login_get, 0, 0},
     {"POST", "/login", route_login_post, ROUTE_FORM | ROUTE_BLOCKING, FORM_SMALL},
     {"POST", "/logout", route_logout_post, ROUTE_FORM, FORM_SMALL},
+    {"GET", "/login/mfa", route_login_mfa_get, 0, 0},
+    {"POST", "/login/mfa", route_login_mfa_post, ROUTE_FORM, FORM_SMALL},
+    {"GET", "/account/mfa", route_account_mfa_get, 0, 0},
+    /* Turning TOTP off checks the password: argon2 on the worker pool. */
+    {"POST", "/account/mfa", route_account_mfa_post, ROUTE_FORM | ROUTE_BLOCKING, FORM_SMALL},
     {"GET", "/password/change", route_password_change_get, 0, 0},
     {"POST", "/password/change", route_password_change_post, ROUTE_FORM | ROUTE_BLOCKING,
      FORM_SMALL},

@@ -16,6 +16,17 @@ int route_login_post(struct req *r);
 int route_logout_post(struct req *r);
 int route_home_get(struct req *r);
 
+/* route_mfa.c */
+int route_login_mfa_get(struct req *r);
+int route_login_mfa_post(struct req *r);
+int route_account_mfa_get(struct req *r);
+int route_account_mfa_post(struct req *r);
+/* After a right password for u when a second factor is due (enrol: none yet and mfa.required):
+ * the short-lived half-signed-in state, bound to this browser by a cookie, and a redirect to
+ * /login/mfa. No session exists until the code is right. */
+struct user;
+int mfa_pending_start(struct req *r, const struct user *u, int change_reason, int enrol);
+
 /* route_password.c */
 int route_password_change_get(struct req *r);
 int route_password_change_post(struct req *r);

@@ -21,13 +21,21 @@ session_hash(const char *token, char *hash_out)
 }
 
 int
-session_create(struct store *s, const struct session_new *n, char *token_out, char *hash_out)
+session_new_token(char *token_out)
 {
     unsigned char raw[32];
     if (RAND_bytes(raw, sizeof raw) != 1)
         return -1;
     str_hex(raw, sizeof raw, token_out);
     OPENSSL_cleanse(raw, sizeof raw);
+    return 0;
+}
+
+int
+session_create(struct store *s, const struct session_new *n, char *token_out, char *hash_out)
+{
+    if (session_new_token(token_out) != 0)
+        return -1;
     struct session_row row;
     memset(&row, 0, sizeof row);
     session_hash(token_out, row.token_hash);

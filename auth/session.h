@@ -32,6 +32,9 @@ struct session_new {
 int session_create(struct store *s, const struct session_new *n, char *token_out,
                    char *hash_out);
 
+/* A new 256-bit token from OpenSSL's RNG as hex (SESSION_TOKEN_LEN + 1 bytes). */
+int session_new_token(char *token_out);
+
 /* SHA-256 of token as hex (65 bytes). */
 void session_hash(const char *token, char *hash_out);
 

@@ -213,6 +213,52 @@ int store_saml_log_list(struct store *s, int failed_only, const char *issuer, co
 /* One row with its xml (free out->xml); 1 = none. */
 int store_saml_log_get(struct store *s, long long id, struct saml_log_row *out);
 
+/* Secrets at rest: the data key wrapped by the master key (auth/secrets.h). put: 1 when one is
+ * stored already; replace: 1 when the stored one is no longer old_wrapped. */
+int store_data_key_get(struct store *s, char *wrapped, size_t len); /* 1 = none */
+int store_data_key_put(struct store *s, const char *wrapped, time_t at);
+int store_data_key_replace(struct store *s, const char *old_wrapped, const char *new_wrapped);
+
+/* TOTP: one sealed seed per user, pending until its first code confirms it. */
+struct totp_row {
+    char seed[256]; /* sealed (secrets_seal), never the seed itself */
+    int confirmed;
+    long long last_step; /* the last accepted time step: a code is accepted once */
+    time_t created_at;
+};
+int store_totp_get(struct store *s, long long user_id, struct totp_row *out); /* 1 = none */
+/* Stores a new pending seed; 1 when the user has a confirmed one (left as it is). */
+int store_totp_put_pending(struct store *s, long long user_id, const char *seed, time_t at);
+/* Confirms the pending seed at step and sets users.mfa_enabled; 1 when none was pending. */
+int store_totp_confirm(struct store *s, long long user_id, long long step);
+/* Records step as used when it is later than the last used one: 0, or 1 = replayed. Atomic. */
+int store_totp_use_step(struct store *s, long long user_id, long long step);
+/* Removes TOTP and recovery codes and clears users.mfa_enabled; 1 when there was no TOTP. */
+int store_totp_delete(struct store *s, long long user_id);
+/* Replaces the user's recovery codes by n hashes (hex). */
+int store_recovery_replace(struct store *s, long long user_id, const char (*hashes)[65], size_t n,
+                           time_t at);
+/* Marks an unused code as used: 0, or 1 = no such unused code. Atomic. */
+int store_recovery_use(struct store *s, long long user_id, const char *hash, time_t at);
+int store_recovery_remaining(struct store *s, long long user_id, long long *n_out);
+
+/* The half-signed-in state between the password and the second factor (browser-bound by a
+ * cookie whose SHA-256 is the key). */
+struct mfa_pending_row {
+    char token_hash[65];
+    long long user_id;
+    int enrol;         /* mfa.required and no TOTP yet: enrolment before any session */
+    int change_reason; /* enum pw_change_reason for the session that follows */
+    char return_to[512];
+    char client_addr[64];
+    time_t expires_at;
+};
+int store_mfa_pending_put(struct store *s, const struct mfa_pending_row *r);
+int store_mfa_pending_get(struct store *s, const char *token_hash, time_t now,
+                          struct mfa_pending_row *out); /* 1 = none or expired */
+int store_mfa_pending_delete(struct store *s, const char *token_hash);
+int store_mfa_pending_prune(struct store *s, time_t now);
+
 /* Audit log: append-only; no function updates or deletes a row. */
 int store_audit_append(struct store *s, const struct audit_row *row);
 /* Newest first, at most limit rows; cb returning non-zero stops. */

@@ -142,6 +142,35 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX saml_log_at ON saml_log(at);"
     "CREATE UNIQUE INDEX users_saml ON users(idp, name_id) WHERE auth_method = 'saml';",
+    /* 4: secrets at rest (the wrapped data key), TOTP, recovery codes, half-signed-in state */
+    "CREATE TABLE data_keys ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  wrapped TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE totp ("
+    "  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    "  seed TEXT NOT NULL,"
+    "  confirmed INTEGER NOT NULL DEFAULT 0,"
+    "  last_step INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE recovery_codes ("
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  code_hash TEXT NOT NULL,"
+    "  used_at INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, code_hash)"
+    ");"
+    "CREATE TABLE mfa_pending ("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  enrol INTEGER NOT NULL,"
+    "  change_reason INTEGER NOT NULL,"
+    "  return_to TEXT NOT NULL,"
+    "  client_addr TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -214,6 +243,23 @@ enum stmt_id {
     ST_SAML_LOG_PUT,
     ST_SAML_LOG_LIST,
     ST_SAML_LOG_GET,
+    ST_DATA_KEY_GET,
+    ST_DATA_KEY_PUT,
+    ST_DATA_KEY_REPLACE,
+    ST_TOTP_GET,
+    ST_TOTP_PUT_PENDING,
+    ST_TOTP_CONFIRM,
+    ST_TOTP_USE_STEP,
+    ST_TOTP_DELETE,
+    ST_USER_SET_MFA,
+    ST_RECOVERY_DELETE,
+    ST_RECOVERY_INSERT,
+    ST_RECOVERY_USE,
+    ST_RECOVERY_REMAINING,
+    ST_MFA_PENDING_PUT,
+    ST_MFA_PENDING_GET,
+    ST_MFA_PENDING_DELETE,
+    ST_MFA_PENDING_PRUNE,
     ST_PING,
     ST_BEGIN,
     ST_COMMIT,
@@ -308,6 +354,35 @@ static const char *const sql[ST_COUNT] = {
                          "'refused') AND (? = '' OR issuer = ?) AND (? = '' OR name_id = ?) "
                          "ORDER BY id DESC LIMIT ?",
     [ST_SAML_LOG_GET] = "SELECT " SAML_LOG_COLS ", xml FROM saml_log WHERE id = ?",
+    [ST_DATA_KEY_GET] = "SELECT wrapped FROM data_keys WHERE id = 1",
+    [ST_DATA_KEY_PUT] = "INSERT INTO data_keys (id, wrapped, created_at) VALUES (1, ?, ?) "
+                        "ON CONFLICT (id) DO NOTHING",
+    [ST_DATA_KEY_REPLACE] = "UPDATE data_keys SET wrapped = ? WHERE id = 1 AND wrapped = ?",
+    [ST_TOTP_GET] = "SELECT seed, confirmed, last_step, created_at FROM totp WHERE user_id = ?",
+    [ST_TOTP_PUT_PENDING] = "INSERT INTO totp (user_id, seed, confirmed, last_step, created_at) "
+                            "VALUES (?, ?, 0, 0, ?) ON CONFLICT (user_id) DO UPDATE SET "
+                            "seed = excluded.seed, last_step = 0, created_at = excluded.created_at "
+                            "WHERE totp.confirmed = 0",
+    [ST_TOTP_CONFIRM] = "UPDATE totp SET confirmed = 1, last_step = ? WHERE user_id = ? "
+                        "AND confirmed = 0",
+    [ST_TOTP_USE_STEP] = "UPDATE totp SET last_step = ? WHERE user_id = ? AND confirmed = 1 "
+                         "AND last_step < ?",
+    [ST_TOTP_DELETE] = "DELETE FROM totp WHERE user_id = ?",
+    [ST_USER_SET_MFA] = "UPDATE users SET mfa_enabled = ? WHERE id = ?",
+    [ST_RECOVERY_DELETE] = "DELETE FROM recovery_codes WHERE user_id = ?",
+    [ST_RECOVERY_INSERT] = "INSERT INTO recovery_codes (user_id, code_hash, used_at, created_at) "
+                           "VALUES (?, ?, 0, ?)",
+    [ST_RECOVERY_USE] = "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? "
+                        "AND code_hash = ? AND used_at = 0",
+    [ST_RECOVERY_REMAINING] = "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? "
+                              "AND used_at = 0",
+    [ST_MFA_PENDING_PUT] = "INSERT INTO mfa_pending (token_hash, user_id, enrol, change_reason, "
+                           "return_to, client_addr, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [ST_MFA_PENDING_GET] = "SELECT token_hash, user_id, enrol, change_reason, return_to, "
+                           "client_addr, expires_at FROM mfa_pending WHERE token_hash = ? "
+                           "AND expires_at > ?",
+    [ST_MFA_PENDING_DELETE] = "DELETE FROM mfa_pending WHERE token_hash = ?",
+    [ST_MFA_PENDING_PRUNE] = "DELETE FROM mfa_pending WHERE expires_at <= ?",
     [ST_PING] = "SELECT 1",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -361,6 +436,15 @@ exec_done(struct store *s, sqlite3_stmt *st)
         return -1;
     }
     return 0;
+}
+
+/* Steps a statement that returns no rows: 0 when it changed a row, 1 when none, -1 error. */
+static int
+exec_changed(struct store *s, sqlite3_stmt *st)
+{
+    if (exec_done(s, st) != 0)
+        return -1;
+    return sqlite3_changes(s->db) > 0 ? 0 : 1;
 }
 
 static int
@@ -1420,4 +1504,252 @@ store_audit_list(struct store *s, long long limit, int (*cb)(const struct audit_
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- secrets at rest, TOTP, recovery codes ---- */
+
+int
+store_data_key_get(struct store *s, char *wrapped, size_t len)
+{
+    sqlite3_stmt *st = stmt(s, ST_DATA_KEY_GET);
+    if (st == NULL)
+        return -1;
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        col_text(st, 0, wrapped, len);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    } else {
+        log_error("step failed: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+store_data_key_put(struct store *s, const char *wrapped, time_t at)
+{
+    sqlite3_stmt *st = stmt(s, ST_DATA_KEY_PUT);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, wrapped);
+    sqlite3_bind_int64(st, 2, at);
+    return exec_changed(s, st);
+}
+
+int
+store_data_key_replace(struct store *s, const char *old_wrapped, const char *new_wrapped)
+{
+    sqlite3_stmt *st = stmt(s, ST_DATA_KEY_REPLACE);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, new_wrapped);
+    bind_text(st, 2, old_wrapped);
+    return exec_changed(s, st);
+}
+
+int
+store_totp_get(struct store *s, long long user_id, struct totp_row *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = stmt(s, ST_TOTP_GET);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, user_id);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        col_text(st, 0, out->seed, sizeof out->seed);
+        out->confirmed = sqlite3_column_int(st, 1);
+        out->last_step = sqlite3_column_int64(st, 2);
+        out->created_at = (time_t)sqlite3_column_int64(st, 3);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    } else {
+        log_error("step failed: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+store_totp_put_pending(struct store *s, long long user_id, const char *seed, time_t at)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOTP_PUT_PENDING);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, user_id);
+    bind_text(st, 2, seed);
+    sqlite3_bind_int64(st, 3, at);
+    return exec_changed(s, st);
+}
+
+static int
+set_mfa(struct store *s, long long user_id, int on)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_SET_MFA);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int(st, 1, on);
+    sqlite3_bind_int64(st, 2, user_id);
+    return exec_done(s, st);
+}
+
+int
+store_totp_confirm(struct store *s, long long user_id, long long step)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOTP_CONFIRM);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, step);
+    sqlite3_bind_int64(st, 2, user_id);
+    int r = exec_changed(s, st);
+    return r != 0 ? r : set_mfa(s, user_id, 1);
+}
+
+int
+store_totp_use_step(struct store *s, long long user_id, long long step)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOTP_USE_STEP);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, step);
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_int64(st, 3, step);
+    return exec_changed(s, st);
+}
+
+int
+store_totp_delete(struct store *s, long long user_id)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOTP_DELETE);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, user_id);
+    int r = exec_changed(s, st);
+    if (r < 0)
+        return -1;
+    st = stmt(s, ST_RECOVERY_DELETE);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, user_id);
+    if (exec_done(s, st) != 0 || set_mfa(s, user_id, 0) != 0)
+        return -1;
+    return r;
+}
+
+int
+store_recovery_replace(struct store *s, long long user_id, const char (*hashes)[65], size_t n,
+                       time_t at)
+{
+    sqlite3_stmt *st = stmt(s, ST_RECOVERY_DELETE);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, user_id);
+    if (exec_done(s, st) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        st = stmt(s, ST_RECOVERY_INSERT);
+        if (st == NULL)
+            return -1;
+        sqlite3_bind_int64(st, 1, user_id);
+        bind_text(st, 2, hashes[i]);
+        sqlite3_bind_int64(st, 3, at);
+        if (exec_done(s, st) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+store_recovery_use(struct store *s, long long user_id, const char *hash, time_t at)
+{
+    sqlite3_stmt *st = stmt(s, ST_RECOVERY_USE);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, at);
+    sqlite3_bind_int64(st, 2, user_id);
+    bind_text(st, 3, hash);
+    return exec_changed(s, st);
+}
+
+int
+store_recovery_remaining(struct store *s, long long user_id, long long *n_out)
+{
+    *n_out = 0;
+    sqlite3_stmt *st = stmt(s, ST_RECOVERY_REMAINING);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, user_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n_out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_mfa_pending_put(struct store *s, const struct mfa_pending_row *r)
+{
+    sqlite3_stmt *st = stmt(s, ST_MFA_PENDING_PUT);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, r->token_hash);
+    sqlite3_bind_int64(st, 2, r->user_id);
+    sqlite3_bind_int(st, 3, r->enrol);
+    sqlite3_bind_int(st, 4, r->change_reason);
+    bind_text(st, 5, r->return_to);
+    bind_text(st, 6, r->client_addr);
+    sqlite3_bind_int64(st, 7, r->expires_at);
+    return exec_done(s, st);
+}
+
+int
+store_mfa_pending_get(struct store *s, const char *token_hash, time_t now,
+                      struct mfa_pending_row *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = stmt(s, ST_MFA_PENDING_GET);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, token_hash);
+    sqlite3_bind_int64(st, 2, now);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        col_text(st, 0, out->token_hash, sizeof out->token_hash);
+        out->user_id = sqlite3_column_int64(st, 1);
+        out->enrol = sqlite3_column_int(st, 2);
+        out->change_reason = sqlite3_column_int(st, 3);
+        col_text(st, 4, out->return_to, sizeof out->return_to);
+        col_text(st, 5, out->client_addr, sizeof out->client_addr);
+        out->expires_at = (time_t)sqlite3_column_int64(st, 6);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    } else {
+        log_error("step failed: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+store_mfa_pending_delete(struct store *s, const char *token_hash)
+{
+    sqlite3_stmt *st = stmt(s, ST_MFA_PENDING_DELETE);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, token_hash);
+    return exec_done(s, st);
+}
+
+int
+store_mfa_pending_prune(struct store *s, time_t now)
+{
+    sqlite3_stmt *st = stmt(s, ST_MFA_PENDING_PRUNE);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
+    return exec_done(s, st);
 }

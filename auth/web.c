@@ -270,3 +270,21 @@ web_set_session_cookie(struct req *r, const char *token)
 {
     return req_set_cookie(r, SESSION_COOKIE, token, -1);
 }
+
+int
+web_start_session(struct req *r, long long user_id, int restricted)
+{
+    struct web *w = web_of(r);
+    if (w->signed_in)
+        store_session_delete(w->store, w->session_hash);
+    struct session_new n = {.user_id = user_id,
+                            .kind = SESSION_WEB,
+                            .restricted = restricted,
+                            .client_addr = req_client(r)};
+    char token[SESSION_TOKEN_LEN + 1], hash[65];
+    if (session_create(w->store, &n, token, hash) != 0)
+        return -1;
+    web_set_session_cookie(r, token);
+    web_bind_session(r, hash);
+    return 0;
+}

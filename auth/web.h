@@ -53,6 +53,11 @@ const char *web_return_to(struct req *r);
 /* Sets the session cookie for token (a browser session). */
 int web_set_session_cookie(struct req *r, const char *token);
 
+/* Starts a browser session for user_id (restricted: enum pw_change_reason, only the password
+ * change until done). A session presented with the request ends: a token planted before sign-in
+ * is worthless after it. Sets the cookie and rebinds the CSRF token. 0 or -1. */
+int web_start_session(struct req *r, long long user_id, int restricted);
+
 /* Renames the CSRF binding to a new session after sign-in (the next page gets a new token). */
 void web_bind_session(struct req *r, const char *session_hash);
 

@@ -1,0 +1,360 @@
+#include "secrets.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "clock.h"
+#include "log.h"
+#include "str.h"
+#include "store.h"
+
+#define NONCE_LEN 12
+#define TAG_LEN 16
+#define WRAP_AAD "gatehouse data key v1"
+#define WRAPPED_MAX 256
+#define FP_HEX 16
+
+/* The first 8 bytes of SHA-256(key), as 16 hex characters: names a master key in messages and
+ * in the wrapped data key without revealing it. */
+static void
+fingerprint(const unsigned char *key, char *out)
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_Digest(key, SECRETS_KEY_LEN, md, &n, EVP_sha256(), NULL);
+    str_hex(md, FP_HEX / 2, out);
+}
+
+/* AES-256-GCM: nonce | ciphertext | tag into out (n + 28 bytes). */
+static int
+gcm_seal(const unsigned char *key, const char *aad, const unsigned char *in, size_t n,
+         unsigned char *out)
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int len = 0, ok = c != NULL && RAND_bytes(out, NONCE_LEN) == 1 &&
+                      EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, out) == 1 &&
+                      EVP_EncryptUpdate(c, NULL, &len, (const unsigned char *)aad,
+                                        (int)strlen(aad)) == 1 &&
+                      EVP_EncryptUpdate(c, out + NONCE_LEN, &len, in, (int)n) == 1 &&
+                      EVP_EncryptFinal_ex(c, out + NONCE_LEN + len, &len) == 1 &&
+                      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
+                                          out + NONCE_LEN + n) == 1;
+    EVP_CIPHER_CTX_free(c);
+    return ok ? 0 : -1;
+}
+
+/* Opens nonce | ciphertext | tag (n bytes) into out (n - 28 bytes); -1 when it fails to
+ * authenticate. */
+static int
+gcm_open(const unsigned char *key, const char *aad, const unsigned char *in, size_t n,
+         unsigned char *out)
+{
+    if (n < NONCE_LEN + TAG_LEN)
+        return -1;
+    size_t clen = n - NONCE_LEN - TAG_LEN;
+    unsigned char tag[TAG_LEN];
+    memcpy(tag, in + NONCE_LEN + clen, TAG_LEN);
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int len = 0, ok = c != NULL && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, in) == 1 &&
+                      EVP_DecryptUpdate(c, NULL, &len, (const unsigned char *)aad,
+                                        (int)strlen(aad)) == 1 &&
+                      EVP_DecryptUpdate(c, out, &len, in + NONCE_LEN, (int)clen) == 1 &&
+                      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1 &&
+                      EVP_DecryptFinal_ex(c, out + len, &len) == 1;
+    EVP_CIPHER_CTX_free(c);
+    if (!ok)
+        OPENSSL_cleanse(out, clen);
+    return ok ? 0 : -1;
+}
+
+int
+secrets_seal(const struct secrets *k, const char *aad, const unsigned char *plain, size_t n,
+             char *out, size_t outlen)
+{
+    unsigned char raw[NONCE_LEN + 256 + TAG_LEN];
+    if (!k->ready || n > 256 || outlen < SECRETS_SEALED_MAX(n))
+        return -1;
+    if (gcm_seal(k->data_key, aad, plain, n, raw) != 0)
+        return -1;
+    memcpy(out, "v1:", 3);
+    str_hex(raw, NONCE_LEN + n + TAG_LEN, out + 3);
+    return 0;
+}
+
+int
+secrets_open(const struct secrets *k, const char *aad, const char *sealed, unsigned char *plain,
+             size_t cap, size_t *n_out)
+{
+    unsigned char raw[NONCE_LEN + 256 + TAG_LEN];
+    size_t hexlen = sealed ? strlen(sealed) : 0;
+    if (!k->ready || hexlen < 3 || strncmp(sealed, "v1:", 3) != 0)
+        return -1;
+    hexlen -= 3;
+    size_t n = hexlen / 2;
+    if (n > sizeof raw || n < NONCE_LEN + TAG_LEN || n - NONCE_LEN - TAG_LEN > cap ||
+        str_unhex(sealed + 3, raw, n) != 0)
+        return -1;
+    if (gcm_open(k->data_key, aad, raw, n, plain) != 0)
+        return -1;
+    *n_out = n - NONCE_LEN - TAG_LEN;
+    return 0;
+}
+
+/* "v1:FINGERPRINT:hex(nonce | wrapped data key | tag)" */
+static int
+wrap(const unsigned char *master, const unsigned char *data_key, char *out, size_t outlen)
+{
+    unsigned char raw[NONCE_LEN + SECRETS_KEY_LEN + TAG_LEN];
+    char fp[FP_HEX + 1];
+    if (outlen < 3 + FP_HEX + 1 + 2 * sizeof raw + 1 ||
+        gcm_seal(master, WRAP_AAD, data_key, SECRETS_KEY_LEN, raw) != 0)
+        return -1;
+    fingerprint(master, fp);
+    snprintf(out, outlen, "v1:%s:", fp);
+    str_hex(raw, sizeof raw, out + 3 + FP_HEX + 1);
+    return 0;
+}
+
+/* 0 unwrapped; -1 the master key does not open it (or it is malformed). */
+static int
+unwrap(const unsigned char *master, const char *wrapped, unsigned char *data_key)
+{
+    unsigned char raw[NONCE_LEN + SECRETS_KEY_LEN + TAG_LEN];
+    size_t len = strlen(wrapped), head = 3 + FP_HEX + 1;
+    if (len != head + 2 * sizeof raw || strncmp(wrapped, "v1:", 3) != 0 ||
+        str_unhex(wrapped + head, raw, sizeof raw) != 0)
+        return -1;
+    return gcm_open(master, WRAP_AAD, raw, sizeof raw, data_key);
+}
+
+/* The fingerprint recorded in a wrapped data key ("?" when malformed). */
+static void
+wrapped_fingerprint(const char *wrapped, char *out)
+{
+    if (strlen(wrapped) > 3 + FP_HEX && strncmp(wrapped, "v1:", 3) == 0)
+        snprintf(out, FP_HEX + 1, "%s", wrapped + 3);
+    else
+        snprintf(out, FP_HEX + 1, "?");
+}
+
+/* Reads a master key file: 0 read, 1 absent, -1 unusable (message in err). */
+static int
+read_key_file(const char *path, unsigned char *key, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 1;
+        snprintf(err, errlen, "%s: cannot read the master key: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    char text[130];
+    ssize_t n = -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        snprintf(err, errlen, "%s: the master key is not a regular file", path);
+        return -1;
+    }
+    if ((st.st_mode & 077) != 0) {
+        close(fd);
+        snprintf(err, errlen,
+                 "%s: the master key is readable by other users (mode %03o); run chmod 600 %s",
+                 path, (unsigned)(st.st_mode & 0777), path);
+        return -1;
+    }
+    n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n < 0) {
+        snprintf(err, errlen, "%s: cannot read the master key: %s", path, strerror(errno));
+        return -1;
+    }
+    text[n] = '\0';
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+        text[--n] = '\0';
+    if (n != 2 * SECRETS_KEY_LEN || str_unhex(text, key, SECRETS_KEY_LEN) != 0) {
+        OPENSSL_cleanse(text, sizeof text);
+        snprintf(err, errlen, "%s: not a master key (expected %d hexadecimal characters)", path,
+                 2 * SECRETS_KEY_LEN);
+        return -1;
+    }
+    OPENSSL_cleanse(text, sizeof text);
+    return 0;
+}
+
+/* Writes key to path, which must not exist, with mode 0600, flushed to disk. */
+static int
+write_key_file(const char *path, const unsigned char *key, char *err, size_t errlen)
+{
+    char text[2 * SECRETS_KEY_LEN + 2];
+    str_hex(key, SECRETS_KEY_LEN, text);
+    strcat(text, "\n");
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot create the master key: %s", path, strerror(errno));
+        OPENSSL_cleanse(text, sizeof text);
+        return -1;
+    }
+    size_t len = strlen(text);
+    int ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+    int saved = errno;
+    close(fd);
+    OPENSSL_cleanse(text, sizeof text);
+    if (!ok) {
+        unlink(path);
+        snprintf(err, errlen, "%s: cannot write the master key: %s", path, strerror(saved));
+        return -1;
+    }
+    return 0;
+}
+
+/* First start: a new master key file and a new data key wrapped in the store. */
+static int
+first_start(struct secrets *out, struct store *s, const char *key_file, char *err, size_t errlen)
+{
+    unsigned char master[SECRETS_KEY_LEN];
+    char wrapped[WRAPPED_MAX];
+    if (RAND_bytes(master, sizeof master) != 1 || RAND_bytes(out->data_key, SECRETS_KEY_LEN) != 1 ||
+        wrap(master, out->data_key, wrapped, sizeof wrapped) != 0) {
+        snprintf(err, errlen, "cannot make the master key: no randomness");
+        return -1;
+    }
+    int rc = write_key_file(key_file, master, err, errlen);
+    if (rc == 0 && store_data_key_put(s, wrapped, clock_now()) != 0) {
+        unlink(key_file);
+        snprintf(err, errlen, "cannot store the data key");
+        rc = -1;
+    }
+    OPENSSL_cleanse(master, sizeof master);
+    if (rc == 0)
+        log_info("made the master key %s and a data key for secrets at rest", key_file);
+    return rc;
+}
+
+int
+secrets_load(struct secrets *out, struct store *s, const char *key_file, char *err,
+             size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    char wrapped[WRAPPED_MAX];
+    int have = store_data_key_get(s, wrapped, sizeof wrapped);
+    if (have < 0) {
+        snprintf(err, errlen, "cannot read the data key from the store");
+        return -1;
+    }
+    unsigned char master[SECRETS_KEY_LEN];
+    int rc = read_key_file(key_file, master, err, errlen);
+    if (rc < 0)
+        return -1;
+    if (rc == 1 && have == 1) {
+        if (first_start(out, s, key_file, err, errlen) != 0)
+            return -1;
+        out->ready = 1;
+        return 0;
+    }
+    char fp[FP_HEX + 1];
+    if (rc == 1) {
+        wrapped_fingerprint(wrapped, fp);
+        snprintf(err, errlen,
+                 "%s: the master key is missing, but the store holds secrets encrypted under "
+                 "master key %s; restore that key file (a new key cannot read them)",
+                 key_file, fp);
+        return -1;
+    }
+    if (have == 1) {
+        /* A key file but nothing wrapped yet (a store created before secrets existed, or a
+         * restored empty store): wrap a new data key under it. */
+        if (RAND_bytes(out->data_key, SECRETS_KEY_LEN) != 1 ||
+            wrap(master, out->data_key, wrapped, sizeof wrapped) != 0 ||
+            store_data_key_put(s, wrapped, clock_now()) < 0) {
+            OPENSSL_cleanse(master, sizeof master);
+            snprintf(err, errlen, "cannot store a new data key");
+            return -1;
+        }
+        if (store_data_key_get(s, wrapped, sizeof wrapped) != 0) {
+            OPENSSL_cleanse(master, sizeof master);
+            snprintf(err, errlen, "cannot read the data key from the store");
+            return -1;
+        }
+    }
+    rc = unwrap(master, wrapped, out->data_key);
+    char mine[FP_HEX + 1];
+    fingerprint(master, mine);
+    OPENSSL_cleanse(master, sizeof master);
+    if (rc != 0) {
+        wrapped_fingerprint(wrapped, fp);
+        char pending[1100];
+        snprintf(pending, sizeof pending, "%s.new", key_file);
+        snprintf(err, errlen,
+                 "%s: wrong master key (%s) for this store, whose secrets are encrypted under "
+                 "master key %s%s",
+                 key_file, mine, fp,
+                 access(pending, F_OK) == 0
+                     ? "; an interrupted rotation left the new key in .new: move it over the key "
+                       "file"
+                     : "");
+        return -1;
+    }
+    out->ready = 1;
+    return 0;
+}
+
+int
+secrets_rotate(struct store *s, const char *key_file, char *fingerprint_out, char *err,
+               size_t errlen)
+{
+    struct secrets cur;
+    if (secrets_load(&cur, s, key_file, err, errlen) != 0)
+        return -1;
+    char pending[1100], old_wrapped[WRAPPED_MAX], new_wrapped[WRAPPED_MAX];
+    snprintf(pending, sizeof pending, "%s.new", key_file);
+    unsigned char master[SECRETS_KEY_LEN];
+    int rc = -1;
+    if (store_data_key_get(s, old_wrapped, sizeof old_wrapped) != 0) {
+        snprintf(err, errlen, "cannot read the data key from the store");
+        goto out;
+    }
+    if (RAND_bytes(master, sizeof master) != 1 ||
+        wrap(master, cur.data_key, new_wrapped, sizeof new_wrapped) != 0) {
+        snprintf(err, errlen, "cannot make a new master key: no randomness");
+        goto out;
+    }
+    if (write_key_file(pending, master, err, errlen) != 0)
+        goto out;
+    /* The store switches first: from here the key in .new is the one that opens it. */
+    int r = store_data_key_replace(s, old_wrapped, new_wrapped);
+    if (r != 0) {
+        unlink(pending);
+        snprintf(err, errlen, r == 1 ? "the data key changed meanwhile (another rotation?); "
+                                       "nothing was changed"
+                                     : "cannot store the re-wrapped data key; nothing was changed");
+        goto out;
+    }
+    if (rename(pending, key_file) != 0) {
+        snprintf(err, errlen,
+                 "the store now uses the new master key in %s, but it could not be moved to %s "
+                 "(%s): move it there before the next start",
+                 pending, key_file, strerror(errno));
+        goto out;
+    }
+    fingerprint(master, fingerprint_out);
+    rc = 0;
+out:
+    OPENSSL_cleanse(master, sizeof master);
+    secrets_clear(&cur);
+    return rc;
+}
+
+void
+secrets_clear(struct secrets *k)
+{
+    OPENSSL_cleanse(k, sizeof *k);
+}

@@ -1,0 +1,44 @@
+/* auth/secrets.h: secrets at rest by envelope encryption. A random 256-bit data key encrypts
+ * each secret (TOTP seeds) with AES-256-GCM, the row it belongs to bound as associated data; the
+ * data key is stored in the store only wrapped (AES-256-GCM) by the master key of
+ * [secrets] key_file, which never enters the store. Rotating the master key re-wraps the data
+ * key: the sealed secrets and running servers are untouched. */
+#ifndef GH_AUTH_SECRETS_H
+#define GH_AUTH_SECRETS_H
+
+#include <stddef.h>
+
+struct store;
+
+#define SECRETS_KEY_LEN 32
+/* Upper bound of a sealed blob's text for a plaintext of n bytes. */
+#define SECRETS_SEALED_MAX(n) (8 + 2 * (12 + (n) + 16) + 1)
+
+struct secrets {
+    unsigned char data_key[SECRETS_KEY_LEN];
+    int ready;
+};
+
+/* Loads the master key from key_file and unwraps the store's data key. On a first start (no
+ * key file and no data key in the store) both are made. A missing key file while the store holds
+ * a wrapped data key, a key file that is not a key, one readable by others, or a key that does not
+ * unwrap the data key: -1 with a message naming the file and what to do. */
+int secrets_load(struct secrets *out, struct store *s, const char *key_file, char *err,
+                 size_t errlen);
+
+/* Seals n bytes bound to aad into text ("v1:" + hex of nonce | ciphertext | tag). */
+int secrets_seal(const struct secrets *k, const char *aad, const unsigned char *plain, size_t n,
+                 char *out, size_t outlen);
+/* Opens a sealed text bound to aad into plain (cap bytes); -1 when it does not authenticate. */
+int secrets_open(const struct secrets *k, const char *aad, const char *sealed,
+                 unsigned char *plain, size_t cap, size_t *n_out);
+
+/* Makes a new master key, re-wraps the data key under it in the store, then moves the new key
+ * into key_file (the old key is overwritten). fingerprint_out (17 bytes) gets the new key's. */
+int secrets_rotate(struct store *s, const char *key_file, char *fingerprint_out, char *err,
+                   size_t errlen);
+
+/* Wipes the key material. */
+void secrets_clear(struct secrets *k);
+
+#endif
