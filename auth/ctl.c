@@ -47,6 +47,10 @@ static const char usage_text[] =
     "  password-login on|off\n"
     "  idp add --metadata FILE [--entity-id E] [--domain D]... [--name NAME]\n"
     "          [--idp-initiated on|off] [--allow-sha1 on|off] [--default-role member|admin]\n"
+    "          [--attr-email A] [--attr-first-name A] [--attr-last-name A] [--attr-groups A]\n"
+    "          [--group-role GROUP=admin|member]...\n"
+    "  idp set ENTITY_ID [the options of add but --metadata/--entity-id] [--no-domains]\n"
+    "          [--no-group-roles]   (--domain / --group-role replace the whole list)\n"
     "  idp list [--json] | idp remove ENTITY_ID\n"
     "  saml check --response FILE [--audience URI] [--recipient URL] [--json]\n"
     "  saml-log list [--failed] [--idp E] [--user NAMEID] [--limit N] [--json]\n"
@@ -415,8 +419,10 @@ on_off(const char *v, int *out)
     return 0;
 }
 
+/* The options of idp add and idp set into o (for set, unset values stay "unchanged"). Returns
+ * 0, or 2 after printing the usage. */
 static int
-cmd_idp_add(struct ctl *c, int argc, char **argv)
+parse_idp_options(int argc, char **argv, struct idp_options *o, const char **file, int set)
 {
     static const struct option opts[] = {{"metadata", required_argument, NULL, 'm'},
                                          {"entity-id", required_argument, NULL, 'e'},
@@ -425,43 +431,112 @@ cmd_idp_add(struct ctl *c, int argc, char **argv)
                                          {"idp-initiated", required_argument, NULL, 'i'},
                                          {"allow-sha1", required_argument, NULL, 's'},
                                          {"default-role", required_argument, NULL, 'r'},
+                                         {"attr-email", required_argument, NULL, 'E'},
+                                         {"attr-first-name", required_argument, NULL, 'F'},
+                                         {"attr-last-name", required_argument, NULL, 'L'},
+                                         {"attr-groups", required_argument, NULL, 'G'},
+                                         {"group-role", required_argument, NULL, 'g'},
+                                         {"no-domains", no_argument, NULL, 'D'},
+                                         {"no-group-roles", no_argument, NULL, 'R'},
                                          {NULL, 0, NULL, 0}};
-    struct idp_options o;
-    memset(&o, 0, sizeof o);
-    const char *file = NULL;
+    memset(o, 0, sizeof *o);
+    o->idp_initiated = o->allow_sha1 = set ? -1 : 0;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (opt) {
         case 'm':
-            file = optarg;
+            if (set)
+                return usage();
+            *file = optarg;
             break;
         case 'e':
-            o.entity_id = optarg;
+            if (set)
+                return usage();
+            o->entity_id = optarg;
             break;
         case 'd':
-            if (o.n_domains == IDP_MAX_DOMAINS)
+            if (o->n_domains == IDP_MAX_DOMAINS)
                 return refused("too many --domain options");
-            o.domains[o.n_domains++] = optarg;
+            o->domains[o->n_domains++] = optarg;
+            o->set_domains = 1;
+            break;
+        case 'D':
+            o->set_domains = 1;
             break;
         case 'n':
-            o.name = optarg;
+            o->name = optarg;
             break;
         case 'i':
-            if (on_off(optarg, &o.idp_initiated) != 0)
+            if (on_off(optarg, &o->idp_initiated) != 0)
                 return usage();
             break;
         case 's':
-            if (on_off(optarg, &o.allow_sha1) != 0)
+            if (on_off(optarg, &o->allow_sha1) != 0)
                 return usage();
             break;
         case 'r':
-            o.default_role = optarg;
+            o->default_role = optarg;
+            break;
+        case 'E':
+            o->attr_email = optarg;
+            break;
+        case 'F':
+            o->attr_first_name = optarg;
+            break;
+        case 'L':
+            o->attr_last_name = optarg;
+            break;
+        case 'G':
+            o->attr_groups = optarg;
+            break;
+        case 'g':
+            if (o->n_group_roles == IDP_MAX_GROUP_ROLES)
+                return refused("too many --group-role options");
+            o->group_roles[o->n_group_roles++] = optarg;
+            o->set_group_roles = 1;
+            break;
+        case 'R':
+            o->set_group_roles = 1;
             break;
         default:
             return usage();
         }
     }
+    return 0;
+}
+
+static int
+cmd_idp_set(struct ctl *c, int argc, char **argv)
+{
+    if (argc < 2)
+        return usage();
+    const char *entity = argv[1];
+    struct idp_options o;
+    int rc = parse_idp_options(argc - 1, argv + 1, &o, NULL, 1);
+    if (rc != 0)
+        return rc;
+    if (optind != argc - 1)
+        return usage();
+    char msg[1024] = "";
+    enum account_rc ar = idp_set(c->store, &c->actor, entity, &o, msg, sizeof msg);
+    if (ar != ACCOUNT_OK)
+        return account_exit(ar, msg);
+    if (msg[0] != '\0')
+        printf("%s\n", msg);
+    else
+        printf("updated IdP %s\n", entity);
+    return 0;
+}
+
+static int
+cmd_idp_add(struct ctl *c, int argc, char **argv)
+{
+    struct idp_options o;
+    const char *file = NULL;
+    int prc = parse_idp_options(argc, argv, &o, &file, 0);
+    if (prc != 0)
+        return prc;
     if (file == NULL || optind != argc)
         return usage();
     char err[1024], msg[1024] = "", entity[SP_ENTITY_MAX];
@@ -484,25 +559,36 @@ static int
 print_idp(const struct idp_row *r, void *ctx)
 {
     struct list_ctx *lc = ctx;
-    char domains[1024], created[32];
+    char domains[1024], created[32], groups[1024];
     store_idp_domains(lc->c->store, r->entity_id, domains, sizeof domains);
+    idp_group_roles_text(lc->c->store, r->entity_id, groups, sizeof groups);
     clock_iso(r->created_at, created, sizeof created);
     if (lc->arr != NULL) {
-        json_array_append_new(
-            lc->arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s}",
-                               "entity_id", r->entity_id, "name", r->name, "domains", domains,
-                               "sso_redirect", r->sso_redirect, "sso_post", r->sso_post,
-                               "slo_redirect", r->slo_redirect, "certs", r->certs,
-                               "idp_initiated", r->idp_initiated, "allow_sha1", r->allow_sha1,
-                               "default_role", r->default_role, "created_at", created));
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s}",
+                              "entity_id", r->entity_id, "name", r->name, "domains", domains,
+                              "sso_redirect", r->sso_redirect, "sso_post", r->sso_post,
+                              "slo_redirect", r->slo_redirect, "certs", r->certs,
+                              "idp_initiated", r->idp_initiated, "allow_sha1", r->allow_sha1,
+                              "default_role", r->default_role, "created_at", created);
+        json_object_set_new(o, "attributes",
+                            json_pack("{s:s, s:s, s:s, s:s}", "email", r->attr_email,
+                                      "first_name", r->attr_first_name, "last_name",
+                                      r->attr_last_name, "groups", r->attr_groups));
+        json_object_set_new(o, "group_roles", json_string(groups));
+        json_array_append_new(lc->arr, o);
         return 0;
     }
     printf("%s\n  name: %s\n  domains: %s\n  sso: %s\n  slo: %s\n  idp-initiated: %s  "
-           "sha1: %s  default role: %s\n  signing certificates:\n    ",
+           "sha1: %s  default role: %s\n  attributes: email=%s first=%s last=%s groups=%s\n"
+           "  group roles: %s\n  signing certificates:\n    ",
            r->entity_id, r->name, domains[0] ? domains : "(none)",
            r->sso_redirect[0] ? r->sso_redirect : r->sso_post,
            r->slo_redirect[0] ? r->slo_redirect : (r->slo_post[0] ? r->slo_post : "(none)"),
-           r->idp_initiated ? "on" : "off", r->allow_sha1 ? "on" : "off", r->default_role);
+           r->idp_initiated ? "on" : "off", r->allow_sha1 ? "on" : "off", r->default_role,
+           r->attr_email[0] ? r->attr_email : "(recognised)",
+           r->attr_first_name[0] ? r->attr_first_name : "(recognised)",
+           r->attr_last_name[0] ? r->attr_last_name : "(recognised)",
+           r->attr_groups[0] ? r->attr_groups : "(recognised)", groups[0] ? groups : "(none)");
     for (const char *p = r->certs; *p; p++) {
         putchar(*p);
         if (*p == '\n')
@@ -517,6 +603,8 @@ cmd_idp(struct ctl *c, int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "add") == 0)
         return cmd_idp_add(c, argc, argv);
+    if (argc >= 1 && strcmp(argv[0], "set") == 0)
+        return cmd_idp_set(c, argc, argv);
     if (argc == 1 && strcmp(argv[0], "list") == 0) {
         struct list_ctx lc = {c, c->json ? json_array() : NULL};
         int rc = store_idp_list(c->store, print_idp, &lc);

@@ -57,6 +57,129 @@ describe_certs(const struct sp_idp_meta *m, char *out, size_t len)
     }
 }
 
+
+/* Routes the options' domains to entity_id; their list into out. */
+static enum account_rc
+add_domains(struct store *s, const char *entity_id, const struct idp_options *o, char *out,
+            size_t outlen, char *msg, size_t msglen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < o->n_domains; i++) {
+        char d[256];
+        if (!idp_domain_normalize(o->domains[i], d, sizeof d)) {
+            snprintf(msg, msglen, "\"%.100s\" is not an e-mail domain", o->domains[i]);
+            return ACCOUNT_REFUSED;
+        }
+        int dr = store_idp_domain_add(s, d, entity_id);
+        if (dr == 1) {
+            char other[512] = "";
+            store_idp_for_domain(s, d, other, sizeof other);
+            snprintf(msg, msglen, "the domain %s is routed to %s already", d, other);
+            return ACCOUNT_REFUSED;
+        }
+        if (dr != 0)
+            return ACCOUNT_ERROR;
+        if (used < outlen)
+            used += (size_t)snprintf(out + used, outlen - used, "%s%s", used ? "," : "", d);
+    }
+    return ACCOUNT_OK;
+}
+
+/* Stores the options' "GROUP=ROLE" pairs for entity_id; their list into out. */
+static enum account_rc
+add_group_roles(struct store *s, const char *entity_id, const struct idp_options *o, char *out,
+                size_t outlen, char *msg, size_t msglen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < o->n_group_roles; i++) {
+        const char *pair = o->group_roles[i], *eq = strrchr(pair, '=');
+        char group[512];
+        if (eq == NULL || eq == pair || (size_t)(eq - pair) >= sizeof group ||
+            !str_utf8_clean(pair, strlen(pair), 0) ||
+            (strcmp(eq + 1, "admin") != 0 && strcmp(eq + 1, "member") != 0)) {
+            snprintf(msg, msglen,
+                     "\"%.100s\" is not GROUP=ROLE with ROLE admin or member (owner is never "
+                     "granted by an IdP)",
+                     pair);
+            return ACCOUNT_REFUSED;
+        }
+        snprintf(group, sizeof group, "%.*s", (int)(eq - pair), pair);
+        int gr = store_idp_group_role_add(s, entity_id, group, eq + 1);
+        if (gr == 1) {
+            snprintf(msg, msglen, "the group \"%.200s\" is mapped twice", group);
+            return ACCOUNT_REFUSED;
+        }
+        if (gr != 0)
+            return ACCOUNT_ERROR;
+        if (used < outlen)
+            used += (size_t)snprintf(out + used, outlen - used, "%s%s", used ? ";" : "", pair);
+    }
+    return ACCOUNT_OK;
+}
+
+/* Copies the attribute names the options set into r; -1 with a message on a bad one. */
+static int
+set_attrs(struct idp_row *r, const struct idp_options *o, char *msg, size_t msglen)
+{
+    struct {
+        const char *v;
+        char *dst;
+        size_t len;
+    } f[] = {{o->attr_email, r->attr_email, sizeof r->attr_email},
+             {o->attr_first_name, r->attr_first_name, sizeof r->attr_first_name},
+             {o->attr_last_name, r->attr_last_name, sizeof r->attr_last_name},
+             {o->attr_groups, r->attr_groups, sizeof r->attr_groups}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (f[i].v == NULL)
+            continue;
+        if (strlen(f[i].v) >= f[i].len || !str_utf8_clean(f[i].v, strlen(f[i].v), 0)) {
+            snprintf(msg, msglen, "the attribute name \"%.80s\" is too long or not text",
+                     f[i].v);
+            return -1;
+        }
+        snprintf(f[i].dst, f[i].len, "%s", f[i].v);
+    }
+    return 0;
+}
+
+static void
+describe_settings(const struct idp_row *r, const char *domains, const char *groups, char *out,
+                  size_t len)
+{
+    snprintf(out, len,
+             "name=%.200s domains=%.300s idp_initiated=%s sha1=%s role=%s attr_email=%.100s "
+             "attr_first_name=%.100s attr_last_name=%.100s attr_groups=%.100s "
+             "group_roles=%.600s",
+             r->name, domains, r->idp_initiated ? "on" : "off", r->allow_sha1 ? "on" : "off",
+             r->default_role, r->attr_email, r->attr_first_name, r->attr_last_name,
+             r->attr_groups, groups);
+}
+
+struct groups_ctx {
+    char *out;
+    size_t len, used;
+};
+
+static int
+join_group(const char *group, const char *role, void *ctx)
+{
+    struct groups_ctx *g = ctx;
+    if (g->used < g->len)
+        g->used += (size_t)snprintf(g->out + g->used, g->len - g->used, "%s%s=%s",
+                                    g->used ? ";" : "", group, role);
+    return 0;
+}
+
+int
+idp_group_roles_text(struct store *s, const char *entity_id, char *out, size_t len)
+{
+    struct groups_ctx g = {out, len, 0};
+    out[0] = '\0';
+    return store_idp_group_roles(s, entity_id, join_group, &g);
+}
+
 enum account_rc
 idp_add(struct store *s, const struct actor *who, const char *metadata, size_t len,
         const struct idp_options *o, char *entity_out, size_t entity_len, char *msg,
@@ -84,9 +207,13 @@ idp_add(struct store *s, const struct actor *who, const char *metadata, size_t l
     snprintf(r.slo_redirect, sizeof r.slo_redirect, "%s", m.slo_redirect);
     snprintf(r.slo_post, sizeof r.slo_post, "%s", m.slo_post);
     describe_certs(&m, r.certs, sizeof r.certs);
-    r.idp_initiated = o->idp_initiated;
-    r.allow_sha1 = o->allow_sha1;
+    r.idp_initiated = o->idp_initiated == 1;
+    r.allow_sha1 = o->allow_sha1 == 1;
     snprintf(r.default_role, sizeof r.default_role, "%s", role);
+    if (set_attrs(&r, o, msg, msglen) != 0) {
+        rc = ACCOUNT_REFUSED;
+        goto out;
+    }
     r.created_at = clock_now();
     if (store_begin_write(s) != 0)
         goto out;
@@ -99,32 +226,15 @@ idp_add(struct store *s, const struct actor *who, const char *metadata, size_t l
     }
     if (ins != 0)
         goto rollback;
-    char domains[1024] = "";
-    size_t used = 0;
-    for (size_t i = 0; i < o->n_domains; i++) {
-        char d[256];
-        if (!idp_domain_normalize(o->domains[i], d, sizeof d)) {
-            snprintf(msg, msglen, "\"%.100s\" is not an e-mail domain", o->domains[i]);
-            rc = ACCOUNT_REFUSED;
-            goto rollback;
-        }
-        int dr = store_idp_domain_add(s, d, m.entity_id);
-        if (dr == 1) {
-            char other[512] = "";
-            store_idp_for_domain(s, d, other, sizeof other);
-            snprintf(msg, msglen, "the domain %s is routed to %s already", d, other);
-            rc = ACCOUNT_REFUSED;
-            goto rollback;
-        }
-        if (dr != 0)
-            goto rollback;
-        if (used < sizeof domains)
-            used += (size_t)snprintf(domains + used, sizeof domains - used, "%s%s",
-                                     used ? "," : "", d);
-    }
-    char detail[1400];
-    snprintf(detail, sizeof detail, "name=%.200s domains=%.300s idp_initiated=%s sha1=%s role=%s",
-             r.name, domains, r.idp_initiated ? "on" : "off", r.allow_sha1 ? "on" : "off", role);
+    char domains[1024] = "", groups[1024] = "";
+    rc = add_domains(s, m.entity_id, o, domains, sizeof domains, msg, msglen);
+    if (rc == ACCOUNT_OK)
+        rc = add_group_roles(s, m.entity_id, o, groups, sizeof groups, msg, msglen);
+    if (rc != ACCOUNT_OK)
+        goto rollback;
+    rc = ACCOUNT_ERROR;
+    char detail[2048];
+    describe_settings(&r, domains, groups, detail, sizeof detail);
     if (bump_version(s) != 0 || audit_record(s, who, "idp.add", m.entity_id, NULL, detail) != 0 ||
         store_commit(s) != 0)
         goto rollback;
@@ -168,4 +278,76 @@ idp_remove(struct store *s, const struct actor *who, const char *entity_id, char
         return ACCOUNT_ERROR;
     }
     return ACCOUNT_OK;
+}
+
+enum account_rc
+idp_set(struct store *s, const struct actor *who, const char *entity_id,
+        const struct idp_options *o, char *msg, size_t msglen)
+{
+    if (o->default_role != NULL && strcmp(o->default_role, "member") != 0 &&
+        strcmp(o->default_role, "admin") != 0) {
+        snprintf(msg, msglen, "the default role of an IdP's users must be member or admin");
+        return ACCOUNT_REFUSED;
+    }
+    if (store_begin_write(s) != 0)
+        return ACCOUNT_ERROR;
+    struct idp_row r;
+    enum account_rc rc = ACCOUNT_ERROR;
+    int g = store_idp_get(s, entity_id, &r);
+    if (g == 1) {
+        snprintf(msg, msglen, "no IdP %.200s", entity_id);
+        rc = ACCOUNT_REFUSED;
+    }
+    if (g != 0)
+        goto rollback;
+    char old_domains[1024], old_groups[1024], domains[1024], groups[1024];
+    char before[2048], after[2048];
+    if (store_idp_domains(s, entity_id, old_domains, sizeof old_domains) != 0 ||
+        idp_group_roles_text(s, entity_id, old_groups, sizeof old_groups) != 0)
+        goto rollback;
+    describe_settings(&r, old_domains, old_groups, before, sizeof before);
+    if (o->name != NULL)
+        snprintf(r.name, sizeof r.name, "%s", o->name);
+    if (o->idp_initiated >= 0)
+        r.idp_initiated = o->idp_initiated;
+    if (o->allow_sha1 >= 0)
+        r.allow_sha1 = o->allow_sha1;
+    if (o->default_role != NULL)
+        snprintf(r.default_role, sizeof r.default_role, "%s", o->default_role);
+    if (set_attrs(&r, o, msg, msglen) != 0) {
+        rc = ACCOUNT_REFUSED;
+        goto rollback;
+    }
+    if (store_idp_update(s, &r) != 0)
+        goto rollback;
+    snprintf(domains, sizeof domains, "%s", old_domains);
+    snprintf(groups, sizeof groups, "%s", old_groups);
+    if (o->set_domains) {
+        if (store_idp_domains_clear(s, entity_id) != 0)
+            goto rollback;
+        rc = add_domains(s, entity_id, o, domains, sizeof domains, msg, msglen);
+        if (rc != ACCOUNT_OK)
+            goto rollback;
+    }
+    if (o->set_group_roles) {
+        if (store_idp_group_roles_clear(s, entity_id) != 0)
+            goto rollback;
+        rc = add_group_roles(s, entity_id, o, groups, sizeof groups, msg, msglen);
+        if (rc != ACCOUNT_OK)
+            goto rollback;
+    }
+    rc = ACCOUNT_ERROR;
+    describe_settings(&r, domains, groups, after, sizeof after);
+    if (strcmp(before, after) == 0) {
+        store_rollback(s);
+        snprintf(msg, msglen, "nothing to change");
+        return ACCOUNT_OK;
+    }
+    if (bump_version(s) != 0 || audit_record(s, who, "idp.set", entity_id, before, after) != 0 ||
+        store_commit(s) != 0)
+        goto rollback;
+    return ACCOUNT_OK;
+rollback:
+    store_rollback(s);
+    return rc;
 }

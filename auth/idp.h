@@ -12,15 +12,24 @@ struct store;
 struct actor;
 
 #define IDP_MAX_DOMAINS 32
+#define IDP_MAX_GROUP_ROLES 64
 
+/* For idp_add, and for idp_set where NULL / -1 / 0 in the set_ flags leave a value unchanged. */
 struct idp_options {
-    const char *entity_id; /* which IdP of an aggregate; NULL = the only one */
+    const char *entity_id; /* add: which IdP of an aggregate; NULL = the only one */
     const char *name;
     const char *domains[IDP_MAX_DOMAINS];
     size_t n_domains;
-    int idp_initiated;
-    int allow_sha1;
-    const char *default_role; /* admin | member (NULL = member) */
+    int set_domains; /* idp_set: replace the domains by these */
+    int idp_initiated;        /* 0/1; -1 unchanged (set) */
+    int allow_sha1;           /* 0/1; -1 unchanged (set) */
+    const char *default_role; /* admin | member (add: NULL = member) */
+    /* Attribute names giving each fact; "" = recognise the common shapes. */
+    const char *attr_email, *attr_first_name, *attr_last_name, *attr_groups;
+    /* "GROUP=ROLE" (split at the last '='; ROLE admin or member). */
+    const char *group_roles[IDP_MAX_GROUP_ROLES];
+    size_t n_group_roles;
+    int set_group_roles; /* idp_set: replace the mapping by these */
 };
 
 /* Registers the IdP described by metadata. On success writes its entity ID into entity_out.
@@ -29,8 +38,16 @@ enum account_rc idp_add(struct store *s, const struct actor *who, const char *me
                         size_t len, const struct idp_options *o, char *entity_out,
                         size_t entity_len, char *msg, size_t msglen);
 
+/* Changes a registered IdP's settings (not its metadata): name, switches, default role,
+ * attribute names, domains, group -> role mapping. Audited with old -> new values. */
+enum account_rc idp_set(struct store *s, const struct actor *who, const char *entity_id,
+                        const struct idp_options *o, char *msg, size_t msglen);
+
 enum account_rc idp_remove(struct store *s, const struct actor *who, const char *entity_id,
                            char *msg, size_t msglen);
+
+/* The IdP's group -> role mapping as "GROUP=ROLE;GROUP=ROLE" into out. */
+int idp_group_roles_text(struct store *s, const char *entity_id, char *out, size_t len);
 
 /* Whether d is a plausible e-mail domain (letters, digits, '-', '.'; a dot inside); lowers it. */
 int idp_domain_normalize(const char *d, char *out, size_t len);

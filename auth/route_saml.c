@@ -42,6 +42,12 @@ static const char *const DISPLAY_ATTRS[] = {
     "displayName", "urn:oid:2.16.840.1.113730.3.1.241",
     "http://schemas.microsoft.com/identity/claims/displayname", NULL};
 
+static const char *const GROUP_ATTRS[] = {
+    "groups", "group", "Groups", "memberOf", "isMemberOf", "urn:oid:1.3.6.1.4.1.5923.1.5.1.1",
+    "urn:oid:1.2.840.113556.1.2.102", "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
+    "http://schemas.xmlsoap.org/claims/Group", NULL};
+
 int
 route_saml_metadata(struct req *r)
 {
@@ -129,6 +135,8 @@ struct acs {
     char return_to[1100];
     char email[STORE_EMAIL_MAX];
     char name[STORE_NAME_MAX];
+    char role[16];      /* from the group mapping, else the IdP's default role */
+    int groups_mapped;  /* the IdP maps groups to roles: the role follows them at each sign-in */
     long long user_id;
 };
 
@@ -148,6 +156,62 @@ refuse(struct acs *a, enum sp_reason reason, const char *detail)
     return reason;
 }
 
+static int
+count_mapping(const char *group, const char *role, void *ctx)
+{
+    (void)group;
+    (void)role;
+    ++*(int *)ctx;
+    return 1;
+}
+
+static int
+attr_named(const struct sp_attr *at, const char *const *names)
+{
+    for (size_t i = 0; names[i] != NULL; i++)
+        if ((at->name && strcmp(at->name, names[i]) == 0) ||
+            (at->friendly_name && strcmp(at->friendly_name, names[i]) == 0))
+            return 1;
+    return 0;
+}
+
+/* The role from the IdP's group -> role mapping: admin when any group maps to admin, member
+ * when one maps to member, else the IdP's default role. Owner is never granted by an IdP. */
+static enum sp_reason
+map_role(struct acs *a)
+{
+    snprintf(a->role, sizeof a->role, "%s", a->idp.default_role);
+    int n = 0;
+    if (store_idp_group_roles(a->w->store, a->idp.entity_id, count_mapping, &n) != 0)
+        return refuse(a, SP_ERR_INTERNAL, "cannot read the IdP's group mapping");
+    a->groups_mapped = n > 0;
+    if (!a->groups_mapped)
+        return SP_OK;
+    const char *const custom[] = {a->idp.attr_groups, NULL};
+    const char *const *names = a->idp.attr_groups[0] ? custom : GROUP_ATTRS;
+    int best = 0; /* 1 member, 2 admin */
+    for (int i = 0; i < a->v.n_attrs; i++) {
+        const struct sp_attr *at = &a->v.attrs[i];
+        if (!attr_named(at, names))
+            continue;
+        for (int k = 0; k < at->n_values; k++) {
+            char role[16];
+            int r = at->values[k] ? store_idp_role_for_group(a->w->store, a->idp.entity_id,
+                                                             at->values[k], role, sizeof role)
+                                  : 1;
+            if (r < 0)
+                return refuse(a, SP_ERR_INTERNAL, "cannot read the IdP's group mapping");
+            if (r == 0 && strcmp(role, "admin") == 0)
+                best = 2;
+            else if (r == 0 && best == 0)
+                best = 1;
+        }
+    }
+    if (best != 0)
+        snprintf(a->role, sizeof a->role, "%s", best == 2 ? "admin" : "member");
+    return SP_OK;
+}
+
 /* E-mail and display name from the attributes (or an e-mail-shaped NameID). */
 static enum sp_reason
 map_identity(struct acs *a)
@@ -163,8 +227,10 @@ map_identity(struct acs *a)
                                          "(attribute or NameID)");
     snprintf(a->email, sizeof a->email, "%s", norm);
     const char *display = sp_verdict_attr(&a->v, DISPLAY_ATTRS);
-    const char *first = sp_verdict_attr(&a->v, FIRST_ATTRS);
-    const char *last = sp_verdict_attr(&a->v, LAST_ATTRS);
+    const char *const cf[] = {a->idp.attr_first_name, NULL};
+    const char *const cl[] = {a->idp.attr_last_name, NULL};
+    const char *first = sp_verdict_attr(&a->v, a->idp.attr_first_name[0] ? cf : FIRST_ATTRS);
+    const char *last = sp_verdict_attr(&a->v, a->idp.attr_last_name[0] ? cl : LAST_ATTRS);
     if (display != NULL)
         snprintf(a->name, sizeof a->name, "%s", display);
     else
@@ -193,7 +259,7 @@ map_identity(struct acs *a)
             return refuse(a, SP_ERR_DOMAIN, d);
         }
     }
-    return SP_OK;
+    return map_role(a);
 }
 
 /* Finds or creates the user (just-in-time provisioning), syncing attributes. */
@@ -221,7 +287,7 @@ provision(struct acs *a)
         memset(&u, 0, sizeof u);
         snprintf(u.email, sizeof u.email, "%s", a->email);
         snprintf(u.display_name, sizeof u.display_name, "%s", a->name);
-        snprintf(u.role, sizeof u.role, "%s", a->idp.default_role);
+        snprintf(u.role, sizeof u.role, "%s", a->role);
         snprintf(u.status, sizeof u.status, "active");
         snprintf(u.auth_method, sizeof u.auth_method, "saml");
         snprintf(u.idp, sizeof u.idp, "%s", a->idp.entity_id);
@@ -239,9 +305,16 @@ provision(struct acs *a)
     if (strcmp(u.status, "active") != 0)
         return refuse(a, SP_ERR_ACCOUNT, "the account is disabled");
     a->user_id = u.id;
-    if (strcmp(u.email, a->email) != 0 || strcmp(u.display_name, a->name) != 0) {
+    /* With a group mapping the role follows the groups (an owner stays owner). */
+    const char *role = a->groups_mapped && strcmp(u.role, "owner") != 0 ? a->role : u.role;
+    if (strcmp(u.role, role) != 0) {
+        if (audit_record(s, &who, "user.role_sync", u.email, u.role, role) != 0)
+            return refuse(a, SP_ERR_INTERNAL, "audit failed");
+    }
+    if (strcmp(u.email, a->email) != 0 || strcmp(u.display_name, a->name) != 0 ||
+        strcmp(u.role, role) != 0) {
         int rc = store_user_saml_sync(s, u.id, a->email, a->name[0] ? a->name : u.display_name,
-                                      u.role);
+                                      role);
         if (rc == 1)
             return refuse(a, SP_ERR_ACCOUNT, "the new e-mail from the IdP belongs to another "
                                              "account");

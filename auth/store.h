@@ -171,6 +171,18 @@ int store_idp_domains(struct store *s, const char *entity_id, char *out, size_t 
 /* The IdP a domain routes to; 1 = none. */
 int store_idp_for_domain(struct store *s, const char *domain, char *entity_id, size_t len);
 
+/* Updates name, switches, default role and attribute names of a registered IdP; 1 = none. */
+int store_idp_update(struct store *s, const struct idp_row *r);
+int store_idp_domains_clear(struct store *s, const char *entity_id);
+/* Group -> role mapping (role admin or member); add: 1 when the group is mapped already. */
+int store_idp_group_roles_clear(struct store *s, const char *entity_id);
+int store_idp_group_role_add(struct store *s, const char *entity_id, const char *group,
+                             const char *role);
+int store_idp_group_roles(struct store *s, const char *entity_id,
+                          int (*cb)(const char *group, const char *role, void *), void *ctx);
+int store_idp_role_for_group(struct store *s, const char *entity_id, const char *group,
+                             char *role, size_t len); /* 1 = unmapped */
+
 /* SP-initiated requests awaiting their response; the ID is what InResponseTo must carry. */
 int store_saml_request_put(struct store *s, const char *id, const char *entity_id,
                            const char *return_to, time_t expires_at);

@@ -231,6 +231,12 @@ enum stmt_id {
     ST_IDP_DOMAIN_ADD,
     ST_IDP_DOMAINS,
     ST_IDP_FOR_DOMAIN,
+    ST_IDP_UPDATE,
+    ST_IDP_DOMAINS_CLEAR,
+    ST_IDP_GROUP_ROLES_CLEAR,
+    ST_IDP_GROUP_ROLE_ADD,
+    ST_IDP_GROUP_ROLES,
+    ST_IDP_ROLE_FOR_GROUP,
     ST_SAML_REQ_PUT,
     ST_SAML_REQ_GET,
     ST_SAML_REQ_DEL,
@@ -334,6 +340,17 @@ static const char *const sql[ST_COUNT] = {
     [ST_IDP_DOMAIN_ADD] = "INSERT INTO idp_domains (domain, entity_id) VALUES (?, ?)",
     [ST_IDP_DOMAINS] = "SELECT domain FROM idp_domains WHERE entity_id = ? ORDER BY domain",
     [ST_IDP_FOR_DOMAIN] = "SELECT entity_id FROM idp_domains WHERE domain = ?",
+    [ST_IDP_UPDATE] = "UPDATE idps SET name = ?, idp_initiated = ?, allow_sha1 = ?, "
+                      "default_role = ?, attr_email = ?, attr_first_name = ?, "
+                      "attr_last_name = ?, attr_groups = ? WHERE entity_id = ?",
+    [ST_IDP_DOMAINS_CLEAR] = "DELETE FROM idp_domains WHERE entity_id = ?",
+    [ST_IDP_GROUP_ROLES_CLEAR] = "DELETE FROM idp_group_roles WHERE entity_id = ?",
+    [ST_IDP_GROUP_ROLE_ADD] = "INSERT INTO idp_group_roles (entity_id, group_name, role) "
+                              "VALUES (?, ?, ?)",
+    [ST_IDP_GROUP_ROLES] = "SELECT group_name, role FROM idp_group_roles WHERE entity_id = ? "
+                           "ORDER BY group_name",
+    [ST_IDP_ROLE_FOR_GROUP] = "SELECT role FROM idp_group_roles WHERE entity_id = ? "
+                              "AND group_name = ?",
     [ST_SAML_REQ_PUT] = "INSERT INTO saml_requests (id, entity_id, return_to, expires_at) "
                         "VALUES (?, ?, ?, ?)",
     [ST_SAML_REQ_GET] = "SELECT return_to FROM saml_requests WHERE id = ? AND entity_id = ? "
@@ -1752,4 +1769,102 @@ store_mfa_pending_prune(struct store *s, time_t now)
         return -1;
     sqlite3_bind_int64(st, 1, now);
     return exec_done(s, st);
+}
+
+int
+store_idp_update(struct store *s, const struct idp_row *r)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_UPDATE);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, r->name);
+    sqlite3_bind_int(st, 2, r->idp_initiated);
+    sqlite3_bind_int(st, 3, r->allow_sha1);
+    bind_text(st, 4, r->default_role);
+    bind_text(st, 5, r->attr_email);
+    bind_text(st, 6, r->attr_first_name);
+    bind_text(st, 7, r->attr_last_name);
+    bind_text(st, 8, r->attr_groups);
+    bind_text(st, 9, r->entity_id);
+    return exec_changed(s, st);
+}
+
+static int
+by_entity(struct store *s, enum stmt_id id, const char *entity_id)
+{
+    sqlite3_stmt *st = stmt(s, id);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, entity_id);
+    return exec_done(s, st);
+}
+
+int
+store_idp_domains_clear(struct store *s, const char *entity_id)
+{
+    return by_entity(s, ST_IDP_DOMAINS_CLEAR, entity_id);
+}
+
+int
+store_idp_group_roles_clear(struct store *s, const char *entity_id)
+{
+    return by_entity(s, ST_IDP_GROUP_ROLES_CLEAR, entity_id);
+}
+
+int
+store_idp_group_role_add(struct store *s, const char *entity_id, const char *group,
+                         const char *role)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_GROUP_ROLE_ADD);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, entity_id);
+    bind_text(st, 2, group);
+    bind_text(st, 3, role);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+        return 1;
+    if (rc != SQLITE_DONE) {
+        log_error("insert failed: %s", sqlite3_errmsg(s->db));
+        return -1;
+    }
+    return 0;
+}
+
+int
+store_idp_group_roles(struct store *s, const char *entity_id,
+                      int (*cb)(const char *group, const char *role, void *), void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_GROUP_ROLES);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, entity_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+               ctx) != 0)
+            break;
+    sqlite3_reset(st);
+    return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : -1;
+}
+
+int
+store_idp_role_for_group(struct store *s, const char *entity_id, const char *group, char *role,
+                         size_t len)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_ROLE_FOR_GROUP);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, entity_id);
+    bind_text(st, 2, group);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        col_text(st, 0, role, len);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    }
+    sqlite3_reset(st);
+    return ret;
 }

@@ -221,3 +221,51 @@ def test_bad_posts_get_clear_errors(server, idp):
     r = requests.post(server.url("/saml/acs"), data={"SAMLResponse": "A" * (2 * 1024 * 1024)})
     assert r.status_code == 413
     assert requests.get(server.url("/healthz")).status_code == 200
+
+
+def _role_after_sign_in(server, idp, name_id, attrs):
+    b, rid, _ = start(server, idp)
+    r = post_acs(server, idp.response(*sp(server), name_id, attrs, in_response_to=rid)[0],
+                 session=b.s)
+    assert r.status_code == 303, r.text
+    return b.whoami().json()["role"]
+
+
+def test_group_to_role_mapping_and_attribute_names(server, idp):
+    server.ctl("idp", "set", idp.entity_id, "--group-role", "cn=ops,ou=groups,dc=example=admin",
+               "--group-role", "staff=member", "--default-role", "member")
+    listing = json.loads(server.ctl("idp", "list", "--json").stdout)[0]
+    assert listing["group_roles"] == "cn=ops,ou=groups,dc=example=admin;staff=member"
+    # Staff only: member; with the ops group (an LDAP DN with '=' inside): admin.
+    assert _role_after_sign_in(server, idp, "bob@example.com",
+                               {"email": "bob@example.com", "groups": ["staff"]}) == "member"
+    assert _role_after_sign_in(server, idp, "bob@example.com", {
+        "email": "bob@example.com",
+        "groups": ["staff", "cn=ops,ou=groups,dc=example"]}) == "admin"
+    # The role follows the groups at each sign-in, and the change is audited.
+    assert _role_after_sign_in(server, idp, "bob@example.com",
+                               {"email": "bob@example.com", "groups": ["staff"]}) == "member"
+    audit = json.loads(server.ctl("audit", "list", "--json").stdout)
+    syncs = [(a["old"], a["new"]) for a in audit if a["action"] == "user.role_sync"]
+    assert ("member", "admin") in syncs and ("admin", "member") in syncs
+    # ADFS/Entra-shaped group claims are recognised without configuration.
+    assert _role_after_sign_in(server, idp, "carol@example.com", {
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress": "carol@example.com",
+        "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups":
+            ["cn=ops,ou=groups,dc=example"]}) == "admin"
+    # A custom attribute name for e-mail and groups.
+    server.ctl("idp", "set", idp.entity_id, "--attr-email", "corpMail", "--attr-groups", "teams",
+               "--attr-first-name", "given")
+    b, rid, _ = start(server, idp)
+    r = post_acs(server, idp.response(*sp(server), "u-123", {
+        "corpMail": "dave@example.com", "given": "Dave", "email": "wrong@example.com",
+        "teams": ["staff", "cn=ops,ou=groups,dc=example"]}, in_response_to=rid)[0], session=b.s)
+    assert r.status_code == 303, r.text
+    me = b.whoami().json()
+    assert me["email"] == "dave@example.com" and me["role"] == "admin"
+    # An IdP can never grant owner, and bad pairs are refused with the reason.
+    bad = server.ctl("idp", "set", idp.entity_id, "--group-role", "root=owner", check=False)
+    assert bad.returncode == 1 and "owner is never granted" in bad.stderr
+    assert server.ctl("idp", "set", "https://nope.example/", "--name", "x",
+                      check=False).returncode == 1
+    assert any(a["action"] == "idp.set" for a in audit)
