@@ -63,6 +63,8 @@ struct req {
     struct arena *arena;
     const char *method;
     const char *path;
+    const char *raw_query; /* as received, undecoded ("" when none): signed SAML queries */
+    int started;           /* on_request has set the request up */
     const struct route *route;
     int method_mismatch;
     struct buf body;
@@ -101,6 +103,12 @@ const char *
 req_path(const struct req *r)
 {
     return r->path;
+}
+
+const char *
+req_raw_query(const struct req *r)
+{
+    return r->raw_query ? r->raw_query : "";
 }
 
 static const char *
@@ -507,15 +515,32 @@ set_client(struct req *r)
     }
 }
 
-static struct req *
-req_new(struct http_server *s, struct MHD_Connection *conn, const char *url, const char *method)
+/* MHD's URI log callback: the first sight of a request, with its URI as received. The request
+ * starts here so that the undecoded query string is kept (a signed HTTP-Redirect binding message
+ * is verified over its exact bytes). */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+    (void)cls;
+    (void)conn;
     struct arena *a = arena_new();
     struct req *r = a ? arena_alloc(a, sizeof *r) : NULL;
     if (r == NULL) {
         arena_free(a);
         return NULL;
     }
+    r->arena = a;
+    const char *q = uri ? strchr(uri, '?') : NULL;
+    r->raw_query = arena_strdup(a, q ? q + 1 : "");
+    return r;
+}
+
+static struct req *
+req_start(struct req *r, struct http_server *s, struct MHD_Connection *conn, const char *url,
+          const char *method)
+{
+    struct arena *a = r->arena;
+    r->started = 1;
     r->srv = s;
     r->conn = conn;
     r->arena = a;
@@ -549,11 +574,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     (void)version;
     struct http_server *s = cls;
     struct req *r = *req_cls;
-    if (r == NULL) {
-        r = req_new(s, conn, url, method);
-        if (r == NULL)
-            return MHD_NO;
-        *req_cls = r;
+    if (r == NULL)
+        return MHD_NO; /* out of memory in on_uri */
+    if (!r->started) {
+        req_start(r, s, conn, url, method);
         atomic_fetch_add(&s->in_flight, 1);
         if (r->too_large) {
             /* Answer before reading the body: MHD then closes the connection. */
@@ -585,6 +609,12 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     struct req *r = *req_cls;
     if (r == NULL)
         return;
+    if (!r->started) {
+        /* Closed before its headers were complete. */
+        arena_free(r->arena);
+        *req_cls = NULL;
+        return;
+    }
     if (s->conf->access_log) {
         struct timespec end;
         clock_gettime(CLOCK_MONOTONIC, &end);
@@ -647,7 +677,8 @@ http_start(const struct conf *conf, const struct route *routes, size_t n_routes,
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)conf->listen_port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)CONNECTION_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_LIMIT, 1000u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
     if (s->daemon == NULL) {

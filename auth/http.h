@@ -48,6 +48,8 @@ void http_stop(struct http_server *s);
 const char *req_method(const struct req *r);
 const char *req_path(const struct req *r);
 const char *req_query(struct req *r, const char *name);
+/* The query string as received (undecoded, without '?'); "" when none. */
+const char *req_raw_query(const struct req *r);
 const char *req_form(struct req *r, const char *name); /* NULL when absent */
 const char *req_cookie(struct req *r, const char *name);
 const char *req_header(struct req *r, const char *name);

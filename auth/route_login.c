@@ -122,12 +122,15 @@ int
 route_logout_post(struct req *r)
 {
     struct web *w = web_of(r);
+    char *slo = NULL;
     if (w->signed_in) {
+        /* Single logout for a session from an IdP; the session here ends first regardless. */
+        slo = saml_logout_start(r);
         store_session_delete(w->store, w->session_hash);
-        log_info("sign-out user_id=%lld", w->user.id);
+        log_info("sign-out user_id=%lld slo=%d", w->user.id, slo != NULL);
     }
     req_set_cookie(r, SESSION_COOKIE, "", 0);
-    return req_redirect(r, 303, "/login");
+    return req_redirect(r, 303, slo ? slo : "/login");
 }
 
 int

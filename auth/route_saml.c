@@ -413,7 +413,8 @@ route_saml_acs(struct req *r)
                                     .client_addr = req_client(r),
                                     .idp = a->idp.entity_id,
                                     .name_id = a->v.name_id,
-                                    .session_index = a->v.session_index};
+                                    .session_index = a->v.session_index,
+                                    .name_id_format = a->v.name_id_format};
             if (session_create(w->store, &n, token, hash) != 0)
                 refuse(a, SP_ERR_INTERNAL, "the session could not be created");
         }
@@ -444,4 +445,99 @@ route_saml_acs(struct req *r)
     char reference[32];
     snprintf(reference, sizeof reference, "SAML-%lld", ref_id);
     return saml_error_page(r, ri->http_status, ri->headline, reference);
+}
+
+/* ---- single logout ---- */
+
+char *
+saml_logout_start(struct req *r)
+{
+    struct web *w = web_of(r);
+    struct idp_row row;
+    if (w->session.idp[0] == '\0' || store_idp_get(w->store, w->session.idp, &row) != 0 ||
+        row.slo_redirect[0] == '\0')
+        return NULL;
+    struct sp_ref *ref = app_sp_acquire(w->app, w->store);
+    if (ref == NULL)
+        return NULL;
+    struct sp_logout l = {w->session.idp, w->session.name_id, w->session.name_id_format,
+                          w->session.session_index, NULL};
+    char id[256], err[512];
+    char *url = NULL;
+    if (sp_logout_redirect(ref->sp, &l, &url, id, sizeof id, err, sizeof err) != 0)
+        log_warn("single logout not started idp=%s: %s", w->session.idp, err);
+    else
+        log_info("saml logout request idp=%s id=%s user_id=%lld", w->session.idp, id,
+                 w->user.id);
+    app_sp_release(w->app, ref);
+    char *copy = url ? arena_strdup(req_arena(r), url) : NULL;
+    free(url);
+    return copy;
+}
+
+static int
+signed_out_page(struct req *r, int status, const char *note)
+{
+    struct tmpl_ctx *c = web_ctx(r);
+    tmpl_set(c, "note", note);
+    return web_page(r, status, "signed_out", "Signed out", c);
+}
+
+/* A LogoutRequest from the IdP: the subject's sessions end, and a signed LogoutResponse goes
+ * back. An unverifiable request ends nothing. */
+static int
+slo_request(struct req *r, struct sp_ref *ref)
+{
+    struct web *w = web_of(r);
+    struct sp_logout_in in;
+    char err[512];
+    if (sp_logout_request_in(ref->sp, req_raw_query(r), &in, err, sizeof err) != 0) {
+        app_sp_release(w->app, ref);
+        log_warn("saml logout request refused client=%s: %s", req_client(r), err);
+        web_error(r, 400, "This sign-out request could not be verified; nothing was changed.");
+        return 0;
+    }
+    app_sp_release(w->app, ref);
+    long long n = 0;
+    if (store_session_delete_saml(w->store, in.idp, in.name_id, in.session_index, &n) != 0) {
+        free(in.response_url);
+        web_error(r, 500, "The sign-out could not be completed. Try again.");
+        return 0;
+    }
+    log_info("saml logout from idp=%s sessions_ended=%lld", in.idp, n);
+    if (w->signed_in && strcmp(w->session.idp, in.idp) == 0 &&
+        strcmp(w->session.name_id, in.name_id) == 0)
+        req_set_cookie(r, SESSION_COOKIE, "", 0);
+    int rc = req_redirect(r, 303, in.response_url);
+    free(in.response_url);
+    return rc;
+}
+
+int
+route_saml_slo(struct req *r)
+{
+    struct web *w = web_of(r);
+    int is_request = req_query(r, "SAMLRequest") != NULL;
+    if (!is_request && req_query(r, "SAMLResponse") == NULL) {
+        web_error(r, 400, "This address takes SAML logout messages (HTTP-Redirect binding).");
+        return 0;
+    }
+    struct sp_ref *ref = app_sp_acquire(w->app, w->store);
+    if (ref == NULL) {
+        web_error(r, 503, "Single sign-on is not available right now.");
+        return 0;
+    }
+    if (is_request)
+        return slo_request(r, ref);
+    char idp[512], err[512];
+    int rc = sp_logout_response_in(ref->sp, req_raw_query(r), idp, sizeof idp, err, sizeof err);
+    app_sp_release(w->app, ref);
+    if (rc != 0) {
+        log_warn("saml logout response not confirmed idp=%s: %s", idp, err);
+        return signed_out_page(r, 200,
+                               "Your identity provider did not confirm that it signed you out "
+                               "there too. Close the browser to be sure.");
+    }
+    log_info("saml logout confirmed idp=%s", idp);
+    return signed_out_page(r, 200, "Your identity provider signed you out too.");
 }

@@ -28,6 +28,7 @@ static const struct route table[] = {
     /* Posted by the IdP's page from another site: no CSRF token, no cookie needed. */
     {"POST", "/saml/acs", route_saml_acs, ROUTE_FORM | ROUTE_NO_CSRF | ROUTE_BLOCKING,
      SAML_FORM_MAX},
+    {"GET", "/saml/slo", route_saml_slo, 0, 0},
     {"GET", "/healthz", route_healthz, 0, 0},
     {"GET", "/metrics", route_metrics, 0, 0},
     {"GET", "/static/", route_static, ROUTE_PREFIX | ROUTE_STATIC, 0},

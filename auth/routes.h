@@ -43,5 +43,9 @@ int route_static(struct req *r);
 int route_saml_metadata(struct req *r);
 int route_saml_login(struct req *r);
 int route_saml_acs(struct req *r);
+int route_saml_slo(struct req *r);
+/* For POST /logout of a session from an IdP with a Redirect SLO endpoint: the URL of a signed
+ * LogoutRequest (in the request's arena), or NULL (then the logout is local only). */
+char *saml_logout_start(struct req *r);
 
 #endif

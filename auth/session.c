@@ -48,6 +48,8 @@ session_create(struct store *s, const struct session_new *n, char *token_out, ch
     snprintf(row.name_id, sizeof row.name_id, "%s", n->name_id ? n->name_id : "");
     snprintf(row.session_index, sizeof row.session_index, "%s",
              n->session_index ? n->session_index : "");
+    snprintf(row.name_id_format, sizeof row.name_id_format, "%s",
+             n->name_id_format ? n->name_id_format : "");
     if (store_session_insert(s, &row) != 0)
         return -1;
     memcpy(hash_out, row.token_hash, sizeof row.token_hash);

@@ -26,6 +26,7 @@ struct session_new {
     const char *idp;           /* SAML sessions: IdP entity ID, NameID, SessionIndex */
     const char *name_id;
     const char *session_index;
+    const char *name_id_format;
 };
 
 /* Creates a session; writes the token (SESSION_TOKEN_LEN + 1 bytes) and its hash (65 bytes). */

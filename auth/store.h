@@ -43,6 +43,7 @@ struct session_row {
     char idp[512];
     char name_id[512];
     char session_index[256];
+    char name_id_format[256];
 };
 
 struct audit_row {
@@ -120,6 +121,10 @@ int store_session_delete(struct store *s, const char *token_hash);
 /* Deletes every session of the user except keep_hash (NULL = all); *n_out may be NULL. */
 int store_session_delete_user(struct store *s, long long user_id, const char *keep_hash,
                               long long *n_out);
+/* Deletes the sessions of a SAML subject (single logout from the IdP): all of (idp, name_id), or
+ * only those of session_index when it is not empty. */
+int store_session_delete_saml(struct store *s, const char *idp, const char *name_id,
+                              const char *session_index, long long *n_out);
 /* Deletes sessions idle since before `idle_before` or created before `created_before`. */
 int store_session_prune(struct store *s, time_t web_idle_before, time_t client_idle_before,
                         time_t created_before);

@@ -171,6 +171,9 @@ static const char *const migrations[] = {
     "  client_addr TEXT NOT NULL,"
     "  expires_at INTEGER NOT NULL"
     ");",
+    /* 5: the NameID format of SAML sessions (single logout names the subject as the IdP did) */
+    "ALTER TABLE sessions ADD COLUMN name_id_format TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX sessions_saml ON sessions(idp, name_id);",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -216,6 +219,7 @@ enum stmt_id {
     ST_SESSION_DELETE_USER,
     ST_SESSION_DELETE_USER_KEEP,
     ST_SESSION_PRUNE,
+    ST_SESSION_DELETE_SAML,
     ST_SETTING_GET,
     ST_SETTING_PUT,
     ST_SETTING_ALL,
@@ -306,10 +310,10 @@ static const char *const sql[ST_COUNT] = {
                        "locked_until = excluded.locked_until",
     [ST_LOCKOUT_CLEAR] = "DELETE FROM lockouts WHERE email = ?",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, kind, restricted, "
-                          "created_at, last_seen, client_addr, idp, name_id, session_index) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          "created_at, last_seen, client_addr, idp, name_id, session_index, "
+                          "name_id_format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_SESSION_GET] = "SELECT token_hash, user_id, kind, restricted, created_at, last_seen, "
-                       "client_addr, idp, name_id, session_index FROM sessions "
+                       "client_addr, idp, name_id, session_index, name_id_format FROM sessions "
                        "WHERE token_hash = ?",
     [ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ? WHERE token_hash = ?",
     [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?",
@@ -317,6 +321,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_SESSION_DELETE_USER_KEEP] = "DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?",
     [ST_SESSION_PRUNE] = "DELETE FROM sessions WHERE (kind = 0 AND last_seen < ?) "
                          "OR (kind = 1 AND last_seen < ?) OR created_at < ?",
+    [ST_SESSION_DELETE_SAML] = "DELETE FROM sessions WHERE idp = ? AND name_id = ? "
+                               "AND (? = '' OR session_index = ?)",
     [ST_SETTING_GET] = "SELECT value FROM settings WHERE key = ?",
     [ST_SETTING_PUT] = "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
@@ -919,6 +925,7 @@ store_session_insert(struct store *s, const struct session_row *r)
     bind_text(st, 8, r->idp);
     bind_text(st, 9, r->name_id);
     bind_text(st, 10, r->session_index);
+    bind_text(st, 11, r->name_id_format);
     return exec_done(s, st);
 }
 
@@ -942,6 +949,7 @@ store_session_get(struct store *s, const char *token_hash, struct session_row *o
         col_text(st, 7, out->idp, sizeof out->idp);
         col_text(st, 8, out->name_id, sizeof out->name_id);
         col_text(st, 9, out->session_index, sizeof out->session_index);
+        col_text(st, 10, out->name_id_format, sizeof out->name_id_format);
         ret = 0;
     } else if (rc == SQLITE_DONE) {
         ret = 1;
@@ -1867,4 +1875,22 @@ store_idp_role_for_group(struct store *s, const char *entity_id, const char *gro
     }
     sqlite3_reset(st);
     return ret;
+}
+
+int
+store_session_delete_saml(struct store *s, const char *idp, const char *name_id,
+                          const char *session_index, long long *n_out)
+{
+    sqlite3_stmt *st = stmt(s, ST_SESSION_DELETE_SAML);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, idp);
+    bind_text(st, 2, name_id);
+    bind_text(st, 3, session_index);
+    bind_text(st, 4, session_index);
+    if (exec_done(s, st) != 0)
+        return -1;
+    if (n_out != NULL)
+        *n_out = sqlite3_changes(s->db);
+    return 0;
 }

@@ -94,6 +94,37 @@ void sp_free(struct sp *sp);
 int sp_authn_redirect(const struct sp *sp, const char *idp_entity_id, const char *relay_state,
                       char **url_out, char *id_out, size_t idlen, char *err, size_t errlen);
 
+/* A logout we start: the SAML session to end at the IdP. */
+struct sp_logout {
+    const char *idp;
+    const char *name_id;
+    const char *name_id_format; /* "" = unspecified */
+    const char *session_index;  /* "" = none */
+    const char *relay_state;
+};
+
+/* A signed LogoutRequest (RSA-SHA256) over HTTP-Redirect to the IdP's SLO endpoint: *url_out
+ * (caller frees) is where to send the browser. -1 with a message (e.g. the IdP has no Redirect
+ * SLO endpoint). */
+int sp_logout_redirect(const struct sp *sp, const struct sp_logout *l, char **url_out,
+                       char *id_out, size_t idlen, char *err, size_t errlen);
+
+/* A LogoutRequest from an IdP (the query string of GET /saml/slo): its signature verified by
+ * lasso, the IdP, NameID and SessionIndex read, and the signed LogoutResponse to send back. */
+struct sp_logout_in {
+    char idp[512];
+    char name_id[512];
+    char session_index[256];
+    char *response_url; /* malloc: redirect the browser here */
+};
+int sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in *out,
+                         char *err, size_t errlen);
+
+/* A LogoutResponse from an IdP (query string): 0 when signed by a registered IdP and
+ * successful; idp_out gets its issuer. */
+int sp_logout_response_in(const struct sp *sp, const char *query, char *idp_out, size_t idplen,
+                          char *err, size_t errlen);
+
 /* What the response must match. */
 struct sp_expect {
     const char *entity_id; /* our entity ID: the Audience */

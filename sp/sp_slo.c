@@ -1,0 +1,164 @@
+/* sp/sp_slo.c: SAML single logout over HTTP-Redirect, both directions, with lasso's LassoLogout.
+ * lasso finds the NameID and SessionIndex of a logout in a LassoSession; Gatehouse keeps them in
+ * its own session rows, so a LassoSession holding one minimal assertion is made for each call. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lasso/lasso.h>
+#include <lasso/xml/saml-2.0/saml2_assertion.h>
+#include <lasso/xml/saml-2.0/saml2_authn_statement.h>
+#include <lasso/xml/saml-2.0/saml2_name_id.h>
+#include <lasso/xml/saml-2.0/saml2_subject.h>
+#include <lasso/xml/saml-2.0/samlp2_logout_request.h>
+#include <lasso/xml/saml-2.0/samlp2_status_response.h>
+#include <lasso/xml/saml-2.0/samlp2_status.h>
+#include <lasso/xml/saml-2.0/samlp2_status_code.h>
+
+#include "sp.h"
+
+LassoServer *sp_lasso_server(const struct sp *sp);
+
+/* Puts into the profile a LassoSession whose one assertion from idp names name_id (and
+ * session_index): what lasso reads to build a LogoutRequest or to validate one. */
+static int
+give_session(LassoProfile *profile, const char *idp, const char *name_id, const char *format,
+             const char *session_index)
+{
+    LassoSession *session = lasso_session_new();
+    LassoSaml2Assertion *as = LASSO_SAML2_ASSERTION(lasso_saml2_assertion_new());
+    LassoSaml2Subject *subject = LASSO_SAML2_SUBJECT(lasso_saml2_subject_new());
+    gchar *content = g_strdup(name_id);
+    LassoSaml2NameID *nid = LASSO_SAML2_NAME_ID(lasso_saml2_name_id_new_with_string(content));
+    g_free(content);
+    nid->Format = g_strdup(format && format[0] ? format
+                                               : LASSO_SAML2_NAME_IDENTIFIER_FORMAT_UNSPECIFIED);
+    subject->NameID = nid;
+    as->Subject = subject;
+    /* lasso looks assertions up through their AuthnStatement: one is always there. */
+    LassoSaml2AuthnStatement *st = LASSO_SAML2_AUTHN_STATEMENT(lasso_saml2_authn_statement_new());
+    /* lasso finds the subject's assertions through their session indexes: one is needed even
+     * when the request names none (then every session of the subject ends anyway). */
+    st->SessionIndex =
+        g_strdup(session_index != NULL && session_index[0] != '\0' ? session_index : "_any");
+    as->AuthnStatement = g_list_append(NULL, st);
+    int rc = lasso_session_add_assertion(session, idp, LASSO_NODE(as));
+    g_object_unref(as);
+    if (rc != 0) {
+        g_object_unref(session);
+        return rc;
+    }
+    gchar *dump = lasso_session_dump(session);
+    g_object_unref(session);
+    rc = dump ? lasso_profile_set_session_from_dump(profile, dump) : -1;
+    g_free(dump);
+    return rc;
+}
+
+int
+sp_logout_redirect(const struct sp *sp, const struct sp_logout *l, char **url_out, char *id_out,
+                   size_t idlen, char *err, size_t errlen)
+{
+    *url_out = NULL;
+    LassoLogout *lo = lasso_logout_new(sp_lasso_server(sp));
+    if (lo == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    LassoProfile *p = LASSO_PROFILE(lo);
+    int rc = give_session(p, l->idp, l->name_id, l->name_id_format, l->session_index);
+    gchar *idp = g_strdup(l->idp);
+    if (rc == 0)
+        rc = lasso_logout_init_request(lo, idp, LASSO_HTTP_METHOD_REDIRECT);
+    g_free(idp);
+    if (rc == 0) {
+        p->msg_relayState = g_strdup(l->relay_state);
+        rc = lasso_logout_build_request_msg(lo);
+    }
+    if (rc != 0 || p->msg_url == NULL || p->request == NULL) {
+        snprintf(err, errlen, "cannot build a LogoutRequest to %s: %s", l->idp,
+                 lasso_strerror(rc));
+        g_object_unref(lo);
+        return -1;
+    }
+    const char *id = LASSO_SAMLP2_REQUEST_ABSTRACT(p->request)->ID;
+    snprintf(id_out, idlen, "%s", id ? id : "");
+    *url_out = strdup(p->msg_url);
+    g_object_unref(lo);
+    return *url_out ? 0 : -1;
+}
+
+int
+sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in *out,
+                     char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    LassoLogout *lo = lasso_logout_new(sp_lasso_server(sp));
+    if (lo == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    LassoProfile *p = LASSO_PROFILE(lo);
+    lasso_profile_set_signature_verify_hint(p, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
+    gchar *msg = g_strdup(query);
+    int rc = lasso_logout_process_request_msg(lo, msg);
+    g_free(msg);
+    if (rc != 0 || p->remote_providerID == NULL || p->request == NULL) {
+        snprintf(err, errlen, "the LogoutRequest was refused: %s", lasso_strerror(rc));
+        g_object_unref(lo);
+        return -1;
+    }
+    snprintf(out->idp, sizeof out->idp, "%s", p->remote_providerID);
+    LassoSamlp2LogoutRequest *req = LASSO_SAMLP2_LOGOUT_REQUEST(p->request);
+    LassoSaml2NameID *nid = LASSO_IS_SAML2_NAME_ID(req->NameID) ? req->NameID : NULL;
+    if (nid == NULL || nid->content == NULL) {
+        snprintf(err, errlen, "the LogoutRequest names nobody (no NameID; encrypted IDs are "
+                              "not supported)");
+        g_object_unref(lo);
+        return -1;
+    }
+    snprintf(out->name_id, sizeof out->name_id, "%s", nid->content);
+    if (req->SessionIndex != NULL)
+        snprintf(out->session_index, sizeof out->session_index, "%s", req->SessionIndex);
+    /* Every logout succeeds here (the sessions named, zero or more, end): lasso answers Success
+     * when the session it is given matches the request. */
+    rc = give_session(p, out->idp, out->name_id, nid->Format, out->session_index);
+    if (rc == 0)
+        rc = lasso_logout_validate_request(lo);
+    if (rc == 0)
+        rc = lasso_logout_build_response_msg(lo);
+    if (rc != 0 || p->msg_url == NULL) {
+        snprintf(err, errlen, "cannot answer the LogoutRequest from %s: %s", out->idp,
+                 lasso_strerror(rc));
+        g_object_unref(lo);
+        return -1;
+    }
+    out->response_url = strdup(p->msg_url);
+    g_object_unref(lo);
+    return out->response_url ? 0 : -1;
+}
+
+int
+sp_logout_response_in(const struct sp *sp, const char *query, char *idp_out, size_t idplen,
+                      char *err, size_t errlen)
+{
+    LassoLogout *lo = lasso_logout_new(sp_lasso_server(sp));
+    if (lo == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    LassoProfile *p = LASSO_PROFILE(lo);
+    lasso_profile_set_signature_verify_hint(p, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
+    gchar *msg = g_strdup(query);
+    int rc = lasso_logout_process_response_msg(lo, msg);
+    g_free(msg);
+    snprintf(idp_out, idplen, "%s", p->remote_providerID ? p->remote_providerID : "");
+    /* Without the request object, lasso cannot match InResponseTo and says so; the signature
+     * and the status are what matter here. */
+    if (rc == LASSO_PROFILE_ERROR_MISSING_REQUEST)
+        rc = 0;
+    if (rc != 0)
+        snprintf(err, errlen, "%s", lasso_strerror(rc));
+    g_object_unref(lo);
+    return rc == 0 ? 0 : -1;
+}
