@@ -174,6 +174,28 @@ static const char *const migrations[] = {
     /* 5: the NameID format of SAML sessions (single logout names the subject as the IdP did) */
     "ALTER TABLE sessions ADD COLUMN name_id_format TEXT NOT NULL DEFAULT '';"
     "CREATE INDEX sessions_saml ON sessions(idp, name_id);",
+    /* 6: sign-in events (the admin dashboard), self-service password reset tokens and their
+     * rate limit */
+    "CREATE TABLE signin_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  result TEXT NOT NULL"
+    ");"
+    "CREATE INDEX signin_events_at ON signin_events(at);"
+    "CREATE TABLE reset_tokens ("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  used_at INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX reset_tokens_user ON reset_tokens(user_id);"
+    "CREATE TABLE reset_requests ("
+    "  email TEXT NOT NULL,"
+    "  at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX reset_requests_email ON reset_requests(email, at);",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
