@@ -8,6 +8,7 @@
 #include "app.h"
 #include "arena.h"
 #include "audit.h"
+#include "authz.h"
 #include "mfa.h"
 #include "clock.h"
 #include "log.h"
@@ -57,6 +58,27 @@ find(struct store *s, const char *email, struct user *u, char *msg, size_t msgle
     return r == 0 ? ACCOUNT_OK : ACCOUNT_ERROR;
 }
 
+/* ACCOUNT_FORBIDDEN with the reason unless who may do op on target_role (auth/authz.h). */
+static enum account_rc
+allow(const struct actor *who, enum authz_op op, const char *target_role, char *msg,
+      size_t msglen)
+{
+    const char *why = NULL;
+    if (authz_allowed(who->role, op, target_role, &why))
+        return ACCOUNT_OK;
+    snprintf(msg, msglen, "%s", why ? why : "Not allowed.");
+    return ACCOUNT_FORBIDDEN;
+}
+
+/* Loads the user and checks who may change that account. */
+static enum account_rc
+find_allowed(struct store *s, const struct actor *who, const char *email, struct user *u,
+             char *msg, size_t msglen)
+{
+    enum account_rc rc = find(s, email, u, msg, msglen);
+    return rc == ACCOUNT_OK ? allow(who, AZ_USER, u->role, msg, msglen) : rc;
+}
+
 /* Refuses a change that would leave no active owner. */
 static enum account_rc
 keep_an_owner(struct store *s, const struct user *u, char *msg, size_t msglen)
@@ -95,6 +117,9 @@ account_create(struct app *a, struct store *s, const struct actor *who, const ch
         snprintf(msg, msglen, "role must be owner, admin or member");
         return ACCOUNT_REFUSED;
     }
+    rc = allow(who, AZ_GRANT, role, msg, msglen);
+    if (rc != ACCOUNT_OK)
+        return rc;
     if (name != NULL && (strlen(name) >= sizeof u.display_name ||
                          !str_utf8_clean(name, strlen(name), 0))) {
         snprintf(msg, msglen, "the name is too long or has control characters");
@@ -134,7 +159,7 @@ account_reset_password(struct app *a, struct store *s, const struct actor *who,
                        const char *email, char *temp_out, char *msg, size_t msglen)
 {
     struct user u;
-    enum account_rc rc = find(s, email, &u, msg, msglen);
+    enum account_rc rc = find_allowed(s, who, email, &u, msg, msglen);
     if (rc != ACCOUNT_OK)
         return rc;
     if (strcmp(u.auth_method, "password") != 0) {
@@ -165,6 +190,14 @@ account_unlock(struct app *a, struct store *s, const struct actor *who, const ch
     enum account_rc rc = normalize(email, norm, sizeof norm, msg, msglen);
     if (rc != ACCOUNT_OK)
         return rc;
+    /* The lock is per address, account or not: an existing account's role decides. */
+    struct user u;
+    int r0 = store_user_by_email(s, norm, &u);
+    if (r0 < 0)
+        return ACCOUNT_ERROR;
+    rc = allow(who, r0 == 0 ? AZ_USER : AZ_ADMIN_AREA, r0 == 0 ? u.role : NULL, msg, msglen);
+    if (rc != ACCOUNT_OK)
+        return rc;
     struct lockout_row row;
     if (store_begin_write(s) != 0)
         return ACCOUNT_ERROR;
@@ -192,7 +225,9 @@ account_set_role(struct app *a, struct store *s, const struct actor *who, const 
     struct user u;
     if (store_begin_write(s) != 0)
         return ACCOUNT_ERROR;
-    enum account_rc rc = find(s, email, &u, msg, msglen);
+    enum account_rc rc = find_allowed(s, who, email, &u, msg, msglen);
+    if (rc == ACCOUNT_OK)
+        rc = allow(who, AZ_GRANT, role, msg, msglen);
     if (rc == ACCOUNT_OK && strcmp(role, "owner") != 0)
         rc = keep_an_owner(s, &u, msg, msglen);
     if (rc != ACCOUNT_OK)
@@ -212,7 +247,7 @@ account_set_status(struct app *a, struct store *s, const struct actor *who, cons
     struct user u;
     if (store_begin_write(s) != 0)
         return ACCOUNT_ERROR;
-    enum account_rc rc = find(s, email, &u, msg, msglen);
+    enum account_rc rc = find_allowed(s, who, email, &u, msg, msglen);
     if (rc == ACCOUNT_OK && disable)
         rc = keep_an_owner(s, &u, msg, msglen);
     if (rc != ACCOUNT_OK)
@@ -233,7 +268,7 @@ account_delete(struct app *a, struct store *s, const struct actor *who, const ch
     struct user u;
     if (store_begin_write(s) != 0)
         return ACCOUNT_ERROR;
-    enum account_rc rc = find(s, email, &u, msg, msglen);
+    enum account_rc rc = find_allowed(s, who, email, &u, msg, msglen);
     if (rc == ACCOUNT_OK)
         rc = keep_an_owner(s, &u, msg, msglen);
     if (rc != ACCOUNT_OK)
@@ -316,7 +351,7 @@ account_mfa_reset(struct app *a, struct store *s, const struct actor *who, const
 {
     (void)a;
     struct user u;
-    enum account_rc rc = find(s, email, &u, msg, msglen);
+    enum account_rc rc = find_allowed(s, who, email, &u, msg, msglen);
     if (rc != ACCOUNT_OK)
         return rc;
     int r = mfa_remove(s, &u, who, "user.mfa_reset");
@@ -325,4 +360,27 @@ account_mfa_reset(struct app *a, struct store *s, const struct actor *who, const
         return ACCOUNT_REFUSED;
     }
     return r == 0 ? ACCOUNT_OK : ACCOUNT_ERROR;
+}
+
+enum account_rc
+account_force_change(struct app *a, struct store *s, const struct actor *who, const char *email,
+                     char *msg, size_t msglen)
+{
+    (void)a;
+    struct user u;
+    if (store_begin_write(s) != 0)
+        return ACCOUNT_ERROR;
+    enum account_rc rc = find_allowed(s, who, email, &u, msg, msglen);
+    if (rc == ACCOUNT_OK && strcmp(u.auth_method, "password") != 0) {
+        snprintf(msg, msglen, "%s signs in through SSO and has no password here", u.email);
+        rc = ACCOUNT_REFUSED;
+    }
+    if (rc != ACCOUNT_OK)
+        return finish(s, rc);
+    char old[16];
+    snprintf(old, sizeof old, "must_change=%d", u.must_change);
+    if (store_user_set_must_change(s, u.id, PW_MUST_FORCED) != 0 ||
+        audit_record(s, who, "user.force_change", u.email, old, "must_change=3") != 0)
+        return finish(s, ACCOUNT_ERROR);
+    return finish(s, ACCOUNT_OK);
 }

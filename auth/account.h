@@ -17,6 +17,7 @@ enum account_rc {
     ACCOUNT_OK = 0,
     ACCOUNT_REFUSED = 1, /* msg says why: invalid input, not found, duplicate, last owner... */
     ACCOUNT_ERROR = -1,  /* store or crypto failure (logged) */
+    ACCOUNT_FORBIDDEN = 2, /* the actor's role may not do this (auth/authz.h); msg says so */
 };
 
 #define ACCOUNT_TEMP_MAX 32
@@ -48,6 +49,10 @@ enum account_rc account_set_status(struct app *a, struct store *s, const struct 
  * for enrolment when mfa.required. */
 enum account_rc account_mfa_reset(struct app *a, struct store *s, const struct actor *who,
                                   const char *email, char *msg, size_t msglen);
+
+/* The user must choose a new password at the next sign-in (the current one still signs in). */
+enum account_rc account_force_change(struct app *a, struct store *s, const struct actor *who,
+                                     const char *email, char *msg, size_t msglen);
 
 enum account_rc account_delete(struct app *a, struct store *s, const struct actor *who,
                                const char *email, char *msg, size_t msglen);

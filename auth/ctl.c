@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "account.h"
+#include "admin.h"
 #include "app.h"
 #include "arena.h"
 #include "audit.h"
@@ -43,6 +44,7 @@ static const char usage_text[] =
     "  user list [--json] | user show E [--json]\n"
     "  user unlock E | user reset-password E | user set-role E ROLE\n"
     "  user disable E | user enable E | user delete E | user mfa-reset E\n"
+    "  user force-change E\n"
     "  policy show [--json|--markdown] | policy set KEY VALUE\n"
     "  password-login on|off\n"
     "  idp add --metadata FILE [--entity-id E] [--domain D]... [--name NAME]\n"
@@ -78,7 +80,9 @@ account_exit(enum account_rc rc, const char *msg)
 {
     if (rc == ACCOUNT_OK)
         return 0;
-    return refused(rc == ACCOUNT_REFUSED ? msg : "the store could not complete the change");
+    return refused(rc == ACCOUNT_REFUSED || rc == ACCOUNT_FORBIDDEN
+                       ? msg
+                       : "the store could not complete the change");
 }
 
 /* Strips a trailing "--json" flag from argv; returns the new argc. */
@@ -97,31 +101,6 @@ take_json(struct ctl *c, int argc, char **argv)
     return out;
 }
 
-static const char *
-iso(time_t t, char *buf, size_t len)
-{
-    return t ? clock_iso(t, buf, len) : "";
-}
-
-static json_t *
-user_json(struct ctl *c, const struct user *u)
-{
-    char a[32], b[32], d[32], e[32];
-    struct lockout_row row;
-    int locked = store_lockout_get(c->store, u->email, &row) == 0 && row.locked_until > clock_now();
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:s, s:s?, s:b}", "id",
-                     (json_int_t)u->id, "email", u->email, "name", u->display_name, "role",
-                     u->role, "status", u->status, "auth_method", u->auth_method, "must_change",
-                     u->must_change != 0, "locked", locked, "locked_until",
-                     locked ? iso(row.locked_until, e, sizeof e) : "", "created_at",
-                     iso(u->created_at, a, sizeof a), "last_login_at",
-                     iso(u->last_login_at, b, sizeof b), "password_changed_at",
-                     strcmp(u->auth_method, "password") == 0
-                         ? iso(u->password_changed_at, d, sizeof d)
-                         : NULL,
-                     "mfa", u->mfa_enabled);
-}
-
 /* State of a listing: rows go to arr under --json, to stdout otherwise. */
 struct list_ctx {
     struct ctl *c;
@@ -133,7 +112,7 @@ print_user_row(const struct user *u, void *ctx)
 {
     struct list_ctx *lc = ctx;
     if (lc->arr != NULL) {
-        json_array_append_new(lc->arr, user_json(lc->c, u));
+        json_array_append_new(lc->arr, admin_user_json(lc->c->store, u));
         return 0;
     }
     char b[32];
@@ -173,7 +152,7 @@ cmd_user_show(struct ctl *c, const char *email)
         snprintf(msg, sizeof msg, "no user %.80s", email);
         return refused(msg);
     }
-    json_t *o = user_json(c, &u);
+    json_t *o = admin_user_json(c->store, &u);
     if (c->json) {
         json_dumpf(o, stdout, JSON_INDENT(2));
         putchar('\n');
@@ -267,6 +246,9 @@ cmd_user(struct ctl *c, int argc, char **argv)
                                                 sub[0] == 'd' ? "disabled" : "active", msg,
                                                 sizeof msg),
                             msg);
+    if (strcmp(sub, "force-change") == 0 && argc == 2)
+        return account_exit(
+            account_force_change(&c->app, c->store, &c->actor, email, msg, sizeof msg), msg);
     if (strcmp(sub, "mfa-reset") == 0 && argc == 2)
         return account_exit(
             account_mfa_reset(&c->app, c->store, &c->actor, email, msg, sizeof msg), msg);
@@ -312,29 +294,11 @@ cmd_policy_show(struct ctl *c)
 static int
 set_setting(struct ctl *c, const char *key, const char *value)
 {
-    const struct setting_def *d = settings_find(key);
-    char err[200], msg[300];
-    if (d == NULL) {
-        snprintf(msg, sizeof msg, "unknown policy setting \"%.64s\" (see: policy show)", key);
-        return refused(msg);
-    }
-    int v;
-    if (settings_parse(d, value, &v, err, sizeof err) != 0) {
-        snprintf(msg, sizeof msg, "%s: %s", key, err);
-        return refused(msg);
-    }
-    struct policy p;
-    app_policy(&c->app, c->store, &p);
-    char oldv[32], newv[32];
-    settings_format(d, settings_get(&p, d), oldv, sizeof oldv);
-    settings_format(d, v, newv, sizeof newv);
-    if (store_begin_write(c->store) != 0 ||
-        store_setting_put(c->store, key, newv, clock_now()) != 0 ||
-        audit_record(c->store, &c->actor, "policy.set", key, oldv, newv) != 0 ||
-        store_commit(c->store) != 0) {
-        store_rollback(c->store);
-        return refused("the store could not save the setting");
-    }
+    char oldv[32] = "", newv[32] = "", msg[300] = "";
+    enum account_rc rc = admin_set_setting(&c->app, c->store, &c->actor, key, value, oldv, newv,
+                                           msg, sizeof msg);
+    if (rc != ACCOUNT_OK)
+        return account_exit(rc, msg);
     printf("%s: %s -> %s\n", key, oldv, newv);
     return 0;
 }
@@ -368,12 +332,7 @@ print_audit(const struct audit_row *r, void *ctx)
     char at[32];
     clock_iso(r->at, at, sizeof at);
     if (lc->arr != NULL) {
-        json_array_append_new(lc->arr,
-                              json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
-                                        (json_int_t)r->id, "at", at, "actor", r->actor,
-                                        "actor_role", r->actor_role, "action", r->action,
-                                        "target", r->target, "old", r->old_value, "new",
-                                        r->new_value, "client", r->client_addr));
+        json_array_append_new(lc->arr, admin_audit_json(r));
         return 0;
     }
     printf("%-6lld %s %-30s %-22s %-30s %s -> %s\n", r->id, at, r->actor, r->action, r->target,
@@ -731,24 +690,13 @@ cmd_saml_check(struct ctl *c, int argc, char **argv)
     return r == SP_OK ? 0 : 1;
 }
 
-static json_t *
-saml_log_json(const struct saml_log_row *r)
-{
-    char at[32];
-    clock_iso(r->at, at, sizeof at);
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id",
-                     (json_int_t)r->id, "at", at, "client", r->client_addr, "issuer", r->issuer,
-                     "name_id", r->name_id, "in_response_to", r->in_response_to,
-                     "assertion_id", r->assertion_id, "verdict", r->verdict, "reason", r->reason,
-                     "detail", r->detail, "user_id", (json_int_t)r->user_id);
-}
 
 static int
 print_saml_log(const struct saml_log_row *r, void *ctx)
 {
     struct list_ctx *lc = ctx;
     if (lc->arr != NULL) {
-        json_array_append_new(lc->arr, saml_log_json(r));
+        json_array_append_new(lc->arr, admin_saml_log_json(r));
         return 0;
     }
     char at[32];
@@ -796,7 +744,7 @@ cmd_saml_log(struct ctl *c, int argc, char **argv)
         struct saml_log_row r;
         if (e != NULL || store_saml_log_get(c->store, id, &r) != 0)
             return refused("no such SAML log entry");
-        json_t *o = saml_log_json(&r);
+        json_t *o = admin_saml_log_json(&r);
         json_object_set_new(o, "xml", r.xml ? json_string(r.xml) : json_null());
         if (c->json) {
             json_dumpf(o, stdout, JSON_INDENT(2));

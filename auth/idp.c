@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "authz.h"
 #include "clock.h"
 #include "log.h"
 #include "sp/sp.h"
@@ -180,11 +181,24 @@ idp_group_roles_text(struct store *s, const char *entity_id, char *out, size_t l
     return store_idp_group_roles(s, entity_id, join_group, &g);
 }
 
+/* ACCOUNT_FORBIDDEN unless who may manage IdPs. */
+static enum account_rc
+may_manage(const struct actor *who, char *msg, size_t msglen)
+{
+    const char *why = NULL;
+    if (authz_allowed(who->role, AZ_IDP, NULL, &why))
+        return ACCOUNT_OK;
+    snprintf(msg, msglen, "%s", why);
+    return ACCOUNT_FORBIDDEN;
+}
+
 enum account_rc
 idp_add(struct store *s, const struct actor *who, const char *metadata, size_t len,
         const struct idp_options *o, char *entity_out, size_t entity_len, char *msg,
         size_t msglen)
 {
+    if (may_manage(who, msg, msglen) != ACCOUNT_OK)
+        return ACCOUNT_FORBIDDEN;
     struct sp_idp_meta m;
     char err[1024];
     if (sp_idp_parse(metadata, len, o->entity_id, &m, err, sizeof err) != 0) {
@@ -257,6 +271,8 @@ enum account_rc
 idp_remove(struct store *s, const struct actor *who, const char *entity_id, char *msg,
            size_t msglen)
 {
+    if (may_manage(who, msg, msglen) != ACCOUNT_OK)
+        return ACCOUNT_FORBIDDEN;
     struct idp_row r;
     if (store_begin_write(s) != 0)
         return ACCOUNT_ERROR;
@@ -284,6 +300,8 @@ enum account_rc
 idp_set(struct store *s, const struct actor *who, const char *entity_id,
         const struct idp_options *o, char *msg, size_t msglen)
 {
+    if (may_manage(who, msg, msglen) != ACCOUNT_OK)
+        return ACCOUNT_FORBIDDEN;
     if (o->default_role != NULL && strcmp(o->default_role, "member") != 0 &&
         strcmp(o->default_role, "admin") != 0) {
         snprintf(msg, msglen, "the default role of an IdP's users must be member or admin");

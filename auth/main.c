@@ -42,6 +42,7 @@ prune(struct app *a)
     /* Expired requests and assertion IDs, and log rows past their retention. */
     store_saml_prune(s, now, now - (time_t)a->conf.saml_log_days * 86400);
     store_mfa_pending_prune(s, now);
+    store_signin_prune(s, now - 30 * 86400);
 }
 
 static void

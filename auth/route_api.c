@@ -56,11 +56,11 @@ api_second_factor(struct req *r, const struct user *u, const char *code)
         store_user_set_login(w->store, u->id, w->now);
         return 0;
     case MFA_BAD:
-        atomic_fetch_add(&w->app->metrics.login_failure, 1);
+        web_signin_event(r, "password", "failure");
         web_json_error(r, 401, "invalid_totp", "The code is not correct or has been used.");
         return -1;
     case MFA_LOCKED:
-        atomic_fetch_add(&w->app->metrics.login_locked, 1);
+        web_signin_event(r, "password", "locked");
         web_json(r, 429,
                  json_pack("{s:s, s:s, s:s}", "error", "locked", "message",
                            "Too many failed attempts: sign-in for this address is locked.",
@@ -102,11 +102,11 @@ route_api_login(struct req *r)
     case LOGIN_OK:
         break;
     case LOGIN_INVALID:
-        atomic_fetch_add(&w->app->metrics.login_failure, 1);
+        web_signin_event(r, "password", "failure");
         return web_json_error(r, 401, "invalid_credentials",
                               "The e-mail address or password is not correct.");
     case LOGIN_LOCKED:
-        atomic_fetch_add(&w->app->metrics.login_locked, 1);
+        web_signin_event(r, "password", "locked");
         return web_json(r, 429,
                         json_pack("{s:s, s:s, s:s}", "error", "locked", "message",
                                   "Too many failed attempts: sign-in for this address is locked.",
@@ -129,7 +129,7 @@ route_api_login(struct req *r)
         if (rc != 0)
             return 0;
     }
-    atomic_fetch_add(&w->app->metrics.login_success, 1);
+    web_signin_event(r, "password", "success");
     if (o.change != PW_CHANGE_NONE)
         return web_json_error(r, 403, "password_change_required",
                               "Sign in through the browser and change your password first.");

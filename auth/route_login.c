@@ -80,7 +80,9 @@ route_login_post(struct req *r)
     int status = 200;
     switch (o.result) {
     case LOGIN_OK:
-        atomic_fetch_add(&w->app->metrics.login_success, 1);
+        /* With a second factor due, the attempt is counted when that step ends. */
+        if (!o.mfa && !o.enrol)
+            web_signin_event(r, "password", "success");
         if (start_session(r, &o) == 0)
             return 0;
         return login_page(r, 500, email, "Your session could not be created. Try again.", 0);
@@ -112,9 +114,7 @@ route_login_post(struct req *r)
         msg = "Sign-in is not available right now. Try again in a moment.";
         break;
     }
-    atomic_fetch_add(o.result == LOGIN_LOCKED ? &w->app->metrics.login_locked
-                                               : &w->app->metrics.login_failure,
-                     1);
+    web_signin_event(r, "password", o.result == LOGIN_LOCKED ? "locked" : "failure");
     return login_page(r, status, email, msg, break_glass);
 }
 

@@ -169,6 +169,7 @@ complete(struct req *r, const struct mfa_pending_row *p, const struct user *u)
     store_user_set_login(w->store, u->id, w->now);
     if (web_start_session(r, u->id, p->change_reason) != 0)
         return -1;
+    web_signin_event(r, "password", "success");
     log_info("sign-in method=password+totp user_id=%lld change=%d client=%s", u->id,
              p->change_reason, req_client(r));
     return 0;
@@ -233,10 +234,10 @@ route_login_mfa_post(struct req *r)
             return req_redirect(r, 303, "/password/change");
         return req_redirect(r, 303, recovery ? "/account/mfa?recovery_used=1" : p.return_to);
     case MFA_BAD:
-        atomic_fetch_add(&w->app->metrics.login_failure, 1);
+        web_signin_event(r, "password", "failure");
         return code_page(r, 401, &u, "That code is not correct, or it has been used already.");
     case MFA_LOCKED:
-        atomic_fetch_add(&w->app->metrics.login_locked, 1);
+        web_signin_event(r, "password", "locked");
         end_pending(r, &p);
         return restart(r, 429, locked_text(r, until));
     case MFA_ERROR:

@@ -432,11 +432,13 @@ route_saml_acs(struct req *r)
         if (w->signed_in)
             store_session_delete(w->store, w->session_hash);
         web_set_session_cookie(r, token);
+        web_signin_event(r, "sso", "success");
         log_info("sign-in method=saml user_id=%lld idp=%s", a->user_id, a->idp.entity_id);
         sp_verdict_free(&a->v);
         return req_redirect(r, 303, str_safe_return_to(a->return_to) ? a->return_to : "/");
     }
     long long ref_id = write_log(a);
+    web_signin_event(r, "sso", "failure");
     const struct sp_reason_info *ri = sp_reason_info(a->v.reason);
     log_info("saml response refused reason=%s ref=%lld issuer=%s detail=\"%s\"", ri->code,
              ref_id, str_log_escape(req_arena(r), a->v.issuer, 200),

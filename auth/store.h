@@ -276,6 +276,17 @@ int store_mfa_pending_get(struct store *s, const char *token_hash, time_t now,
 int store_mfa_pending_delete(struct store *s, const char *token_hash);
 int store_mfa_pending_prune(struct store *s, time_t now);
 
+/* Sign-in attempts for the dashboard: method password | sso, result success | failure |
+ * locked. Hourly counts since a time, oldest first. */
+int store_signin_event(struct store *s, time_t at, const char *method, const char *result);
+int store_signin_hourly(struct store *s, time_t since,
+                        void (*cb)(time_t hour, const char *method, const char *result,
+                                   long long n, void *),
+                        void *ctx);
+int store_signin_prune(struct store *s, time_t before);
+/* Addresses locked at now. */
+int store_locked_count(struct store *s, time_t now, long long *n_out);
+
 /* Audit log: append-only; no function updates or deletes a row. */
 int store_audit_append(struct store *s, const struct audit_row *row);
 /* Newest first, at most limit rows; cb returning non-zero stops. */

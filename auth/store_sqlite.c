@@ -292,6 +292,10 @@ enum stmt_id {
     ST_MFA_PENDING_GET,
     ST_MFA_PENDING_DELETE,
     ST_MFA_PENDING_PRUNE,
+    ST_SIGNIN_EVENT,
+    ST_SIGNIN_HOURLY,
+    ST_SIGNIN_PRUNE,
+    ST_LOCKED_COUNT,
     ST_PING,
     ST_BEGIN,
     ST_COMMIT,
@@ -428,6 +432,12 @@ static const char *const sql[ST_COUNT] = {
                            "AND expires_at > ?",
     [ST_MFA_PENDING_DELETE] = "DELETE FROM mfa_pending WHERE token_hash = ?",
     [ST_MFA_PENDING_PRUNE] = "DELETE FROM mfa_pending WHERE expires_at <= ?",
+    [ST_SIGNIN_EVENT] = "INSERT INTO signin_events (at, method, result) VALUES (?, ?, ?)",
+    [ST_SIGNIN_HOURLY] = "SELECT (at / 3600) * 3600 AS hour, method, result, COUNT(*) "
+                         "FROM signin_events WHERE at >= ? GROUP BY hour, method, result "
+                         "ORDER BY hour",
+    [ST_SIGNIN_PRUNE] = "DELETE FROM signin_events WHERE at < ?",
+    [ST_LOCKED_COUNT] = "SELECT COUNT(*) FROM lockouts WHERE locked_until > ?",
     [ST_PING] = "SELECT 1",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -1915,4 +1925,59 @@ store_session_delete_saml(struct store *s, const char *idp, const char *name_id,
     if (n_out != NULL)
         *n_out = sqlite3_changes(s->db);
     return 0;
+}
+
+int
+store_signin_event(struct store *s, time_t at, const char *method, const char *result)
+{
+    sqlite3_stmt *st = stmt(s, ST_SIGNIN_EVENT);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, at);
+    bind_text(st, 2, method);
+    bind_text(st, 3, result);
+    return exec_done(s, st);
+}
+
+int
+store_signin_hourly(struct store *s, time_t since,
+                    void (*cb)(time_t hour, const char *method, const char *result, long long n,
+                               void *),
+                    void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_SIGNIN_HOURLY);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, since);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        cb((time_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+           (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3), ctx);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_signin_prune(struct store *s, time_t before)
+{
+    sqlite3_stmt *st = stmt(s, ST_SIGNIN_PRUNE);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, before);
+    return exec_done(s, st);
+}
+
+int
+store_locked_count(struct store *s, time_t now, long long *n_out)
+{
+    *n_out = 0;
+    sqlite3_stmt *st = stmt(s, ST_LOCKED_COUNT);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n_out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : -1;
 }

@@ -1,5 +1,6 @@
 #include "web.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,4 +288,19 @@ web_start_session(struct req *r, long long user_id, int restricted)
     web_set_session_cookie(r, token);
     web_bind_session(r, hash);
     return 0;
+}
+
+void
+web_signin_event(struct req *r, const char *method, const char *result)
+{
+    struct web *w = web_of(r);
+    struct metrics *m = &w->app->metrics;
+    if (strcmp(result, "success") == 0)
+        atomic_fetch_add(&m->login_success, 1);
+    else if (strcmp(result, "locked") == 0)
+        atomic_fetch_add(&m->login_locked, 1);
+    else
+        atomic_fetch_add(&m->login_failure, 1);
+    if (store_signin_event(w->store, w->now, method, result) != 0)
+        log_warn("sign-in event not recorded");
 }

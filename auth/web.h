@@ -58,6 +58,10 @@ int web_set_session_cookie(struct req *r, const char *token);
  * is worthless after it. Sets the cookie and rebinds the CSRF token. 0 or -1. */
 int web_start_session(struct req *r, long long user_id, int restricted);
 
+/* Counts a sign-in attempt (method "password" or "sso"; result "success", "failure" or
+ * "locked") in /metrics and in the store for the admin dashboard. */
+void web_signin_event(struct req *r, const char *method, const char *result);
+
 /* Renames the CSRF binding to a new session after sign-in (the next page gets a new token). */
 void web_bind_session(struct req *r, const char *session_hash);
 

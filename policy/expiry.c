@@ -26,6 +26,8 @@ expiry_change_required(const struct policy *p, enum pw_must_change must, time_t 
     /* An admin reset hands out a password someone else has seen: it is always replaced. */
     if (must == PW_MUST_RESET)
         return PW_CHANGE_ADMIN_RESET;
+    if (must == PW_MUST_FORCED)
+        return PW_CHANGE_ADMIN_FORCED;
     if (must == PW_MUST_FIRST && p != NULL && p->force_change_first_login)
         return PW_CHANGE_FIRST_LOGIN;
     if (expiry_is_expired(p, changed_at, now))
@@ -43,6 +45,8 @@ expiry_reason_text(enum pw_change_reason r)
         return "An administrator reset your password: choose a new one.";
     case PW_CHANGE_EXPIRED:
         return "Your password has expired: choose a new one.";
+    case PW_CHANGE_ADMIN_FORCED:
+        return "An administrator asked you to choose a new password.";
     case PW_CHANGE_NONE:
         break;
     }
