@@ -57,7 +57,8 @@ static const char usage_text[] =
     "  saml check --response FILE [--audience URI] [--recipient URL] [--json]\n"
     "  saml-log list [--failed] [--idp E] [--user NAMEID] [--limit N] [--json]\n"
     "  saml-log show ID [--json]\n"
-    "  audit list [--limit N] [--json]\n"
+    "  audit list [--limit N] [--action A] [--actor X] [--target T] [--since ISO-TIME]\n"
+    "             [--json | --jsonl]\n"
     "  secrets rotate\n";
 
 static int
@@ -343,26 +344,44 @@ print_audit(const struct audit_row *r, void *ctx)
 static int
 cmd_audit(struct ctl *c, int argc, char **argv)
 {
-    long long limit = 100;
+    struct audit_filter f = {.limit = 100};
+    int jsonl = 0;
     if (argc < 1 || strcmp(argv[0], "list") != 0)
         return usage();
     for (int i = 1; i < argc; i++) {
         const char *e;
         if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
-            limit = str_to_num(argv[++i], 1, 1000000, &e);
+            f.limit = str_to_num(argv[++i], 1, 100000000, &e);
             if (e != NULL)
-                return refused("--limit must be a number from 1 to 1000000");
+                return refused("--limit must be a number from 1 to 100000000");
+        } else if (strcmp(argv[i], "--action") == 0 && i + 1 < argc) {
+            f.action = argv[++i];
+        } else if (strcmp(argv[i], "--actor") == 0 && i + 1 < argc) {
+            f.actor = argv[++i];
+        } else if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) {
+            f.target = argv[++i];
+        } else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
+            if (clock_parse_iso(argv[++i], &f.since) != 0)
+                return refused("--since must be a time like 2026-11-23T09:00:00Z");
+        } else if (strcmp(argv[i], "--jsonl") == 0) {
+            jsonl = 1;
         } else {
             return usage();
         }
     }
-    struct list_ctx lc = {c, c->json ? json_array() : NULL};
-    int rc = store_audit_list(c->store, limit, print_audit, &lc);
-    if (c->json) {
+    struct list_ctx lc = {c, (c->json || jsonl) ? json_array() : NULL};
+    int rc = store_audit_list(c->store, &f, print_audit, &lc);
+    if (jsonl) {
+        /* JSON lines, oldest first: an export that appends cleanly to an archive. */
+        for (size_t i = json_array_size(lc.arr); i-- > 0;) {
+            json_dumpf(json_array_get(lc.arr, i), stdout, JSON_COMPACT);
+            putchar('\n');
+        }
+    } else if (c->json) {
         json_dumpf(lc.arr, stdout, JSON_INDENT(2));
         putchar('\n');
-        json_decref(lc.arr);
     }
+    json_decref(lc.arr);
     return rc == 0 ? 0 : refused("cannot read the audit log");
 }
 

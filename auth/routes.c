@@ -29,6 +29,10 @@ static const struct route table[] = {
     {"POST", "/saml/acs", route_saml_acs, ROUTE_FORM | ROUTE_NO_CSRF | ROUTE_BLOCKING,
      SAML_FORM_MAX},
     {"GET", "/saml/slo", route_saml_slo, 0, 0},
+    {"GET", "/api/admin/", route_admin_api_get, ROUTE_PREFIX, 0},
+    /* IdP metadata may be large (aggregates); user creation and resets hash passwords. */
+    {"POST", "/api/admin/", route_admin_api_post, ROUTE_PREFIX | ROUTE_JSON | ROUTE_BLOCKING,
+     SAML_FORM_MAX * 3},
     {"GET", "/healthz", route_healthz, 0, 0},
     {"GET", "/metrics", route_metrics, 0, 0},
     {"GET", "/static/", route_static, ROUTE_PREFIX | ROUTE_STATIC, 0},

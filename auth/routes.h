@@ -27,6 +27,13 @@ int route_account_mfa_post(struct req *r);
 struct user;
 int mfa_pending_start(struct req *r, const struct user *u, int change_reason, int enrol);
 
+/* route_admin_api.c */
+int route_admin_api_get(struct req *r);
+int route_admin_api_post(struct req *r);
+/* How many IdPs are registered (-1 on error): password sign-in goes off only with one. */
+struct store;
+int admin_idp_count(struct store *s);
+
 /* route_password.c */
 int route_password_change_get(struct req *r);
 int route_password_change_post(struct req *r);

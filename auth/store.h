@@ -289,8 +289,16 @@ int store_locked_count(struct store *s, time_t now, long long *n_out);
 
 /* Audit log: append-only; no function updates or deletes a row. */
 int store_audit_append(struct store *s, const struct audit_row *row);
-/* Newest first, at most limit rows; cb returning non-zero stops. */
-int store_audit_list(struct store *s, long long limit, int (*cb)(const struct audit_row *, void *),
-                     void *ctx);
+/* Which audit rows to list: filters NULL or "" match all; since 0 = from the start. */
+struct audit_filter {
+    long long limit;
+    const char *action;
+    const char *actor;
+    const char *target;
+    time_t since;
+};
+/* Newest first, at most f->limit rows; cb returning non-zero stops. */
+int store_audit_list(struct store *s, const struct audit_filter *f,
+                     int (*cb)(const struct audit_row *, void *), void *ctx);
 
 #endif

@@ -360,7 +360,9 @@ static const char *const sql[ST_COUNT] = {
     [ST_AUDIT_INSERT] = "INSERT INTO audit (at, actor, actor_role, action, target, old_value, "
                         "new_value, client_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_AUDIT_LIST] = "SELECT id, at, actor, actor_role, action, target, old_value, new_value, "
-                      "client_addr FROM audit ORDER BY id DESC LIMIT ?",
+                      "client_addr FROM audit WHERE (? = '' OR action = ?) AND "
+                      "(? = '' OR actor = ?) AND (? = '' OR target = ?) AND at >= ? "
+                      "ORDER BY id DESC LIMIT ?",
     [ST_IDP_INSERT] = "INSERT INTO idps (entity_id, name, metadata, sso_redirect, sso_post, "
                       "slo_redirect, slo_post, certs, idp_initiated, allow_sha1, default_role, "
                       "attr_email, attr_first_name, attr_last_name, attr_groups, created_at) "
@@ -1534,13 +1536,19 @@ store_audit_append(struct store *s, const struct audit_row *r)
 }
 
 int
-store_audit_list(struct store *s, long long limit, int (*cb)(const struct audit_row *, void *),
-                 void *ctx)
+store_audit_list(struct store *s, const struct audit_filter *f,
+                 int (*cb)(const struct audit_row *, void *), void *ctx)
 {
     sqlite3_stmt *st = stmt(s, ST_AUDIT_LIST);
     if (st == NULL)
         return -1;
-    sqlite3_bind_int64(st, 1, limit);
+    const char *v[3] = {f->action, f->actor, f->target};
+    for (int i = 0; i < 3; i++) {
+        bind_text(st, 2 * i + 1, v[i]);
+        bind_text(st, 2 * i + 2, v[i]);
+    }
+    sqlite3_bind_int64(st, 7, f->since);
+    sqlite3_bind_int64(st, 8, f->limit);
     struct audit_row r;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
