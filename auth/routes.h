@@ -27,6 +27,22 @@ int route_account_mfa_post(struct req *r);
 struct user;
 int mfa_pending_start(struct req *r, const struct user *u, int change_reason, int enrol);
 
+/* route_admin.c */
+int route_admin_home(struct req *r);
+int route_admin_users(struct req *r);
+int route_admin_users_add(struct req *r);
+int route_admin_user(struct req *r);
+int route_admin_user_action(struct req *r);
+int route_admin_policy(struct req *r);
+int route_admin_policy_post(struct req *r);
+int route_admin_switch(struct req *r);
+int route_admin_switch_post(struct req *r);
+int route_admin_idps(struct req *r);
+int route_admin_idps_post(struct req *r);
+int route_admin_saml_log(struct req *r);
+int route_admin_saml_entry(struct req *r);
+int route_admin_audit(struct req *r);
+
 /* route_admin_api.c */
 int route_admin_api_get(struct req *r);
 int route_admin_api_post(struct req *r);

@@ -1,4 +1,5 @@
 #include "sp_xml.h"
+#include "sp.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -75,4 +76,20 @@ char *
 sp_xml_attr(xmlNodePtr node, const char *name)
 {
     return (char *)xmlGetProp(node, (const xmlChar *)name);
+}
+
+char *
+sp_xml_pretty(const char *xml)
+{
+    char err[256];
+    xmlDocPtr doc = xml ? sp_xml_parse(xml, strlen(xml), err, sizeof err) : NULL;
+    if (doc == NULL)
+        return NULL;
+    xmlChar *out = NULL;
+    int size = 0;
+    xmlDocDumpFormatMemoryEnc(doc, &out, &size, "UTF-8", 1);
+    xmlFreeDoc(doc);
+    char *copy = out ? strndup((const char *)out, (size_t)size) : NULL;
+    xmlFree(out);
+    return copy;
 }

@@ -1,0 +1,849 @@
+/* auth/route_admin.c: the admin pages under /admin (server-rendered, no JavaScript, every form
+ * with its CSRF token). They call the same operations as gatehousectl and the admin API
+ * (account.c, idp.c, admin.c), so the authorisation (auth/authz.h) and the audit records are the
+ * same whichever way an admin works. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "account.h"
+#include "admin.h"
+#include "app.h"
+#include "arena.h"
+#include "audit.h"
+#include "authz.h"
+#include "clock.h"
+#include "http.h"
+#include "idp.h"
+#include "policy/settings.h"
+#include "routes.h"
+#include "sp/sp.h"
+#include "store.h"
+#include "str.h"
+#include "tmpl.h"
+#include "web.h"
+
+#define PAGE_ROWS 200
+
+/* The admin, as actor of what the page does. */
+static struct actor
+actor_of(struct req *r)
+{
+    struct web *w = web_of(r);
+    char *name = arena_printf(req_arena(r), "user:%s", w->user.email);
+    return (struct actor){name ? name : "user", w->user.role, req_client(r)};
+}
+
+/* Signed in with a role that may see the admin area; otherwise answered (redirect or 403). */
+static int
+gate(struct req *r)
+{
+    struct web *w = web_of(r);
+    const char *why = NULL;
+    if (!w->signed_in) {
+        char *back = arena_printf(req_arena(r), "/login?return_to=%s",
+                                  str_url_encode(req_arena(r), req_path(r)));
+        req_redirect(r, 303, back ? back : "/login");
+        return -1;
+    }
+    if (!authz_allowed(w->user.role, AZ_ADMIN_AREA, NULL, &why)) {
+        web_error(r, 403, why);
+        return -1;
+    }
+    return 0;
+}
+
+static struct tmpl_ctx *
+admin_ctx(struct req *r, const char *section)
+{
+    struct web *w = web_of(r);
+    struct tmpl_ctx *c = web_ctx(r);
+    tmpl_set(c, "wide", "1");
+    tmpl_set(c, section, "1");
+    tmpl_set(c, "is_owner", strcmp(w->user.role, "owner") == 0 ? "1" : "");
+    return c;
+}
+
+static int
+page(struct req *r, int status, const char *name, const char *title, struct tmpl_ctx *c)
+{
+    return web_page(r, status, name, title, c);
+}
+
+static const char *
+result_message(enum account_rc rc, const char *msg)
+{
+    if (rc == ACCOUNT_ERROR)
+        return "The store could not complete the change. Try again.";
+    return msg;
+}
+
+static int
+rc_status(enum account_rc rc)
+{
+    return rc == ACCOUNT_OK ? 200 : rc == ACCOUNT_FORBIDDEN ? 403 : rc == ACCOUNT_REFUSED ? 422 : 500;
+}
+
+/* ---- dashboard ---- */
+
+struct hours {
+    long long n[24][4]; /* password ok, password failed, sso ok, sso failed */
+    time_t first;
+};
+
+static void
+count_hour(time_t hour, const char *method, const char *result, long long n, void *ctx)
+{
+    struct hours *h = ctx;
+    long idx = (long)((hour - h->first) / 3600);
+    if (idx < 0 || idx >= 24)
+        return;
+    int sso = strcmp(method, "sso") == 0, ok = strcmp(result, "success") == 0;
+    h->n[idx][sso * 2 + !ok] += n;
+}
+
+/* Grouped bars per hour, as inline SVG (no script, no style attribute: the CSP allows none). */
+static char *
+chart_svg(struct arena *ar, const struct hours *h)
+{
+    static const char *const fill[4] = {"#1a7f37", "#cf222e", "#0b57d0", "#bf8700"};
+    long long max = 1;
+    for (int i = 0; i < 24; i++)
+        for (int k = 0; k < 4; k++)
+            if (h->n[i][k] > max)
+                max = h->n[i][k];
+    const int W = 960, H = 240, top = 20, bottom = 30, left = 40, slot = (W - left) / 24;
+    size_t cap = 64 * 1024, n = 0;
+    char *s = arena_alloc(ar, cap);
+    if (s == NULL)
+        return NULL;
+    n += (size_t)snprintf(s + n, cap - n,
+                          "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+                          "role=\"img\" aria-labelledby=\"chart-title\" class=\"chart\">"
+                          "<title id=\"chart-title\">Sign-ins per hour over the last 24 hours"
+                          "</title><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+                          "stroke=\"#8c959f\"/><text x=\"0\" y=\"%d\" font-size=\"12\">%lld"
+                          "</text><text x=\"0\" y=\"%d\" font-size=\"12\">0</text>",
+                          W, H, left, H - bottom, W, H - bottom, top + 10, max, H - bottom);
+    for (int i = 0; i < 24; i++) {
+        int x0 = left + i * slot + 2, bw = (slot - 6) / 4;
+        for (int k = 0; k < 4; k++) {
+            int bh = (int)((double)h->n[i][k] * (H - top - bottom) / (double)max);
+            if (bh > 0)
+                n += (size_t)snprintf(s + n, cap - n,
+                                      "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+                                      "fill=\"%s\"><title>%lld</title></rect>",
+                                      x0 + k * bw, H - bottom - bh, bw, bh, fill[k], h->n[i][k]);
+        }
+        if (i % 3 == 0) {
+            char hh[8];
+            time_t t = h->first + (time_t)i * 3600;
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(hh, sizeof hh, "%H:00", &tm);
+            n += (size_t)snprintf(s + n, cap - n,
+                                  "<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>", x0,
+                                  H - 10, hh);
+        }
+    }
+    snprintf(s + n, cap - n, "</svg>");
+    return s;
+}
+
+int
+route_admin_home(struct req *r)
+{
+    if (gate(r) != 0)
+        return 0;
+    struct web *w = web_of(r);
+    struct hours h;
+    memset(&h, 0, sizeof h);
+    h.first = (w->now / 3600 - 23) * 3600;
+    long long locked = 0;
+    if (store_signin_hourly(w->store, h.first, count_hour, &h) != 0 ||
+        store_locked_count(w->store, w->now, &locked) != 0) {
+        web_error(r, 500, "The sign-in counts could not be read.");
+        return 0;
+    }
+    struct tmpl_ctx *c = admin_ctx(r, "nav_home");
+    long long tot[4] = {0};
+    for (int i = 0; i < 24; i++)
+        for (int k = 0; k < 4; k++)
+            tot[k] += h.n[i][k];
+    tmpl_set(c, "chart", chart_svg(req_arena(r), &h));
+    tmpl_setf(c, "pw_ok", "%lld", tot[0]);
+    tmpl_setf(c, "pw_bad", "%lld", tot[1]);
+    tmpl_setf(c, "sso_ok", "%lld", tot[2]);
+    tmpl_setf(c, "sso_bad", "%lld", tot[3]);
+    tmpl_setf(c, "locked", "%lld", locked);
+    return page(r, 200, "admin_home", "Admin", c);
+}
+
+/* ---- users ---- */
+
+static const char *
+user_state(struct req *r, const struct user *u, struct store *s, time_t now)
+{
+    struct lockout_row row;
+    char until[40];
+    if (strcmp(u->status, "active") != 0)
+        return "disabled";
+    if (store_lockout_get(s, u->email, &row) == 0 && row.locked_until > now)
+        return arena_printf(req_arena(r), "locked until %s",
+                            clock_format(row.locked_until, until, sizeof until));
+    if (u->must_change)
+        return "must change password";
+    return "active";
+}
+
+struct list_users {
+    struct req *r;
+    struct tmpl_ctx *c;
+    const char *q;
+    int n;
+};
+
+static int
+list_user(const struct user *u, void *ctx)
+{
+    struct list_users *l = ctx;
+    struct web *w = web_of(l->r);
+    if (l->q && l->q[0] && !strcasestr(u->email, l->q) && !strcasestr(u->display_name, l->q))
+        return 0;
+    struct tmpl_ctx *it = tmpl_add(l->c, "users");
+    tmpl_set(it, "email", u->email);
+    tmpl_set(it, "link", str_url_encode(req_arena(l->r), u->email));
+    tmpl_set(it, "name", u->display_name);
+    tmpl_set(it, "role", u->role);
+    tmpl_set(it, "method", u->auth_method);
+    tmpl_set(it, "state", user_state(l->r, u, w->store, w->now));
+    tmpl_set(it, "mfa", u->mfa_enabled ? "TOTP" : "");
+    return ++l->n >= PAGE_ROWS;
+}
+
+static int
+users_page(struct req *r, int status, const char *error, const char *notice, const char *temp)
+{
+    struct web *w = web_of(r);
+    struct tmpl_ctx *c = admin_ctx(r, "nav_users");
+    const char *q = req_query(r, "q");
+    struct list_users l = {r, c, q, 0};
+    store_user_list(w->store, list_user, &l);
+    tmpl_set(c, "q", q);
+    tmpl_set(c, "error", error);
+    tmpl_set(c, "notice", notice);
+    tmpl_set(c, "temp", temp);
+    return page(r, status, "admin_users", "Users", c);
+}
+
+int
+route_admin_users(struct req *r)
+{
+    return gate(r) != 0 ? 0 : users_page(r, 200, NULL, NULL, NULL);
+}
+
+int
+route_admin_users_add(struct req *r)
+{
+    if (gate(r) != 0)
+        return 0;
+    struct web *w = web_of(r);
+    struct actor who = actor_of(r);
+    char temp[ACCOUNT_TEMP_MAX], msg[256] = "";
+    const char *email = req_form(r, "email"), *role = req_form(r, "role");
+    enum account_rc rc = account_create(w->app, w->store, &who, email ? email : "",
+                                        req_form(r, "name"), role ? role : "member", temp, msg,
+                                        sizeof msg);
+    if (rc != ACCOUNT_OK)
+        return users_page(r, rc_status(rc), result_message(rc, msg), NULL, NULL);
+    char *shown = arena_strdup(req_arena(r), temp);
+    OPENSSL_cleanse(temp, sizeof temp);
+    return users_page(r, 200, NULL,
+                      arena_printf(req_arena(r), "Created %s. Give them this temporary "
+                                                 "password; they choose their own at the first "
+                                                 "sign-in:",
+                                   email),
+                      shown);
+}
+
+static int
+user_page(struct req *r, int status, const char *email, const char *error, const char *notice,
+          const char *temp)
+{
+    struct web *w = web_of(r);
+    struct arena *ar = req_arena(r);
+    char *norm = email ? str_email_normalize(ar, email) : NULL;
+    struct user u;
+    if (norm == NULL || store_user_by_email(w->store, norm, &u) != 0) {
+        if (notice != NULL) /* deleted */
+            return users_page(r, status, NULL, notice, NULL);
+        web_error(r, 404, "There is no such user.");
+        return 0;
+    }
+    struct tmpl_ctx *c = admin_ctx(r, "nav_users");
+    char a[40], b[40], d[40];
+    tmpl_set(c, "email", u.email);
+    tmpl_set(c, "name", u.display_name);
+    tmpl_set(c, "role", u.role);
+    tmpl_set(c, "method", u.auth_method);
+    tmpl_set(c, "is_password", strcmp(u.auth_method, "password") == 0 ? "1" : "");
+    tmpl_set(c, "idp", u.idp);
+    tmpl_set(c, "state", user_state(r, &u, w->store, w->now));
+    tmpl_set(c, "active", strcmp(u.status, "active") == 0 ? "1" : "");
+    tmpl_set(c, "mfa", u.mfa_enabled ? "1" : "");
+    tmpl_set(c, "created", clock_format(u.created_at, a, sizeof a));
+    tmpl_set(c, "last_login", u.last_login_at ? clock_format(u.last_login_at, b, sizeof b)
+                                              : "never");
+    tmpl_set(c, "changed", u.password_changed_at && strcmp(u.auth_method, "password") == 0
+                               ? clock_format(u.password_changed_at, d, sizeof d)
+                               : "");
+    static const char *const roles[] = {"member", "admin", "owner"};
+    for (int i = 0; i < 3; i++) {
+        struct tmpl_ctx *it = tmpl_add(c, "roles");
+        tmpl_set(it, "value", roles[i]);
+        tmpl_set(it, "selected", strcmp(roles[i], u.role) == 0 ? "1" : "");
+    }
+    const char *why = NULL;
+    tmpl_set(c, "may_change", authz_allowed(w->user.role, AZ_USER, u.role, &why) ? "1" : "");
+    tmpl_set(c, "why_not", why);
+    tmpl_set(c, "error", error);
+    tmpl_set(c, "notice", notice);
+    tmpl_set(c, "temp", temp);
+    return page(r, status, "admin_user", u.email, c);
+}
+
+int
+route_admin_user(struct req *r)
+{
+    return gate(r) != 0 ? 0 : user_page(r, 200, req_query(r, "email"), NULL, NULL, NULL);
+}
+
+int
+route_admin_user_action(struct req *r)
+{
+    if (gate(r) != 0)
+        return 0;
+    struct web *w = web_of(r);
+    struct actor who = actor_of(r);
+    const char *email = req_form(r, "email"), *action = req_form(r, "action");
+    if (email == NULL || action == NULL)
+        return user_page(r, 400, email, "This form is incomplete. Reload and try again.", NULL,
+                         NULL);
+    char msg[256] = "", temp[ACCOUNT_TEMP_MAX] = "";
+    const char *done = NULL;
+    enum account_rc rc = ACCOUNT_REFUSED;
+    if (strcmp(action, "unlock") == 0) {
+        rc = account_unlock(w->app, w->store, &who, email, msg, sizeof msg);
+        done = "Unlocked.";
+    } else if (strcmp(action, "reset_password") == 0) {
+        rc = account_reset_password(w->app, w->store, &who, email, temp, msg, sizeof msg);
+        done = "Password reset; the user's sessions ended. Temporary password:";
+    } else if (strcmp(action, "force_change") == 0) {
+        rc = account_force_change(w->app, w->store, &who, email, msg, sizeof msg);
+        done = "The user must choose a new password at the next sign-in.";
+    } else if (strcmp(action, "mfa_reset") == 0) {
+        rc = account_mfa_reset(w->app, w->store, &who, email, msg, sizeof msg);
+        done = "Two-step verification removed.";
+    } else if (strcmp(action, "disable") == 0 || strcmp(action, "enable") == 0) {
+        rc = account_set_status(w->app, w->store, &who, email,
+                                action[0] == 'd' ? "disabled" : "active", msg, sizeof msg);
+        done = action[0] == 'd' ? "Disabled; the user's sessions ended." : "Enabled.";
+    } else if (strcmp(action, "set_role") == 0) {
+        const char *role = req_form(r, "role");
+        rc = account_set_role(w->app, w->store, &who, email, role ? role : "", msg, sizeof msg);
+        done = "Role changed.";
+    } else if (strcmp(action, "delete") == 0) {
+        if (req_form(r, "confirm") == NULL)
+            return user_page(r, 400, email, "Tick the box to confirm the deletion.", NULL, NULL);
+        rc = account_delete(w->app, w->store, &who, email, msg, sizeof msg);
+        if (rc == ACCOUNT_OK)
+            return users_page(r, 200, NULL, arena_printf(req_arena(r), "Deleted %s.", email),
+                              NULL);
+    } else {
+        snprintf(msg, sizeof msg, "Unknown action.");
+    }
+    int st = rc_status(rc);
+    const char *shown = temp[0] ? arena_strdup(req_arena(r), temp) : NULL;
+    OPENSSL_cleanse(temp, sizeof temp);
+    if (rc != ACCOUNT_OK)
+        return user_page(r, st, email, result_message(rc, msg), NULL, NULL);
+    return user_page(r, 200, email, NULL, done, shown);
+}
+
+/* ---- policy ---- */
+
+static int
+policy_page(struct req *r, int status, const char *error, const char *notice,
+            const char *bad_key, const char *bad_msg)
+{
+    struct web *w = web_of(r);
+    struct policy p;
+    app_policy(w->app, w->store, &p);
+    struct tmpl_ctx *c = admin_ctx(r, "nav_policy");
+    size_t n;
+    const struct setting_def *t = settings_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(t[i].name, "password_login") == 0)
+            continue;
+        char val[32], def[32], range[96];
+        settings_format(&t[i], settings_get(&p, &t[i]), val, sizeof val);
+        settings_format(&t[i], t[i].def, def, sizeof def);
+        settings_range_text(&t[i], range, sizeof range);
+        struct tmpl_ctx *it = tmpl_add(c, "settings");
+        const char *posted = status != 200 ? req_form(r, t[i].name) : NULL;
+        tmpl_set(it, "key", t[i].name);
+        tmpl_set(it, "id", arena_printf(req_arena(r), "s%zu", i));
+        tmpl_set(it, "value", posted ? posted : val);
+        tmpl_set(it, "range", range);
+        tmpl_set(it, "default", def);
+        tmpl_set(it, "description", t[i].description);
+        if (bad_key && strcmp(bad_key, t[i].name) == 0)
+            tmpl_set(it, "field_error", bad_msg);
+    }
+    tmpl_set(c, "error", error);
+    tmpl_set(c, "notice", notice);
+    return page(r, status, "admin_policy", "Policy", c);
+}
+
+int
+route_admin_policy(struct req *r)
+{
+    return gate(r) != 0 ? 0 : policy_page(r, 200, NULL, NULL, NULL, NULL);
+}
+
+int
+route_admin_policy_post(struct req *r)
+{
+    if (gate(r) != 0)
+        return 0;
+    struct web *w = web_of(r);
+    size_t n;
+    const struct setting_def *t = settings_table(&n);
+    /* Every field is checked before any is stored: inline errors, nothing half-saved. */
+    for (size_t i = 0; i < n; i++) {
+        const char *v = req_form(r, t[i].name);
+        int parsed;
+        char why[200];
+        if (strcmp(t[i].name, "password_login") == 0 || v == NULL)
+            continue;
+        if (settings_parse(&t[i], v, &parsed, why, sizeof why) != 0)
+            return policy_page(r, 422, "Nothing was saved: correct the field marked below.", NULL,
+                               t[i].name, why);
+    }
+    struct actor who = actor_of(r);
+    struct policy p;
+    app_policy(w->app, w->store, &p);
+    int changed = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = req_form(r, t[i].name);
+        char cur[32], oldv[32], newv[32], msg[300];
+        int parsed;
+        if (strcmp(t[i].name, "password_login") == 0 || v == NULL ||
+            settings_parse(&t[i], v, &parsed, msg, sizeof msg) != 0)
+            continue;
+        settings_format(&t[i], settings_get(&p, &t[i]), cur, sizeof cur);
+        settings_format(&t[i], parsed, newv, sizeof newv);
+        if (strcmp(cur, newv) == 0)
+            continue;
+        enum account_rc rc = admin_set_setting(w->app, w->store, &who, t[i].name, v, oldv, newv,
+                                               msg, sizeof msg);
+        if (rc != ACCOUNT_OK)
+            return policy_page(r, rc_status(rc), result_message(rc, msg), NULL, NULL, NULL);
+        changed++;
+    }
+    return policy_page(r, 200, NULL,
+                       changed ? arena_printf(req_arena(r), "Saved %d change%s.", changed,
+                                              changed == 1 ? "" : "s")
+                               : "Nothing to change.",
+                       NULL, NULL);
+}
+
+/* ---- the password sign-in switch ---- */
+
+static int
+switch_page(struct req *r, int status, const char *error, const char *notice)
+{
+    struct web *w = web_of(r);
+    struct policy p;
+    app_policy(w->app, w->store, &p);
+    struct tmpl_ctx *c = admin_ctx(r, "nav_switch");
+    int idps = admin_idp_count(w->store);
+    tmpl_set(c, "on", p.password_login ? "1" : "");
+    tmpl_set(c, "no_idp", idps == 0 ? "1" : "");
+    tmpl_set(c, "may_switch",
+             authz_allowed(w->user.role, AZ_PASSWORD_SWITCH, NULL, NULL) ? "1" : "");
+    tmpl_set(c, "error", error);
+    tmpl_set(c, "notice", notice);
+    return page(r, status, "admin_switch", "Password sign-in", c);
+}
+
+int
+route_admin_switch(struct req *r)
+{
+    return gate(r) != 0 ? 0 : switch_page(r, 200, NULL, NULL);
+}
+
+int
+route_admin_switch_post(struct req *r)
+{
+    if (gate(r) != 0)
+        return 0;
+    struct web *w = web_of(r);
+    const char *to = req_form(r, "password_login");
+    if (to == NULL || (strcmp(to, "on") != 0 && strcmp(to, "off") != 0))
+        return switch_page(r, 400, "This form is incomplete. Reload and try again.", NULL);
+    const char *why = NULL;
+    if (!authz_allowed(w->user.role, AZ_PASSWORD_SWITCH, NULL, &why))
+        return switch_page(r, 403, why, NULL);
+    if (strcmp(to, "off") == 0) {
+        if (admin_idp_count(w->store) == 0)
+            return switch_page(r, 409,
+                               "Set up an identity provider first: with password sign-in off "
+                               "and no SSO, only owners could still sign in.",
+                               NULL);
+        if (req_form(r, "confirm") == NULL)
+            return switch_page(r, 400, "Tick the box to confirm.", NULL);
+    }
+    struct actor who = actor_of(r);
+    char oldv[32], newv[32], msg[300];
+    enum account_rc rc = admin_set_setting(w->app, w->store, &who, "password_login", to, oldv,
+                                           newv, msg, sizeof msg);
+    if (rc != ACCOUNT_OK)
+        return switch_page(r, rc_status(rc), result_message(rc, msg), NULL);
+    return switch_page(r, 200, NULL,
+                       strcmp(to, "off") == 0
+                           ? "Password sign-in is off. Owners keep the emergency sign-in."
+                           : "Password sign-in is on.");
+}
+
+/* ---- IdPs ---- */
+
+struct list_idps {
+    struct req *r;
+    struct tmpl_ctx *c;
+};
+
+static int
+list_idp(const struct idp_row *row, void *ctx)
+{
+    struct list_idps *l = ctx;
+    struct web *w = web_of(l->r);
+    struct tmpl_ctx *it = tmpl_add(l->c, "idps");
+    char domains[1024], groups[1024];
+    store_idp_domains(w->store, row->entity_id, domains, sizeof domains);
+    idp_group_roles_text(w->store, row->entity_id, groups, sizeof groups);
+    tmpl_set(it, "entity_id", row->entity_id);
+    tmpl_set(it, "name", row->name);
+    tmpl_set(it, "domains", domains);
+    tmpl_set(it, "sso", row->sso_redirect[0] ? row->sso_redirect : row->sso_post);
+    tmpl_set(it, "slo", row->slo_redirect);
+    tmpl_set(it, "certs", row->certs);
+    tmpl_set(it, "idp_initiated", row->idp_initiated ? "1" : "");
+    tmpl_set(it, "default_role", row->default_role);
+    tmpl_set(it, "attr_email", row->attr_email);
+    tmpl_set(it, "attr_first_name", row->attr_first_name);
+    tmpl_set(it, "attr_last_name", row->attr_last_name);
+    tmpl_set(it, "attr_groups", row->attr_groups);
+    /* One "GROUP=ROLE" per line in the form. */
+    for (char *p = groups; *p; p++)
+        if (*p == ';')
+            *p = '\n';
+    tmpl_set(it, "group_roles", groups);
+    tmpl_set(it, "role_admin", strcmp(row->default_role, "admin") == 0 ? "1" : "");
+    return 0;
+}
+
+static int
+idps_page(struct req *r, int status, const char *error, const char *notice)
+{
+    struct web *w = web_of(r);
+    struct tmpl_ctx *c = admin_ctx(r, "nav_idps");
+    struct list_idps l = {r, c};
+    store_idp_list(w->store, list_idp, &l);
+    tmpl_set(c, "error", error);
+    tmpl_set(c, "notice", notice);
+    tmpl_set(c, "sp_metadata", w->app->sp_entity_id);
+    if (status != 200) {
+        tmpl_set(c, "form_metadata", req_form(r, "metadata"));
+        tmpl_set(c, "form_domains", req_form(r, "domains"));
+        tmpl_set(c, "form_name", req_form(r, "name"));
+    }
+    return page(r, status, "admin_idps", "Identity providers", c);
+}
+
+int
+route_admin_idps(struct req *r)
+{
+    return gate(r) != 0 ? 0 : idps_page(r, 200, NULL, NULL);
+}
+
+/* Splits text at commas, spaces and newlines into list (in the arena); -1 when too many. */
+static int
+split_list(struct req *r, const char *text, const char *seps, const char **list, size_t max,
+           size_t *n)
+{
+    *n = 0;
+    if (text == NULL)
+        return 0;
+    char *copy = arena_strdup(req_arena(r), text), *save = NULL;
+    for (char *tok = copy ? strtok_r(copy, seps, &save) : NULL; tok;
+         tok = strtok_r(NULL, seps, &save)) {
+        if (*n == max)
+            return -1;
+        list[(*n)++] = tok;
+    }
+    return 0;
+}
+
+static int
+idp_form_options(struct req *r, struct idp_options *o, int set)
+{
+    memset(o, 0, sizeof *o);
+    o->idp_initiated = req_form(r, "idp_initiated") != NULL;
+    o->allow_sha1 = set ? -1 : 0;
+    const char *name = req_form(r, "name");
+    o->name = name && name[0] ? name : NULL;
+    o->default_role = req_form(r, "default_role");
+    o->set_domains = o->set_group_roles = 1;
+    if (split_list(r, req_form(r, "domains"), ", \t\r\n", o->domains, IDP_MAX_DOMAINS,
+                   &o->n_domains) != 0 ||
+        split_list(r, req_form(r, "group_roles"), "\r\n", o->group_roles, IDP_MAX_GROUP_ROLES,
+                   &o->n_group_roles) != 0)
+        return -1;
+    if (set) {
+        o->attr_email = req_form(r, "attr_email");
+        o->attr_first_name = req_form(r, "attr_first_name");
+        o->attr_last_name = req_form(r, "attr_last_name");
+        o->attr_groups = req_form(r, "attr_groups");
+    }
+    return 0;
+}
+
+int
+route_admin_idps_post(struct req *r)
+{
+    if (gate(r) != 0)
+        return 0;
+    struct web *w = web_of(r);
+    struct actor who = actor_of(r);
+    const char *action = req_form(r, "action");
+    char msg[1024] = "";
+    struct idp_options o;
+    if (action == NULL)
+        return idps_page(r, 400, "This form is incomplete. Reload and try again.", NULL);
+    if (strcmp(action, "remove") == 0) {
+        const char *e = req_form(r, "entity_id");
+        if (req_form(r, "confirm") == NULL)
+            return idps_page(r, 400, "Tick the box to confirm the removal.", NULL);
+        enum account_rc rc = idp_remove(w->store, &who, e ? e : "", msg, sizeof msg);
+        return rc == ACCOUNT_OK ? idps_page(r, 200, NULL, "Removed.")
+                                : idps_page(r, rc_status(rc), result_message(rc, msg), NULL);
+    }
+    int set = strcmp(action, "set") == 0;
+    if (idp_form_options(r, &o, set) != 0)
+        return idps_page(r, 400, "Too many domains or group mappings.", NULL);
+    if (set) {
+        const char *e = req_form(r, "entity_id");
+        enum account_rc rc = idp_set(w->store, &who, e ? e : "", &o, msg, sizeof msg);
+        return rc == ACCOUNT_OK ? idps_page(r, 200, NULL, msg[0] ? msg : "Saved.")
+                                : idps_page(r, rc_status(rc), result_message(rc, msg), NULL);
+    }
+    const char *md = req_form(r, "metadata");
+    if (md == NULL || md[0] == '\0')
+        return idps_page(r, 400, "Paste the IdP's metadata XML.", NULL);
+    char entity[SP_ENTITY_MAX];
+    const char *eid = req_form(r, "entity_id");
+    o.entity_id = eid && eid[0] ? eid : NULL;
+    enum account_rc rc =
+        idp_add(w->store, &who, md, strlen(md), &o, entity, sizeof entity, msg, sizeof msg);
+    if (rc != ACCOUNT_OK)
+        return idps_page(r, rc_status(rc), result_message(rc, msg), NULL);
+    return idps_page(r, 200, NULL,
+                     arena_printf(req_arena(r), "Added %s.%s%s", entity, msg[0] ? " " : "", msg));
+}
+
+/* ---- the SAML response log ---- */
+
+struct list_log {
+    struct req *r;
+    struct tmpl_ctx *c;
+    const char *verdict;
+    time_t since;
+};
+
+static int
+list_log(const struct saml_log_row *row, void *ctx)
+{
+    struct list_log *l = ctx;
+    if (l->verdict && l->verdict[0] && strcmp(l->verdict, row->verdict) != 0)
+        return 0;
+    if (row->at < l->since)
+        return 1; /* newest first: the rest are older */
+    struct tmpl_ctx *it = tmpl_add(l->c, "entries");
+    char at[40];
+    tmpl_setf(it, "id", "%lld", row->id);
+    tmpl_set(it, "at", clock_format(row->at, at, sizeof at));
+    tmpl_set(it, "issuer", row->issuer);
+    tmpl_set(it, "name_id", row->name_id);
+    tmpl_set(it, "verdict", row->verdict);
+    tmpl_set(it, "accepted", strcmp(row->verdict, "accepted") == 0 ? "1" : "");
+    tmpl_set(it, "reason", row->reason);
+    return 0;
+}
+
+int
+route_admin_saml_log(struct req *r)
+{
+    if (gate(r) != 0)
+        return 0;
+    struct web *w = web_of(r);
+    if (!authz_allowed(w->user.role, AZ_LOGS, NULL, NULL)) {
+        web_error(r, 403, "This needs an administrator.");
+        return 0;
+    }
+    struct tmpl_ctx *c = admin_ctx(r, "nav_saml");
+    const char *verdict = req_query(r, "verdict"), *idp = req_query(r, "idp");
+    const char *user = req_query(r, "user"), *hours = req_query(r, "hours"), *e;
+    long long h = hours && hours[0] ? str_to_num(hours, 1, 24 * 3650, &e) : 0;
+    struct list_log l = {r, c, verdict, h > 0 ? w->now - (time_t)h * 3600 : 0};
+    store_saml_log_list(w->store, verdict && strcmp(verdict, "refused") == 0, idp, user,
+                        PAGE_ROWS, list_log, &l);
+    tmpl_set(c, "f_idp", idp);
+    tmpl_set(c, "f_user", user);
+    tmpl_set(c, "f_hours", h > 0 ? hours : "");
+    tmpl_set(c, "f_accepted", verdict && strcmp(verdict, "accepted") == 0 ? "1" : "");
+    tmpl_set(c, "f_refused", verdict && strcmp(verdict, "refused") == 0 ? "1" : "");
+    return page(r, 200, "admin_saml_log", "SAML response log", c);
+}
+
+/* The checks of the ACS in the order they run, and the reason codes each can end with. */
+static const struct {
+    const char *name;
+    const char *reasons;
+} acs_checks[] = {
+    {"Size and base64 encoding", "too_large"},
+    {"Well-formed SAML Response without a DOCTYPE", "malformed doctype"},
+    {"Exactly one assertion, none outside the signed one", "assertion_count signature_wrapping"},
+    {"Signature algorithm allowed (no SHA-1 unless enabled)", "sha1_refused"},
+    {"Issuer is a registered IdP", "unknown_issuer"},
+    {"Signature valid with the IdP's certificate", "unsigned bad_signature"},
+    {"Status is Success", "idp_status"},
+    {"Encrypted assertion decrypted", "decrypt_failed"},
+    {"Destination is our ACS", "destination_mismatch"},
+    {"Conditions: audience and no unknown condition", "audience_mismatch unknown_condition"},
+    {"Time window (Conditions and SubjectConfirmationData)", "expired not_yet_valid"},
+    {"Subject: NameID, bearer confirmation, Recipient", "no_nameid no_bearer recipient_mismatch"},
+    {"InResponseTo answers a request of ours (or IdP-initiated is on)",
+     "in_response_to unsolicited"},
+    {"Assertion not seen before (replay)", "replay"},
+    {"Account: e-mail domain allowed, no conflicting account", "domain_not_allowed account_conflict"},
+};
+
+static int
+has_word(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+            return 1;
+    return 0;
+}
+
+int
+route_admin_saml_entry(struct req *r)
+{
+    if (gate(r) != 0)
+        return 0;
+    struct web *w = web_of(r);
+    if (!authz_allowed(w->user.role, AZ_LOGS, NULL, NULL)) {
+        web_error(r, 403, "This needs an administrator.");
+        return 0;
+    }
+    const char *id = req_query(r, "id"), *e;
+    long long n = id ? str_to_num(strncmp(id, "SAML-", 5) == 0 ? id + 5 : id, 1,
+                                  (long long)1 << 62, &e)
+                     : 0;
+    struct saml_log_row row;
+    if (id == NULL || e != NULL || store_saml_log_get(w->store, n, &row) != 0) {
+        web_error(r, 404, "There is no such SAML log entry.");
+        return 0;
+    }
+    struct tmpl_ctx *c = admin_ctx(r, "nav_saml");
+    char at[40];
+    tmpl_setf(c, "id", "%lld", row.id);
+    tmpl_set(c, "at", clock_format(row.at, at, sizeof at));
+    tmpl_set(c, "client", row.client_addr);
+    tmpl_set(c, "issuer", row.issuer);
+    tmpl_set(c, "name_id", row.name_id);
+    tmpl_set(c, "in_response_to", row.in_response_to);
+    tmpl_set(c, "assertion_id", row.assertion_id);
+    tmpl_set(c, "verdict", row.verdict);
+    tmpl_set(c, "accepted", strcmp(row.verdict, "accepted") == 0 ? "1" : "");
+    tmpl_set(c, "reason", row.reason);
+    tmpl_set(c, "detail", row.detail);
+    int failed_at = -1;
+    size_t nchecks = sizeof acs_checks / sizeof acs_checks[0];
+    for (size_t i = 0; i < nchecks; i++)
+        if (has_word(acs_checks[i].reasons, row.reason))
+            failed_at = (int)i;
+    int accepted = strcmp(row.verdict, "accepted") == 0;
+    for (size_t i = 0; i < nchecks; i++) {
+        struct tmpl_ctx *it = tmpl_add(c, "checks");
+        tmpl_set(it, "name", acs_checks[i].name);
+        const char *outcome = accepted || (failed_at >= 0 && (int)i < failed_at) ? "passed"
+                              : (int)i == failed_at ? "failed"
+                                                    : "not reached";
+        tmpl_set(it, "outcome", outcome);
+        tmpl_set(it, "is_failed", (int)i == failed_at && !accepted ? "1" : "");
+        tmpl_set(it, "is_passed", strcmp(outcome, "passed") == 0 ? "1" : "");
+    }
+    if (!accepted && failed_at < 0)
+        tmpl_set(c, "unplaced", "1");
+    char *pretty = sp_xml_pretty(row.xml);
+    tmpl_set(c, "xml", pretty ? pretty : row.xml);
+    free(pretty);
+    free(row.xml);
+    return page(r, 200, "admin_saml_entry", "SAML log entry", c);
+}
+
+/* ---- the audit log ---- */
+
+static int
+list_audit(const struct audit_row *row, void *ctx)
+{
+    struct tmpl_ctx *it = tmpl_add(ctx, "entries");
+    char at[40];
+    tmpl_set(it, "at", clock_format(row->at, at, sizeof at));
+    tmpl_set(it, "actor", row->actor);
+    tmpl_set(it, "actor_role", row->actor_role);
+    tmpl_set(it, "action", row->action);
+    tmpl_set(it, "target", row->target);
+    tmpl_set(it, "old", row->old_value);
+    tmpl_set(it, "new", row->new_value);
+    tmpl_set(it, "client", row->client_addr);
+    return 0;
+}
+
+int
+route_admin_audit(struct req *r)
+{
+    if (gate(r) != 0)
+        return 0;
+    struct web *w = web_of(r);
+    if (!authz_allowed(w->user.role, AZ_LOGS, NULL, NULL)) {
+        web_error(r, 403, "This needs an administrator.");
+        return 0;
+    }
+    struct tmpl_ctx *c = admin_ctx(r, "nav_audit");
+    struct audit_filter f = {.limit = PAGE_ROWS,
+                             .action = req_query(r, "action"),
+                             .actor = req_query(r, "actor"),
+                             .target = req_query(r, "target")};
+    store_audit_list(w->store, &f, list_audit, c);
+    tmpl_set(c, "f_action", f.action);
+    tmpl_set(c, "f_actor", f.actor);
+    tmpl_set(c, "f_target", f.target);
+    return page(r, 200, "admin_audit", "Audit log", c);
+}
