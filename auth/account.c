@@ -245,7 +245,8 @@ account_delete(struct app *a, struct store *s, const struct actor *who, const ch
     return finish(s, ACCOUNT_OK);
 }
 
-/* 1-based position of the newest stored hash that new_password matches, 0 for none. */
+/* 1-based position of the newest of the last `history` stored hashes that new_password
+ * matches, 0 for none. */
 static int
 reuse_position(struct store *s, const struct user *u, int history, const char *new_password)
 {
@@ -282,7 +283,8 @@ account_change_password(struct app *a, struct store *s, const struct user *u,
     if (store_password_changes_since(s, u->id, now - 86400, changes, MAX_RECENT_CHANGES,
                                      &n_changes) != 0)
         return ACCOUNT_ERROR;
-    int pos = reuse_position(s, u, p.history, new_password);
+    /* A forced change is checked against the current password at least (position 1). */
+    int pos = reuse_position(s, u, p.history > 0 ? p.history : forced ? 1 : 0, new_password);
     if (pos < 0)
         return ACCOUNT_ERROR;
     struct password_facts f = {
