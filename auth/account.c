@@ -56,14 +56,15 @@ find(struct store *s, const char *email, struct user *u, char *msg, size_t msgle
     return r == 0 ? ACCOUNT_OK : ACCOUNT_ERROR;
 }
 
-/* Refuses a change that would leave no active owner. */
+/* Refuses a change that would leave no active owner. A disabled owner cannot sign in, so only
+ * active owners count, and changing a disabled one takes none away. */
 static enum account_rc
 keep_an_owner(struct store *s, const struct user *u, char *msg, size_t msglen)
 {
     long long owners = 0;
-    if (strcmp(u->role, "owner") != 0)
+    if (strcmp(u->role, "owner") != 0 || strcmp(u->status, "active") != 0)
         return ACCOUNT_OK;
-    if (store_user_count(s, "owner", &owners) != 0)
+    if (store_user_count_active(s, "owner", &owners) != 0)
         return ACCOUNT_ERROR;
     if (owners <= 1) {
         snprintf(msg, msglen, "%s is the only owner: make another user owner first", u->email);
