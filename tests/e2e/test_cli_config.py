@@ -495,3 +495,14 @@ def test_cli_usage(server):
         p = ctl(server, *args)
         assert p.returncode == 2, args
         assert "usage: gatehousectl" in p.stderr
+
+
+def test_one_access_log_line_per_request_with_attacker_data_escaped(server):
+    requests.get(server.url("/healthz"), timeout=10)
+    requests.get(server.url('/x%0aFAKE%20line%22'), timeout=10)
+    time.sleep(0.2)
+    log = server.read_log()
+    assert re.search(r'access method=GET path="/healthz" status=200 bytes=3 ms=[\d.]+ '
+                     r'client=127\.0\.0\.1', log), log
+    assert not any(line.startswith("FAKE") for line in log.splitlines())
+    assert re.search(r'access method=GET path="/x\\x0aFAKE\\x20line\\x22" status=404', log), log
