@@ -79,14 +79,15 @@ find_allowed(struct store *s, const struct actor *who, const char *email, struct
     return rc == ACCOUNT_OK ? allow(who, AZ_USER, u->role, msg, msglen) : rc;
 }
 
-/* Refuses a change that would leave no active owner. */
+/* Refuses a change that would leave no active owner. A disabled owner cannot sign in, so only
+ * active owners count, and changing a disabled one takes none away. */
 static enum account_rc
 keep_an_owner(struct store *s, const struct user *u, char *msg, size_t msglen)
 {
     long long owners = 0;
-    if (strcmp(u->role, "owner") != 0)
+    if (strcmp(u->role, "owner") != 0 || strcmp(u->status, "active") != 0)
         return ACCOUNT_OK;
-    if (store_user_count(s, "owner", &owners) != 0)
+    if (store_user_count_active(s, "owner", &owners) != 0)
         return ACCOUNT_ERROR;
     if (owners <= 1) {
         snprintf(msg, msglen, "%s is the only owner: make another user owner first", u->email);
@@ -281,7 +282,8 @@ account_delete(struct app *a, struct store *s, const struct actor *who, const ch
     return finish(s, ACCOUNT_OK);
 }
 
-/* 1-based position of the newest stored hash that new_password matches, 0 for none. */
+/* 1-based position of the newest of the last `history` stored hashes that new_password
+ * matches, 0 for none. */
 static int
 reuse_position(struct store *s, const struct user *u, int history, const char *new_password)
 {
@@ -318,7 +320,8 @@ account_change_password(struct app *a, struct store *s, const struct user *u,
     if (store_password_changes_since(s, u->id, now - 86400, changes, MAX_RECENT_CHANGES,
                                      &n_changes) != 0)
         return ACCOUNT_ERROR;
-    int pos = reuse_position(s, u, p.history, new_password);
+    /* A forced change is checked against the current password at least (position 1). */
+    int pos = reuse_position(s, u, p.history > 0 ? p.history : forced ? 1 : 0, new_password);
     if (pos < 0)
         return ACCOUNT_ERROR;
     struct password_facts f = {

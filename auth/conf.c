@@ -320,29 +320,48 @@ on_ini_key(void *user, const char *section, const char *name, const char *value)
     return 1;
 }
 
-/* Line reader for ini_parse_stream that counts lines, so key errors carry their own line. */
+/* Records the first error of a line the reader refuses, and hides the line from inih. */
+static void
+refuse_line(struct parse_ctx *ctx, char *buf, const char *msg)
+{
+    if (!ctx->failed) {
+        snprintf(ctx->msg, sizeof ctx->msg, "%s", msg);
+        ctx->failed = 1;
+        ctx->error_line = ctx->lineno;
+    }
+    buf[0] = '\0';
+}
+
+/* Line reader for ini_parse_stream that counts lines, so key errors carry their own line, and
+ * refuses what is not a line of text: a NUL byte (which fgets would hide), invalid UTF-8 or a
+ * control character, or a line too long for the buffer. */
 static char *
 read_line(char *buf, int size, void *stream)
 {
     struct parse_ctx *ctx = stream;
-    char *r = fgets(buf, size, ctx->f);
-    if (r == NULL)
+    int ch = EOF, n = 0, nul = 0;
+    while (n < size - 1 && (ch = fgetc(ctx->f)) != EOF) {
+        nul |= ch == '\0';
+        buf[n++] = (char)ch;
+        if (ch == '\n')
+            break;
+    }
+    if (n == 0)
         return NULL;
+    buf[n] = '\0';
     ctx->lineno++;
-    size_t n = strlen(buf);
-    if (n > 0 && buf[n - 1] != '\n' && !feof(ctx->f)) {
+    if (buf[n - 1] != '\n' && ch != EOF && n == size - 1) {
         /* A longer line would be cut silently: refuse it instead. */
-        int ch;
         while ((ch = fgetc(ctx->f)) != EOF && ch != '\n')
             ;
-        if (!ctx->failed) {
-            snprintf(ctx->msg, sizeof ctx->msg, "line is longer than %d characters", size - 2);
-            ctx->failed = 1;
-            ctx->error_line = ctx->lineno;
-        }
-        buf[0] = '\0';
+        char msg[64];
+        snprintf(msg, sizeof msg, "line is longer than %d characters", size - 2);
+        refuse_line(ctx, buf, msg);
+    } else if (nul || !str_utf8_clean(buf, (size_t)n, 1)) {
+        refuse_line(ctx, buf, "not a line of text (a NUL byte, invalid UTF-8 or a control "
+                              "character): is this a configuration file?");
     }
-    return r;
+    return buf;
 }
 
 int
@@ -356,15 +375,22 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
     }
     struct parse_ctx ctx = {.c = c, .f = f};
     int line = ini_parse_stream(read_line, &ctx, on_ini_key, &ctx);
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
+    if (read_errno != 0) {
+        /* e.g. a folder: fopen succeeds, reading fails. */
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(read_errno));
+        return -1;
+    }
     if (line == 0 && !ctx.failed)
         return 0;
-    if (line == 0)
-        line = ctx.error_line;
     if (line < 0) {
         snprintf(err, errlen, "%s: cannot parse (%d)", path, line);
         return -1;
     }
+    /* After our first error inih sees every later key as failing too: the first error wins. */
+    if (ctx.failed && (line == 0 || ctx.error_line <= line))
+        line = ctx.error_line;
     if (ctx.failed && ctx.error_line == line)
         snprintf(err, errlen, "%s:%d: %s", path, line, ctx.msg);
     else

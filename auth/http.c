@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -697,8 +698,13 @@ http_stop(struct http_server *s)
 {
     if (s == NULL)
         return;
-    /* Stop accepting, then wait for in-flight requests before tearing down. */
-    MHD_quiesce_daemon(s->daemon);
+    /* Stop accepting, then wait for in-flight requests before tearing down. Quiescing only
+     * stops MHD's accept(): shutting the socket down makes new connections fail at once instead
+     * of waiting in the backlog for the grace period. MHD hands the socket over to us, to be
+     * closed only after MHD_stop_daemon, since its threads may still hold it. */
+    MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        shutdown(listen_fd, SHUT_RDWR);
     for (int waited = 0; waited < SHUTDOWN_GRACE_MS; waited += 50) {
         if (atomic_load(&s->in_flight) == 0)
             break;
@@ -706,6 +712,8 @@ http_stop(struct http_server *s)
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(s->daemon);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
     jobs_stop(&s->jobs);
     free(s);
 }

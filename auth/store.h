@@ -87,6 +87,8 @@ int store_user_by_email(struct store *s, const char *email, struct user *out); /
 int store_user_by_id(struct store *s, long long id, struct user *out);         /* 1 = none */
 int store_user_insert(struct store *s, const struct user *u, long long *id_out); /* 1 = dup */
 int store_user_count(struct store *s, const char *role, long long *n_out); /* role NULL = all */
+/* Users with this role whose status is active (who can sign in). */
+int store_user_count_active(struct store *s, const char *role, long long *n_out);
 /* Calls cb for each user ordered by email; cb returning non-zero stops. */
 int store_user_list(struct store *s, int (*cb)(const struct user *, void *), void *ctx);
 /* Sets a new password hash, must_change and password_changed_at, and appends the hash to the

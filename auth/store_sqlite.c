@@ -219,6 +219,7 @@ enum stmt_id {
     ST_USER_INSERT,
     ST_USER_COUNT,
     ST_USER_COUNT_ROLE,
+    ST_USER_COUNT_ACTIVE_ROLE,
     ST_USER_LIST,
     ST_USER_SET_PASSWORD,
     ST_HISTORY_INSERT,
@@ -312,6 +313,7 @@ static const char *const sql[ST_COUNT] = {
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_USER_COUNT] = "SELECT COUNT(*) FROM users",
     [ST_USER_COUNT_ROLE] = "SELECT COUNT(*) FROM users WHERE role = ?",
+    [ST_USER_COUNT_ACTIVE_ROLE] = "SELECT COUNT(*) FROM users WHERE role = ? AND status = 'active'",
     [ST_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY email",
     [ST_USER_SET_PASSWORD] = "UPDATE users SET password_hash = ?, must_change = ?, "
                              "password_changed_at = ? WHERE id = ?",
@@ -738,10 +740,10 @@ store_user_insert(struct store *s, const struct user *u, long long *id_out)
     return 0;
 }
 
-int
-store_user_count(struct store *s, const char *role, long long *n_out)
+static int
+count_users(struct store *s, enum stmt_id id, const char *role, long long *n_out)
 {
-    sqlite3_stmt *st = stmt(s, role ? ST_USER_COUNT_ROLE : ST_USER_COUNT);
+    sqlite3_stmt *st = stmt(s, id);
     if (st == NULL)
         return -1;
     if (role != NULL)
@@ -751,6 +753,18 @@ store_user_count(struct store *s, const char *role, long long *n_out)
         *n_out = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_user_count(struct store *s, const char *role, long long *n_out)
+{
+    return count_users(s, role ? ST_USER_COUNT_ROLE : ST_USER_COUNT, role, n_out);
+}
+
+int
+store_user_count_active(struct store *s, const char *role, long long *n_out)
+{
+    return count_users(s, ST_USER_COUNT_ACTIVE_ROLE, role, n_out);
 }
 
 int

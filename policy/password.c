@@ -207,7 +207,10 @@ password_check(const struct policy *p, const char *candidate, const struct passw
     if (sc.invalid)
         mask |= PW_INVALID_CHARS;
     if (facts != NULL) {
-        if (p->history > 0 && facts->reused_position >= 1 && facts->reused_position <= p->history)
+        /* A forced change replaces a password that expired or that someone else has seen:
+         * keeping the current one is never a change, whatever the history setting. */
+        int pos = facts->reused_position;
+        if (pos >= 1 && (pos <= p->history || (facts->forced && pos == 1)))
             mask |= PW_REUSED;
         if (!facts->forced && p->changes_per_day > 0 &&
             recent_changes(facts, now) >= (size_t)p->changes_per_day)
@@ -273,8 +276,8 @@ password_rule_text(const struct policy *p, enum password_rule rule, char *buf, s
         sequence_text(p->max_sequence, buf, len);
         break;
     case PW_REUSED:
-        if (p->history == 1)
-            snprintf(buf, len, "Don't reuse your last password.");
+        if (p->history <= 1)
+            snprintf(buf, len, "Choose a password different from your current one.");
         else
             snprintf(buf, len, "Don't reuse any of your last %d passwords.", p->history);
         break;

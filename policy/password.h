@@ -37,7 +37,8 @@ struct password_facts {
     const time_t *changes;
     size_t n_changes;
     /* Non-zero when the change is forced on the user (first sign-in, admin reset, expiry): the
-     * changes-per-day cap does not stop a forced change. */
+     * changes-per-day cap does not stop a forced change, and a forced change may not keep the
+     * current password (reused_position 1) even when the history check is off. */
     int forced;
 };
 

@@ -234,3 +234,47 @@ def signed_in_user(server, email="user@example.com", role="member", password=STR
     r = b.change_password(temp, password)
     assert r.status_code == 303, r.text
     return b, password
+
+
+# -- helpers shared by the foundation's end-to-end tests ---------------------------------------
+
+def db_rows(server, sql, params=()):
+    """Rows of a read-only query on the server's SQLite store (WAL: sees committed data)."""
+    import sqlite3
+    path = os.path.join(server.tmp, "gatehouse.db")
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def audit_entries(server, limit=1000):
+    import json
+    return json.loads(server.ctl("audit", "list", "--json", "--limit", str(limit)).stdout)
+
+
+def cli_actor():
+    import pwd
+    return "cli:" + pwd.getpwuid(os.geteuid()).pw_name
+
+
+def metric(server, name):
+    """The value of one sample line of /metrics (name may include labels)."""
+    text = requests.get(server.url("/metrics"), timeout=10).text
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"no metric {name} in:\n{text}")
+
+
+_TOKEN_VALUE = re.compile(r'value="[0-9a-f]{64}"')
+
+
+def page_shape(text, *replace):
+    """A page with its per-visitor tokens and the given strings blanked, for comparing the pages
+    two visitors got."""
+    for s in replace:
+        escaped = html.escape(s).replace("&#x27;", "&#39;")  # as the templates escape
+        text = text.replace(escaped, "X").replace(s, "X")
+    return _TOKEN_VALUE.sub('value="T"', text)

@@ -42,3 +42,26 @@ def test_return_to_is_followed_only_when_same_origin(server):
     for evil in ("//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"):
         r = b3.login("user@example.com", pw, return_to=evil)
         assert r.status_code == 303 and r.headers["Location"] == "/", evil
+
+
+def test_a_hash_with_older_parameters_is_upgraded_at_the_next_sign_in(make_server, tmp_path):
+    from conftest import db_rows
+    server = make_server()
+    _, pw = signed_in_user(server)
+    (old,), = db_rows(server, "SELECT password_hash FROM users")
+    assert old.startswith("$argon2id$v=19$m=1024,t=1,p=1$"), old
+    server.stop()
+    # The same store, restarted with stronger parameters.
+    with open(server.conf_path) as f:
+        conf = f.read().replace("memory_kib = 1024", "memory_kib = 2048").replace(
+            "iterations = 1", "iterations = 2")
+    with open(server.conf_path, "w") as f:
+        f.write(conf)
+    server.start()
+    # A failed sign-in changes nothing; a successful one rehashes.
+    assert Browser(server).login("user@example.com", "Wrong-Password-1").status_code == 401
+    assert db_rows(server, "SELECT password_hash FROM users") == [(old,)]
+    assert Browser(server).login("user@example.com", pw).status_code == 303
+    (new,), = db_rows(server, "SELECT password_hash FROM users")
+    assert new.startswith("$argon2id$v=19$m=2048,t=2,p=1$"), new
+    assert Browser(server).login("user@example.com", pw).status_code == 303

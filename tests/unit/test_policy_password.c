@@ -484,6 +484,26 @@ test_a_forced_change_bypasses_the_daily_cap(void **state)
 }
 
 static void
+test_a_forced_change_may_not_keep_the_current_password(void **state)
+{
+    struct policy p = defaults();
+    struct password_facts f = {.reused_position = 1, .forced = 1};
+    char buf[PASSWORD_RULE_TEXT_MAX];
+
+    (void)state;
+    assert_int_equal(p.history, 0);
+    assert_int_equal(password_check(&p, GOOD, &f, NOW), PW_REUSED);
+    assert_string_equal(password_rule_text(&p, PW_REUSED, buf, sizeof(buf)),
+                        "Choose a password different from your current one.");
+    /* Only the current one: older passwords stay allowed, and voluntary changes are free. */
+    f.reused_position = 2;
+    assert_int_equal(password_check(&p, GOOD, &f, NOW), 0);
+    f.reused_position = 1;
+    f.forced = 0;
+    assert_int_equal(password_check(&p, GOOD, &f, NOW), 0);
+}
+
+static void
 test_cap_of_one_refuses_a_second_change(void **state)
 {
     struct policy p = defaults();
@@ -678,6 +698,7 @@ main(void)
         cmocka_unit_test(test_a_change_exactly_a_day_ago_no_longer_counts),
         cmocka_unit_test(test_changes_in_the_future_do_not_count),
         cmocka_unit_test(test_a_forced_change_bypasses_the_daily_cap),
+        cmocka_unit_test(test_a_forced_change_may_not_keep_the_current_password),
         cmocka_unit_test(test_cap_of_one_refuses_a_second_change),
         cmocka_unit_test(test_missing_change_list_counts_as_none),
         cmocka_unit_test(test_each_rule_has_a_friendly_sentence),
