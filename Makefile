@@ -18,7 +18,7 @@ BUILD_DEBS = build-essential pkg-config liblasso3-dev libxmlsec1-dev libxml2-dev
              libmicrohttpd-dev liboath-dev libargon2-dev libqrencode-dev libinih-dev \
              libjansson-dev libcurl4-openssl-dev libsqlite3-dev
 TEST_DEBS = libcmocka-dev python3 python3-pytest python3-requests faketime xmlsec1 oathtool \
-            zbar-tools sqlite3 wrk apache2 libapache2-mod-auth-mellon openssl curl
+            zbar-tools sqlite3 wrk apache2 libapache2-mod-auth-mellon openssl curl chromium nodejs
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
        -Wcast-qual -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough
@@ -87,6 +87,11 @@ deps:
 
 test-deps:
 	@sh tests/tools/deps.sh $(BUILD_DEBS) $(TEST_DEBS)
+	@$(MAKE) --no-print-directory tests/browser/node_modules/.package-lock.json
+
+# playwright-core for the browser tests, at the version package-lock.json records.
+tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs every test: the cmocka unit programs in $2, then the pytest suites (end-to-end against the
-# real programs in $1, and the mock IdP's own tests). Ends with one line: "N passed, N failed".
+# real programs in $1, the mock IdP's own tests, and the browser tests in headless Chromium). Ends with one line: "N passed, N failed".
 bindir=${1:-bin}
 unitdir=${2:-build/unit}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -23,7 +23,7 @@ for t in "$unitdir"/test_*; do
 done
 
 suites=""
-for d in tests/e2e tests/mockidp; do
+for d in tests/e2e tests/mockidp tests/browser; do
     if ls "$top/$d"/test_*.py >/dev/null 2>&1; then suites="$suites $top/$d"; fi
 done
 if [ -n "$suites" ]; then

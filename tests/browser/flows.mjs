@@ -1,0 +1,161 @@
+// tests/browser/flows.mjs: one browser flow against a running Gatehouse, in Debian's headless
+// Chromium driven by playwright-core. Run by tests/browser/test_browser.py, which starts the
+// server (and the mock IdP) and passes what the flow needs in the environment:
+//   node flows.mjs FLOW      FLOW: password | totp | sso | switch | samllog
+//   GH_BASE  the server's URL        GH_EMAIL / GH_PASSWORD  the account
+//   GH_NEW_PASSWORD                  GH_ART  where screenshots go (one per step)
+// Exits 0 when every step's expectation held, 1 with the failing step otherwise.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const flow = process.argv[2];
+const env = process.env;
+const base = env.GH_BASE;
+const art = join(env.GH_ART || 'test-artifacts/browser', flow || 'none');
+mkdirSync(art, { recursive: true });
+let step = 0;
+
+function expect(cond, what) {
+  if (!cond) throw new Error(`expectation failed: ${what}`);
+}
+
+async function shot(page, name) {
+  step += 1;
+  const file = join(art, `${String(step).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`step ${step}: ${name} (${file})`);
+}
+
+function totp(secret, offsetSteps = 0) {
+  const at = Math.floor(Date.now() / 1000) + 30 * offsetSteps;
+  return execFileSync('oathtool', ['--totp', '-b', '--now', `@${at}`, secret]).toString().trim();
+}
+
+async function signIn(page, email, password) {
+  await page.goto(`${base}/login`);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/login"] button')]);
+}
+
+const flows = {
+  // Sign-in with the temporary password, the forced change, the landing page.
+  async password(page) {
+    await page.goto(`${base}/login`);
+    await shot(page, 'sign-in-page');
+    await signIn(page, env.GH_EMAIL, env.GH_PASSWORD);
+    expect(page.url().endsWith('/password/change'), 'sent to the forced password change');
+    await shot(page, 'forced-change');
+    await page.fill('#current_password', env.GH_PASSWORD);
+    await page.fill('#new_password', 'short');
+    await page.fill('#confirm_password', 'short');
+    await page.click('form[action="/password/change"] button');
+    expect(await page.isVisible('.alert'), 'a too-short password is refused with its rules');
+    await shot(page, 'change-refused');
+    await page.fill('#current_password', env.GH_PASSWORD);
+    await page.fill('#new_password', env.GH_NEW_PASSWORD);
+    await page.fill('#confirm_password', env.GH_NEW_PASSWORD);
+    await page.click('form[action="/password/change"] button');
+    await page.waitForURL(`${base}/?changed=1`);
+    expect((await page.textContent('h1')).includes('You are signed in'), 'landing page');
+    await shot(page, 'signed-in');
+  },
+
+  // TOTP enrolment from the QR page, then a sign-in with a code.
+  async totp(page) {
+    await signIn(page, env.GH_EMAIL, env.GH_PASSWORD);
+    await page.goto(`${base}/account/mfa`);
+    expect(await page.isVisible('.qr svg'), 'the QR code is on the page');
+    await shot(page, 'enrolment-qr');
+    const secret = (await page.textContent('#totp-secret')).trim();
+    await page.fill('#code', totp(secret));
+    await page.click('form[action="/account/mfa"] button');
+    const codes = await page.$$eval('#recovery-codes code', (els) => els.map((e) => e.textContent));
+    expect(codes.length === 10, 'ten recovery codes shown');
+    await shot(page, 'recovery-codes');
+    await page.click('header form[action="/logout"] button');
+    await signIn(page, env.GH_EMAIL, env.GH_PASSWORD);
+    expect(page.url().endsWith('/login/mfa'), 'the second step is asked');
+    await shot(page, 'code-step');
+    await page.fill('#code', totp(secret, 1));
+    await page.click('form[action="/login/mfa"] button');
+    await page.waitForURL(`${base}/`);
+    await shot(page, 'signed-in-with-totp');
+  },
+
+  // SSO through bin/mock-idp: the person types a work e-mail; the IdP signs them in.
+  async sso(page) {
+    await page.goto(`${base}/login`);
+    await page.fill('#sso_email', env.GH_EMAIL);
+    await shot(page, 'sso-email');
+    await page.click('form.sso button');
+    // The mock IdP shows its user picker (or signs in at once with --auto-login).
+    await page.waitForLoadState('load');
+    if (!page.url().startsWith(base)) {
+      await shot(page, 'mock-idp');
+      const pick = page.locator(`button:has-text("${env.GH_EMAIL}"), input[type=submit]`).first();
+      await pick.click();
+    }
+    await page.waitForURL((u) => u.toString().startsWith(base) && !u.toString().includes('/saml/'));
+    const who = await page.evaluate(async () => (await fetch('/api/whoami')).json());
+    expect(who.auth_method === 'saml' && who.email === env.GH_EMAIL.toLowerCase(),
+      `signed in through SSO as ${env.GH_EMAIL}: ${JSON.stringify(who)}`);
+    await shot(page, 'signed-in-with-sso');
+  },
+
+  // An owner turns password sign-in off; the sign-in page changes.
+  async switch(page, browser) {
+    await signIn(page, env.GH_EMAIL, env.GH_PASSWORD);
+    await page.goto(`${base}/admin/password-login`);
+    await shot(page, 'switch-on');
+    await page.check('input[name=confirm]');
+    await page.click('form[action="/admin/password-login"] button');
+    expect((await page.textContent('#switch-state')).trim() === 'off', 'the switch is off');
+    await shot(page, 'switch-off');
+    const other = await browser.newPage();
+    await other.goto(`${base}/login`);
+    expect(!(await other.isVisible('#password')), 'no password field on the sign-in page');
+    expect(await other.isVisible('#sso_email'), 'the SSO form remains');
+    await shot(other, 'sign-in-page-sso-only');
+  },
+
+  // An admin reads a refused SSO response in the SAML log.
+  async samllog(page) {
+    await signIn(page, env.GH_EMAIL, env.GH_PASSWORD);
+    await page.goto(`${base}/admin/saml-log`);
+    await shot(page, 'saml-log');
+    await page.click('table a[href^="/admin/saml-log/view"]');
+    expect(await page.isVisible('#reason'), 'the detail view shows the reason');
+    expect(await page.isVisible('ol.checks li.bad'), 'the failed check is marked');
+    expect(await page.isVisible('#xml'), 'the response XML is shown');
+    await shot(page, 'saml-log-entry');
+  },
+};
+
+async function main() {
+  if (!flows[flow]) {
+    console.error(`usage: node flows.mjs ${Object.keys(flows).join('|')}`);
+    return 2;
+  }
+  const browser = await chromium.launch({
+    executablePath: env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  });
+  const page = await browser.newPage();
+  page.setDefaultTimeout(15000);
+  try {
+    await flows[flow](page, browser);
+    console.log(`flow ${flow}: ok (${step} steps)`);
+    return 0;
+  } catch (e) {
+    await shot(page, 'failure').catch(() => {});
+    console.error(`flow ${flow} failed at step ${step + 1}: ${e.message}`);
+    return 1;
+  } finally {
+    await browser.close();
+  }
+}
+
+process.exit(await main());

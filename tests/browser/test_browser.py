@@ -1,0 +1,94 @@
+"""Browser tests: each flow of flows.mjs in Debian's headless Chromium (playwright-core from
+npm) against the real bin/gatehouse, started by the e2e harness. Screenshots of every step go to
+test-artifacts/browser/FLOW/."""
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
+_spec = importlib.util.spec_from_file_location("gh_harness",
+                                               os.path.join(TOP, "tests", "e2e", "conftest.py"))
+harness = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(harness)
+_spec2 = importlib.util.spec_from_file_location("gh_samlidp",
+                                                os.path.join(TOP, "tests", "e2e", "samlidp.py"))
+samlidp = importlib.util.module_from_spec(_spec2)
+_spec2.loader.exec_module(samlidp)
+
+ART = os.path.join(TOP, "test-artifacts", "browser")
+STRONG = harness.STRONG
+
+
+def _ready():
+    return (os.path.exists("/usr/bin/chromium") and shutil.which("node") and
+            os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")))
+
+
+@pytest.fixture
+def server(tmp_path):
+    assert _ready(), ("Debian's chromium, node or playwright-core is missing: `make test-deps` "
+                      "installs them")
+    srv = harness.Server(tmp_path).start()
+    yield srv
+    rc = srv.stop()
+    assert rc in (0, None), srv.read_log()
+
+
+def run_flow(server, flow, **env):
+    e = dict(os.environ, GH_BASE=server.base, GH_ART=ART, **env)
+    p = subprocess.run(["node", os.path.join(HERE, "flows.mjs"), flow], env=e, cwd=HERE,
+                       capture_output=True, text=True, timeout=120)
+    print(p.stdout, p.stderr)
+    assert p.returncode == 0, f"browser flow {flow} failed:\n{p.stdout}{p.stderr}"
+    shots = os.listdir(os.path.join(ART, flow))
+    assert any(s.endswith(".png") for s in shots)
+    return p.stdout
+
+
+def user_with_password(server, email, role="member"):
+    """A user who has done the first-login change already (through HTTP)."""
+    harness.signed_in_user(server, email, role)
+    return STRONG
+
+
+def test_sign_in_and_forced_password_change(server):
+    temp = server.add_user("ann@example.com")
+    run_flow(server, "password", GH_EMAIL="ann@example.com", GH_PASSWORD=temp,
+             GH_NEW_PASSWORD="Brand-New-Secret-42")
+    r = requests.post(server.url("/api/login"), json={"email": "ann@example.com",
+                                                      "password": "Brand-New-Secret-42"},
+                      timeout=30)
+    assert r.status_code == 200
+
+
+def test_totp_enrolment_by_qr_page(server):
+    pw = user_with_password(server, "tom@example.com")
+    run_flow(server, "totp", GH_EMAIL="tom@example.com", GH_PASSWORD=pw)
+    assert requests.post(server.url("/api/login"), json={
+        "email": "tom@example.com", "password": pw}, timeout=30).json()["error"] == "mfa_required"
+
+
+def test_password_sign_in_off_changes_the_sign_in_page(server, tmp_path):
+    idp = samlidp.MiniIdP(tmp_path)
+    server.ctl("idp", "add", "--metadata", idp.metadata_path, "--domain", "example.com")
+    pw = user_with_password(server, "olive@example.com", "owner")
+    run_flow(server, "switch", GH_EMAIL="olive@example.com", GH_PASSWORD=pw)
+    assert "password_login" in server.ctl("audit", "list", "--action", "policy.set").stdout
+
+
+def test_saml_log_detail_view(server, tmp_path):
+    idp = samlidp.MiniIdP(tmp_path)
+    server.ctl("idp", "add", "--metadata", idp.metadata_path, "--domain", "example.com",
+               "--idp-initiated", "on")
+    b64, _ = idp.response(server.url("/saml/metadata"), server.url("/saml/acs"),
+                          "eve@example.com", {"email": "eve@example.com"}, lifetime=-600)
+    r = requests.post(server.url("/saml/acs"), data={"SAMLResponse": b64}, timeout=30)
+    assert r.status_code == 403 and re.search(r"SAML-\d+", r.text)
+    pw = user_with_password(server, "adam@example.com", "admin")
+    run_flow(server, "samllog", GH_EMAIL="adam@example.com", GH_PASSWORD=pw)
