@@ -31,6 +31,10 @@ int mfa_pending_start(struct req *r, const struct user *u, int change_reason, in
 int route_password_change_get(struct req *r);
 int route_password_change_post(struct req *r);
 
+/* route_reset.c */
+int route_password_reset_get(struct req *r);
+int route_password_reset_post(struct req *r);
+
 /* route_api.c */
 int route_api_whoami(struct req *r);
 int route_api_login(struct req *r);
