@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "log.h"
@@ -24,6 +25,7 @@ enum conf_type {
     CT_HOST,  /* a DNS name or an IP address; "" allowed */
     CT_EMAIL, /* an e-mail address; "" allowed */
     CT_TLS,   /* on | off | implicit (enum conf_smtp_tls) */
+    CT_FILE,  /* a path to a readable file; "" allowed */
 };
 
 struct conf_key {
@@ -68,7 +70,7 @@ static const struct conf_key conf_keys[] = {
     S("smtp", "username", smtp_username),
     S("smtp", "password", smtp_password),
     I("smtp", "timeout_seconds", smtp_timeout_seconds, 1, 300),
-    S("smtp", "ca_file", smtp_ca_file),
+    TS("smtp", "ca_file", smtp_ca_file, CT_FILE),
     I("argon2", "memory_kib", argon2_memory_kib, 8, 4 * 1024 * 1024),
     I("argon2", "iterations", argon2_iterations, 1, 100),
     I("argon2", "parallelism", argon2_parallelism, 1, 16),
@@ -337,6 +339,17 @@ set_key(struct conf *c, const struct conf_key *k, const char *v, char *msg, size
         return set_host(base + k->offset, k->size, v, msg, len);
     case CT_EMAIL:
         return set_email(base + k->offset, k->size, v, msg, len);
+    case CT_FILE:
+        if (strlen(v) >= k->size || !str_utf8_clean(v, strlen(v), 0)) {
+            snprintf(msg, len, "value is too long or has control characters");
+            return -1;
+        }
+        if (v[0] != '\0' && access(v, R_OK) != 0) {
+            snprintf(msg, len, "%.200s: cannot read: %s", v, strerror(errno));
+            return -1;
+        }
+        snprintf(base + k->offset, k->size, "%s", v);
+        return 0;
     case CT_TLS:
         if (strcasecmp(v, "on") == 0)
             *(int *)(base + k->offset) = CONF_SMTP_STARTTLS;
