@@ -62,15 +62,29 @@ rfc5322_date(time_t now, char *out, size_t len)
              months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* The subject as is when ASCII, else as an RFC 2047 encoded-word (UTF-8, base64). */
+/* The subject as is when ASCII, else as RFC 2047 encoded-words (UTF-8, base64) of at most 39
+ * bytes of text each (64 characters with the markers: under 2.'s 75, and lines under 78), split
+ * between characters and folded onto continuation lines. */
 static int
 put_subject(struct buf *b, const char *subject)
 {
     if (all_ascii(subject))
         return buf_printf(b, "Subject: %s\r\n", subject);
-    unsigned char enc[((SMTP_SUBJECT_MAX + 2) / 3) * 4 + 1];
-    EVP_EncodeBlock(enc, (const unsigned char *)subject, (int)strlen(subject));
-    return buf_printf(b, "Subject: =?UTF-8?B?%s?=\r\n", (const char *)enc);
+    buf_puts(b, "Subject:");
+    const unsigned char *p = (const unsigned char *)subject;
+    size_t left = strlen(subject);
+    while (left > 0) {
+        size_t n = left < 39 ? left : 39;
+        while (n < left && n > 0 && (p[n] & 0xc0) == 0x80)
+            n--; /* not inside a UTF-8 sequence */
+        unsigned char enc[53];
+        EVP_EncodeBlock(enc, p, (int)n);
+        buf_printf(b, "%s=?UTF-8?B?%s?=", p == (const unsigned char *)subject ? " " : "\r\n ",
+                   (const char *)enc);
+        p += n;
+        left -= n;
+    }
+    return buf_puts(b, "\r\n");
 }
 
 /* The body with every line end as CRLF; -1 when a line is too long for SMTP. */
