@@ -176,6 +176,7 @@ account_reset_password(struct app *a, struct store *s, const struct actor *who,
     if (store_begin_write(s) != 0)
         return ACCOUNT_ERROR;
     if (store_user_set_password(s, u.id, hash, PW_MUST_RESET, clock_now(), "reset") != 0 ||
+        store_reset_token_void_user(s, u.id, clock_now()) != 0 ||
         store_lockout_clear(s, u.email) != 0 || store_session_delete_user(s, u.id, NULL, NULL) ||
         audit_record(s, who, "user.reset_password", u.email, NULL, "temporary password") != 0)
         return finish(s, ACCOUNT_ERROR);
@@ -341,6 +342,7 @@ account_change_password(struct app *a, struct store *s, const struct user *u,
     snprintf(name, sizeof name, "user:%s", u->email);
     self.name = name;
     if (store_user_set_password(s, u->id, hash, PW_MUST_NONE, now, "user") != 0 ||
+        store_reset_token_void_user(s, u->id, now) != 0 ||
         store_session_delete_user(s, u->id, keep_hash, NULL) != 0 ||
         audit_record(s, &self, "password.change", u->email, NULL, forced ? "forced" : "voluntary"))
         return finish(s, ACCOUNT_ERROR);
@@ -386,4 +388,87 @@ account_force_change(struct app *a, struct store *s, const struct actor *who, co
         audit_record(s, who, "user.force_change", u.email, old, "must_change=3") != 0)
         return finish(s, ACCOUNT_ERROR);
     return finish(s, ACCOUNT_OK);
+}
+
+/* The rules new_password breaks as the user's own (unforced) change of u at now. 0 or -1. */
+static int
+own_change_violations(struct app *a, struct store *s, const struct user *u,
+                      const char *new_password, time_t now, unsigned *violations)
+{
+    struct policy p;
+    app_policy(a, s, &p);
+    time_t changes[MAX_RECENT_CHANGES];
+    size_t n_changes = 0;
+    if (store_password_changes_since(s, u->id, now - 86400, changes, MAX_RECENT_CHANGES,
+                                     &n_changes) != 0)
+        return -1;
+    int pos = reuse_position(s, u, p.history, new_password);
+    if (pos < 0)
+        return -1;
+    struct password_facts f = {
+        .reused_position = pos, .changes = changes, .n_changes = n_changes, .forced = 0};
+    *violations = password_check(&p, new_password, &f, now);
+    return 0;
+}
+
+/* Inside the write transaction: the token is consumed and the account may still reset. */
+static enum account_rc
+take_token(struct store *s, const struct user *u, const char *token_hash, time_t now, char *msg,
+           size_t msglen)
+{
+    struct user cur;
+    int r = store_reset_token_use(s, token_hash, now);
+    if (r != 0) {
+        if (r == 1)
+            snprintf(msg, msglen, "This password reset link has been used already or has "
+                                  "expired. Ask for a new one if you still need it.");
+        return r == 1 ? ACCOUNT_REFUSED : ACCOUNT_ERROR;
+    }
+    r = store_user_by_id(s, u->id, &cur);
+    if (r < 0)
+        return ACCOUNT_ERROR;
+    if (r == 1 || strcmp(cur.status, "active") != 0 || strcmp(cur.auth_method, "password") != 0) {
+        snprintf(msg, msglen, "This account cannot reset its password here. Ask an "
+                              "administrator.");
+        return ACCOUNT_REFUSED;
+    }
+    return ACCOUNT_OK;
+}
+
+enum account_rc
+account_reset_with_token(struct app *a, struct store *s, const struct user *u,
+                         const char *token_hash, const char *new_password, const char *client,
+                         unsigned *violations, char *msg, size_t msglen)
+{
+    *violations = 0;
+    time_t now = clock_now();
+    if (own_change_violations(a, s, u, new_password, now, violations) != 0)
+        return ACCOUNT_ERROR;
+    if (*violations != 0) {
+        snprintf(msg, msglen, "Choose another password.");
+        return ACCOUNT_REFUSED;
+    }
+    char hash[PWHASH_MAX];
+    if (pwhash_hash(&a->pw, new_password, hash, sizeof hash) != 0)
+        return ACCOUNT_ERROR;
+    char name[STORE_EMAIL_MAX + 8];
+    snprintf(name, sizeof name, "user:%s", u->email);
+    struct actor self = {.name = name, .role = u->role, .client_addr = client};
+    enum account_rc rc = ACCOUNT_ERROR;
+    if (store_begin_write(s) != 0)
+        goto out;
+    rc = take_token(s, u, token_hash, now, msg, msglen);
+    if (rc != ACCOUNT_OK)
+        goto out;
+    rc = ACCOUNT_ERROR;
+    if (store_user_set_password(s, u->id, hash, PW_MUST_NONE, now, "self_reset") != 0 ||
+        store_reset_token_void_user(s, u->id, now) != 0 ||
+        store_session_delete_user(s, u->id, NULL, NULL) != 0 ||
+        store_lockout_clear(s, u->email) != 0 ||
+        audit_record(s, &self, "user.password_reset_self", u->email, NULL, "e-mailed link") != 0)
+        goto out;
+    rc = ACCOUNT_OK;
+out:
+    OPENSSL_cleanse(hash, sizeof hash);
+    return finish(s, rc);
 }

@@ -66,4 +66,16 @@ enum account_rc account_change_password(struct app *a, struct store *s, const st
                                         int forced, const char *keep_hash,
                                         unsigned *violations, char *msg, size_t msglen);
 
+/* Self-service reset through an e-mailed link, for u as found by reset_link_check (reset.h)
+ * with the link's token_hash. new_password must pass the whole policy as the user's own change
+ * (rules, history, the changes-per-day cap). Then, in one transaction: the token is used up
+ * (atomically: of two concurrent calls one wins), every other token of the user becomes void,
+ * must_change clears, every session ends, the failure count restarts; audited as
+ * user.password_reset_self. ACCOUNT_REFUSED: *violations holds the broken rules (the token stays
+ * usable), or is 0 when the link stopped working meanwhile (msg says why). */
+enum account_rc account_reset_with_token(struct app *a, struct store *s, const struct user *u,
+                                         const char *token_hash, const char *new_password,
+                                         const char *client, unsigned *violations, char *msg,
+                                         size_t msglen);
+
 #endif

@@ -11,6 +11,7 @@
 #include "pwhash.h"
 #include "secrets.h"
 
+struct mailer;
 struct store;
 struct tmpl_set;
 struct sp;
@@ -49,6 +50,7 @@ struct app {
     char sp_acs_url[700];   /* {base_url}/saml/acs */
     pthread_mutex_t sp_mu;
     struct sp_ref *sp_cur;
+    struct mailer *mailer; /* the server's reset e-mails; NULL when [smtp] host is empty */
 };
 
 enum app_parts {

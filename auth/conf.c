@@ -7,11 +7,26 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "arena.h"
 #include "log.h"
 #include "str.h"
 
-enum conf_type { CT_STRING, CT_INT, CT_BOOL, CT_LISTEN, CT_URL, CT_PROXIES, CT_DRIVER, CT_LEVEL };
+enum conf_type {
+    CT_STRING,
+    CT_INT,
+    CT_BOOL,
+    CT_LISTEN,
+    CT_URL,
+    CT_PROXIES,
+    CT_DRIVER,
+    CT_LEVEL,
+    CT_HOST,  /* a DNS name or an IP address; "" allowed */
+    CT_EMAIL, /* an e-mail address; "" allowed */
+    CT_TLS,   /* on | off | implicit (enum conf_smtp_tls) */
+    CT_FILE,  /* a path to a readable file; "" allowed */
+};
 
 struct conf_key {
     const char *section;
@@ -25,6 +40,9 @@ struct conf_key {
 #define S(sec, key, field) {sec, key, CT_STRING, offsetof(struct conf, field), sizeof(((struct conf *)0)->field), 0, 0}
 #define I(sec, key, field, lo, hi) {sec, key, CT_INT, offsetof(struct conf, field), 0, lo, hi}
 #define B(sec, key, field) {sec, key, CT_BOOL, offsetof(struct conf, field), 0, 0, 1}
+/* A string checked as `type` (CT_HOST, CT_EMAIL), or an int field parsed as `type` (CT_TLS). */
+#define TS(sec, key, field, type) {sec, key, type, offsetof(struct conf, field), sizeof(((struct conf *)0)->field), 0, 0}
+#define TI(sec, key, field, type) {sec, key, type, offsetof(struct conf, field), 0, 0, 0}
 
 static const struct conf_key conf_keys[] = {
     {"server", "listen", CT_LISTEN, 0, 0, 0, 0},
@@ -45,6 +63,14 @@ static const struct conf_key conf_keys[] = {
     I("sp", "clock_skew_seconds", sp_clock_skew_seconds, 0, 3600),
     I("sp", "saml_log_days", saml_log_days, 1, 3650),
     S("secrets", "key_file", secrets_key_file),
+    TS("smtp", "host", smtp_host, CT_HOST),
+    I("smtp", "port", smtp_port, 1, 65535),
+    TS("smtp", "from", smtp_from, CT_EMAIL),
+    TI("smtp", "starttls", smtp_starttls, CT_TLS),
+    S("smtp", "username", smtp_username),
+    S("smtp", "password", smtp_password),
+    I("smtp", "timeout_seconds", smtp_timeout_seconds, 1, 300),
+    TS("smtp", "ca_file", smtp_ca_file, CT_FILE),
     I("argon2", "memory_kib", argon2_memory_kib, 8, 4 * 1024 * 1024),
     I("argon2", "iterations", argon2_iterations, 1, 100),
     I("argon2", "parallelism", argon2_parallelism, 1, 16),
@@ -53,6 +79,8 @@ static const struct conf_key conf_keys[] = {
 #undef S
 #undef I
 #undef B
+#undef TS
+#undef TI
 
 struct parse_ctx {
     struct conf *c;
@@ -61,6 +89,7 @@ struct parse_ctx {
     int error_line; /* line of the first key error */
     char msg[512];
     int failed;
+    int smtp_host_line; /* where [smtp] host was set: cross-key errors point there */
 };
 
 void
@@ -83,6 +112,9 @@ conf_defaults(struct conf *c)
     c->sp_clock_skew_seconds = 180;
     c->saml_log_days = 180;
     snprintf(c->secrets_key_file, sizeof c->secrets_key_file, "var/master.key");
+    c->smtp_port = 587; /* RFC 6409 message submission */
+    c->smtp_starttls = CONF_SMTP_STARTTLS;
+    c->smtp_timeout_seconds = 30;
     /* OWASP password storage cheat sheet: argon2id m=19 MiB, t=2, p=1. */
     c->argon2_memory_kib = 19 * 1024;
     c->argon2_iterations = 2;
@@ -212,6 +244,43 @@ set_proxies(struct conf *c, const char *v, char *msg, size_t len)
     return 0;
 }
 
+/* A DNS name (letters, digits, '-', '.') or an IP address; "" turns the feature off. */
+static int
+set_host(char *out, size_t size, const char *v, char *msg, size_t len)
+{
+    size_t n = strlen(v);
+    unsigned char buf[16];
+    int ok = n < size && n <= 253;
+    if (ok && inet_pton(AF_INET6, v, buf) != 1) {
+        for (size_t i = 0; i < n && ok; i++)
+            ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+                 (v[i] >= '0' && v[i] <= '9') || v[i] == '-' || v[i] == '.';
+        ok = ok && (n == 0 || (v[0] != '.' && v[0] != '-'));
+    }
+    if (!ok) {
+        snprintf(msg, len, "\"%.64s\" is not a host name or IP address", v);
+        return -1;
+    }
+    snprintf(out, size, "%s", v);
+    return 0;
+}
+
+static int
+set_email(char *out, size_t size, const char *v, char *msg, size_t len)
+{
+    struct arena *ar = arena_new();
+    char *n = v[0] && ar ? str_email_normalize(ar, v) : NULL;
+    int rc = -1;
+    if (v[0] == '\0' || (n != NULL && strlen(v) < size)) {
+        snprintf(out, size, "%s", v);
+        rc = 0;
+    } else {
+        snprintf(msg, len, "\"%.64s\" is not an e-mail address", v);
+    }
+    arena_free(ar);
+    return rc;
+}
+
 static int
 set_key(struct conf *c, const struct conf_key *k, const char *v, char *msg, size_t len)
 {
@@ -266,6 +335,33 @@ set_key(struct conf *c, const struct conf_key *k, const char *v, char *msg, size
         }
         snprintf(msg, len, "\"%.40s\" is not sqlite or postgres", v);
         return -1;
+    case CT_HOST:
+        return set_host(base + k->offset, k->size, v, msg, len);
+    case CT_EMAIL:
+        return set_email(base + k->offset, k->size, v, msg, len);
+    case CT_FILE:
+        if (strlen(v) >= k->size || !str_utf8_clean(v, strlen(v), 0)) {
+            snprintf(msg, len, "value is too long or has control characters");
+            return -1;
+        }
+        if (v[0] != '\0' && access(v, R_OK) != 0) {
+            snprintf(msg, len, "%.200s: cannot read: %s", v, strerror(errno));
+            return -1;
+        }
+        snprintf(base + k->offset, k->size, "%s", v);
+        return 0;
+    case CT_TLS:
+        if (strcasecmp(v, "on") == 0)
+            *(int *)(base + k->offset) = CONF_SMTP_STARTTLS;
+        else if (strcasecmp(v, "off") == 0)
+            *(int *)(base + k->offset) = CONF_SMTP_PLAIN;
+        else if (strcasecmp(v, "implicit") == 0)
+            *(int *)(base + k->offset) = CONF_SMTP_IMPLICIT;
+        else {
+            snprintf(msg, len, "\"%.40s\" is not on, off or implicit", v);
+            return -1;
+        }
+        return 0;
     case CT_LEVEL: {
         int l = log_level_parse(v);
         if (l < 0) {
@@ -301,6 +397,8 @@ on_ini_key(void *user, const char *section, const char *name, const char *value)
             known_section = 1;
             if (strcmp(conf_keys[i].name, name) == 0) {
                 rc = set_key(ctx->c, &conf_keys[i], value, msg, sizeof msg);
+                if (conf_keys[i].type == CT_HOST)
+                    ctx->smtp_host_line = ctx->lineno;
                 break;
             }
         }
@@ -380,6 +478,11 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
     if (read_errno != 0) {
         /* e.g. a folder: fopen succeeds, reading fails. */
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(read_errno));
+        return -1;
+    }
+    if (line == 0 && !ctx.failed && c->smtp_host[0] != '\0' && c->smtp_from[0] == '\0') {
+        snprintf(err, errlen, "%s:%d: host: [smtp] from must be set too (the sender address)",
+                 path, ctx.smtp_host_line);
         return -1;
     }
     if (line == 0 && !ctx.failed)

@@ -10,6 +10,13 @@
 #define CONF_PATH_MAX 1024
 #define CONF_MAX_PROXIES 16
 
+/* [smtp] starttls: how the connection to the relay is protected. */
+enum conf_smtp_tls {
+    CONF_SMTP_STARTTLS = 0, /* on: STARTTLS is required; no mail goes out without it */
+    CONF_SMTP_PLAIN,        /* off: no TLS (a relay on this host or a test server) */
+    CONF_SMTP_IMPLICIT,     /* implicit: TLS from the first byte (SMTPS, usually port 465) */
+};
+
 struct cidr {
     int family; /* AF_INET or AF_INET6 */
     unsigned char addr[16];
@@ -43,6 +50,15 @@ struct conf {
     int saml_log_days;
     /* [secrets] */
     char secrets_key_file[CONF_PATH_MAX];
+    /* [smtp]: reset e-mails; an empty host turns them off */
+    char smtp_host[256];
+    int smtp_port;
+    char smtp_from[256];
+    int smtp_starttls; /* enum conf_smtp_tls */
+    char smtp_username[256];
+    char smtp_password[256];
+    int smtp_timeout_seconds;
+    char smtp_ca_file[CONF_PATH_MAX];
     /* [argon2] */
     int argon2_memory_kib;
     int argon2_iterations;

@@ -10,6 +10,8 @@
 #include "clock.h"
 #include "http.h"
 #include "log.h"
+#include "mailer.h"
+#include "reset.h"
 #include "routes.h"
 #include "sp/sp.h"
 #include "store.h"
@@ -43,6 +45,7 @@ prune(struct app *a)
     store_saml_prune(s, now, now - (time_t)a->conf.saml_log_days * 86400);
     store_mfa_pending_prune(s, now);
     store_signin_prune(s, now - 30 * 86400);
+    store_reset_prune(s, now - RESET_WINDOW_SECONDS, now - RESET_TOKEN_KEEP_SECONDS);
 }
 
 static void
@@ -104,12 +107,21 @@ main(int argc, char **argv)
         app_free(&app);
         return 0;
     }
+    /* Reset e-mails leave from their own thread; none without an [smtp] host. */
+    if (app.conf.smtp_host[0] != '\0')
+        app.mailer = mailer_start(&app.conf, err, sizeof err);
+    if (app.conf.smtp_host[0] != '\0' && app.mailer == NULL) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        app_free(&app);
+        return 1;
+    }
     size_t n_routes;
     const struct route *routes = routes_table(&n_routes);
     struct http_hooks hooks = {.ctx = &app, .before = web_before, .error = web_error};
     struct http_server *srv = http_start(&app.conf, routes, n_routes, &hooks, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "gatehouse: %s\n", err);
+        mailer_stop(app.mailer);
         app_free(&app);
         return 1;
     }
@@ -126,6 +138,8 @@ main(int argc, char **argv)
             prune(&app);
     }
     http_stop(srv);
+    mailer_stop(app.mailer); /* after the listener: nothing queues mail any more */
+    app.mailer = NULL;
     app_free(&app);
     sp_global_cleanup();
     log_info("stopped cleanly");

@@ -54,6 +54,10 @@ int admin_idp_count(struct store *s);
 int route_password_change_get(struct req *r);
 int route_password_change_post(struct req *r);
 
+/* route_reset.c */
+int route_password_reset_get(struct req *r);
+int route_password_reset_post(struct req *r);
+
 /* route_api.c */
 int route_api_whoami(struct req *r);
 int route_api_login(struct req *r);

@@ -92,7 +92,7 @@ int store_user_count_active(struct store *s, const char *role, long long *n_out)
 /* Calls cb for each user ordered by email; cb returning non-zero stops. */
 int store_user_list(struct store *s, int (*cb)(const struct user *, void *), void *ctx);
 /* Sets a new password hash, must_change and password_changed_at, and appends the hash to the
- * history with `kind` ("initial", "user", "reset", "admin") at time `at`. */
+ * history with `kind` ("initial", "user", "self_reset", "reset", "admin") at time `at`. */
 int store_user_set_password(struct store *s, long long id, const char *hash, int must_change,
                             time_t at, const char *kind);
 /* Replaces the hash only (parameter upgrade at sign-in); history and dates unchanged. */
@@ -106,7 +106,8 @@ int store_user_delete(struct store *s, long long id);
  * hashes[i] has STORE_HASH_MAX bytes. */
 int store_password_history(struct store *s, long long user_id, char (*hashes)[STORE_HASH_MAX],
                            size_t max, size_t *n_out);
-/* Times of changes of kind "user" (self-service) at or after since, most recent first. */
+/* Times of the user's own changes (kinds "user" and "self_reset") at or after since, most recent
+ * first. */
 int store_password_changes_since(struct store *s, long long user_id, time_t since, time_t *times,
                                  size_t max, size_t *n_out);
 
@@ -288,6 +289,28 @@ int store_signin_hourly(struct store *s, time_t since,
 int store_signin_prune(struct store *s, time_t before);
 /* Addresses locked at now. */
 int store_locked_count(struct store *s, time_t now, long long *n_out);
+/* Self-service password reset: e-mailed single-use tokens (only their SHA-256 is stored) and the
+ * requests per address (the rate limit). */
+struct reset_token_row {
+    long long user_id;
+    time_t created_at;
+    time_t expires_at;
+    time_t used_at; /* 0 = unused */
+};
+int store_reset_token_put(struct store *s, const char *token_hash, long long user_id,
+                          time_t created_at, time_t expires_at);
+int store_reset_token_get(struct store *s, const char *token_hash,
+                          struct reset_token_row *out); /* 1 = none */
+/* Marks the token used at now when it is unused and not expired: 0, or 1 = unknown, used or
+ * expired. Atomic: of two concurrent calls with one token, one gets 0. */
+int store_reset_token_use(struct store *s, const char *token_hash, time_t now);
+/* Marks every unused token of the user as used at `at` (its password changed). */
+int store_reset_token_void_user(struct store *s, long long user_id, time_t at);
+/* Requests for the normalised address at or after since. */
+int store_reset_request_count(struct store *s, const char *email, time_t since, long long *n_out);
+int store_reset_request_add(struct store *s, const char *email, time_t at);
+/* Deletes requests before requests_before and tokens that expired before tokens_before. */
+int store_reset_prune(struct store *s, time_t requests_before, time_t tokens_before);
 
 /* Audit log: append-only; no function updates or deletes a row. */
 int store_audit_append(struct store *s, const struct audit_row *row);

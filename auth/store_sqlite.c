@@ -297,6 +297,14 @@ enum stmt_id {
     ST_SIGNIN_HOURLY,
     ST_SIGNIN_PRUNE,
     ST_LOCKED_COUNT,
+    ST_RESET_TOKEN_PUT,
+    ST_RESET_TOKEN_GET,
+    ST_RESET_TOKEN_USE,
+    ST_RESET_TOKEN_VOID_USER,
+    ST_RESET_REQ_COUNT,
+    ST_RESET_REQ_ADD,
+    ST_RESET_PRUNE_REQ,
+    ST_RESET_PRUNE_TOKENS,
     ST_PING,
     ST_BEGIN,
     ST_COMMIT,
@@ -329,7 +337,7 @@ static const char *const sql[ST_COUNT] = {
     [ST_HISTORY_LIST] = "SELECT hash FROM password_history WHERE user_id = ? "
                         "ORDER BY created_at DESC, id DESC LIMIT ?",
     [ST_CHANGES_SINCE] = "SELECT created_at FROM password_history WHERE user_id = ? "
-                         "AND kind = 'user' AND created_at >= ? "
+                         "AND kind IN ('user', 'self_reset') AND created_at >= ? "
                          "ORDER BY created_at DESC, id DESC LIMIT ?",
     [ST_LOCKOUT_GET] = "SELECT failures, first_failure, locked_until FROM lockouts WHERE email = ?",
     [ST_LOCKOUT_PUT] = "INSERT INTO lockouts (email, failures, first_failure, locked_until) "
@@ -442,6 +450,18 @@ static const char *const sql[ST_COUNT] = {
                          "ORDER BY hour",
     [ST_SIGNIN_PRUNE] = "DELETE FROM signin_events WHERE at < ?",
     [ST_LOCKED_COUNT] = "SELECT COUNT(*) FROM lockouts WHERE locked_until > ?",
+    [ST_RESET_TOKEN_PUT] = "INSERT INTO reset_tokens (token_hash, user_id, created_at, expires_at, "
+                           "used_at) VALUES (?, ?, ?, ?, 0)",
+    [ST_RESET_TOKEN_GET] = "SELECT user_id, created_at, expires_at, used_at FROM reset_tokens "
+                           "WHERE token_hash = ?",
+    [ST_RESET_TOKEN_USE] = "UPDATE reset_tokens SET used_at = ? WHERE token_hash = ? "
+                           "AND used_at = 0 AND expires_at > ?",
+    [ST_RESET_TOKEN_VOID_USER] = "UPDATE reset_tokens SET used_at = ? WHERE user_id = ? "
+                                 "AND used_at = 0",
+    [ST_RESET_REQ_COUNT] = "SELECT COUNT(*) FROM reset_requests WHERE email = ? AND at >= ?",
+    [ST_RESET_REQ_ADD] = "INSERT INTO reset_requests (email, at) VALUES (?, ?)",
+    [ST_RESET_PRUNE_REQ] = "DELETE FROM reset_requests WHERE at < ?",
+    [ST_RESET_PRUNE_TOKENS] = "DELETE FROM reset_tokens WHERE expires_at < ?",
     [ST_PING] = "SELECT 1",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -2002,4 +2022,111 @@ store_locked_count(struct store *s, time_t now, long long *n_out)
         *n_out = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* ---- self-service password reset ---- */
+
+int
+store_reset_token_put(struct store *s, const char *token_hash, long long user_id,
+                      time_t created_at, time_t expires_at)
+{
+    sqlite3_stmt *st = stmt(s, ST_RESET_TOKEN_PUT);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, token_hash);
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_int64(st, 3, created_at);
+    sqlite3_bind_int64(st, 4, expires_at);
+    return exec_done(s, st);
+}
+
+int
+store_reset_token_get(struct store *s, const char *token_hash, struct reset_token_row *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = stmt(s, ST_RESET_TOKEN_GET);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, token_hash);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        out->user_id = sqlite3_column_int64(st, 0);
+        out->created_at = (time_t)sqlite3_column_int64(st, 1);
+        out->expires_at = (time_t)sqlite3_column_int64(st, 2);
+        out->used_at = (time_t)sqlite3_column_int64(st, 3);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    } else {
+        log_error("step failed: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+store_reset_token_use(struct store *s, const char *token_hash, time_t now)
+{
+    sqlite3_stmt *st = stmt(s, ST_RESET_TOKEN_USE);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
+    bind_text(st, 2, token_hash);
+    sqlite3_bind_int64(st, 3, now);
+    return exec_changed(s, st);
+}
+
+int
+store_reset_token_void_user(struct store *s, long long user_id, time_t at)
+{
+    sqlite3_stmt *st = stmt(s, ST_RESET_TOKEN_VOID_USER);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, at);
+    sqlite3_bind_int64(st, 2, user_id);
+    return exec_done(s, st);
+}
+
+int
+store_reset_request_count(struct store *s, const char *email, time_t since, long long *n_out)
+{
+    sqlite3_stmt *st = stmt(s, ST_RESET_REQ_COUNT);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, email);
+    sqlite3_bind_int64(st, 2, since);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n_out = sqlite3_column_int64(st, 0);
+    else
+        log_error("step failed: %s", sqlite3_errmsg(s->db));
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_reset_request_add(struct store *s, const char *email, time_t at)
+{
+    sqlite3_stmt *st = stmt(s, ST_RESET_REQ_ADD);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, email);
+    sqlite3_bind_int64(st, 2, at);
+    return exec_done(s, st);
+}
+
+int
+store_reset_prune(struct store *s, time_t requests_before, time_t tokens_before)
+{
+    sqlite3_stmt *st = stmt(s, ST_RESET_PRUNE_REQ);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, requests_before);
+    if (exec_done(s, st) != 0)
+        return -1;
+    st = stmt(s, ST_RESET_PRUNE_TOKENS);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, tokens_before);
+    return exec_done(s, st);
 }

@@ -32,7 +32,8 @@ starts_with(const char *s, const char *prefix)
 static int
 allowed_while_restricted(const char *path)
 {
-    return !strcmp(path, "/password/change") || !strcmp(path, "/logout") ||
+    return !strcmp(path, "/password/change") || !strcmp(path, "/password/reset") ||
+           !strcmp(path, "/logout") ||
            !strcmp(path, "/api/logout") || !strcmp(path, "/healthz") ||
            starts_with(path, "/static/");
 }
