@@ -244,8 +244,8 @@ sign(xmlDocPtr doc, xmlNodePtr node, const struct mi_idp *idp, const struct mi_m
     return mi_sign_node(doc, node, key, cert, m->alg, err, errlen);
 }
 
-/* Order: sign the assertion, tamper, encrypt, sign the response (then tamper when only the
- * response is signed and nothing is encrypted). */
+/* Order: sign the assertion, encrypt it, sign the response. --tamper-after-sign alters the NameID
+ * after every signature, or, when the assertion is encrypted, just before the encryption. */
 static int
 finish(xmlDocPtr doc, const struct mi_idp *idp, const struct mi_sp *sp, const struct mi_mint *m,
        char *err, size_t errlen)
@@ -254,17 +254,14 @@ finish(xmlDocPtr doc, const struct mi_idp *idp, const struct mi_sp *sp, const st
     enum mi_sign s = m->faults.unsigned_ ? MI_SIGN_NONE : m->sign;
     if ((s == MI_SIGN_ASSERTION || s == MI_SIGN_BOTH) && sign(doc, a, idp, m, err, errlen) != 0)
         return -1;
-    int tampered = 0;
-    if (m->faults.tamper_after_sign && (s != MI_SIGN_RESPONSE || m->encrypt)) {
+    if (m->faults.tamper_after_sign && m->encrypt)
         tamper(a, m->user->email);
-        tampered = 1;
-    }
     if (m->encrypt &&
         mi_encrypt_assertion(doc, a, mi_sp_encryption_cert(sp), err, errlen) != 0)
         return -1;
     if ((s == MI_SIGN_RESPONSE || s == MI_SIGN_BOTH) && sign(doc, root, idp, m, err, errlen) != 0)
         return -1;
-    if (m->faults.tamper_after_sign && !tampered)
+    if (m->faults.tamper_after_sign && !m->encrypt)
         tamper(a, m->user->email);
     return 0;
 }
