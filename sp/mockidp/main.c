@@ -39,12 +39,39 @@ struct cli {
 };
 
 enum {
-    OPT_LISTEN = 256, OPT_BASE_URL, OPT_ENTITY_ID, OPT_STATE_DIR, OPT_KEY, OPT_CERT,
-    OPT_SP_METADATA, OPT_USERS, OPT_AUTO_LOGIN, OPT_USER, OPT_PROFILE, OPT_ATTR, OPT_NAME_ID,
-    OPT_NAME_ID_FORMAT, OPT_IN_RESPONSE_TO, OPT_SESSION_INDEX, OPT_ACS_URL, OPT_SIGN,
-    OPT_ENCRYPT, OPT_SIG_ALG, OPT_LIFETIME, OPT_EXPIRED, OPT_NOT_YET_VALID, OPT_AUDIENCE,
-    OPT_RECIPIENT, OPT_DESTINATION, OPT_ISSUER, OPT_STATUS, OPT_WRONG_KEY, OPT_TAMPER,
-    OPT_UNSIGNED, OPT_REPLAY_ID, OPT_HELP
+    OPT_LISTEN = 256,
+    OPT_BASE_URL,
+    OPT_ENTITY_ID,
+    OPT_STATE_DIR,
+    OPT_KEY,
+    OPT_CERT,
+    OPT_SP_METADATA,
+    OPT_USERS,
+    OPT_AUTO_LOGIN,
+    OPT_USER,
+    OPT_PROFILE,
+    OPT_ATTR,
+    OPT_NAME_ID,
+    OPT_NAME_ID_FORMAT,
+    OPT_IN_RESPONSE_TO,
+    OPT_SESSION_INDEX,
+    OPT_ACS_URL,
+    OPT_SIGN,
+    OPT_ENCRYPT,
+    OPT_SIG_ALG,
+    OPT_LIFETIME,
+    OPT_EXPIRED,
+    OPT_NOT_YET_VALID,
+    OPT_AUDIENCE,
+    OPT_RECIPIENT,
+    OPT_DESTINATION,
+    OPT_ISSUER,
+    OPT_STATUS,
+    OPT_WRONG_KEY,
+    OPT_TAMPER,
+    OPT_UNSIGNED,
+    OPT_REPLAY_ID,
+    OPT_HELP
 };
 
 static const struct option OPTIONS[] = {
@@ -301,8 +328,8 @@ static int
 run_serve(struct cli *c, struct mi_idp *idp, struct mi_sp *sp, struct mi_users *users)
 {
     char err[512], host[256];
-    struct mi_serve_conf conf = {.idp = idp, .sp = sp, .users = users,
-                                 .auto_login = c->auto_login, .defaults = c->mint};
+    struct mi_serve_conf conf = {
+        .idp = idp, .sp = sp, .users = users, .auto_login = c->auto_login, .defaults = c->mint};
     if (split_listen(c->listen, host, sizeof host, &conf.port) != 0)
         return usage_error("--listen %s: write HOST:PORT", c->listen);
     conf.host = host;

@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <time.h>
 
-#define MI_URL_MAX 1024
 #define MI_MAX_ATTRS 32
 #define MI_MAX_VALUES 32
 #define MI_MAX_USERS 256
@@ -24,21 +23,26 @@
 
 enum mi_sign { MI_SIGN_ASSERTION, MI_SIGN_RESPONSE, MI_SIGN_BOTH, MI_SIGN_NONE };
 enum mi_alg { MI_ALG_SHA256, MI_ALG_SHA1, MI_ALG_SHA512 };
-enum mi_status { MI_STATUS_SUCCESS, MI_STATUS_REQUESTER, MI_STATUS_RESPONDER, MI_STATUS_AUTHN_FAILED };
+enum mi_status {
+    MI_STATUS_SUCCESS,
+    MI_STATUS_REQUESTER,
+    MI_STATUS_RESPONDER,
+    MI_STATUS_AUTHN_FAILED
+};
 
 /* Each fault changes exactly the element it names; NULL/0 = no fault. Strings are borrowed. */
 struct mi_faults {
-    int expired;           /* Conditions and SubjectConfirmationData NotOnOrAfter in the past */
-    int not_yet_valid;     /* Conditions NotBefore in the future */
-    const char *audience;  /* Audience */
-    const char *recipient; /* SubjectConfirmationData Recipient */
+    int expired;             /* Conditions and SubjectConfirmationData NotOnOrAfter in the past */
+    int not_yet_valid;       /* Conditions NotBefore in the future */
+    const char *audience;    /* Audience */
+    const char *recipient;   /* SubjectConfirmationData Recipient */
     const char *destination; /* Response Destination */
-    const char *issuer;    /* Issuer of the Response and of the Assertion */
-    enum mi_status status; /* Response Status */
-    int wrong_key;         /* signed with a key that is not in the metadata */
-    int tamper_after_sign; /* NameID altered after signing */
-    int unsigned_;         /* no signature at all */
-    const char *replay_id; /* the Assertion ID */
+    const char *issuer;      /* Issuer of the Response and of the Assertion */
+    enum mi_status status;   /* Response Status */
+    int wrong_key;           /* signed with a key that is not in the metadata */
+    int tamper_after_sign;   /* NameID altered after signing */
+    int unsigned_;           /* no signature at all */
+    const char *replay_id;   /* the Assertion ID */
 };
 
 struct mi_attr {
@@ -67,7 +71,7 @@ struct mi_profile {
     const char *name_format;      /* Attribute NameFormat, NULL for none */
     const char *email, *given_name, *surname, *display_name, *groups; /* attribute names */
     const char *email_friendly, *given_friendly, *surname_friendly, *display_friendly,
-        *groups_friendly; /* FriendlyName (Shibboleth), NULL for none */
+        *groups_friendly;                    /* FriendlyName (Shibboleth), NULL for none */
     const char *extra_name, *extra_friendly; /* one more attribute carrying the email (UPN, eppn) */
 };
 
@@ -158,8 +162,7 @@ struct mi_idp {
 /* Makes the key pairs when absent (state_dir/idp-key.pem, idp-cert.pem, wrong-key.pem...),
  * and reads the certificate. key/cert: given files, or NULL for the state dir's. 0 or -1. */
 int mi_idp_init(struct mi_idp *idp, const char *base_url, const char *entity_id,
-                const char *state_dir, const char *key, const char *cert, char *err,
-                size_t errlen);
+                const char *state_dir, const char *key, const char *cert, char *err, size_t errlen);
 void mi_idp_free(struct mi_idp *idp);
 /* IdP metadata: entityID, signing certificate, SSO (Redirect and POST), SLO. Caller frees. */
 char *mi_metadata_xml(const struct mi_idp *idp);
@@ -169,16 +172,16 @@ char *mi_metadata_xml(const struct mi_idp *idp);
 struct mi_mint {
     const struct mi_user *user;
     const struct mi_profile *profile;
-    const struct mi_attrs *extra;  /* --attr */
-    const char *name_id;           /* NULL: from the profile (email, or a transient ID) */
-    const char *name_id_format;    /* NULL: the profile's */
-    const char *acs_url;           /* Destination and Recipient; NULL: the SP's ACS */
-    const char *in_response_to;    /* NULL for IdP-initiated */
-    const char *session_index;     /* NULL: a new one */
+    const struct mi_attrs *extra; /* --attr */
+    const char *name_id;          /* NULL: from the profile (email, or a transient ID) */
+    const char *name_id_format;   /* NULL: the profile's */
+    const char *acs_url;          /* Destination and Recipient; NULL: the SP's ACS */
+    const char *in_response_to;   /* NULL for IdP-initiated */
+    const char *session_index;    /* NULL: a new one */
     enum mi_sign sign;
     enum mi_alg alg;
     int encrypt;
-    long lifetime;                 /* seconds of validity */
+    long lifetime; /* seconds of validity */
     time_t now;
     struct mi_faults faults;
 };
@@ -247,8 +250,6 @@ void mi_new_id(char out[MI_ID_LEN]);
 void mi_time_iso(time_t t, char out[32]);
 /* base64 of len bytes, without newlines (malloc), or NULL. */
 char *mi_base64(const void *data, size_t len);
-/* Decodes base64 (whitespace allowed) into a NUL-terminated buffer (malloc), or NULL. */
-char *mi_unbase64(const char *b64, size_t *len_out);
 /* "Requester", "Responder", "AuthnFailed" (or "Success"). 0, or -1 when unknown. */
 int mi_status_parse(const char *s, enum mi_status *out);
 

@@ -144,8 +144,7 @@ dispatch(struct mi_http *h, struct mi_req *r)
     if (ct != NULL && strncmp(ct, "application/x-www-form-urlencoded", 33) == 0)
         r->form = parse_params(r->body->str, r->body->len);
     if (r->too_large)
-        mi_req_respond(r, 413, "text/plain; charset=utf-8", "request body too large\n", NULL,
-                       NULL);
+        mi_req_respond(r, 413, "text/plain; charset=utf-8", "request body too large\n", NULL, NULL);
     else
         h->handler(r, h->ctx);
     if (r->response == NULL)
@@ -155,8 +154,7 @@ dispatch(struct mi_http *h, struct mi_req *r)
 
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-           const char *version, const char *upload_data, size_t *upload_data_size,
-           void **req_cls)
+           const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
     (void)url;
     (void)version;
@@ -182,8 +180,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 }
 
 struct mi_http *
-mi_http_start(const char *host, int port, mi_handler handler, void *ctx, char *err,
-              size_t errlen)
+mi_http_start(const char *host, int port, mi_handler handler, void *ctx, char *err, size_t errlen)
 {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -196,11 +193,11 @@ mi_http_start(const char *host, int port, mi_handler handler, void *ctx, char *e
     struct mi_http *h = g_new0(struct mi_http, 1);
     h->handler = handler;
     h->ctx = ctx;
-    h->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
-        on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_URI_LOG_CALLBACK,
-        on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)30, MHD_OPTION_END);
+    h->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+                                 (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+                                 (struct sockaddr *)&sa, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     if (h->daemon == NULL) {
         snprintf(err, errlen, "cannot listen on %s:%d", host, port);
         g_free(h);

@@ -15,8 +15,8 @@ struct mi_http;
 typedef void (*mi_handler)(struct mi_req *r, void *ctx);
 
 /* Listens on host:port (an IP address). NULL with a message. */
-struct mi_http *mi_http_start(const char *host, int port, mi_handler handler, void *ctx,
-                              char *err, size_t errlen);
+struct mi_http *mi_http_start(const char *host, int port, mi_handler handler, void *ctx, char *err,
+                              size_t errlen);
 void mi_http_stop(struct mi_http *h);
 
 /* Borrowed, valid during the handler. */

@@ -45,15 +45,16 @@ in_dir(const char *dir, const char *name)
 }
 
 int
-mi_idp_init(struct mi_idp *idp, const char *base_url, const char *entity_id,
-            const char *state_dir, const char *key, const char *cert, char *err, size_t errlen)
+mi_idp_init(struct mi_idp *idp, const char *base_url, const char *entity_id, const char *state_dir,
+            const char *key, const char *cert, char *err, size_t errlen)
 {
     memset(idp, 0, sizeof *idp);
     size_t n = strlen(base_url);
     while (n > 0 && base_url[n - 1] == '/')
         n--;
     idp->base_url = g_strndup(base_url, n);
-    idp->entity_id = entity_id ? g_strdup(entity_id) : g_strdup_printf("%s/metadata", idp->base_url);
+    idp->entity_id =
+        entity_id ? g_strdup(entity_id) : g_strdup_printf("%s/metadata", idp->base_url);
     if (make_dirs(state_dir, err, errlen) != 0)
         return -1;
     idp->key_file = key ? g_strdup(key) : in_dir(state_dir, "idp-key.pem");
@@ -116,13 +117,15 @@ mi_metadata_xml(const struct mi_idp *idp)
         "      <ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s</ds:X509Certificate>"
         "</ds:X509Data></ds:KeyInfo>\n"
         "    </md:KeyDescriptor>\n"
-        "    <md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" "
+        "    <md:SingleLogoutService "
+        "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" "
         "Location=\"%s/slo\"/>\n"
         "    <md:NameIDFormat>" MI_NAMEID_EMAIL "</md:NameIDFormat>\n"
         "    <md:NameIDFormat>" MI_NAMEID_UNSPECIFIED "</md:NameIDFormat>\n"
         "    <md:NameIDFormat>" MI_NAMEID_TRANSIENT "</md:NameIDFormat>\n"
         "    <md:NameIDFormat>" MI_NAMEID_PERSISTENT "</md:NameIDFormat>\n"
-        "    <md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" "
+        "    <md:SingleSignOnService "
+        "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" "
         "Location=\"%s/sso\"/>\n"
         "    <md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
         "Location=\"%s/sso\"/>\n"

@@ -35,8 +35,7 @@ struct build {
     struct mi_issued *issued;
 };
 
-static void
-put(struct build *b, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void put(struct build *b, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* Appends fmt with every string argument XML-escaped. */
 static void
@@ -106,8 +105,9 @@ conditions(struct build *b)
 {
     const struct mi_mint *m = b->m;
     const char *p = b->p;
-    put(b, "<%sConditions NotBefore=\"%s\" NotOnOrAfter=\"%s\"><%sAudienceRestriction>"
-           "<%sAudience>%s</%sAudience></%sAudienceRestriction></%sConditions>",
+    put(b,
+        "<%sConditions NotBefore=\"%s\" NotOnOrAfter=\"%s\"><%sAudienceRestriction>"
+        "<%sAudience>%s</%sAudience></%sAudienceRestriction></%sConditions>",
         p, b->not_before, b->not_on_or_after, p, p,
         m->faults.audience ? m->faults.audience : b->sp_entity, p, p, p);
 }
@@ -118,13 +118,13 @@ authn_statement(struct build *b)
     const struct mi_mint *m = b->m;
     const char *p = b->p;
     if (m->session_index != NULL)
-        snprintf(b->issued->session_index, sizeof b->issued->session_index, "%s",
-                 m->session_index);
+        snprintf(b->issued->session_index, sizeof b->issued->session_index, "%s", m->session_index);
     else
         mi_new_id(b->issued->session_index);
-    put(b, "<%sAuthnStatement AuthnInstant=\"%s\" SessionIndex=\"%s\" SessionNotOnOrAfter=\"%s\">"
-           "<%sAuthnContext><%sAuthnContextClassRef>%s</%sAuthnContextClassRef></%sAuthnContext>"
-           "</%sAuthnStatement>",
+    put(b,
+        "<%sAuthnStatement AuthnInstant=\"%s\" SessionIndex=\"%s\" SessionNotOnOrAfter=\"%s\">"
+        "<%sAuthnContext><%sAuthnContextClassRef>%s</%sAuthnContextClassRef></%sAuthnContext>"
+        "</%sAuthnStatement>",
         p, b->now, b->issued->session_index, b->session_end, p, p, AUTHN_CONTEXT, p, p, p);
 }
 
@@ -141,9 +141,10 @@ attribute(struct build *b, const struct mi_attr *a)
         put(b, " FriendlyName=\"%s\"", friendly);
     put(b, ">");
     for (int i = 0; i < a->n_values; i++)
-        put(b, "<%sAttributeValue xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" "
-               "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"xs:string\">"
-               "%s</%sAttributeValue>",
+        put(b,
+            "<%sAttributeValue xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" "
+            "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"xs:string\">"
+            "%s</%sAttributeValue>",
             p, a->values[i], p);
     put(b, "</%sAttribute>", p);
 }
@@ -207,8 +208,7 @@ set_times(struct build *b)
     mi_time_iso(now, b->now);
     mi_time_iso(f->not_yet_valid ? now + FAULT_SHIFT_SECONDS : now - NOT_BEFORE_SLACK,
                 b->not_before);
-    mi_time_iso(f->expired ? now - FAULT_SHIFT_SECONDS : now + b->m->lifetime,
-                b->not_on_or_after);
+    mi_time_iso(f->expired ? now - FAULT_SHIFT_SECONDS : now + b->m->lifetime, b->not_on_or_after);
     mi_time_iso(now + SESSION_SECONDS, b->session_end);
 }
 
@@ -236,8 +236,8 @@ tamper(xmlNodePtr assertion_node, const char *email)
 }
 
 static int
-sign(xmlDocPtr doc, xmlNodePtr node, const struct mi_idp *idp, const struct mi_mint *m,
-     char *err, size_t errlen)
+sign(xmlDocPtr doc, xmlNodePtr node, const struct mi_idp *idp, const struct mi_mint *m, char *err,
+     size_t errlen)
 {
     const char *key = m->faults.wrong_key ? idp->wrong_key_file : idp->key_file;
     const char *cert = m->faults.wrong_key ? idp->wrong_cert_file : idp->cert_file;
@@ -256,8 +256,7 @@ finish(xmlDocPtr doc, const struct mi_idp *idp, const struct mi_sp *sp, const st
         return -1;
     if (m->faults.tamper_after_sign && m->encrypt)
         tamper(a, m->user->email);
-    if (m->encrypt &&
-        mi_encrypt_assertion(doc, a, mi_sp_encryption_cert(sp), err, errlen) != 0)
+    if (m->encrypt && mi_encrypt_assertion(doc, a, mi_sp_encryption_cert(sp), err, errlen) != 0)
         return -1;
     if ((s == MI_SIGN_RESPONSE || s == MI_SIGN_BOTH) && sign(doc, root, idp, m, err, errlen) != 0)
         return -1;

@@ -344,8 +344,8 @@ slo_request(struct server *s, struct mi_req *r, const char *msg, int is_query)
     int n = forget_sessions(s, m.name_id, m.session_index);
     fprintf(stderr, "mock-idp: LogoutRequest %s name_id=%s: %d session(s) ended\n", m.id,
             m.name_id ? m.name_id : "", n);
-    char *url = mi_slo_response_url(s->c->idp, s->c->sp, m.id, mi_req_param(r, "RelayState"),
-                                    err, sizeof err);
+    char *url = mi_slo_response_url(s->c->idp, s->c->sp, m.id, mi_req_param(r, "RelayState"), err,
+                                    sizeof err);
     if (url == NULL)
         fail(r, 500, err);
     else
@@ -360,8 +360,7 @@ slo_response(struct server *s, struct mi_req *r, const char *msg, int is_query)
 {
     char err[512];
     struct mi_msg m;
-    if (mi_sp_receive(s->c->sp, MI_MSG_LOGOUT_RESPONSE, msg, is_query, &m, err, sizeof err) !=
-        0) {
+    if (mi_sp_receive(s->c->sp, MI_MSG_LOGOUT_RESPONSE, msg, is_query, &m, err, sizeof err) != 0) {
         fail(r, 400, err);
         return;
     }
@@ -404,8 +403,8 @@ logout_sp(struct server *s, struct mi_req *r)
         return;
     }
     char err[512], id[MI_ID_LEN];
-    char *url = mi_slo_request_url(s->c->idp, s->c->sp, &x->issued,
-                                   mi_req_query(r, "relay_state"), id, err, sizeof err);
+    char *url = mi_slo_request_url(s->c->idp, s->c->sp, &x->issued, mi_req_query(r, "relay_state"),
+                                   id, err, sizeof err);
     if (url == NULL) {
         fail(r, 500, err);
         return;
@@ -481,8 +480,8 @@ mi_serve(const struct mi_serve_conf *c, char *err, size_t errlen)
     struct mi_http *h = mi_http_start(c->host, c->port, handle, s, err, errlen);
     int rc = -1;
     if (h != NULL) {
-        fprintf(stderr, "mock-idp: listening on %s:%d, metadata at %s/metadata, SP %s\n",
-                c->host, c->port, c->idp->base_url, mi_sp_entity_id(c->sp));
+        fprintf(stderr, "mock-idp: listening on %s:%d, metadata at %s/metadata, SP %s\n", c->host,
+                c->port, c->idp->base_url, mi_sp_entity_id(c->sp));
         int sig = 0;
         sigwait(&set, &sig);
         mi_http_stop(h);

@@ -62,8 +62,8 @@ deflate_param(const char *xml)
     z_stream z;
     memset(&z, 0, sizeof z);
     char *b64 = NULL, *out = NULL;
-    if (buf == NULL || deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 8,
-                                    Z_DEFAULT_STRATEGY) != Z_OK)
+    if (buf == NULL ||
+        deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         goto done;
     z.next_in = (Bytef *)(uintptr_t)xml;
     z.avail_in = (uInt)len;
@@ -88,8 +88,10 @@ redirect_url(const char *url, LassoNode *msg, const char *relay_state, const cha
 {
     char *xml = lasso_node_export_to_xml(msg);
     char *value = xml ? deflate_param(xml) : NULL;
-    char *query = value ? g_strdup_printf("%s=%s", LASSO_IS_SAMLP2_STATUS_RESPONSE(msg)
-                                                       ? "SAMLResponse" : "SAMLRequest", value)
+    char *query = value ? g_strdup_printf("%s=%s",
+                                          LASSO_IS_SAMLP2_STATUS_RESPONSE(msg) ? "SAMLResponse"
+                                                                               : "SAMLRequest",
+                                          value)
                         : NULL;
     char *relay = relay_state ? g_uri_escape_string(relay_state, NULL, FALSE) : NULL;
     char *alg = g_uri_escape_string(SIG_ALG_RSA_SHA256, NULL, FALSE);
@@ -106,8 +108,8 @@ redirect_url(const char *url, LassoNode *msg, const char *relay_state, const cha
         goto done;
     }
     sig_esc = g_uri_escape_string(sig, NULL, FALSE);
-    char *g = g_strdup_printf("%s%c%s&Signature=%s", url, strchr(url, '?') ? '&' : '?',
-                              signed_part, sig_esc);
+    char *g = g_strdup_printf("%s%c%s&Signature=%s", url, strchr(url, '?') ? '&' : '?', signed_part,
+                              sig_esc);
     out = strdup(g);
     g_free(g);
 done:
@@ -151,8 +153,8 @@ mi_slo_response_url(const struct mi_idp *idp, const struct mi_sp *sp, const char
 
 char *
 mi_slo_request_url(const struct mi_idp *idp, const struct mi_sp *sp,
-                   const struct mi_issued *session, const char *relay_state,
-                   char id_out[MI_ID_LEN], char *err, size_t errlen)
+                   const struct mi_issued *session, const char *relay_state, char id_out[MI_ID_LEN],
+                   char *err, size_t errlen)
 {
     const char *slo = mi_sp_slo_url(sp);
     if (slo == NULL) {

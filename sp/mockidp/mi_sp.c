@@ -106,20 +106,24 @@ read_metadata(struct mi_sp *sp, const char *xml, size_t len, char *err, size_t e
         goto out;
     sp->entity_id = first_text(ctx, "/md:EntityDescriptor[md:SPSSODescriptor]/@entityID");
     read_acs(sp, ctx);
-    sp->slo_url = first_text(ctx, "//md:SPSSODescriptor/md:SingleLogoutService[@Binding='" BINDING_REDIRECT
-                                  "']/@Location");
+    sp->slo_url =
+        first_text(ctx, "//md:SPSSODescriptor/md:SingleLogoutService[@Binding='" BINDING_REDIRECT
+                        "']/@Location");
     char *signed_attr = first_text(ctx, "//md:SPSSODescriptor/@AuthnRequestsSigned");
-    sp->wants_signed = signed_attr && (strcmp(signed_attr, "true") == 0 || strcmp(signed_attr, "1") == 0);
+    sp->wants_signed =
+        signed_attr && (strcmp(signed_attr, "true") == 0 || strcmp(signed_attr, "1") == 0);
     free(signed_attr);
     char *enc = first_text(ctx, "//md:SPSSODescriptor/md:KeyDescriptor[@use='encryption']"
                                 "//ds:X509Certificate");
     if (enc == NULL)
-        enc = first_text(ctx, "//md:SPSSODescriptor/md:KeyDescriptor[not(@use)]//ds:X509Certificate");
+        enc =
+            first_text(ctx, "//md:SPSSODescriptor/md:KeyDescriptor[not(@use)]//ds:X509Certificate");
     sp->enc_cert_pem = pem_of(enc);
     free(enc);
     if (sp->entity_id == NULL || sp->n_acs == 0) {
-        snprintf(err, errlen, "the SP metadata needs an EntityDescriptor with an SPSSODescriptor "
-                              "and an HTTP-POST AssertionConsumerService");
+        snprintf(err, errlen,
+                 "the SP metadata needs an EntityDescriptor with an SPSSODescriptor "
+                 "and an HTTP-POST AssertionConsumerService");
         goto out;
     }
     rc = 0;
@@ -282,8 +286,8 @@ query_has(const char *query, const char *name)
 /* SAML bindings 3.4.4.1 and 3.5.4: a signature that is there must verify; one that is missing
  * is refused when the SP promised to sign. */
 static int
-check_signature(const struct mi_sp *sp, const char *msg, int is_query, struct mi_msg *m,
-                char *err, size_t errlen)
+check_signature(const struct mi_sp *sp, const char *msg, int is_query, struct mi_msg *m, char *err,
+                size_t errlen)
 {
     /* lasso reports an unsigned query as a bad signature algorithm: look for one first. */
     int rc = is_query && !query_has(msg, "Signature")
@@ -298,11 +302,13 @@ check_signature(const struct mi_sp *sp, const char *msg, int is_query, struct mi
     if (rc == LASSO_DS_ERROR_SIGNATURE_NOT_FOUND && !sp->wants_signed)
         return 0;
     if (rc == LASSO_DS_ERROR_SIGNATURE_NOT_FOUND)
-        snprintf(err, errlen, "the message is not signed, but the SP metadata says "
-                              "AuthnRequestsSigned=\"true\"");
+        snprintf(err, errlen,
+                 "the message is not signed, but the SP metadata says "
+                 "AuthnRequestsSigned=\"true\"");
     else
-        snprintf(err, errlen, "the message's signature does not verify against the SP "
-                              "metadata certificate: %s (lasso %d)",
+        snprintf(err, errlen,
+                 "the message's signature does not verify against the SP "
+                 "metadata certificate: %s (lasso %d)",
                  lasso_strerror(rc), rc);
     return -1;
 }
@@ -314,8 +320,8 @@ mi_sp_receive(const struct mi_sp *sp, enum mi_msg_kind kind, const char *msg, in
     memset(m, 0, sizeof *m);
     LassoNode *node = new_node(kind);
     int rc = -1;
-    LassoMessageFormat f = node ? lasso_node_init_from_message(node, msg)
-                                : LASSO_MESSAGE_FORMAT_ERROR;
+    LassoMessageFormat f =
+        node ? lasso_node_init_from_message(node, msg) : LASSO_MESSAGE_FORMAT_ERROR;
     if (f != (is_query ? LASSO_MESSAGE_FORMAT_QUERY : LASSO_MESSAGE_FORMAT_BASE64)) {
         snprintf(err, errlen, "the SAML message could not be decoded");
         goto out;

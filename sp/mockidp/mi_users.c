@@ -74,7 +74,8 @@ add_values(struct mi_users *us, struct mi_user *u, const char *name, json_t *v)
         return mi_attrs_add(&u->attrs, n, keep(us, json_string_value(v)));
     if (!json_is_array(v))
         return -1;
-    json_array_foreach(v, i, item) {
+    json_array_foreach(v, i, item)
+    {
         if (!json_is_string(item) ||
             mi_attrs_add(&u->attrs, n, keep(us, json_string_value(item))) != 0)
             return -1;
@@ -99,16 +100,19 @@ load_user(struct mi_users *us, struct mi_user *u, json_t *o, char *err, size_t e
     split_name(us, u);
     size_t i;
     json_t *g;
-    json_array_foreach(json_object_get(o, "groups"), i, g) {
+    json_array_foreach(json_object_get(o, "groups"), i, g)
+    {
         if (json_is_string(g) && u->n_groups < MI_MAX_VALUES)
             u->groups[u->n_groups++] = keep(us, json_string_value(g));
     }
     const char *key;
     json_t *v;
-    json_object_foreach(json_object_get(o, "attributes"), key, v) {
+    json_object_foreach(json_object_get(o, "attributes"), key, v)
+    {
         if (add_values(us, u, key, v) != 0) {
-            snprintf(err, errlen, "user %s: attribute \"%.100s\" must be a string or a list of "
-                                  "strings (at most %d)",
+            snprintf(err, errlen,
+                     "user %s: attribute \"%.100s\" must be a string or a list of "
+                     "strings (at most %d)",
                      email, key, MI_MAX_VALUES);
             return -1;
         }
@@ -134,7 +138,8 @@ mi_users_load(struct mi_users *us, const char *path, char *err, size_t errlen)
     size_t i;
     json_t *o;
     int rc = 0;
-    json_array_foreach(root, i, o) {
+    json_array_foreach(root, i, o)
+    {
         if (us->n == MI_MAX_USERS) {
             snprintf(err, errlen, "%s: more than %d users", path, MI_MAX_USERS);
             rc = -1;

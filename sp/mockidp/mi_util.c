@@ -42,34 +42,6 @@ mi_base64(const void *data, size_t len)
     return out;
 }
 
-char *
-mi_unbase64(const char *b64, size_t *len_out)
-{
-    size_t len = strlen(b64), k = 0;
-    char *clean = malloc(len + 1);
-    unsigned char *out = malloc(len + 4);
-    if (clean == NULL || out == NULL)
-        goto fail;
-    for (size_t i = 0; i < len; i++)
-        if (strchr(" \t\r\n", b64[i]) == NULL)
-            clean[k++] = b64[i];
-    if (k == 0 || k % 4 != 0 || k > (size_t)1 << 30)
-        goto fail;
-    int n = EVP_DecodeBlock(out, (const unsigned char *)clean, (int)k);
-    if (n < 0)
-        goto fail;
-    for (size_t i = k; i > 0 && clean[i - 1] == '='; i--)
-        n--;
-    out[n] = '\0';
-    *len_out = (size_t)n;
-    free(clean);
-    return (char *)out;
-fail:
-    free(clean);
-    free(out);
-    return NULL;
-}
-
 int
 mi_attrs_add(struct mi_attrs *as, const char *name, const char *value)
 {

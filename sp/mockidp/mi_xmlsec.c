@@ -83,14 +83,13 @@ mi_sign_node(xmlDocPtr doc, xmlNodePtr node, const char *key_file, const char *c
         goto out;
     }
     snprintf(uri, sizeof uri, "#%s", (const char *)id);
-    xmlNodePtr sig =
-        xmlSecTmplSignatureCreateNsPref(doc, xmlSecTransformExclC14NId, sign_id, NULL,
-                                        (const xmlChar *)"ds");
+    xmlNodePtr sig = xmlSecTmplSignatureCreateNsPref(doc, xmlSecTransformExclC14NId, sign_id, NULL,
+                                                     (const xmlChar *)"ds");
     if (sig == NULL)
         goto fail;
     place_signature(node, sig);
-    xmlNodePtr ref = xmlSecTmplSignatureAddReference(sig, digest_id, NULL, (const xmlChar *)uri,
-                                                     NULL);
+    xmlNodePtr ref =
+        xmlSecTmplSignatureAddReference(sig, digest_id, NULL, (const xmlChar *)uri, NULL);
     xmlNodePtr ki = xmlSecTmplSignatureEnsureKeyInfo(sig, NULL);
     if (ref == NULL || ki == NULL ||
         xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == NULL ||
@@ -126,9 +125,9 @@ recipient_keys(const char *cert_pem)
     xmlSecKeysMngrPtr mngr = xmlSecKeysMngrCreate();
     if (mngr == NULL || xmlSecCryptoAppDefaultKeysMngrInit(mngr) < 0)
         goto fail;
-    xmlSecKeyPtr key = xmlSecCryptoAppKeyLoadMemory((const xmlSecByte *)cert_pem,
-                                                    (xmlSecSize)strlen(cert_pem),
-                                                    xmlSecKeyDataFormatCertPem, NULL, NULL, NULL);
+    xmlSecKeyPtr key =
+        xmlSecCryptoAppKeyLoadMemory((const xmlSecByte *)cert_pem, (xmlSecSize)strlen(cert_pem),
+                                     xmlSecKeyDataFormatCertPem, NULL, NULL, NULL);
     if (key == NULL)
         goto fail;
     if (xmlSecCryptoAppDefaultKeysMngrAdoptKey(mngr, key) < 0) {
@@ -151,9 +150,9 @@ encryption_template(xmlDocPtr doc)
     if (enc == NULL)
         return NULL;
     xmlNodePtr ki = xmlSecTmplEncDataEnsureKeyInfo(enc, NULL);
-    xmlNodePtr ek = ki ? xmlSecTmplKeyInfoAddEncryptedKey(ki, xmlSecTransformRsaOaepId, NULL,
-                                                          NULL, NULL)
-                       : NULL;
+    xmlNodePtr ek =
+        ki ? xmlSecTmplKeyInfoAddEncryptedKey(ki, xmlSecTransformRsaOaepId, NULL, NULL, NULL)
+           : NULL;
     if (xmlSecTmplEncDataEnsureCipherValue(enc) == NULL || ek == NULL ||
         xmlSecTmplEncDataEnsureCipherValue(ek) == NULL) {
         xmlFreeNode(enc);
@@ -171,12 +170,13 @@ mi_encrypt_assertion(xmlDocPtr doc, xmlNodePtr assertion, const char *cert_pem, 
     xmlSecEncCtxPtr ctx = mngr ? xmlSecEncCtxCreate(mngr) : NULL;
     xmlNodePtr enc = ctx ? encryption_template(doc) : NULL;
     if (enc == NULL) {
-        snprintf(err, errlen, cert_pem ? "cannot set up the encryption to the SP's certificate"
-                                       : "the SP metadata has no certificate to encrypt to");
+        snprintf(err, errlen,
+                 cert_pem ? "cannot set up the encryption to the SP's certificate"
+                          : "the SP metadata has no certificate to encrypt to");
         goto out;
     }
-    xmlNodePtr wrapper = xmlNewDocNode(doc, assertion->ns, (const xmlChar *)"EncryptedAssertion",
-                                       NULL);
+    xmlNodePtr wrapper =
+        xmlNewDocNode(doc, assertion->ns, (const xmlChar *)"EncryptedAssertion", NULL);
     xmlAddPrevSibling(assertion, wrapper);
     xmlUnlinkNode(assertion);
     xmlAddChild(wrapper, assertion);
