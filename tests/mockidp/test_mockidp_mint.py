@@ -298,3 +298,16 @@ def test_profiles_send_the_shapes_of_their_idp(minter, profile, tmp_path):
     group_attr = [n for n in attrs if re.search(r"groups|role|1\.5\.1\.1", n)][0]
     assert values[group_attr] == ["staff", "admins"]
     assert minter.verify(xml)
+
+
+def test_the_readme_documents_every_flag_and_profile():
+    from mockidp_harness import TOP
+    with open(os.path.join(TOP, "README.md")) as f:
+        readme = f.read()
+    section = readme[readme.index("## Testing your SSO with mock-idp"):]
+    section = section[:section.index("\n## ", 5)]
+    usage = run_idp("mint", "--help").stdout
+    for flag in sorted(set(re.findall(r"--[a-z][a-z-]+", usage))):
+        assert re.search(re.escape(flag) + r"(?![a-z-])", section), flag
+    for profile in PROFILES:
+        assert f"| `{profile}`" in section, profile
