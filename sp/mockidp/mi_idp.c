@@ -120,6 +120,8 @@ mi_metadata_xml(const struct mi_idp *idp)
         "    <md:SingleLogoutService "
         "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" "
         "Location=\"%s/slo\"/>\n"
+        "    <md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
+        "Location=\"%s/slo\"/>\n"
         "    <md:NameIDFormat>" MI_NAMEID_EMAIL "</md:NameIDFormat>\n"
         "    <md:NameIDFormat>" MI_NAMEID_UNSPECIFIED "</md:NameIDFormat>\n"
         "    <md:NameIDFormat>" MI_NAMEID_TRANSIENT "</md:NameIDFormat>\n"
@@ -131,7 +133,7 @@ mi_metadata_xml(const struct mi_idp *idp)
         "Location=\"%s/sso\"/>\n"
         "  </md:IDPSSODescriptor>\n"
         "</md:EntityDescriptor>\n",
-        idp->entity_id, cert, idp->base_url, idp->base_url, idp->base_url);
+        idp->entity_id, cert, idp->base_url, idp->base_url, idp->base_url, idp->base_url);
     g_free(cert);
     char *out = g ? strdup(g) : NULL;
     g_free(g);

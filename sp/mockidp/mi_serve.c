@@ -130,7 +130,7 @@ sign_in(struct server *s, struct mi_req *r, const char *email, const char *acs,
     char err[512];
     const struct mi_user *user = mi_users_get(c->users, email, 1);
     if (user == NULL) {
-        fail(r, 400, "that is not an e-mail address");
+        fail(r, 400, "that is not an e-mail address (or more users than the table holds)");
         return;
     }
     struct mi_mint m = c->defaults;

@@ -52,7 +52,9 @@ def test_metadata_names_the_endpoints_and_the_signing_certificate(make_idp, sp):
     sso = {s.get("Binding").rsplit(":", 1)[1]: s.get("Location")
            for s in d.findall("md:SingleSignOnService", NS)}
     assert sso == {"HTTP-Redirect": idp.url("/sso"), "HTTP-POST": idp.url("/sso")}
-    assert d.find("md:SingleLogoutService", NS).get("Location") == idp.url("/slo")
+    slo = {s.get("Binding").rsplit(":", 1)[1]: s.get("Location")
+           for s in d.findall("md:SingleLogoutService", NS)}
+    assert slo == {"HTTP-Redirect": idp.url("/slo"), "HTTP-POST": idp.url("/slo")}
     assert d.find("md:KeyDescriptor[@use='signing']//ds:X509Certificate", NS) is not None
     # The key pair was made at first start, in the state dir, the key readable by its owner only.
     key = os.path.join(idp.state, "idp-key.pem")
@@ -280,4 +282,24 @@ def test_unknown_paths_and_missing_messages(make_idp, sp):
     assert requests.get(idp.url("/sso"), timeout=30).status_code == 400
     assert requests.get(idp.url("/slo"), timeout=30).status_code == 400
     r = requests.get(idp.url("/sso?SAMLRequest=%%%"), timeout=30)
+    assert r.status_code == 400
+
+
+def test_slo_takes_a_signed_logout_request_over_http_post(make_idp, sp):
+    idp = make_idp(sp.metadata, "--auto-login", "alice@example.com")
+    name_id, session_index = session_of(response_of(sso_redirect(idp, sp).text)[2])
+    signed = sp.sign_post(sp.logout_request(idp.url("/slo"), name_id, session_index,
+                                            request_id="_lopost"), root="samlp:LogoutRequest")
+    r = requests.post(idp.url("/slo"), data={
+        "SAMLRequest": base64.b64encode(signed.encode()).decode(), "RelayState": "x"},
+        allow_redirects=False, timeout=30)
+    assert r.status_code == 303, r.text
+    ok, _ = verify_redirect_signature(r.headers["Location"], idp.cert, idp.tmp)
+    assert ok
+    resp = ET.fromstring(inflate_param(parse_qs(urlparse(r.headers["Location"]).query)
+                                       ["SAMLResponse"][0]))
+    assert resp.get("InResponseTo") == "_lopost"
+    forged = signed.replace(session_index, "_other")
+    r = requests.post(idp.url("/slo"), data={
+        "SAMLRequest": base64.b64encode(forged.encode()).decode()}, timeout=30)
     assert r.status_code == 400
