@@ -26,7 +26,8 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -
        -Wcast-qual -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough
 BASE_CFLAGS = -std=c17 -D_GNU_SOURCE -g $(WARN) -fstack-protector-strong -fPIE -MMD -MP -I.
 OPT_CFLAGS = -O2 -D_FORTIFY_SOURCE=2
-ASAN_CFLAGS = -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_CFLAGS = -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+              -fno-optimize-sibling-calls
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread

@@ -196,7 +196,8 @@ write_key_file(const char *path, const unsigned char *key, char *err, size_t err
 {
     char text[2 * SECRETS_KEY_LEN + 2];
     str_hex(key, SECRETS_KEY_LEN, text);
-    strcat(text, "\n");
+    text[2 * SECRETS_KEY_LEN] = '\n';
+    text[2 * SECRETS_KEY_LEN + 1] = '\0';
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot create the master key: %s", path, strerror(errno));

@@ -88,6 +88,21 @@ sp_logout_redirect(const struct sp *sp, const struct sp_logout *l, char **url_ou
     return *url_out ? 0 : -1;
 }
 
+/* lasso 2.8.1 leaks a 259-byte buffer each time it verifies an HTTP-Redirect query signature
+ * (inside lasso_logout_process_*_msg; nothing we hold can free it). These two wrappers do nothing
+ * but call lasso, so that tests/lsan.supp can name them without hiding any allocation of ours. */
+__attribute__((noinline)) static int
+lasso_redirect_request_in(LassoLogout *lo, gchar *msg)
+{
+    return lasso_logout_process_request_msg(lo, msg);
+}
+
+__attribute__((noinline)) static int
+lasso_redirect_response_in(LassoLogout *lo, gchar *msg)
+{
+    return lasso_logout_process_response_msg(lo, msg);
+}
+
 int
 sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in *out,
                      char *err, size_t errlen)
@@ -101,7 +116,7 @@ sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in
     LassoProfile *p = LASSO_PROFILE(lo);
     lasso_profile_set_signature_verify_hint(p, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
     gchar *msg = g_strdup(query);
-    int rc = lasso_logout_process_request_msg(lo, msg);
+    int rc = lasso_redirect_request_in(lo, msg);
     g_free(msg);
     if (rc != 0 || p->remote_providerID == NULL || p->request == NULL) {
         snprintf(err, errlen, "the LogoutRequest was refused: %s", lasso_strerror(rc));
@@ -150,7 +165,7 @@ sp_logout_response_in(const struct sp *sp, const char *query, char *idp_out, siz
     LassoProfile *p = LASSO_PROFILE(lo);
     lasso_profile_set_signature_verify_hint(p, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
     gchar *msg = g_strdup(query);
-    int rc = lasso_logout_process_response_msg(lo, msg);
+    int rc = lasso_redirect_response_in(lo, msg);
     g_free(msg);
     snprintf(idp_out, idplen, "%s", p->remote_providerID ? p->remote_providerID : "");
     /* Without the request object, lasso cannot match InResponseTo and says so; the signature
