@@ -87,6 +87,12 @@ sp_new(const char *sp_metadata, const char *key_file, const char *cert_file, cha
         goto fail;
     }
     sp->server->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
+    /* The same key decrypts EncryptedAssertions (the metadata lists its certificate for
+     * encryption); lasso does not take it for that role on its own. */
+    if (lasso_server_set_encryption_private_key_with_password(sp->server, key, NULL) != 0) {
+        snprintf(err, errlen, "the SAML library refused the SP key for decryption");
+        goto fail;
+    }
     free(key);
     free(cert);
     return sp;

@@ -175,6 +175,18 @@ mi_encrypt_assertion(xmlDocPtr doc, xmlNodePtr assertion, const char *cert_pem, 
                           : "the SP metadata has no certificate to encrypt to");
         goto out;
     }
+    /* The SP decrypts the Assertion on its own, out of this document: it must declare every
+     * namespace it inherits (the saml prefix lives on the Response). Signatures are exc-c14n,
+     * so the declarations change no digest. */
+    xmlNsPtr *in_scope = xmlGetNsList(doc, assertion);
+    for (int i = 0; in_scope != NULL && in_scope[i] != NULL; i++) {
+        int declared = 0;
+        for (xmlNsPtr d = assertion->nsDef; d != NULL && !declared; d = d->next)
+            declared = xmlStrEqual(d->prefix, in_scope[i]->prefix);
+        if (!declared)
+            xmlNewNs(assertion, in_scope[i]->href, in_scope[i]->prefix);
+    }
+    xmlFree(in_scope);
     xmlNodePtr wrapper =
         xmlNewDocNode(doc, assertion->ns, (const xmlChar *)"EncryptedAssertion", NULL);
     xmlAddPrevSibling(assertion, wrapper);
