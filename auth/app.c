@@ -1,5 +1,6 @@
 #include "app.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -108,8 +109,47 @@ sp_ref_drop(struct app *a, struct sp_ref *r)
     pthread_mutex_unlock(&a->sp_mu);
     if (last) {
         sp_free(r->sp);
+        free(r->idp_origins);
         free(r);
     }
+}
+
+/* Appends the origin (scheme://host[:port]) of url to the space-separated list, once. Only
+ * http(s) origins made of host characters: anything else stays out of the CSP header. */
+struct origins {
+    char list[4096];
+    size_t len;
+};
+
+static void
+add_origin(struct origins *o, const char *url)
+{
+    size_t scheme = strncmp(url, "https://", 8) == 0 ? 8 : strncmp(url, "http://", 7) == 0 ? 7 : 0;
+    if (scheme == 0)
+        return;
+    size_t n = scheme + strcspn(url + scheme, "/?#");
+    if (n == scheme || n > 300)
+        return;
+    for (size_t i = scheme; i < n; i++)
+        if (!isalnum((unsigned char)url[i]) && strchr(".-:[]", url[i]) == NULL)
+            return;
+    char origin[310];
+    snprintf(origin, sizeof origin, "%.*s", (int)n, url);
+    for (const char *p = strstr(o->list, origin); p != NULL; p = strstr(p + 1, origin))
+        if ((p == o->list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return;
+    if (o->len + n + 2 > sizeof o->list)
+        return; /* some hundred IdPs: the rest keep 'self' only */
+    o->len += (size_t)snprintf(o->list + o->len, sizeof o->list - o->len, "%s%s",
+                               o->len ? " " : "", origin);
+}
+
+static int
+collect_origins(const struct idp_row *row, void *ctx)
+{
+    add_origin(ctx, row->sso_redirect);
+    add_origin(ctx, row->slo_redirect);
+    return 0;
 }
 
 static int
@@ -148,6 +188,9 @@ app_sp_acquire(struct app *a, struct store *s)
         free(fresh);
         return NULL;
     }
+    struct origins origins = {.len = 0};
+    if (store_idp_list(s, collect_origins, &origins) == 0 && origins.len > 0)
+        fresh->idp_origins = strdup(origins.list);
     fresh->version = version;
     fresh->refs = 2; /* the app's and the caller's */
     log_info("SAML state built idps_version=%lld", version);

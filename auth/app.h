@@ -20,6 +20,7 @@ struct sp;
  * version changes; counted references so a rebuild never frees one in use. */
 struct sp_ref {
     struct sp *sp;
+    char *idp_origins; /* the IdPs' SSO and SLO origins, space-separated, for the CSP (or NULL) */
     long long version;
     int refs;
 };

@@ -28,9 +28,12 @@
 #define SHUTDOWN_GRACE_MS 10000
 #define JOB_THREADS_MAX 16
 
-/* Every response carries these. CSP: no scripts at all; styles from our own origin only. */
-static const char CSP[] = "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                          "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/* Every response carries these. CSP: no scripts at all; styles from our own origin only. Forms
+ * submit to this origin, plus the IdPs' origins on pages whose forms end in a redirect to an
+ * IdP (browsers apply form-action to the redirects that follow a submission too). */
+#define CSP_HEAD "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'"
+#define CSP_TAIL "; frame-ancestors 'none'; base-uri 'none'"
+static const char CSP[] = CSP_HEAD CSP_TAIL;
 
 /* Handlers that block for long (argon2 takes ~20-30 ms) run on this pool while their connection
  * is suspended, so the epoll threads keep serving other connections and both cores hash. */
@@ -85,6 +88,7 @@ struct req {
     size_t bytes;
     int responded;
     struct MHD_Response *response;
+    const char *csp; /* NULL: CSP */
     /* blocking handlers */
     struct req *next_job;
     _Atomic int job; /* JOB_NONE, JOB_RUNNING, JOB_DONE */
@@ -264,10 +268,17 @@ req_set_cookie(struct req *r, const char *name, const char *value, long max_age)
     return v ? req_add_header(r, "Set-Cookie", v) : -1;
 }
 
+void
+req_allow_form_targets(struct req *r, const char *origins)
+{
+    if (origins != NULL && origins[0] != '\0')
+        r->csp = arena_printf(r->arena, "%s %s%s", CSP_HEAD, origins, CSP_TAIL);
+}
+
 static void
 add_security_headers(struct req *r, struct MHD_Response *resp)
 {
-    MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+    MHD_add_response_header(resp, "Content-Security-Policy", r->csp ? r->csp : CSP);
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");

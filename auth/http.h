@@ -65,6 +65,9 @@ int req_secure(const struct req *r);
 
 /* Response. Headers and cookies accumulate until req_respond. */
 int req_add_header(struct req *r, const char *name, const char *value);
+/* Lets this response's forms submit to (and be redirected to) these space-separated origins
+ * besides our own: the CSP form-action of a page whose forms lead to an IdP. */
+void req_allow_form_targets(struct req *r, const char *origins);
 /* Set-Cookie with HttpOnly, SameSite=Lax, Path=/, Secure when HTTPS. max_age < 0: a session
  * cookie; 0: delete it. */
 int req_set_cookie(struct req *r, const char *name, const char *value, long max_age);

@@ -158,6 +158,12 @@ web_page(struct req *r, int status, const char *name, const char *title, struct 
         tmpl_set(ctx, "title", title);
         body = tmpl_render(t, "layout", ctx);
     }
+    /* Sign-in (SSO) and sign-out (SLO) forms end in a redirect to an IdP. */
+    struct sp_ref *ref = (body && w && w->store) ? app_sp_acquire(w->app, w->store) : NULL;
+    if (ref != NULL) {
+        req_allow_form_targets(r, ref->idp_origins);
+        app_sp_release(w->app, ref);
+    }
     if (body == NULL) {
         static const char msg[] = "The page could not be rendered.";
         return req_respond(r, 500, "text/plain; charset=utf-8", msg, sizeof msg - 1);

@@ -87,22 +87,41 @@ const flows = {
 
   // SSO through bin/mock-idp: the person types a work e-mail; the IdP signs them in.
   async sso(page) {
+    const origin = new URL(base).origin;
+    const home = (u) => u.origin === origin && !u.pathname.startsWith('/saml/') &&
+      u.pathname !== '/login';
     await page.goto(`${base}/login`);
     await page.fill('#sso_email', env.GH_EMAIL);
     await shot(page, 'sso-email');
-    await page.click('form.sso button');
-    // The mock IdP shows its user picker (or signs in at once with --auto-login).
-    await page.waitForLoadState('load');
-    if (!page.url().startsWith(base)) {
-      await shot(page, 'mock-idp');
-      const pick = page.locator(`button:has-text("${env.GH_EMAIL}"), input[type=submit]`).first();
-      await pick.click();
+    await Promise.all([
+      page.waitForURL((u) => u.origin !== origin || u.pathname !== '/login'),
+      page.click('form.sso button'),
+    ]);
+    // The mock IdP shows its user picker (or signs in at once with --auto-login or a hint).
+    const picker = await Promise.race([
+      page.waitForSelector('form[action="/sso/login"]').then(() => true),
+      page.waitForURL(home).then(() => false),
+    ]);
+    if (picker) {
+      await shot(page, 'mock-idp-picker');
+      await page.check(`input[name=user][value="${env.GH_EMAIL}"]`);
+      await page.click('form[action="/sso/login"] button[type=submit]');
     }
-    await page.waitForURL((u) => u.toString().startsWith(base) && !u.toString().includes('/saml/'));
-    const who = await page.evaluate(async () => (await fetch('/api/whoami')).json());
+    await page.waitForURL(home);
+    await page.waitForLoadState('load');
+    // The page's CSP allows no fetch(): ask with the browser context's cookies instead.
+    const whoami = async () => page.context().request.get(`${base}/api/whoami`);
+    const who = await (await whoami()).json();
     expect(who.auth_method === 'saml' && who.email === env.GH_EMAIL.toLowerCase(),
       `signed in through SSO as ${env.GH_EMAIL}: ${JSON.stringify(who)}`);
     await shot(page, 'signed-in-with-sso');
+    // Sign out: a LogoutRequest to the IdP, whose LogoutResponse brings the browser back.
+    await page.click('form[action="/logout"] button');
+    await page.waitForURL((u) => u.origin === origin && u.pathname === '/saml/slo');
+    expect((await page.textContent('main')).includes('signed you out too'),
+      'the IdP confirmed the single logout');
+    expect((await whoami()).status() === 401, 'the session has ended');
+    await shot(page, 'signed-out-everywhere');
   },
 
   // An owner turns password sign-in off; the sign-in page changes.

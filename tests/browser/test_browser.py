@@ -2,10 +2,12 @@
 npm) against the real bin/gatehouse, started by the e2e harness. Screenshots of every step go to
 test-artifacts/browser/FLOW/."""
 import importlib.util
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 import requests
@@ -92,3 +94,28 @@ def test_saml_log_detail_view(server, tmp_path):
     assert r.status_code == 403 and re.search(r"SAML-\d+", r.text)
     pw = user_with_password(server, "adam@example.com", "admin")
     run_flow(server, "samllog", GH_EMAIL="adam@example.com", GH_PASSWORD=pw)
+
+
+def test_sso_sign_in_through_mock_idp(server, tmp_path):
+    """The person types a work e-mail on the sign-in page, picks themself on bin/mock-idp's
+    page (no --auto-login: the real picker), and lands signed in through SSO."""
+    sys.path.insert(0, os.path.join(TOP, "tests", "mockidp"))
+    from mockidp_harness import MockIdP
+    sp_md = str(tmp_path / "sp-metadata.xml")
+    with open(sp_md, "w") as f:
+        f.write(requests.get(server.url("/saml/metadata"), timeout=30).text)
+    users = str(tmp_path / "users.json")
+    with open(users, "w") as f:
+        f.write('[{"email": "sara@example.com", "name": "Sara Lane", "groups": ["staff"]},'
+                ' {"email": "tim@example.com", "name": "Tim Holt"}]')
+    (tmp_path / "idp").mkdir()
+    idp = MockIdP(tmp_path / "idp", sp_md, users=users).start()
+    try:
+        server.ctl("idp", "add", "--metadata", idp.metadata_path, "--domain", "example.com",
+                   "--name", "mock-idp")
+        run_flow(server, "sso", GH_EMAIL="sara@example.com")
+    finally:
+        rc = idp.stop()
+    assert rc in (0, None), idp.read_log()
+    user = json.loads(server.ctl("user", "show", "sara@example.com", "--json").stdout)
+    assert user["auth_method"] == "saml" and user["name"] == "Sara Lane"

@@ -253,3 +253,15 @@ def test_each_profile_yields_the_email_the_name_and_the_groups(two, profile):
     user = two.user(email)
     assert user["name"] == PROFILE_NAMES[profile]
     assert user["role"] == "admin", f"the groups of the {profile} profile were not read"
+
+
+def test_pages_let_their_forms_reach_the_idps_and_nothing_else(two):
+    # Browsers apply CSP form-action to the redirect after a submission: the SSO form (to an
+    # IdP's SSO URL) and the sign-out form (to its SLO URL) need the IdPs' origins; no others.
+    csp = requests.get(two.gh.url("/login"), timeout=30).headers["Content-Security-Policy"]
+    form_action = re.search(r"form-action ([^;]*)", csp).group(1).split()
+    assert sorted(form_action) == sorted(["'self'", two.a.base, two.b.base]), csp
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    # JSON answers keep the plain policy.
+    csp = requests.get(two.gh.url("/api/whoami"), timeout=30).headers["Content-Security-Policy"]
+    assert re.search(r"form-action 'self';", csp), csp
