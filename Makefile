@@ -114,10 +114,10 @@ check-asan: test-deps
 	  PYTHON=$(PYTHON) sh tests/run.sh build-asan/bin build-asan/unit
 
 bench: test-deps
-	@$(MAKE) --no-print-directory all build/bench/bench_argon2
+	@$(MAKE) --no-print-directory all build/bench/bench_argon2 build/bench/bench_acs
 	@$(PYTHON) tests/bench/bench.py
 
-build/bench/bench_argon2: tests/bench/bench_argon2.c build/libgh.a
+build/bench/bench_argon2 build/bench/bench_acs: build/bench/%: tests/bench/%.c build/libgh.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) $< build/libgh.a $(PKG_LIBS) -o $@
 

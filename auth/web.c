@@ -141,6 +141,8 @@ web_ctx(struct req *r)
         tmpl_set(c, "me_name", w->user.display_name[0] ? w->user.display_name : w->user.email);
         tmpl_set(c, "me_role", w->user.role);
         tmpl_set(c, "me_admin", strcmp(w->user.role, "member") != 0 ? "1" : "");
+        /* SSO accounts have no password or second step here: their IdP handles both. */
+        tmpl_set(c, "me_password", strcmp(w->user.auth_method, "password") == 0 ? "1" : "");
     }
     if (w != NULL && w->signed_in)
         tmpl_set(c, "signed_in", "1");

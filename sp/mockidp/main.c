@@ -14,6 +14,7 @@
 #define DEFAULT_STATE_DIR "var/mock-idp"
 #define DEFAULT_LIFETIME 300
 #define MAX_LIFETIME (366L * 86400)
+#define MAX_COUNT 1000000
 
 static const char USAGE[] =
     "usage: mock-idp serve --sp-metadata FILE [--listen HOST:PORT] [--base-url URL]\n"
@@ -28,7 +29,8 @@ static const char USAGE[] =
     "         --sig-alg rsa-sha1|rsa-sha256|rsa-sha512 --lifetime SECONDS\n"
     "faults:  --expired --not-yet-valid --audience URI --recipient URL --destination URL\n"
     "         --issuer URI --status Requester|Responder|AuthnFailed --wrong-key\n"
-    "         --tamper-after-sign --unsigned --replay-id ID\n";
+    "         --tamper-after-sign --unsigned --replay-id ID\n"
+    "mint only: --count N (N responses, one per line, each with its own IDs)\n";
 
 struct cli {
     const char *command;
@@ -36,6 +38,7 @@ struct cli {
     const char *sp_metadata, *users, *auto_login, *user;
     struct mi_attrs attrs;
     struct mi_mint mint;
+    long count; /* mint: how many responses, one per line */
 };
 
 enum {
@@ -71,6 +74,7 @@ enum {
     OPT_TAMPER,
     OPT_UNSIGNED,
     OPT_REPLAY_ID,
+    OPT_COUNT,
     OPT_HELP
 };
 
@@ -107,6 +111,7 @@ static const struct option OPTIONS[] = {
     {"tamper-after-sign", no_argument, NULL, OPT_TAMPER},
     {"unsigned", no_argument, NULL, OPT_UNSIGNED},
     {"replay-id", required_argument, NULL, OPT_REPLAY_ID},
+    {"count", required_argument, NULL, OPT_COUNT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -265,6 +270,7 @@ parse(struct cli *c, int argc, char **argv)
     c->mint.profile = mi_profile_find("plain");
     c->mint.lifetime = DEFAULT_LIFETIME;
     c->mint.extra = &c->attrs;
+    c->count = 1;
     if (argc < 2)
         return usage_error("%s", "a command is needed");
     c->command = argv[1];
@@ -274,6 +280,14 @@ parse(struct cli *c, int argc, char **argv)
         if (opt == OPT_HELP) {
             fputs(USAGE, stdout);
             exit(0);
+        }
+        if (opt == OPT_COUNT) {
+            char *end = NULL;
+            errno = 0;
+            c->count = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || c->count < 1 || c->count > MAX_COUNT)
+                return usage_error("--count %s: 1 to %d responses", optarg, MAX_COUNT);
+            continue;
         }
         int rc = place_option(c, opt, optarg);
         if (rc == 1)
@@ -312,16 +326,21 @@ run_mint(struct cli *c, struct mi_idp *idp, struct mi_sp *sp, struct mi_users *u
     c->mint.user = mi_users_get(users, c->user, 1);
     if (c->mint.user == NULL)
         return usage_error("--user %s: an e-mail address is needed", c->user ? c->user : "");
+    /* Each response has its own IDs and SessionIndex (the same instant, for speed). */
     c->mint.now = time(NULL);
-    char *b64 = NULL;
-    struct mi_issued issued;
-    if (mi_mint_response(idp, sp, &c->mint, &b64, &issued, err, sizeof err) != 0) {
-        fprintf(stderr, "mock-idp: %s\n", err);
-        return 1;
+    for (long i = 0; i < c->count; i++) {
+        char *b64 = NULL;
+        struct mi_issued issued;
+        if (mi_mint_response(idp, sp, &c->mint, &b64, &issued, err, sizeof err) != 0) {
+            fprintf(stderr, "mock-idp: %s\n", err);
+            return 1;
+        }
+        int ok = printf("%s\n", b64) >= 0;
+        free(b64);
+        if (!ok)
+            return 1;
     }
-    printf("%s\n", b64);
-    free(b64);
-    return 0;
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static int
@@ -333,8 +352,9 @@ run_serve(struct cli *c, struct mi_idp *idp, struct mi_sp *sp, struct mi_users *
     if (split_listen(c->listen, host, sizeof host, &conf.port) != 0)
         return usage_error("--listen %s: write HOST:PORT", c->listen);
     conf.host = host;
-    if (c->mint.in_response_to || c->mint.acs_url || c->mint.name_id || c->user)
-        return usage_error("%s", "--in-response-to, --acs-url, --name-id and --user are for mint");
+    if (c->mint.in_response_to || c->mint.acs_url || c->mint.name_id || c->user || c->count != 1)
+        return usage_error("%s", "--in-response-to, --acs-url, --name-id, --user and --count are "
+                                 "for mint");
     if (mi_serve(&conf, err, sizeof err) != 0) {
         fprintf(stderr, "mock-idp: %s\n", err);
         return 1;

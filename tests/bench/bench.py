@@ -1,11 +1,19 @@
 """make bench: figures for the real bin/gatehouse on loopback, driven by wrk. Prints, asserts
-nothing. The server runs with the shipped argon2 defaults (m=19 MiB, t=2, p=1)."""
+nothing. The server runs with the shipped argon2 defaults (m=19 MiB, t=2, p=1).
+
+SAML: distinct responses pre-minted by bin/mock-idp (`mint --count`), posted to /saml/acs by wrk
+at 1 and 2 connections, each sign-in running every check and writing its replay record, its
+SAML log row and its session; beside them, the in-process validation rates of the same machine
+(build/bench/bench_acs: lasso alone, and lasso with Gatehouse's own checks)."""
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -14,6 +22,7 @@ sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 import conftest  # noqa: E402  (the e2e harness: Server, Browser)
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+ACS_BUDGET = int(os.environ.get("BENCH_ACS_PER_SECOND", "2500"))  # responses minted per s per conn
 EMAIL = "bench@example.com"
 PASSWORD = "Correct-Horse-92"
 
@@ -82,9 +91,76 @@ def main():
                   + (f"  non-2xx {badw}" if badw else ""))
             print(f"GET /healthz,                   {conns} conn: {hz:9.0f}/s  p50 {p50h}"
                   f"   -> session check costs ~{cost:.0f} us of CPU per request")
+        print()
+        saml_bench(srv, tmp)
     finally:
         srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def mint_file(idp_args, n, path):
+    """n distinct responses, urlencoded as POST bodies, one per line."""
+    out = subprocess.run([os.path.join(TOP, "bin", "mock-idp"), "mint", *idp_args,
+                          "--count", str(n)], capture_output=True, text=True, check=True).stdout
+    lines = out.split()
+    with open(path, "w") as f:
+        for b64 in lines:
+            f.write("SAMLResponse=" + urllib.parse.quote(b64, safe="") + "\n")
+    with open(path + ".b64", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return len(lines)
+
+
+def saml_bench(srv, tmp):
+    import urllib.request
+    sp_md = os.path.join(tmp, "sp-metadata.xml")
+    with open(sp_md, "w") as f:
+        f.write(urllib.request.urlopen(srv.url("/saml/metadata")).read().decode())
+    state = os.path.join(tmp, "idp-state")
+    base = "http://127.0.0.1:7999"
+    idp_md = os.path.join(tmp, "idp-metadata.xml")
+    with open(idp_md, "w") as f:
+        f.write(subprocess.run([os.path.join(TOP, "bin", "mock-idp"), "metadata", "--state-dir",
+                                state, "--base-url", base], capture_output=True, text=True,
+                               check=True).stdout)
+    srv.ctl("idp", "add", "--metadata", idp_md, "--domain", "example.com", "--idp-initiated", "on")
+    # IdP-initiated (unsolicited) responses: no request to match, every other check the same.
+    args = ["--sp-metadata", sp_md, "--state-dir", state, "--base-url", base,
+            "--user", "sso.bench@example.com", "--lifetime", "3600"]
+    per_conn = SECONDS * ACS_BUDGET
+    files = {c: [os.path.join(tmp, f"acs-{c}-{t}.txt") for t in range(c)] for c in (1, 2)}
+    jobs = [p for c in (1, 2) for p in files[c]]
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        counts = list(pool.map(lambda p: mint_file(args, per_conn, p), jobs))
+    print(f"SAML ACS ({sum(counts)} distinct signed responses pre-minted by mock-idp in "
+          f"{time.monotonic() - started:.0f} s; RSA-2048, RSA-SHA256, assertion signed)")
+    out = subprocess.run([os.path.join(TOP, "build", "bench", "bench_acs"), sp_md,
+                          os.path.join(tmp, "sp-key.pem"), os.path.join(tmp, "sp-cert.pem"),
+                          idp_md, files[1][0] + ".b64", "3", srv.url("/saml/metadata"),
+                          srv.url("/saml/acs")], capture_output=True, text=True,
+                         env=dict(os.environ, TZ="UTC"))
+    print(out.stdout.rstrip() or out.stderr.rstrip())
+    for conns in (1, 2):
+        before = metrics(srv)
+        accepted0 = conftest.db_rows(srv, "SELECT count(*) FROM saml_log WHERE reason = 'ok'")[0][0]
+        env = dict(os.environ, BENCH_ACS_FILES=",".join(files[conns]))
+        rate, p50, bad = wrk(srv.url("/saml/acs"), conns, conns,
+                             ["-s", os.path.join(HERE, "acs.lua")], env)
+        after = metrics(srv)
+        cpu = after["process_cpu_seconds_total"] - before["process_cpu_seconds_total"]
+        accepted = conftest.db_rows(
+            srv, "SELECT count(*) FROM saml_log WHERE reason = 'ok'")[0][0] - accepted0
+        print(f"SSO sign-ins (POST /saml/acs), {conns} conn: {rate:8.1f}/s  p50 {p50}  "
+              f"server CPU {1000 * cpu / max(rate * SECONDS, 1):.2f} ms per request  "
+              f"({accepted} accepted and logged"
+              + (f"; {bad} refused: the pre-minted responses ran out, raise "
+                 f"BENCH_ACS_PER_SECOND" if bad else "") + ")")
+    rows = conftest.db_rows(srv, "SELECT (SELECT count(*) FROM saml_assertions), "
+                                 "(SELECT count(*) FROM saml_log), "
+                                 "(SELECT count(*) FROM sessions)")[0]
+    print(f"store after the runs: {rows[0]} replay records, {rows[1]} SAML log rows, "
+          f"{rows[2]} sessions")
 
 
 if __name__ == "__main__":

@@ -112,6 +112,9 @@ def test_idp_initiated_sign_in_creates_the_user_and_keeps_the_relay_state(two):
     me = b.whoami().json()
     assert me["email"] == "alice@example.com" and me["auth_method"] == "saml"
     assert me["idp"] == two.a.entity_id
+    home = b.get("/").text  # an SSO account: no password or second-step links
+    assert "Alice Liddell" in home and 'href="/password/change"' not in home
+    assert 'href="/account/mfa"' not in home
     user = two.user("alice@example.com")
     assert user["name"] == "Alice Liddell" and user["role"] == "admin"  # groups: admins
     entry = json.loads(two.gh.ctl("saml-log", "list", "--json").stdout)[0]

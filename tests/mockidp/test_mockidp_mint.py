@@ -311,3 +311,20 @@ def test_the_readme_documents_every_flag_and_profile():
         assert re.search(re.escape(flag) + r"(?![a-z-])", section), flag
     for profile in PROFILES:
         assert f"| `{profile}`" in section, profile
+
+
+def test_count_mints_that_many_responses_each_with_its_own_ids(minter):
+    p = run_idp("mint", *minter.base, "--user", USER, "--count", "3")
+    lines = p.stdout.split()
+    assert len(lines) == 3
+    docs = [base64.b64decode(line) for line in lines]
+    ids = set()
+    for xml in docs:
+        assert minter.verify(xml, ASSERTION_SIG)
+        root = ET.fromstring(xml)
+        a = root.find("saml:Assertion", NS)
+        ids |= {root.get("ID"), a.get("ID"),
+                a.find("saml:AuthnStatement", NS).get("SessionIndex")}
+    assert len(ids) == 9
+    assert run_idp("mint", *minter.base, "--user", USER, "--count", "0",
+                   check=False).returncode == 2
