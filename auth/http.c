@@ -709,13 +709,20 @@ http_stop(struct http_server *s)
 {
     if (s == NULL)
         return;
-    /* Stop accepting, then wait for in-flight requests before tearing down. Quiescing only
-     * stops MHD's accept(): shutting the socket down makes new connections fail at once instead
-     * of waiting in the backlog for the grace period. MHD hands the socket over to us, to be
-     * closed only after MHD_stop_daemon, since its threads may still hold it. */
-    MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
-    if (listen_fd != MHD_INVALID_SOCKET)
-        shutdown(listen_fd, SHUT_RDWR);
+    /* Stop accepting, then wait for in-flight requests before tearing down. Not with
+     * MHD_quiesce_daemon(): in libmicrohttpd 0.9.75 with epoll and a thread pool it races the
+     * workers, which remove the same listen FD from epoll and abort the process on ENOENT
+     * (MHD_PANIC "Failed to remove listen FD from epoll set", seen under ASan). Instead the
+     * listening socket is swapped, under the same descriptor number, for an unbound socket:
+     * closing the last reference drops it from every epoll set at once (so the workers never
+     * see it again), new connections are refused by the kernel, and MHD_stop_daemon later
+     * closes the placeholder as if it were its own. */
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    int placeholder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (info != NULL && info->listen_fd != MHD_INVALID_SOCKET && placeholder >= 0)
+        dup2(placeholder, info->listen_fd);
+    if (placeholder >= 0)
+        close(placeholder);
     for (int waited = 0; waited < SHUTDOWN_GRACE_MS; waited += 50) {
         if (atomic_load(&s->in_flight) == 0)
             break;
@@ -723,8 +730,6 @@ http_stop(struct http_server *s)
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(s->daemon);
-    if (listen_fd != MHD_INVALID_SOCKET)
-        close(listen_fd);
     jobs_stop(&s->jobs);
     free(s);
 }
