@@ -20,7 +20,7 @@ BUILD_DEBS = build-essential pkg-config liblasso3-dev libxmlsec1-dev libxml2-dev
 TEST_DEBS = libcmocka-dev python3 python3-pytest python3-requests faketime xmlsec1 oathtool \
             zbar-tools sqlite3 wrk apache2 libapache2-mod-auth-mellon openssl curl chromium nodejs
 # The password reset tests receive their e-mail with a real SMTP server.
-TEST_DEBS += python3-aiosmtpd
+TEST_DEBS += python3-aiosmtpd clang-format
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
        -Wcast-qual -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough
@@ -102,7 +102,7 @@ run: deps
 
 test: test-deps
 	@$(MAKE) --no-print-directory all unit-bins
-	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory lint format-check
 	@PYTHON=$(PYTHON) sh tests/run.sh bin build/unit
 
 check: test
@@ -128,10 +128,10 @@ lint:
 	  echo "lint: banned function above" >&2; exit 1; fi
 
 format:
-	clang-format -i auth/*.[ch] policy/*.[ch] $(wildcard sp/*.[ch] sp/mockidp/*.[ch]) tests/unit/*.c
+	clang-format -i auth/*.[ch] policy/*.[ch] $(wildcard sp/*.[ch] sp/mockidp/*.[ch]) tests/unit/*.c tests/bench/*.c
 
 format-check:
-	clang-format --dry-run --Werror auth/*.[ch] policy/*.[ch] $(wildcard sp/*.[ch] sp/mockidp/*.[ch]) tests/unit/*.c
+	@clang-format --dry-run --Werror auth/*.[ch] policy/*.[ch] $(wildcard sp/*.[ch] sp/mockidp/*.[ch]) tests/unit/*.c tests/bench/*.c
 
 PREFIX ?= /usr/local
 install: all

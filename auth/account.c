@@ -60,8 +60,7 @@ find(struct store *s, const char *email, struct user *u, char *msg, size_t msgle
 
 /* ACCOUNT_FORBIDDEN with the reason unless who may do op on target_role (auth/authz.h). */
 static enum account_rc
-allow(const struct actor *who, enum authz_op op, const char *target_role, char *msg,
-      size_t msglen)
+allow(const struct actor *who, enum authz_op op, const char *target_role, char *msg, size_t msglen)
 {
     const char *why = NULL;
     if (authz_allowed(who->role, op, target_role, &why))
@@ -72,8 +71,8 @@ allow(const struct actor *who, enum authz_op op, const char *target_role, char *
 
 /* Loads the user and checks who may change that account. */
 static enum account_rc
-find_allowed(struct store *s, const struct actor *who, const char *email, struct user *u,
-             char *msg, size_t msglen)
+find_allowed(struct store *s, const struct actor *who, const char *email, struct user *u, char *msg,
+             size_t msglen)
 {
     enum account_rc rc = find(s, email, u, msg, msglen);
     return rc == ACCOUNT_OK ? allow(who, AZ_USER, u->role, msg, msglen) : rc;
@@ -121,8 +120,8 @@ account_create(struct app *a, struct store *s, const struct actor *who, const ch
     rc = allow(who, AZ_GRANT, role, msg, msglen);
     if (rc != ACCOUNT_OK)
         return rc;
-    if (name != NULL && (strlen(name) >= sizeof u.display_name ||
-                         !str_utf8_clean(name, strlen(name), 0))) {
+    if (name != NULL &&
+        (strlen(name) >= sizeof u.display_name || !str_utf8_clean(name, strlen(name), 0))) {
         snprintf(msg, msglen, "the name is too long or has control characters");
         return ACCOUNT_REFUSED;
     }
@@ -156,8 +155,8 @@ account_create(struct app *a, struct store *s, const struct actor *who, const ch
 }
 
 enum account_rc
-account_reset_password(struct app *a, struct store *s, const struct actor *who,
-                       const char *email, char *temp_out, char *msg, size_t msglen)
+account_reset_password(struct app *a, struct store *s, const struct actor *who, const char *email,
+                       char *temp_out, char *msg, size_t msglen)
 {
     struct user u;
     enum account_rc rc = find_allowed(s, who, email, &u, msg, msglen);
@@ -301,9 +300,9 @@ reuse_position(struct store *s, const struct user *u, int history, const char *n
 }
 
 enum account_rc
-account_change_password(struct app *a, struct store *s, const struct user *u,
-                        const char *current, const char *new_password, int forced,
-                        const char *keep_hash, unsigned *violations, char *msg, size_t msglen)
+account_change_password(struct app *a, struct store *s, const struct user *u, const char *current,
+                        const char *new_password, int forced, const char *keep_hash,
+                        unsigned *violations, char *msg, size_t msglen)
 {
     *violations = 0;
     if (strcmp(u->auth_method, "password") != 0) {
@@ -420,16 +419,18 @@ take_token(struct store *s, const struct user *u, const char *token_hash, time_t
     int r = store_reset_token_use(s, token_hash, now);
     if (r != 0) {
         if (r == 1)
-            snprintf(msg, msglen, "This password reset link has been used already or has "
-                                  "expired. Ask for a new one if you still need it.");
+            snprintf(msg, msglen,
+                     "This password reset link has been used already or has "
+                     "expired. Ask for a new one if you still need it.");
         return r == 1 ? ACCOUNT_REFUSED : ACCOUNT_ERROR;
     }
     r = store_user_by_id(s, u->id, &cur);
     if (r < 0)
         return ACCOUNT_ERROR;
     if (r == 1 || strcmp(cur.status, "active") != 0 || strcmp(cur.auth_method, "password") != 0) {
-        snprintf(msg, msglen, "This account cannot reset its password here. Ask an "
-                              "administrator.");
+        snprintf(msg, msglen,
+                 "This account cannot reset its password here. Ask an "
+                 "administrator.");
         return ACCOUNT_REFUSED;
     }
     return ACCOUNT_OK;

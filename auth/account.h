@@ -15,8 +15,8 @@ struct actor;
 
 enum account_rc {
     ACCOUNT_OK = 0,
-    ACCOUNT_REFUSED = 1, /* msg says why: invalid input, not found, duplicate, last owner... */
-    ACCOUNT_ERROR = -1,  /* store or crypto failure (logged) */
+    ACCOUNT_REFUSED = 1,   /* msg says why: invalid input, not found, duplicate, last owner... */
+    ACCOUNT_ERROR = -1,    /* store or crypto failure (logged) */
     ACCOUNT_FORBIDDEN = 2, /* the actor's role may not do this (auth/authz.h); msg says so */
 };
 
@@ -30,8 +30,7 @@ enum account_rc account_create(struct app *a, struct store *s, const struct acto
 /* Sets a new temporary password that must be changed at the next sign-in; ends any lock and
  * every session of the user. */
 enum account_rc account_reset_password(struct app *a, struct store *s, const struct actor *who,
-                                       const char *email, char *temp_out, char *msg,
-                                       size_t msglen);
+                                       const char *email, char *temp_out, char *msg, size_t msglen);
 
 /* Ends a sign-in lock for the address. */
 enum account_rc account_unlock(struct app *a, struct store *s, const struct actor *who,
@@ -42,8 +41,7 @@ enum account_rc account_set_role(struct app *a, struct store *s, const struct ac
 
 /* status: "active" or "disabled". Disabling ends the user's sessions. */
 enum account_rc account_set_status(struct app *a, struct store *s, const struct actor *who,
-                                   const char *email, const char *status, char *msg,
-                                   size_t msglen);
+                                   const char *email, const char *status, char *msg, size_t msglen);
 
 /* Removes the user's TOTP and recovery codes (lost device): the next sign-in asks for none, or
  * for enrolment when mfa.required. */
@@ -62,9 +60,9 @@ enum account_rc account_delete(struct app *a, struct store *s, const struct acto
  * ACCOUNT_REFUSED, *violations holds the broken rules (0 when the current password was wrong,
  * then msg says so). keep_hash: the session that stays; every other session of the user ends. */
 enum account_rc account_change_password(struct app *a, struct store *s, const struct user *u,
-                                        const char *current, const char *new_password,
-                                        int forced, const char *keep_hash,
-                                        unsigned *violations, char *msg, size_t msglen);
+                                        const char *current, const char *new_password, int forced,
+                                        const char *keep_hash, unsigned *violations, char *msg,
+                                        size_t msglen);
 
 /* Self-service reset through an e-mailed link, for u as found by reset_link_check (reset.h)
  * with the link's token_hash. new_password must pass the whole policy as the user's own change

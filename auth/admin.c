@@ -38,8 +38,7 @@ admin_set_setting(struct app *a, struct store *s, const struct actor *who, const
     settings_format(d, settings_get(&p, d), old_out, 32);
     settings_format(d, v, new_out, 32);
     if (store_begin_write(s) != 0 || store_setting_put(s, key, new_out, clock_now()) != 0 ||
-        audit_record(s, who, "policy.set", key, old_out, new_out) != 0 ||
-        store_commit(s) != 0) {
+        audit_record(s, who, "policy.set", key, old_out, new_out) != 0 || store_commit(s) != 0) {
         store_rollback(s);
         snprintf(msg, msglen, "the store could not save the setting");
         return ACCOUNT_ERROR;
@@ -59,18 +58,17 @@ admin_user_json(struct store *s, const struct user *u)
     char a[32], b[32], d[32], e[32];
     struct lockout_row row;
     int locked = store_lockout_get(s, u->email, &row) == 0 && row.locked_until > clock_now();
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:s, s:s?, s:b, s:s, "
-                     "s:s}",
-                     "id", (json_int_t)u->id, "email", u->email, "name", u->display_name, "role",
-                     u->role, "status", u->status, "auth_method", u->auth_method, "must_change",
-                     u->must_change != 0, "locked", locked, "locked_until",
-                     locked ? iso_or_empty(row.locked_until, e, sizeof e) : "", "created_at",
-                     iso_or_empty(u->created_at, a, sizeof a), "last_login_at",
-                     iso_or_empty(u->last_login_at, b, sizeof b), "password_changed_at",
-                     strcmp(u->auth_method, "password") == 0
-                         ? iso_or_empty(u->password_changed_at, d, sizeof d)
-                         : NULL,
-                     "mfa", u->mfa_enabled, "idp", u->idp, "name_id", u->name_id);
+    return json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:s, s:s?, s:b, s:s, "
+        "s:s}",
+        "id", (json_int_t)u->id, "email", u->email, "name", u->display_name, "role", u->role,
+        "status", u->status, "auth_method", u->auth_method, "must_change", u->must_change != 0,
+        "locked", locked, "locked_until", locked ? iso_or_empty(row.locked_until, e, sizeof e) : "",
+        "created_at", iso_or_empty(u->created_at, a, sizeof a), "last_login_at",
+        iso_or_empty(u->last_login_at, b, sizeof b), "password_changed_at",
+        strcmp(u->auth_method, "password") == 0 ? iso_or_empty(u->password_changed_at, d, sizeof d)
+                                                : NULL,
+        "mfa", u->mfa_enabled, "idp", u->idp, "name_id", u->name_id);
 }
 
 json_t *
@@ -78,10 +76,10 @@ admin_audit_json(const struct audit_row *r)
 {
     char at[32];
     clock_iso(r->at, at, sizeof at);
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)r->id,
-                     "at", at, "actor", r->actor, "actor_role", r->actor_role, "action",
-                     r->action, "target", r->target, "old", r->old_value, "new", r->new_value,
-                     "client", r->client_addr);
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)r->id, "at",
+                     at, "actor", r->actor, "actor_role", r->actor_role, "action", r->action,
+                     "target", r->target, "old", r->old_value, "new", r->new_value, "client",
+                     r->client_addr);
 }
 
 json_t *
@@ -91,7 +89,7 @@ admin_saml_log_json(const struct saml_log_row *r)
     clock_iso(r->at, at, sizeof at);
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id",
                      (json_int_t)r->id, "at", at, "client", r->client_addr, "issuer", r->issuer,
-                     "name_id", r->name_id, "in_response_to", r->in_response_to,
-                     "assertion_id", r->assertion_id, "verdict", r->verdict, "reason", r->reason,
-                     "detail", r->detail, "user_id", (json_int_t)r->user_id);
+                     "name_id", r->name_id, "in_response_to", r->in_response_to, "assertion_id",
+                     r->assertion_id, "verdict", r->verdict, "reason", r->reason, "detail",
+                     r->detail, "user_id", (json_int_t)r->user_id);
 }

@@ -21,8 +21,8 @@ struct actor;
  * old and new values go to old_out/new_out (32 bytes each) and the audit log. ACCOUNT_REFUSED
  * with the range on a bad value, ACCOUNT_FORBIDDEN when the actor may not. */
 enum account_rc admin_set_setting(struct app *a, struct store *s, const struct actor *who,
-                                  const char *key, const char *value, char *old_out,
-                                  char *new_out, char *msg, size_t msglen);
+                                  const char *key, const char *value, char *old_out, char *new_out,
+                                  char *msg, size_t msglen);
 
 /* JSON shapes shared by gatehousectl --json and the admin API. */
 json_t *admin_user_json(struct store *s, const struct user *u);

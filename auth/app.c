@@ -86,8 +86,8 @@ load_sp(struct app *a, char *err, size_t errlen)
 {
     if (make_parent(a->conf.sp_key_file, err, errlen) != 0 ||
         make_parent(a->conf.sp_cert_file, err, errlen) != 0 ||
-        sp_keys_ensure(a->conf.sp_key_file, a->conf.sp_cert_file, a->sp_entity_id, err,
-                       errlen) != 0)
+        sp_keys_ensure(a->conf.sp_key_file, a->conf.sp_cert_file, a->sp_entity_id, err, errlen) !=
+            0)
         return -1;
     char *pem = sp_read_file(a->conf.sp_cert_file, 64 * 1024, NULL, err, errlen);
     if (pem == NULL)
@@ -140,8 +140,8 @@ add_origin(struct origins *o, const char *url)
             return;
     if (o->len + n + 2 > sizeof o->list)
         return; /* some hundred IdPs: the rest keep 'self' only */
-    o->len += (size_t)snprintf(o->list + o->len, sizeof o->list - o->len, "%s%s",
-                               o->len ? " " : "", origin);
+    o->len += (size_t)snprintf(o->list + o->len, sizeof o->list - o->len, "%s%s", o->len ? " " : "",
+                               origin);
 }
 
 static int

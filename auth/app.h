@@ -46,9 +46,9 @@ struct app {
     struct metrics metrics;
     struct secrets secrets;         /* APP_SECRETS: the unwrapped data key */
     unsigned char recovery_key[32]; /* APP_SECRETS: HMAC key of recovery code hashes */
-    char sp_entity_id[600]; /* [sp] entity_id, or {base_url}/saml/metadata */
-    char *sp_metadata;      /* our SAML metadata document (APP_SP) */
-    char sp_acs_url[700];   /* {base_url}/saml/acs */
+    char sp_entity_id[600];         /* [sp] entity_id, or {base_url}/saml/metadata */
+    char *sp_metadata;              /* our SAML metadata document (APP_SP) */
+    char sp_acs_url[700];           /* {base_url}/saml/acs */
     pthread_mutex_t sp_mu;
     struct sp_ref *sp_cur;
     struct mailer *mailer; /* the server's reset e-mails; NULL when [smtp] host is empty */

@@ -12,7 +12,7 @@ struct actor {
 };
 
 /* Appends one row at the current time. Values may be NULL (stored as ""). 0 or -1. */
-int audit_record(struct store *s, const struct actor *who, const char *action,
-                 const char *target, const char *old_value, const char *new_value);
+int audit_record(struct store *s, const struct actor *who, const char *action, const char *target,
+                 const char *old_value, const char *new_value);
 
 #endif

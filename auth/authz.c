@@ -9,8 +9,7 @@ is(const char *a, const char *b)
 }
 
 int
-authz_allowed(const char *actor_role, enum authz_op op, const char *target_role,
-              const char **why)
+authz_allowed(const char *actor_role, enum authz_op op, const char *target_role, const char **why)
 {
     const char *no = NULL;
     if (is(actor_role, "owner") || is(actor_role, "cli"))

@@ -37,12 +37,27 @@ struct conf_key {
     long long min, max;
 };
 
-#define S(sec, key, field) {sec, key, CT_STRING, offsetof(struct conf, field), sizeof(((struct conf *)0)->field), 0, 0}
-#define I(sec, key, field, lo, hi) {sec, key, CT_INT, offsetof(struct conf, field), 0, lo, hi}
-#define B(sec, key, field) {sec, key, CT_BOOL, offsetof(struct conf, field), 0, 0, 1}
+#define S(sec, key, field)                                                                         \
+    {                                                                                              \
+        sec, key, CT_STRING, offsetof(struct conf, field), sizeof(((struct conf *)0)->field), 0, 0 \
+    }
+#define I(sec, key, field, lo, hi)                                                                 \
+    {                                                                                              \
+        sec, key, CT_INT, offsetof(struct conf, field), 0, lo, hi                                  \
+    }
+#define B(sec, key, field)                                                                         \
+    {                                                                                              \
+        sec, key, CT_BOOL, offsetof(struct conf, field), 0, 0, 1                                   \
+    }
 /* A string checked as `type` (CT_HOST, CT_EMAIL), or an int field parsed as `type` (CT_TLS). */
-#define TS(sec, key, field, type) {sec, key, type, offsetof(struct conf, field), sizeof(((struct conf *)0)->field), 0, 0}
-#define TI(sec, key, field, type) {sec, key, type, offsetof(struct conf, field), 0, 0, 0}
+#define TS(sec, key, field, type)                                                                  \
+    {                                                                                              \
+        sec, key, type, offsetof(struct conf, field), sizeof(((struct conf *)0)->field), 0, 0      \
+    }
+#define TI(sec, key, field, type)                                                                  \
+    {                                                                                              \
+        sec, key, type, offsetof(struct conf, field), 0, 0, 0                                      \
+    }
 
 static const struct conf_key conf_keys[] = {
     {"server", "listen", CT_LISTEN, 0, 0, 0, 0},
@@ -456,8 +471,9 @@ read_line(char *buf, int size, void *stream)
         snprintf(msg, sizeof msg, "line is longer than %d characters", size - 2);
         refuse_line(ctx, buf, msg);
     } else if (nul || !str_utf8_clean(buf, (size_t)n, 1)) {
-        refuse_line(ctx, buf, "not a line of text (a NUL byte, invalid UTF-8 or a control "
-                              "character): is this a configuration file?");
+        refuse_line(ctx, buf,
+                    "not a line of text (a NUL byte, invalid UTF-8 or a control "
+                    "character): is this a configuration file?");
     }
     return buf;
 }
@@ -481,8 +497,8 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
         return -1;
     }
     if (line == 0 && !ctx.failed && c->smtp_host[0] != '\0' && c->smtp_from[0] == '\0') {
-        snprintf(err, errlen, "%s:%d: host: [smtp] from must be set too (the sender address)",
-                 path, ctx.smtp_host_line);
+        snprintf(err, errlen, "%s:%d: host: [smtp] from must be set too (the sender address)", path,
+                 ctx.smtp_host_line);
         return -1;
     }
     if (line == 0 && !ctx.failed)

@@ -30,8 +30,8 @@ csrf_visitor_ok(const char *v)
 }
 
 void
-csrf_token(const unsigned char *key, size_t keylen, const char *visitor,
-           const char *session_hash, char *out)
+csrf_token(const unsigned char *key, size_t keylen, const char *visitor, const char *session_hash,
+           char *out)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
@@ -49,8 +49,8 @@ csrf_token(const unsigned char *key, size_t keylen, const char *visitor,
 }
 
 int
-csrf_check(const unsigned char *key, size_t keylen, const char *visitor,
-           const char *session_hash, const char *token)
+csrf_check(const unsigned char *key, size_t keylen, const char *visitor, const char *session_hash,
+           const char *token)
 {
     if (!csrf_visitor_ok(visitor) || token == NULL || strlen(token) != CSRF_TOKEN_LEN)
         return 0;

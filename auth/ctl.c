@@ -244,15 +244,15 @@ cmd_user(struct ctl *c, int argc, char **argv)
             account_set_role(&c->app, c->store, &c->actor, email, argv[2], msg, sizeof msg), msg);
     if ((strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0) && argc == 2)
         return account_exit(account_set_status(&c->app, c->store, &c->actor, email,
-                                                sub[0] == 'd' ? "disabled" : "active", msg,
-                                                sizeof msg),
+                                               sub[0] == 'd' ? "disabled" : "active", msg,
+                                               sizeof msg),
                             msg);
     if (strcmp(sub, "force-change") == 0 && argc == 2)
         return account_exit(
             account_force_change(&c->app, c->store, &c->actor, email, msg, sizeof msg), msg);
     if (strcmp(sub, "mfa-reset") == 0 && argc == 2)
-        return account_exit(
-            account_mfa_reset(&c->app, c->store, &c->actor, email, msg, sizeof msg), msg);
+        return account_exit(account_mfa_reset(&c->app, c->store, &c->actor, email, msg, sizeof msg),
+                            msg);
     if (strcmp(sub, "delete") == 0 && argc == 2)
         return account_exit(account_delete(&c->app, c->store, &c->actor, email, msg, sizeof msg),
                             msg);
@@ -296,8 +296,8 @@ static int
 set_setting(struct ctl *c, const char *key, const char *value)
 {
     char oldv[32] = "", newv[32] = "", msg[300] = "";
-    enum account_rc rc = admin_set_setting(&c->app, c->store, &c->actor, key, value, oldv, newv,
-                                           msg, sizeof msg);
+    enum account_rc rc =
+        admin_set_setting(&c->app, c->store, &c->actor, key, value, oldv, newv, msg, sizeof msg);
     if (rc != ACCOUNT_OK)
         return account_exit(rc, msg);
     printf("%s: %s -> %s\n", key, oldv, newv);
@@ -542,16 +542,16 @@ print_idp(const struct idp_row *r, void *ctx)
     idp_group_roles_text(lc->c->store, r->entity_id, groups, sizeof groups);
     clock_iso(r->created_at, created, sizeof created);
     if (lc->arr != NULL) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s}",
-                              "entity_id", r->entity_id, "name", r->name, "domains", domains,
-                              "sso_redirect", r->sso_redirect, "sso_post", r->sso_post,
-                              "slo_redirect", r->slo_redirect, "certs", r->certs,
-                              "idp_initiated", r->idp_initiated, "allow_sha1", r->allow_sha1,
-                              "default_role", r->default_role, "created_at", created);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "entity_id",
+                      r->entity_id, "name", r->name, "domains", domains, "sso_redirect",
+                      r->sso_redirect, "sso_post", r->sso_post, "slo_redirect", r->slo_redirect,
+                      "certs", r->certs, "idp_initiated", r->idp_initiated, "allow_sha1",
+                      r->allow_sha1, "default_role", r->default_role, "created_at", created);
         json_object_set_new(o, "attributes",
-                            json_pack("{s:s, s:s, s:s, s:s}", "email", r->attr_email,
-                                      "first_name", r->attr_first_name, "last_name",
-                                      r->attr_last_name, "groups", r->attr_groups));
+                            json_pack("{s:s, s:s, s:s, s:s}", "email", r->attr_email, "first_name",
+                                      r->attr_first_name, "last_name", r->attr_last_name, "groups",
+                                      r->attr_groups));
         json_object_set_new(o, "group_roles", json_string(groups));
         json_array_append_new(lc->arr, o);
         return 0;
@@ -674,8 +674,8 @@ cmd_saml_check(struct ctl *c, int argc, char **argv)
         return refused(err);
     }
     store_idp_metadata_each(c->store, add_idp_to_sp, sp);
-    struct sp_expect e = {audience, recipient, c->app.conf.sp_clock_skew_seconds, clock_now(),
-                          sha1_allowed, c};
+    struct sp_expect e = {audience,    recipient,    c->app.conf.sp_clock_skew_seconds,
+                          clock_now(), sha1_allowed, c};
     struct sp_verdict v;
     enum sp_reason r = sp_acs_process(sp, b64, len, &e, &v);
     free(b64);
@@ -691,8 +691,7 @@ cmd_saml_check(struct ctl *c, int argc, char **argv)
                           r == SP_OK ? "accepted" : "refused", "reason", ri->code, "detail",
                           v.detail, "issuer", v.issuer, "name_id", v.name_id, "name_id_format",
                           v.name_id_format, "assertion_id", v.assertion_id, "in_response_to",
-                          v.in_response_to, "session_index", v.session_index, "attributes",
-                          attrs);
+                          v.in_response_to, "session_index", v.session_index, "attributes", attrs);
     if (c->json) {
         json_dumpf(o, stdout, JSON_INDENT(2));
         putchar('\n');
@@ -709,7 +708,6 @@ cmd_saml_check(struct ctl *c, int argc, char **argv)
     return r == SP_OK ? 0 : 1;
 }
 
-
 static int
 print_saml_log(const struct saml_log_row *r, void *ctx)
 {
@@ -719,8 +717,8 @@ print_saml_log(const struct saml_log_row *r, void *ctx)
         return 0;
     }
     char at[32];
-    printf("%-6lld %s %-8s %-22s %-40s %s\n", r->id, clock_iso(r->at, at, sizeof at),
-           r->verdict, r->reason, r->issuer, r->name_id[0] ? r->name_id : "-");
+    printf("%-6lld %s %-8s %-22s %-40s %s\n", r->id, clock_iso(r->at, at, sizeof at), r->verdict,
+           r->reason, r->issuer, r->name_id[0] ? r->name_id : "-");
     return 0;
 }
 

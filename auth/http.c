@@ -263,8 +263,7 @@ req_set_cookie(struct req *r, const char *name, const char *value, long max_age)
     if (max_age >= 0)
         snprintf(age, sizeof age, "; Max-Age=%ld", max_age);
     const char *v = arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s%s", name,
-                                 max_age == 0 ? "" : value, age,
-                                 req_secure(r) ? "; Secure" : "");
+                                 max_age == 0 ? "" : value, age, req_secure(r) ? "; Secure" : "");
     return v ? req_add_header(r, "Set-Cookie", v) : -1;
 }
 
@@ -329,7 +328,7 @@ find_route(struct http_server *s, const char *method, const char *path, int *mis
     for (size_t i = 0; i < s->n_routes; i++) {
         const struct route *rt = &s->routes[i];
         int match = (rt->flags & ROUTE_PREFIX) ? strncmp(path, rt->path, strlen(rt->path)) == 0
-                                                : strcmp(path, rt->path) == 0;
+                                               : strcmp(path, rt->path) == 0;
         if (!match)
             continue;
         if (strcmp(rt->method, method) == 0 ||
@@ -466,8 +465,9 @@ dispatch(struct req *r)
         }
         parse_form(r);
         if (r->form_error) {
-            fail(r, 400, "The form could not be read: it has a malformed field, invalid "
-                         "characters or too many fields.");
+            fail(r, 400,
+                 "The form could not be read: it has a malformed field, invalid "
+                 "characters or too many fields.");
             return;
         }
     }
@@ -563,8 +563,8 @@ req_start(struct req *r, struct http_server *s, struct MHD_Connection *conn, con
     buf_init(&r->body, 0);
     set_client(r);
     r->route = find_route(s, r->method, r->path, &r->method_mismatch);
-    size_t max = (r->route && r->route->max_body) ? r->route->max_body
-                                                   : (size_t)s->conf->max_body_bytes;
+    size_t max =
+        (r->route && r->route->max_body) ? r->route->max_body : (size_t)s->conf->max_body_bytes;
     /* Routes without a body type take none. */
     if (r->route != NULL && !(r->route->flags & (ROUTE_FORM | ROUTE_JSON)))
         max = 0;
@@ -633,8 +633,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         double ms = (double)(end.tv_sec - r->start.tv_sec) * 1e3 +
                     (double)(end.tv_nsec - r->start.tv_nsec) / 1e6;
         log_info("access method=%s path=\"%s\" status=%d bytes=%zu ms=%.1f client=%s%s",
-                 str_log_escape(r->arena, r->method, 16),
-                 str_log_escape(r->arena, r->path, 200), r->status, r->bytes, ms, r->client,
+                 str_log_escape(r->arena, r->method, 16), str_log_escape(r->arena, r->path, 200),
+                 r->status, r->bytes, ms, r->client,
                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     }
     if (r->response != NULL)
@@ -661,8 +661,8 @@ http_start(const struct conf *conf, const struct route *routes, size_t n_routes,
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |
-                     MHD_ALLOW_SUSPEND_RESUME;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, conf->listen_host, &in4->sin_addr) == 1) {
@@ -678,7 +678,8 @@ http_start(const struct conf *conf, const struct route *routes, size_t n_routes,
         return NULL;
     }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = conf->threads > 0 ? (unsigned)conf->threads : (unsigned)(cpus > 0 ? cpus : 2);
+    unsigned threads =
+        conf->threads > 0 ? (unsigned)conf->threads : (unsigned)(cpus > 0 ? cpus : 2);
     /* One hashing worker per core: argon2 is CPU-bound. */
     if (jobs_start(&s->jobs, (unsigned)(cpus > 0 ? cpus : 2)) != 0) {
         snprintf(err, errlen, "cannot start worker threads");
@@ -688,9 +689,8 @@ http_start(const struct conf *conf, const struct route *routes, size_t n_routes,
     }
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)conf->listen_port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-        MHD_OPTION_CONNECTION_TIMEOUT,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)CONNECTION_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_LIMIT, 1000u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
     if (s->daemon == NULL) {

@@ -13,10 +13,10 @@ struct req;
 struct http_server;
 
 enum route_flags {
-    ROUTE_FORM = 1u << 0,   /* the body is application/x-www-form-urlencoded (400 otherwise) */
-    ROUTE_JSON = 1u << 1,   /* the body is application/json (415 otherwise) */
-    ROUTE_PREFIX = 1u << 2, /* path matches as a prefix ("/admin/") */
-    ROUTE_STATIC = 1u << 3, /* cacheable (no Cache-Control: no-store) */
+    ROUTE_FORM = 1u << 0,     /* the body is application/x-www-form-urlencoded (400 otherwise) */
+    ROUTE_JSON = 1u << 1,     /* the body is application/json (415 otherwise) */
+    ROUTE_PREFIX = 1u << 2,   /* path matches as a prefix ("/admin/") */
+    ROUTE_STATIC = 1u << 3,   /* cacheable (no Cache-Control: no-store) */
     ROUTE_BLOCKING = 1u << 4, /* runs on the worker pool (password hashing), not an epoll thread */
     ROUTE_NO_CSRF = 1u << 5,  /* a cross-site POST by design (the SAML ACS): no CSRF token */
 };
@@ -38,9 +38,8 @@ struct http_hooks {
 };
 
 /* Starts listening on conf's address with a thread pool (epoll). NULL with a message. */
-struct http_server *http_start(const struct conf *conf, const struct route *routes,
-                               size_t n_routes, const struct http_hooks *hooks, char *err,
-                               size_t errlen);
+struct http_server *http_start(const struct conf *conf, const struct route *routes, size_t n_routes,
+                               const struct http_hooks *hooks, char *err, size_t errlen);
 /* Stops accepting, lets in-flight requests finish (up to a few seconds), then stops. */
 void http_stop(struct http_server *s);
 
@@ -73,8 +72,7 @@ void req_allow_form_targets(struct req *r, const char *origins);
 int req_set_cookie(struct req *r, const char *name, const char *value, long max_age);
 /* Builds the response (the body is copied); it is sent when the handler returns. Only the first
  * call counts. */
-int req_respond(struct req *r, int status, const char *content_type, const char *body,
-                size_t len);
+int req_respond(struct req *r, int status, const char *content_type, const char *body, size_t len);
 /* 303 (or status) to location, which must be a path or our own URL. */
 int req_redirect(struct req *r, int status, const char *location);
 /* Whether a response has been queued. */

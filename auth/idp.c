@@ -53,11 +53,10 @@ describe_certs(const struct sp_idp_meta *m, char *out, size_t len)
     for (int i = 0; i < m->n_certs && used < len; i++) {
         char until[32];
         clock_iso(m->certs[i].not_after, until, sizeof until);
-        used += (size_t)snprintf(out + used, len - used, "%sSHA256 %.95s (until %s)",
-                                 i ? "\n" : "", m->certs[i].sha256, until);
+        used += (size_t)snprintf(out + used, len - used, "%sSHA256 %.95s (until %s)", i ? "\n" : "",
+                                 m->certs[i].sha256, until);
     }
 }
-
 
 /* Routes the options' domains to entity_id; their list into out. */
 static enum account_rc
@@ -136,8 +135,7 @@ set_attrs(struct idp_row *r, const struct idp_options *o, char *msg, size_t msgl
         if (f[i].v == NULL)
             continue;
         if (strlen(f[i].v) >= f[i].len || !str_utf8_clean(f[i].v, strlen(f[i].v), 0)) {
-            snprintf(msg, msglen, "the attribute name \"%.80s\" is too long or not text",
-                     f[i].v);
+            snprintf(msg, msglen, "the attribute name \"%.80s\" is too long or not text", f[i].v);
             return -1;
         }
         snprintf(f[i].dst, f[i].len, "%s", f[i].v);
@@ -154,8 +152,8 @@ describe_settings(const struct idp_row *r, const char *domains, const char *grou
              "attr_first_name=%.100s attr_last_name=%.100s attr_groups=%.100s "
              "group_roles=%.600s",
              r->name, domains, r->idp_initiated ? "on" : "off", r->allow_sha1 ? "on" : "off",
-             r->default_role, r->attr_email, r->attr_first_name, r->attr_last_name,
-             r->attr_groups, groups);
+             r->default_role, r->attr_email, r->attr_first_name, r->attr_last_name, r->attr_groups,
+             groups);
 }
 
 struct groups_ctx {
@@ -194,8 +192,7 @@ may_manage(const struct actor *who, char *msg, size_t msglen)
 
 enum account_rc
 idp_add(struct store *s, const struct actor *who, const char *metadata, size_t len,
-        const struct idp_options *o, char *entity_out, size_t entity_len, char *msg,
-        size_t msglen)
+        const struct idp_options *o, char *entity_out, size_t entity_len, char *msg, size_t msglen)
 {
     if (may_manage(who, msg, msglen) != ACCOUNT_OK)
         return ACCOUNT_FORBIDDEN;
@@ -288,8 +285,7 @@ idp_remove(struct store *s, const struct actor *who, const char *entity_id, char
     char domains[1024];
     if (store_idp_domains(s, entity_id, domains, sizeof domains) != 0 ||
         store_idp_delete(s, entity_id) != 0 || bump_version(s) != 0 ||
-        audit_record(s, who, "idp.remove", entity_id, domains, NULL) != 0 ||
-        store_commit(s) != 0) {
+        audit_record(s, who, "idp.remove", entity_id, domains, NULL) != 0 || store_commit(s) != 0) {
         store_rollback(s);
         return ACCOUNT_ERROR;
     }

@@ -20,7 +20,7 @@ struct idp_options {
     const char *name;
     const char *domains[IDP_MAX_DOMAINS];
     size_t n_domains;
-    int set_domains; /* idp_set: replace the domains by these */
+    int set_domains;          /* idp_set: replace the domains by these */
     int idp_initiated;        /* 0/1; -1 unchanged (set) */
     int allow_sha1;           /* 0/1; -1 unchanged (set) */
     const char *default_role; /* admin | member (add: NULL = member) */
@@ -34,9 +34,9 @@ struct idp_options {
 
 /* Registers the IdP described by metadata. On success writes its entity ID into entity_out.
  * ACCOUNT_REFUSED with a message for the admin (bad metadata, duplicate, domain taken...). */
-enum account_rc idp_add(struct store *s, const struct actor *who, const char *metadata,
-                        size_t len, const struct idp_options *o, char *entity_out,
-                        size_t entity_len, char *msg, size_t msglen);
+enum account_rc idp_add(struct store *s, const struct actor *who, const char *metadata, size_t len,
+                        const struct idp_options *o, char *entity_out, size_t entity_len, char *msg,
+                        size_t msglen);
 
 /* Changes a registered IdP's settings (not its metadata): name, switches, default role,
  * attribute names, domains, group -> role mapping. Audited with old -> new values. */

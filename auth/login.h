@@ -22,10 +22,10 @@ enum login_result {
 
 struct login_outcome {
     enum login_result result;
-    struct user user;              /* LOGIN_OK */
-    enum pw_change_reason change;  /* LOGIN_OK: a change is required before a full session */
-    time_t locked_until;           /* LOGIN_LOCKED */
-    int break_glass;               /* LOGIN_OK: an owner while password sign-in is off */
+    struct user user;             /* LOGIN_OK */
+    enum pw_change_reason change; /* LOGIN_OK: a change is required before a full session */
+    time_t locked_until;          /* LOGIN_LOCKED */
+    int break_glass;              /* LOGIN_OK: an owner while password sign-in is off */
     int mfa;   /* LOGIN_OK: the user has TOTP: no session before a valid code (the failure count
                   is kept until then, so a known password gives no free guesses at codes) */
     int enrol; /* LOGIN_OK: mfa.required and no TOTP yet: enrolment before any session */

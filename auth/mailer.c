@@ -61,8 +61,7 @@ deliver(struct mailer *mr, struct mail *m)
     if (smtp_send(mr->conf, m->to, m->subject, m->body, clock_now(), err, sizeof err) == 0)
         log_info("mail sent %s ms=%.0f", m->ref, (monotonic_seconds() - t0) * 1000);
     else
-        log_error("mail not sent %s ms=%.0f: %s", m->ref, (monotonic_seconds() - t0) * 1000,
-                  err);
+        log_error("mail not sent %s ms=%.0f: %s", m->ref, (monotonic_seconds() - t0) * 1000, err);
 }
 
 static void *

@@ -94,8 +94,7 @@ fresh_codes(struct app *a, struct store *s, const struct user *u,
     for (size_t i = 0; i < RECOVERY_CODES; i++)
         if (recovery_hash(a->recovery_key, sizeof a->recovery_key, codes[i], hashes[i]) != 0)
             return -1;
-    return store_recovery_replace(s, u->id, (const char(*)[65])hashes, RECOVERY_CODES,
-                                  clock_now());
+    return store_recovery_replace(s, u->id, (const char(*)[65])hashes, RECOVERY_CODES, clock_now());
 }
 
 int
@@ -160,8 +159,8 @@ try_totp(struct app *a, struct store *s, const struct user *u, const char *code)
     if (open_seed(a, u, row.seed, seed) != 0)
         return MFA_ERROR;
     long long step = 0;
-    enum totp_result t = totp_check(&totp_default, seed, TOTP_SECRET_LEN, clock_now(),
-                                    row.last_step, code, &step);
+    enum totp_result t =
+        totp_check(&totp_default, seed, TOTP_SECRET_LEN, clock_now(), row.last_step, code, &step);
     OPENSSL_cleanse(seed, sizeof seed);
     if (t == TOTP_ERROR)
         return MFA_ERROR;

@@ -57,8 +57,7 @@ int mfa_regenerate(struct app *a, struct store *s, const struct user *u, const s
                    char (*codes)[RECOVERY_CODE_LEN + 1]);
 
 /* Removes the user's TOTP and recovery codes, audited as action; 1 when there was none. */
-int mfa_remove(struct store *s, const struct user *u, const struct actor *who,
-               const char *action);
+int mfa_remove(struct store *s, const struct user *u, const struct actor *who, const char *action);
 
 /* Unused recovery codes left. */
 long long mfa_recovery_left(struct store *s, const struct user *u);

@@ -182,8 +182,7 @@ static const struct {
     {RESET_LINK_USED, 410,
      "This password reset link has been used already, or your password has changed since it "
      "was sent. Ask for a new one if you still need it."},
-    {RESET_LINK_ACCOUNT, 400,
-     "This account cannot reset its password here. Ask an administrator."},
+    {RESET_LINK_ACCOUNT, 400, "This account cannot reset its password here. Ask an administrator."},
     {RESET_LINK_LOCKED, 429,
      "Sign-in for this account is locked after too many failed attempts. Wait until the lock "
      "ends and use the link again while it is valid, or ask an administrator."},

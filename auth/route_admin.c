@@ -83,7 +83,10 @@ result_message(enum account_rc rc, const char *msg)
 static int
 rc_status(enum account_rc rc)
 {
-    return rc == ACCOUNT_OK ? 200 : rc == ACCOUNT_FORBIDDEN ? 403 : rc == ACCOUNT_REFUSED ? 422 : 500;
+    return rc == ACCOUNT_OK          ? 200
+           : rc == ACCOUNT_FORBIDDEN ? 403
+           : rc == ACCOUNT_REFUSED   ? 422
+                                     : 500;
 }
 
 /* ---- dashboard ---- */
@@ -144,8 +147,8 @@ chart_svg(struct arena *ar, const struct hours *h)
             gmtime_r(&t, &tm);
             strftime(hh, sizeof hh, "%H:00", &tm);
             n += (size_t)snprintf(s + n, cap - n,
-                                  "<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>", x0,
-                                  H - 10, hh);
+                                  "<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>", x0, H - 10,
+                                  hh);
         }
     }
     snprintf(s + n, cap - n, "</svg>");
@@ -253,17 +256,18 @@ route_admin_users_add(struct req *r)
     struct actor who = actor_of(r);
     char temp[ACCOUNT_TEMP_MAX], msg[256] = "";
     const char *email = req_form(r, "email"), *role = req_form(r, "role");
-    enum account_rc rc = account_create(w->app, w->store, &who, email ? email : "",
-                                        req_form(r, "name"), role ? role : "member", temp, msg,
-                                        sizeof msg);
+    enum account_rc rc =
+        account_create(w->app, w->store, &who, email ? email : "", req_form(r, "name"),
+                       role ? role : "member", temp, msg, sizeof msg);
     if (rc != ACCOUNT_OK)
         return users_page(r, rc_status(rc), result_message(rc, msg), NULL, NULL);
     char *shown = arena_strdup(req_arena(r), temp);
     OPENSSL_cleanse(temp, sizeof temp);
     return users_page(r, 200, NULL,
-                      arena_printf(req_arena(r), "Created %s. Give them this temporary "
-                                                 "password; they choose their own at the first "
-                                                 "sign-in:",
+                      arena_printf(req_arena(r),
+                                   "Created %s. Give them this temporary "
+                                   "password; they choose their own at the first "
+                                   "sign-in:",
                                    email),
                       shown);
 }
@@ -294,11 +298,12 @@ user_page(struct req *r, int status, const char *email, const char *error, const
     tmpl_set(c, "active", strcmp(u.status, "active") == 0 ? "1" : "");
     tmpl_set(c, "mfa", u.mfa_enabled ? "1" : "");
     tmpl_set(c, "created", clock_format(u.created_at, a, sizeof a));
-    tmpl_set(c, "last_login", u.last_login_at ? clock_format(u.last_login_at, b, sizeof b)
-                                              : "never");
-    tmpl_set(c, "changed", u.password_changed_at && strcmp(u.auth_method, "password") == 0
-                               ? clock_format(u.password_changed_at, d, sizeof d)
-                               : "");
+    tmpl_set(c, "last_login",
+             u.last_login_at ? clock_format(u.last_login_at, b, sizeof b) : "never");
+    tmpl_set(c, "changed",
+             u.password_changed_at && strcmp(u.auth_method, "password") == 0
+                 ? clock_format(u.password_changed_at, d, sizeof d)
+                 : "");
     static const char *const roles[] = {"member", "admin", "owner"};
     for (int i = 0; i < 3; i++) {
         struct tmpl_ctx *it = tmpl_add(c, "roles");
@@ -359,8 +364,7 @@ route_admin_user_action(struct req *r)
             return user_page(r, 400, email, "Tick the box to confirm the deletion.", NULL, NULL);
         rc = account_delete(w->app, w->store, &who, email, msg, sizeof msg);
         if (rc == ACCOUNT_OK)
-            return users_page(r, 200, NULL, arena_printf(req_arena(r), "Deleted %s.", email),
-                              NULL);
+            return users_page(r, 200, NULL, arena_printf(req_arena(r), "Deleted %s.", email), NULL);
     } else {
         snprintf(msg, sizeof msg, "Unknown action.");
     }
@@ -375,8 +379,8 @@ route_admin_user_action(struct req *r)
 /* ---- policy ---- */
 
 static int
-policy_page(struct req *r, int status, const char *error, const char *notice,
-            const char *bad_key, const char *bad_msg)
+policy_page(struct req *r, int status, const char *error, const char *notice, const char *bad_key,
+            const char *bad_msg)
 {
     struct web *w = web_of(r);
     struct policy p;
@@ -447,17 +451,17 @@ route_admin_policy_post(struct req *r)
         settings_format(&t[i], parsed, newv, sizeof newv);
         if (strcmp(cur, newv) == 0)
             continue;
-        enum account_rc rc = admin_set_setting(w->app, w->store, &who, t[i].name, v, oldv, newv,
-                                               msg, sizeof msg);
+        enum account_rc rc =
+            admin_set_setting(w->app, w->store, &who, t[i].name, v, oldv, newv, msg, sizeof msg);
         if (rc != ACCOUNT_OK)
             return policy_page(r, rc_status(rc), result_message(rc, msg), NULL, NULL, NULL);
         changed++;
     }
-    return policy_page(r, 200, NULL,
-                       changed ? arena_printf(req_arena(r), "Saved %d change%s.", changed,
-                                              changed == 1 ? "" : "s")
-                               : "Nothing to change.",
-                       NULL, NULL);
+    return policy_page(
+        r, 200, NULL,
+        changed ? arena_printf(req_arena(r), "Saved %d change%s.", changed, changed == 1 ? "" : "s")
+                : "Nothing to change.",
+        NULL, NULL);
 }
 
 /* ---- the password sign-in switch ---- */
@@ -508,8 +512,8 @@ route_admin_switch_post(struct req *r)
     }
     struct actor who = actor_of(r);
     char oldv[32], newv[32], msg[300];
-    enum account_rc rc = admin_set_setting(w->app, w->store, &who, "password_login", to, oldv,
-                                           newv, msg, sizeof msg);
+    enum account_rc rc = admin_set_setting(w->app, w->store, &who, "password_login", to, oldv, newv,
+                                           msg, sizeof msg);
     if (rc != ACCOUNT_OK)
         return switch_page(r, rc_status(rc), result_message(rc, msg), NULL);
     return switch_page(r, 200, NULL,
@@ -708,8 +712,8 @@ route_admin_saml_log(struct req *r)
     const char *user = req_query(r, "user"), *hours = req_query(r, "hours"), *e;
     long long h = hours && hours[0] ? str_to_num(hours, 1, 24 * 3650, &e) : 0;
     struct list_log l = {r, c, verdict, h > 0 ? w->now - (time_t)h * 3600 : 0};
-    store_saml_log_list(w->store, verdict && strcmp(verdict, "refused") == 0, idp, user,
-                        PAGE_ROWS, list_log, &l);
+    store_saml_log_list(w->store, verdict && strcmp(verdict, "refused") == 0, idp, user, PAGE_ROWS,
+                        list_log, &l);
     tmpl_set(c, "f_idp", idp);
     tmpl_set(c, "f_user", user);
     tmpl_set(c, "f_hours", h > 0 ? hours : "");
@@ -738,7 +742,8 @@ static const struct {
     {"InResponseTo answers a request of ours (or IdP-initiated is on)",
      "in_response_to unsolicited"},
     {"Assertion not seen before (replay)", "replay"},
-    {"Account: e-mail domain allowed, no conflicting account", "domain_not_allowed account_conflict"},
+    {"Account: e-mail domain allowed, no conflicting account",
+     "domain_not_allowed account_conflict"},
 };
 
 static int
@@ -762,9 +767,8 @@ route_admin_saml_entry(struct req *r)
         return 0;
     }
     const char *id = req_query(r, "id"), *e;
-    long long n = id ? str_to_num(strncmp(id, "SAML-", 5) == 0 ? id + 5 : id, 1,
-                                  (long long)1 << 62, &e)
-                     : 0;
+    long long n =
+        id ? str_to_num(strncmp(id, "SAML-", 5) == 0 ? id + 5 : id, 1, (long long)1 << 62, &e) : 0;
     struct saml_log_row row;
     if (id == NULL || e != NULL || store_saml_log_get(w->store, n, &row) != 0) {
         web_error(r, 404, "There is no such SAML log entry.");
@@ -793,8 +797,8 @@ route_admin_saml_entry(struct req *r)
         struct tmpl_ctx *it = tmpl_add(c, "checks");
         tmpl_set(it, "name", acs_checks[i].name);
         const char *outcome = accepted || (failed_at >= 0 && (int)i < failed_at) ? "passed"
-                              : (int)i == failed_at ? "failed"
-                                                    : "not reached";
+                              : (int)i == failed_at                              ? "failed"
+                                                                                 : "not reached";
         tmpl_set(it, "outcome", outcome);
         tmpl_set(it, "is_failed", (int)i == failed_at && !accepted ? "1" : "");
         tmpl_set(it, "is_passed", strcmp(outcome, "passed") == 0 ? "1" : "");

@@ -54,8 +54,7 @@ answer(struct api *a, enum account_rc rc, const char *msg, json_t *ok)
         return err(a, 403, "forbidden", msg);
     case ACCOUNT_REFUSED:
         json_decref(ok);
-        return err(a, strncmp(msg, "no user", 7) == 0 || strncmp(msg, "no IdP", 6) == 0 ? 404
-                                                                                         : 422,
+        return err(a, strncmp(msg, "no user", 7) == 0 || strncmp(msg, "no IdP", 6) == 0 ? 404 : 422,
                    "refused", msg);
     case ACCOUNT_ERROR:
         break;
@@ -121,9 +120,9 @@ users_create(struct api *a)
     char temp[ACCOUNT_TEMP_MAX], msg[256] = "";
     enum account_rc rc = account_create(a->w->app, a->w->store, &a->who, email, name,
                                         role ? role : "member", temp, msg, sizeof msg);
-    json_t *ok = rc == ACCOUNT_OK ? json_pack("{s:s, s:s}", "email", email,
-                                              "temporary_password", temp)
-                                  : NULL;
+    json_t *ok = rc == ACCOUNT_OK
+                     ? json_pack("{s:s, s:s}", "email", email, "temporary_password", temp)
+                     : NULL;
     OPENSSL_cleanse(temp, sizeof temp);
     if (rc == ACCOUNT_OK)
         return web_json(a->r, 201, ok);
@@ -149,8 +148,8 @@ users_action(struct api *a, const char *email, const char *action)
     } else if (strcmp(action, "mfa-reset") == 0) {
         rc = account_mfa_reset(app, s, &a->who, email, msg, sizeof msg);
     } else if (strcmp(action, "disable") == 0 || strcmp(action, "enable") == 0) {
-        rc = account_set_status(app, s, &a->who, email,
-                                action[0] == 'd' ? "disabled" : "active", msg, sizeof msg);
+        rc = account_set_status(app, s, &a->who, email, action[0] == 'd' ? "disabled" : "active",
+                                msg, sizeof msg);
     } else if (strcmp(action, "role") == 0) {
         const char *role = str_field(a, "role");
         if (role == NULL)
@@ -171,7 +170,8 @@ users(struct api *a, const char *rest, int post)
     if (rest[0] == '\0')
         return post ? users_create(a) : users_get(a, NULL);
     const char *slash = strchr(rest, '/');
-    char *email = arena_strndup(req_arena(a->r), rest, slash ? (size_t)(slash - rest) : strlen(rest));
+    char *email =
+        arena_strndup(req_arena(a->r), rest, slash ? (size_t)(slash - rest) : strlen(rest));
     if (email == NULL || strlen(email) > 254)
         return err(a, 400, "bad_request", "The e-mail address is too long.");
     if (!post)
@@ -196,9 +196,9 @@ policy_get(struct api *a)
         settings_format(&t[i], settings_get(&p, &t[i]), val, sizeof val);
         settings_format(&t[i], t[i].def, def, sizeof def);
         settings_range_text(&t[i], range, sizeof range);
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", t[i].name,
-                                             "value", val, "default", def, "range", range,
-                                             "description", t[i].description));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", t[i].name, "value",
+                                             val, "default", def, "range", range, "description",
+                                             t[i].description));
     }
     return web_json(a->r, 200, json_pack("{s:o}", "settings", arr));
 }
@@ -284,9 +284,9 @@ password_switch(struct api *a)
                    "Set up an identity provider first: with password sign-in off and no SSO, "
                    "only owners could still sign in.");
     char oldv[32], newv[32], msg[300];
-    enum account_rc rc = admin_set_setting(a->w->app, a->w->store, &a->who, "password_login",
-                                           json_is_true(v) ? "on" : "off", oldv, newv, msg,
-                                           sizeof msg);
+    enum account_rc rc =
+        admin_set_setting(a->w->app, a->w->store, &a->who, "password_login",
+                          json_is_true(v) ? "on" : "off", oldv, newv, msg, sizeof msg);
     return answer(a, rc, msg, json_pack("{s:s, s:s}", "old", oldv, "new", newv));
 }
 
@@ -308,12 +308,12 @@ add_idp(const struct idp_row *r, void *ctx)
         c->arr,
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:{s:s, s:s, s:s, s:s}, "
                   "s:s}",
-                  "entity_id", r->entity_id, "name", r->name, "domains", domains,
-                  "sso_redirect", r->sso_redirect, "sso_post", r->sso_post, "slo_redirect",
-                  r->slo_redirect, "certs", r->certs, "idp_initiated", r->idp_initiated,
-                  "allow_sha1", r->allow_sha1, "default_role", r->default_role, "attributes",
-                  "email", r->attr_email, "first_name", r->attr_first_name, "last_name",
-                  r->attr_last_name, "groups", r->attr_groups, "group_roles", groups));
+                  "entity_id", r->entity_id, "name", r->name, "domains", domains, "sso_redirect",
+                  r->sso_redirect, "sso_post", r->sso_post, "slo_redirect", r->slo_redirect,
+                  "certs", r->certs, "idp_initiated", r->idp_initiated, "allow_sha1", r->allow_sha1,
+                  "default_role", r->default_role, "attributes", "email", r->attr_email,
+                  "first_name", r->attr_first_name, "last_name", r->attr_last_name, "groups",
+                  r->attr_groups, "group_roles", groups));
     return 0;
 }
 
@@ -410,11 +410,10 @@ idps_post(struct api *a, const char *rest)
         return err(a, 400, "bad_request", "Send {\"metadata\": \"<EntityDescriptor ...>\"}.");
     o.entity_id = str_field(a, "entity_id");
     char entity[SP_ENTITY_MAX];
-    enum account_rc rc = idp_add(a->w->store, &a->who, md, strlen(md), &o, entity,
-                                 sizeof entity, msg, sizeof msg);
+    enum account_rc rc =
+        idp_add(a->w->store, &a->who, md, strlen(md), &o, entity, sizeof entity, msg, sizeof msg);
     if (rc == ACCOUNT_OK)
-        return web_json(a->r, 201,
-                        json_pack("{s:s, s:s}", "entity_id", entity, "note", msg));
+        return web_json(a->r, 201, json_pack("{s:s, s:s}", "entity_id", entity, "note", msg));
     return answer(a, rc, msg, NULL);
 }
 
@@ -440,8 +439,8 @@ saml_log(struct api *a, const char *rest)
 {
     if (rest[0] != '\0') {
         const char *e;
-        long long id = str_to_num(strncmp(rest, "SAML-", 5) == 0 ? rest + 5 : rest, 1,
-                                  (long long)1 << 62, &e);
+        long long id =
+            str_to_num(strncmp(rest, "SAML-", 5) == 0 ? rest + 5 : rest, 1, (long long)1 << 62, &e);
         struct saml_log_row row;
         if (e != NULL || store_saml_log_get(a->w->store, id, &row) != 0)
             return err(a, 404, "not_found", "No such SAML log entry.");
@@ -452,9 +451,8 @@ saml_log(struct api *a, const char *rest)
     }
     const char *failed = req_query(a->r, "failed");
     json_t *arr = json_array();
-    if (store_saml_log_list(a->w->store, failed && strcmp(failed, "0") != 0,
-                            req_query(a->r, "idp"), req_query(a->r, "user"),
-                            limit_param(a->r), add_saml_row, arr) != 0) {
+    if (store_saml_log_list(a->w->store, failed && strcmp(failed, "0") != 0, req_query(a->r, "idp"),
+                            req_query(a->r, "user"), limit_param(a->r), add_saml_row, arr) != 0) {
         json_decref(arr);
         return err(a, 500, "internal", "Cannot read the SAML log.");
     }
@@ -510,8 +508,8 @@ stats(struct api *a)
         json_decref(hours);
         return err(a, 500, "internal", "Cannot read the sign-in counts.");
     }
-    return web_json(a->r, 200, json_pack("{s:o, s:I}", "hours", hours, "locked",
-                                         (json_int_t)locked));
+    return web_json(a->r, 200,
+                    json_pack("{s:o, s:I}", "hours", hours, "locked", (json_int_t)locked));
 }
 
 /* ---- dispatch ---- */
@@ -548,8 +546,8 @@ start(struct req *r, int post)
     struct web *w = web_of(r);
     if (!w->signed_in)
         return web_json_error(r, 401, "unauthenticated", "Sign in first.");
-    struct api a = {r, w, {NULL, w->user.role, req_client(r)},
-                    req_path(r) + strlen("/api/admin/"), NULL};
+    struct api a = {
+        r, w, {NULL, w->user.role, req_client(r)}, req_path(r) + strlen("/api/admin/"), NULL};
     a.who.name = arena_printf(req_arena(r), "user:%s", w->user.email);
     if (post) {
         size_t len;

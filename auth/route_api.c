@@ -30,10 +30,10 @@ route_api_whoami(struct req *r)
         return web_json_error(r, 401, "unauthenticated", "Sign in first.");
     const struct user *u = &w->user;
     int saml = strcmp(u->auth_method, "saml") == 0;
-    json_t *o = json_pack("{s:I, s:s, s:s?, s:s?, s:s, s:s, s:b}", "user_id", (json_int_t)u->id,
-                          "email", u->email, "name_id", saml ? u->name_id : NULL, "idp",
-                          saml ? u->idp : NULL, "role", u->role, "auth_method", u->auth_method,
-                          "mfa", u->mfa_enabled);
+    json_t *o =
+        json_pack("{s:I, s:s, s:s?, s:s?, s:s, s:s, s:b}", "user_id", (json_int_t)u->id, "email",
+                  u->email, "name_id", saml ? u->name_id : NULL, "idp", saml ? u->idp : NULL,
+                  "role", u->role, "auth_method", u->auth_method, "mfa", u->mfa_enabled);
     return web_json(r, 200, o);
 }
 

@@ -53,8 +53,8 @@ start_session(struct req *r, const struct login_outcome *o)
         return mfa_pending_start(r, &o->user, (int)o->change, o->enrol);
     if (web_start_session(r, o->user.id, (int)o->change) != 0)
         return -1;
-    log_info("sign-in method=password user_id=%lld change=%d client=%s", o->user.id,
-             (int)o->change, req_client(r));
+    log_info("sign-in method=password user_id=%lld change=%d client=%s", o->user.id, (int)o->change,
+             req_client(r));
     if (o->change != PW_CHANGE_NONE)
         return req_redirect(r, 303, "/password/change");
     return req_redirect(r, 303, web_return_to(r));
@@ -71,8 +71,7 @@ route_login_post(struct req *r)
         return login_page(r, 400, email, "Enter your e-mail address and your password.",
                           break_glass);
     if (strlen(email) > LOGIN_EMAIL_MAX || strlen(password) > LOGIN_PASSWORD_MAX)
-        return login_page(r, 400, NULL, "The e-mail address or password is too long.",
-                          break_glass);
+        return login_page(r, 400, NULL, "The e-mail address or password is too long.", break_glass);
     struct login_outcome o;
     login_password(w->app, w->store, email, password, req_client(r), &o);
     char until[40];
@@ -146,9 +145,9 @@ route_home_get(struct req *r)
     tmpl_set(c, "role", w->user.role);
     tmpl_set(c, "auth_method", w->user.auth_method);
     tmpl_set(c, "is_password", strcmp(w->user.auth_method, "password") == 0 ? "1" : "");
-    tmpl_set(c, "last_login", w->user.last_login_at ? clock_format(w->user.last_login_at, buf,
-                                                                     sizeof buf)
-                                                    : "never");
+    tmpl_set(c, "last_login",
+             w->user.last_login_at ? clock_format(w->user.last_login_at, buf, sizeof buf)
+                                   : "never");
     time_t due = expiry_due(&w->policy, w->user.password_changed_at);
     if (due != 0 && strcmp(w->user.auth_method, "password") == 0)
         tmpl_set(c, "password_expires", clock_format(due, buf, sizeof buf));

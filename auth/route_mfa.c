@@ -73,8 +73,8 @@ mfa_pending_start(struct req *r, const struct user *u, int change_reason, int en
         req_set_cookie(r, SESSION_COOKIE, "", 0);
     }
     req_set_cookie(r, MFA_COOKIE, token, MFA_PENDING_SECONDS);
-    log_info("sign-in password ok, second step due user_id=%lld enrol=%d client=%s", u->id,
-             enrol, req_client(r));
+    log_info("sign-in password ok, second step due user_id=%lld enrol=%d client=%s", u->id, enrol,
+             req_client(r));
     return req_redirect(r, 303, "/login/mfa");
 }
 
@@ -204,8 +204,9 @@ route_login_mfa_post(struct req *r)
     struct mfa_pending_row p;
     struct user u;
     if (pending_of(r, &p, &u) != 0)
-        return restart(r, 401, "Your sign-in took too long or was not started in this browser. "
-                               "Sign in again.");
+        return restart(r, 401,
+                       "Your sign-in took too long or was not started in this browser. "
+                       "Sign in again.");
     const char *code = typed_code(r);
     if (p.enrol && !u.mfa_enabled) {
         char codes[RECOVERY_CODES][RECOVERY_CODE_LEN + 1];
@@ -322,8 +323,7 @@ account_enrol(struct req *r, const char *code)
                             "enter the code the app shows now.",
                             NULL);
     if (rc != 0)
-        return account_page(r, 500, "Two-step verification could not be set up. Try again.",
-                            NULL);
+        return account_page(r, 500, "Two-step verification could not be set up. Try again.", NULL);
     return codes_page(r, codes, "/account/mfa");
 }
 
@@ -362,10 +362,9 @@ account_remove(struct req *r, const char *code)
         return account_page(r, 500, "Your password could not be checked. Try again.", NULL);
     if (ok != 1) {
         enum login_result l = login_count_failure(w->app, w->store, w->user.email, &until);
-        return account_page(r, l == LOGIN_LOCKED ? 429 : 401,
-                            l == LOGIN_LOCKED ? locked_text(r, until)
-                                              : "Your password is not correct.",
-                            NULL);
+        return account_page(
+            r, l == LOGIN_LOCKED ? 429 : 401,
+            l == LOGIN_LOCKED ? locked_text(r, until) : "Your password is not correct.", NULL);
     }
     int status;
     const char *why = fresh_code_refusal(r, code, &status);
@@ -385,8 +384,7 @@ route_account_mfa_post(struct req *r)
     if (!w->signed_in)
         return req_redirect(r, 303, "/login?return_to=/account/mfa");
     if (strcmp(w->user.auth_method, "password") != 0)
-        return account_page(r, 409, "Your identity provider handles two-step verification.",
-                            NULL);
+        return account_page(r, 409, "Your identity provider handles two-step verification.", NULL);
     const char *action = req_form(r, "action");
     const char *code = typed_code(r);
     if (action != NULL && strcmp(action, "enrol") == 0 && !w->user.mfa_enabled)
@@ -395,6 +393,5 @@ route_account_mfa_post(struct req *r)
         return account_regenerate(r, code);
     if (action != NULL && strcmp(action, "remove") == 0 && w->user.mfa_enabled)
         return account_remove(r, code);
-    return account_page(r, 400, "This form is out of date. Reload the page and try again.",
-                        NULL);
+    return account_page(r, 400, "This form is out of date. Reload the page and try again.", NULL);
 }

@@ -55,8 +55,9 @@ route_password_change_get(struct req *r)
     if (!w->signed_in)
         return req_redirect(r, 303, "/login?return_to=/password/change");
     if (strcmp(w->user.auth_method, "password") != 0) {
-        web_error(r, 409, "Your account signs in through your organisation's single sign-on; "
-                          "it has no password here to change.");
+        web_error(r, 409,
+                  "Your account signs in through your organisation's single sign-on; "
+                  "it has no password here to change.");
         return 0;
     }
     return change_page(r, 200, NULL, 0);
@@ -81,8 +82,8 @@ route_password_change_post(struct req *r)
     char msg[256] = "";
     int forced = w->session.restricted != PW_CHANGE_NONE;
     /* Every session of the user ends, this one included: a fresh token follows below. */
-    enum account_rc rc = account_change_password(w->app, w->store, &w->user, current, fresh,
-                                                 forced, NULL, &violations, msg, sizeof msg);
+    enum account_rc rc = account_change_password(w->app, w->store, &w->user, current, fresh, forced,
+                                                 NULL, &violations, msg, sizeof msg);
     if (rc == ACCOUNT_REFUSED)
         return change_page(r, 422, msg, violations);
     if (rc != ACCOUNT_OK)

@@ -71,8 +71,8 @@ add_lines(struct tmpl_ctx *c, const char *list, const char **lines, size_t n)
 
 /* The new-password form for the link's token, with the rules in force and those broken. */
 static int
-choose_page(struct req *r, int status, const char *token, const struct user *u,
-            const char *error, unsigned violations)
+choose_page(struct req *r, int status, const char *token, const struct user *u, const char *error,
+            unsigned violations)
 {
     struct web *w = web_of(r);
     struct tmpl_ctx *c = web_ctx(r);
@@ -149,19 +149,18 @@ post_new_password(struct req *r, const char *token)
     if (strlen(fresh) > RESET_PASSWORD_MAX || strlen(confirm) > RESET_PASSWORD_MAX)
         return choose_page(r, 400, token, &u, "The password is too long.", 0);
     if (strcmp(fresh, confirm) != 0)
-        return choose_page(r, 400, token, &u,
-                           "The new password and its confirmation do not match.", 0);
+        return choose_page(r, 400, token, &u, "The new password and its confirmation do not match.",
+                           0);
     unsigned violations = 0;
     char msg[256] = "";
-    enum account_rc rc = account_reset_with_token(w->app, w->store, &u, hash, fresh,
-                                                  req_client(r), &violations, msg, sizeof msg);
+    enum account_rc rc = account_reset_with_token(w->app, w->store, &u, hash, fresh, req_client(r),
+                                                  &violations, msg, sizeof msg);
     if (rc == ACCOUNT_REFUSED && violations != 0)
         return choose_page(r, 422, token, &u, msg, violations);
     if (rc == ACCOUNT_REFUSED)
         return link_error_page(r, 410, msg);
     if (rc != ACCOUNT_OK)
-        return choose_page(r, 500, token, &u, "Your password could not be changed. Try again.",
-                           0);
+        return choose_page(r, 500, token, &u, "Your password could not be changed. Try again.", 0);
     log_info("password reset by e-mail link user_id=%lld client=%s", u.id, req_client(r));
     /* Every session of the user has ended, this browser's included. */
     if (w->signed_in) {

@@ -28,25 +28,53 @@
 /* Attribute names that carry each fact in the shapes IdPs really send: plain (Okta, Google,
  * OneLogin), urn:oid (Shibboleth, eduPerson), claim URIs (ADFS, Entra ID). */
 static const char *const EMAIL_ATTRS[] = {
-    "email", "mail", "emailAddress", "Email", "EmailAddress", "User.email",
+    "email",
+    "mail",
+    "emailAddress",
+    "Email",
+    "EmailAddress",
+    "User.email",
     "urn:oid:0.9.2342.19200300.100.1.3",
     "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
-    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn", NULL};
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+    NULL};
 static const char *const FIRST_ATTRS[] = {
-    "firstName", "givenName", "given_name", "first_name", "FirstName", "User.FirstName",
-    "urn:oid:2.5.4.42", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname", NULL};
+    "firstName",
+    "givenName",
+    "given_name",
+    "first_name",
+    "FirstName",
+    "User.FirstName",
+    "urn:oid:2.5.4.42",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+    NULL};
 static const char *const LAST_ATTRS[] = {
-    "lastName", "sn", "surname", "family_name", "last_name", "LastName", "User.LastName",
-    "urn:oid:2.5.4.4", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname", NULL};
+    "lastName",
+    "sn",
+    "surname",
+    "family_name",
+    "last_name",
+    "LastName",
+    "User.LastName",
+    "urn:oid:2.5.4.4",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+    NULL};
 static const char *const DISPLAY_ATTRS[] = {
     "displayName", "urn:oid:2.16.840.1.113730.3.1.241",
     "http://schemas.microsoft.com/identity/claims/displayname", NULL};
 
 static const char *const GROUP_ATTRS[] = {
-    "groups", "group", "Groups", "memberOf", "isMemberOf", "urn:oid:1.3.6.1.4.1.5923.1.5.1.1",
-    "urn:oid:1.2.840.113556.1.2.102", "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+    "groups",
+    "group",
+    "Groups",
+    "memberOf",
+    "isMemberOf",
+    "urn:oid:1.3.6.1.4.1.5923.1.5.1.1",
+    "urn:oid:1.2.840.113556.1.2.102",
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
     "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
-    "http://schemas.xmlsoap.org/claims/Group", NULL};
+    "http://schemas.xmlsoap.org/claims/Group",
+    NULL};
 
 int
 route_saml_metadata(struct req *r)
@@ -84,8 +112,9 @@ route_saml_login(struct req *r)
             struct tmpl_ctx *c = web_ctx(r);
             tmpl_set(c, "email", email);
             tmpl_set(c, "return_to", web_return_to(r));
-            tmpl_set(c, "error", "No single sign-on is set up for that e-mail address. Check "
-                                 "it, or sign in with your password.");
+            tmpl_set(c, "error",
+                     "No single sign-on is set up for that e-mail address. Check "
+                     "it, or sign in with your password.");
             tmpl_set(c, "password_form", w->policy.password_login ? "1" : "");
             tmpl_set(c, "password_off", w->policy.password_login ? "" : "1");
             return web_page(r, 404, "login", "Sign in", c);
@@ -135,8 +164,8 @@ struct acs {
     char return_to[1100];
     char email[STORE_EMAIL_MAX];
     char name[STORE_NAME_MAX];
-    char role[16];      /* from the group mapping, else the IdP's default role */
-    int groups_mapped;  /* the IdP maps groups to roles: the role follows them at each sign-in */
+    char role[16];     /* from the group mapping, else the IdP's default role */
+    int groups_mapped; /* the IdP maps groups to roles: the role follows them at each sign-in */
     long long user_id;
 };
 
@@ -223,8 +252,9 @@ map_identity(struct acs *a)
     struct arena *ar = req_arena(a->r);
     char *norm = email ? str_email_normalize(ar, email) : NULL;
     if (norm == NULL || strlen(norm) >= sizeof a->email)
-        return refuse(a, SP_ERR_ACCOUNT, "the assertion carries no usable e-mail address "
-                                         "(attribute or NameID)");
+        return refuse(a, SP_ERR_ACCOUNT,
+                      "the assertion carries no usable e-mail address "
+                      "(attribute or NameID)");
     snprintf(a->email, sizeof a->email, "%s", norm);
     const char *display = sp_verdict_attr(&a->v, DISPLAY_ATTRS);
     const char *const cf[] = {a->idp.attr_first_name, NULL};
@@ -234,8 +264,8 @@ map_identity(struct acs *a)
     if (display != NULL)
         snprintf(a->name, sizeof a->name, "%s", display);
     else
-        snprintf(a->name, sizeof a->name, "%s%s%s", first ? first : "",
-                 first && last ? " " : "", last ? last : "");
+        snprintf(a->name, sizeof a->name, "%s%s%s", first ? first : "", first && last ? " " : "",
+                 last ? last : "");
     if (!str_utf8_clean(a->name, strlen(a->name), 0))
         a->name[0] = '\0';
     /* An IdP with domains signs in only users of those domains. */
@@ -313,11 +343,12 @@ provision(struct acs *a)
     }
     if (strcmp(u.email, a->email) != 0 || strcmp(u.display_name, a->name) != 0 ||
         strcmp(u.role, role) != 0) {
-        int rc = store_user_saml_sync(s, u.id, a->email, a->name[0] ? a->name : u.display_name,
-                                      role);
+        int rc =
+            store_user_saml_sync(s, u.id, a->email, a->name[0] ? a->name : u.display_name, role);
         if (rc == 1)
-            return refuse(a, SP_ERR_ACCOUNT, "the new e-mail from the IdP belongs to another "
-                                             "account");
+            return refuse(a, SP_ERR_ACCOUNT,
+                          "the new e-mail from the IdP belongs to another "
+                          "account");
         if (rc != 0 || audit_record(s, &who, "user.sync", u.email, u.email, a->email) != 0)
             return refuse(a, SP_ERR_INTERNAL, "the user could not be updated");
     }
@@ -343,8 +374,9 @@ accept_in_store(struct acs *a, const char *relay_state)
                           "expired or used already)");
     } else {
         if (!a->idp.idp_initiated)
-            return refuse(a, SP_ERR_UNSOLICITED, "unsolicited response (no InResponseTo) and "
-                                                 "IdP-initiated sign-in is off for this IdP");
+            return refuse(a, SP_ERR_UNSOLICITED,
+                          "unsolicited response (no InResponseTo) and "
+                          "IdP-initiated sign-in is off for this IdP");
         /* IdP-initiated: RelayState is honoured only as a same-origin path. */
         snprintf(a->return_to, sizeof a->return_to, "%s",
                  str_safe_return_to(relay_state) ? relay_state : "/");
@@ -398,8 +430,12 @@ route_saml_acs(struct req *r)
     } else if ((ref = app_sp_acquire(w->app, w->store)) == NULL) {
         refuse(a, SP_ERR_INTERNAL, "the SAML state could not be built");
     } else {
-        struct sp_expect e = {w->app->sp_entity_id, w->app->sp_acs_url,
-                              w->app->conf.sp_clock_skew_seconds, w->now, sha1_allowed, a};
+        struct sp_expect e = {w->app->sp_entity_id,
+                              w->app->sp_acs_url,
+                              w->app->conf.sp_clock_skew_seconds,
+                              w->now,
+                              sha1_allowed,
+                              a};
         sp_acs_process(ref->sp, b64, strlen(b64), &e, &a->v);
         app_sp_release(w->app, ref);
     }
@@ -440,8 +476,8 @@ route_saml_acs(struct req *r)
     long long ref_id = write_log(a);
     web_signin_event(r, "sso", "failure");
     const struct sp_reason_info *ri = sp_reason_info(a->v.reason);
-    log_info("saml response refused reason=%s ref=%lld issuer=%s detail=\"%s\"", ri->code,
-             ref_id, str_log_escape(req_arena(r), a->v.issuer, 200),
+    log_info("saml response refused reason=%s ref=%lld issuer=%s detail=\"%s\"", ri->code, ref_id,
+             str_log_escape(req_arena(r), a->v.issuer, 200),
              str_log_escape(req_arena(r), a->v.detail, 300));
     sp_verdict_free(&a->v);
     char reference[32];
@@ -469,8 +505,7 @@ saml_logout_start(struct req *r)
     if (sp_logout_redirect(ref->sp, &l, &url, id, sizeof id, err, sizeof err) != 0)
         log_warn("single logout not started idp=%s: %s", w->session.idp, err);
     else
-        log_info("saml logout request idp=%s id=%s user_id=%lld", w->session.idp, id,
-                 w->user.id);
+        log_info("saml logout request idp=%s id=%s user_id=%lld", w->session.idp, id, w->user.id);
     app_sp_release(w->app, ref);
     char *copy = url ? arena_strdup(req_arena(r), url) : NULL;
     free(url);

@@ -22,8 +22,7 @@ static const struct route table[] = {
      FORM_SMALL},
     {"GET", "/password/reset", route_password_reset_get, 0, 0},
     /* The e-mailed link's form checks the history and hashes: argon2 on the worker pool. */
-    {"POST", "/password/reset", route_password_reset_post, ROUTE_FORM | ROUTE_BLOCKING,
-     FORM_SMALL},
+    {"POST", "/password/reset", route_password_reset_post, ROUTE_FORM | ROUTE_BLOCKING, FORM_SMALL},
     {"GET", "/api/whoami", route_api_whoami, 0, 0},
     {"POST", "/api/login", route_api_login, ROUTE_JSON | ROUTE_BLOCKING, FORM_SMALL},
     {"POST", "/api/logout", route_api_logout, 0, 0},

@@ -39,14 +39,13 @@ gcm_seal(const unsigned char *key, const char *aad, const unsigned char *in, siz
          unsigned char *out)
 {
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    int len = 0, ok = c != NULL && RAND_bytes(out, NONCE_LEN) == 1 &&
-                      EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, out) == 1 &&
-                      EVP_EncryptUpdate(c, NULL, &len, (const unsigned char *)aad,
-                                        (int)strlen(aad)) == 1 &&
-                      EVP_EncryptUpdate(c, out + NONCE_LEN, &len, in, (int)n) == 1 &&
-                      EVP_EncryptFinal_ex(c, out + NONCE_LEN + len, &len) == 1 &&
-                      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
-                                          out + NONCE_LEN + n) == 1;
+    int len = 0,
+        ok = c != NULL && RAND_bytes(out, NONCE_LEN) == 1 &&
+             EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, out) == 1 &&
+             EVP_EncryptUpdate(c, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) == 1 &&
+             EVP_EncryptUpdate(c, out + NONCE_LEN, &len, in, (int)n) == 1 &&
+             EVP_EncryptFinal_ex(c, out + NONCE_LEN + len, &len) == 1 &&
+             EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, out + NONCE_LEN + n) == 1;
     EVP_CIPHER_CTX_free(c);
     return ok ? 0 : -1;
 }
@@ -63,12 +62,12 @@ gcm_open(const unsigned char *key, const char *aad, const unsigned char *in, siz
     unsigned char tag[TAG_LEN];
     memcpy(tag, in + NONCE_LEN + clen, TAG_LEN);
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    int len = 0, ok = c != NULL && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, in) == 1 &&
-                      EVP_DecryptUpdate(c, NULL, &len, (const unsigned char *)aad,
-                                        (int)strlen(aad)) == 1 &&
-                      EVP_DecryptUpdate(c, out, &len, in + NONCE_LEN, (int)clen) == 1 &&
-                      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1 &&
-                      EVP_DecryptFinal_ex(c, out + len, &len) == 1;
+    int len = 0,
+        ok = c != NULL && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, in) == 1 &&
+             EVP_DecryptUpdate(c, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) == 1 &&
+             EVP_DecryptUpdate(c, out, &len, in + NONCE_LEN, (int)clen) == 1 &&
+             EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1 &&
+             EVP_DecryptFinal_ex(c, out + len, &len) == 1;
     EVP_CIPHER_CTX_free(c);
     if (!ok)
         OPENSSL_cleanse(out, clen);
@@ -241,8 +240,7 @@ first_start(struct secrets *out, struct store *s, const char *key_file, char *er
 }
 
 int
-secrets_load(struct secrets *out, struct store *s, const char *key_file, char *err,
-             size_t errlen)
+secrets_load(struct secrets *out, struct store *s, const char *key_file, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     char wrapped[WRAPPED_MAX];
@@ -334,9 +332,10 @@ secrets_rotate(struct store *s, const char *key_file, char *fingerprint_out, cha
     int r = store_data_key_replace(s, old_wrapped, new_wrapped);
     if (r != 0) {
         unlink(pending);
-        snprintf(err, errlen, r == 1 ? "the data key changed meanwhile (another rotation?); "
-                                       "nothing was changed"
-                                     : "cannot store the re-wrapped data key; nothing was changed");
+        snprintf(err, errlen,
+                 r == 1 ? "the data key changed meanwhile (another rotation?); "
+                          "nothing was changed"
+                        : "cannot store the re-wrapped data key; nothing was changed");
         goto out;
     }
     if (rename(pending, key_file) != 0) {

@@ -30,8 +30,8 @@ int secrets_load(struct secrets *out, struct store *s, const char *key_file, cha
 int secrets_seal(const struct secrets *k, const char *aad, const unsigned char *plain, size_t n,
                  char *out, size_t outlen);
 /* Opens a sealed text bound to aad into plain (cap bytes); -1 when it does not authenticate. */
-int secrets_open(const struct secrets *k, const char *aad, const char *sealed,
-                 unsigned char *plain, size_t cap, size_t *n_out);
+int secrets_open(const struct secrets *k, const char *aad, const char *sealed, unsigned char *plain,
+                 size_t cap, size_t *n_out);
 
 /* Makes a new master key, re-wraps the data key under it in the store, then moves the new key
  * into key_file (the old key is overwritten). fingerprint_out (17 bytes) gets the new key's. */

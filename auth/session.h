@@ -23,15 +23,14 @@ struct session_new {
     enum session_kind kind;
     int restricted; /* enum pw_change_reason: only the password change until done */
     const char *client_addr;
-    const char *idp;           /* SAML sessions: IdP entity ID, NameID, SessionIndex */
+    const char *idp; /* SAML sessions: IdP entity ID, NameID, SessionIndex */
     const char *name_id;
     const char *session_index;
     const char *name_id_format;
 };
 
 /* Creates a session; writes the token (SESSION_TOKEN_LEN + 1 bytes) and its hash (65 bytes). */
-int session_create(struct store *s, const struct session_new *n, char *token_out,
-                   char *hash_out);
+int session_create(struct store *s, const struct session_new *n, char *token_out, char *hash_out);
 
 /* A new 256-bit token from OpenSSL's RNG as hex (SESSION_TOKEN_LEN + 1 bytes). */
 int session_new_token(char *token_out);

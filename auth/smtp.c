@@ -110,8 +110,7 @@ put_body(struct buf *b, const char *body)
 }
 
 char *
-smtp_message(const char *from, const char *to, const char *subject, const char *body,
-             time_t now)
+smtp_message(const char *from, const char *to, const char *subject, const char *body, time_t now)
 {
     if (!header_safe(from, 254) || !header_safe(to, 254) ||
         !header_safe(subject, SMTP_SUBJECT_MAX) || strlen(body) > SMTP_BODY_MAX ||
@@ -167,8 +166,8 @@ relay_url(const struct conf *c, char *out, size_t len)
 }
 
 int
-smtp_send(const struct conf *c, const char *to, const char *subject, const char *body,
-          time_t now, char *err, size_t errlen)
+smtp_send(const struct conf *c, const char *to, const char *subject, const char *body, time_t now,
+          char *err, size_t errlen)
 {
     int rc = -1;
     CURL *curl = NULL;
@@ -197,9 +196,9 @@ smtp_send(const struct conf *c, const char *to, const char *subject, const char 
     curl_easy_setopt(curl, CURLOPT_READDATA, &up);
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
     /* on: STARTTLS or nothing (CURLUSESSL_ALL fails rather than falling back to clear text). */
-    curl_easy_setopt(curl, CURLOPT_USE_SSL, c->smtp_starttls == CONF_SMTP_PLAIN
-                                                ? (long)CURLUSESSL_NONE
-                                                : (long)CURLUSESSL_ALL);
+    curl_easy_setopt(curl, CURLOPT_USE_SSL,
+                     c->smtp_starttls == CONF_SMTP_PLAIN ? (long)CURLUSESSL_NONE
+                                                         : (long)CURLUSESSL_ALL);
     if (c->smtp_ca_file[0] != '\0')
         curl_easy_setopt(curl, CURLOPT_CAINFO, c->smtp_ca_file);
     if (c->smtp_username[0] != '\0') {

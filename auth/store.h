@@ -19,9 +19,9 @@ struct user {
     long long id;
     char email[STORE_EMAIL_MAX]; /* normalised: lower case */
     char display_name[STORE_NAME_MAX];
-    char role[16];        /* owner | admin | member */
-    char status[16];      /* active | disabled */
-    char auth_method[16]; /* password | saml */
+    char role[16];                      /* owner | admin | member */
+    char status[16];                    /* active | disabled */
+    char auth_method[16];               /* password | saml */
     char password_hash[STORE_HASH_MAX]; /* argon2id PHC string; empty for SAML users */
     int must_change;                    /* enum pw_must_change */
     time_t created_at;
@@ -83,8 +83,8 @@ void store_rollback(struct store *s);
 int store_ping(struct store *s);
 
 /* Users. */
-int store_user_by_email(struct store *s, const char *email, struct user *out); /* 1 = none */
-int store_user_by_id(struct store *s, long long id, struct user *out);         /* 1 = none */
+int store_user_by_email(struct store *s, const char *email, struct user *out);   /* 1 = none */
+int store_user_by_id(struct store *s, long long id, struct user *out);           /* 1 = none */
 int store_user_insert(struct store *s, const struct user *u, long long *id_out); /* 1 = dup */
 int store_user_count(struct store *s, const char *role, long long *n_out); /* role NULL = all */
 /* Users with this role whose status is active (who can sign in). */
@@ -165,13 +165,12 @@ struct idp_row {
 /* Inserts the IdP with its metadata document; 1 when the entity ID is registered already. */
 int store_idp_insert(struct store *s, const struct idp_row *r, const char *metadata);
 int store_idp_get(struct store *s, const char *entity_id, struct idp_row *out); /* 1 = none */
-int store_idp_delete(struct store *s, const char *entity_id);                 /* 1 = none */
+int store_idp_delete(struct store *s, const char *entity_id);                   /* 1 = none */
 /* Calls cb for each IdP ordered by entity ID; cb returning non-zero stops. */
 int store_idp_list(struct store *s, int (*cb)(const struct idp_row *, void *), void *ctx);
 /* Calls cb with each IdP's entity ID and metadata document. */
-int store_idp_metadata_each(struct store *s, int (*cb)(const char *entity_id, const char *xml,
-                                                       void *),
-                            void *ctx);
+int store_idp_metadata_each(struct store *s,
+                            int (*cb)(const char *entity_id, const char *xml, void *), void *ctx);
 /* Routes e-mail domain (lower case) to the IdP; 1 when the domain is routed already. */
 int store_idp_domain_add(struct store *s, const char *domain, const char *entity_id);
 /* The IdP's domains, comma-separated, into out. */
@@ -188,8 +187,8 @@ int store_idp_group_role_add(struct store *s, const char *entity_id, const char 
                              const char *role);
 int store_idp_group_roles(struct store *s, const char *entity_id,
                           int (*cb)(const char *group, const char *role, void *), void *ctx);
-int store_idp_role_for_group(struct store *s, const char *entity_id, const char *group,
-                             char *role, size_t len); /* 1 = unmapped */
+int store_idp_role_for_group(struct store *s, const char *entity_id, const char *group, char *role,
+                             size_t len); /* 1 = unmapped */
 
 /* SP-initiated requests awaiting their response; the ID is what InResponseTo must carry. */
 int store_saml_request_put(struct store *s, const char *id, const char *entity_id,
@@ -228,8 +227,7 @@ struct saml_log_row {
 int store_saml_log_append(struct store *s, const struct saml_log_row *r, long long *id_out);
 /* Newest first; filters may be NULL/0. cb gets rows without xml. */
 int store_saml_log_list(struct store *s, int failed_only, const char *issuer, const char *name_id,
-                        long long limit, int (*cb)(const struct saml_log_row *, void *),
-                        void *ctx);
+                        long long limit, int (*cb)(const struct saml_log_row *, void *), void *ctx);
 /* One row with its xml (free out->xml); 1 = none. */
 int store_saml_log_get(struct store *s, long long id, struct saml_log_row *out);
 
@@ -283,8 +281,8 @@ int store_mfa_pending_prune(struct store *s, time_t now);
  * locked. Hourly counts since a time, oldest first. */
 int store_signin_event(struct store *s, time_t at, const char *method, const char *result);
 int store_signin_hourly(struct store *s, time_t since,
-                        void (*cb)(time_t hour, const char *method, const char *result,
-                                   long long n, void *),
+                        void (*cb)(time_t hour, const char *method, const char *result, long long n,
+                                   void *),
                         void *ctx);
 int store_signin_prune(struct store *s, time_t before);
 /* Addresses locked at now. */

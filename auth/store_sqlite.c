@@ -205,12 +205,12 @@ static const char *const migrations[] = {
     "last_login_at, password_changed_at, idp, name_id, mfa_enabled"
 
 #define IDP_COLS                                                                                   \
-    "entity_id, name, sso_redirect, sso_post, slo_redirect, slo_post, certs, idp_initiated, "     \
-    "allow_sha1, default_role, attr_email, attr_first_name, attr_last_name, attr_groups, "        \
+    "entity_id, name, sso_redirect, sso_post, slo_redirect, slo_post, certs, idp_initiated, "      \
+    "allow_sha1, default_role, attr_email, attr_first_name, attr_last_name, attr_groups, "         \
     "created_at"
 
 #define SAML_LOG_COLS                                                                              \
-    "id, at, client_addr, issuer, name_id, in_response_to, assertion_id, verdict, reason, "       \
+    "id, at, client_addr, issuer, name_id, in_response_to, assertion_id, verdict, reason, "        \
     "detail, user_id"
 
 enum stmt_id {
@@ -586,9 +586,8 @@ store_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    int rc = sqlite3_open_v2(path, &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open the store: %s", path,
                  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -807,8 +806,8 @@ store_user_list(struct store *s, int (*cb)(const struct user *, void *), void *c
 }
 
 int
-store_user_set_password(struct store *s, long long id, const char *hash, int must_change,
-                        time_t at, const char *kind)
+store_user_set_password(struct store *s, long long id, const char *hash, int must_change, time_t at,
+                        const char *kind)
 {
     sqlite3_stmt *st = stmt(s, ST_USER_SET_PASSWORD);
     if (st == NULL)
@@ -1119,8 +1118,7 @@ store_setting_each(struct store *s, void (*cb)(const char *, const char *, void 
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-           ctx);
+        cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), ctx);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -2027,8 +2025,8 @@ store_locked_count(struct store *s, time_t now, long long *n_out)
 /* ---- self-service password reset ---- */
 
 int
-store_reset_token_put(struct store *s, const char *token_hash, long long user_id,
-                      time_t created_at, time_t expires_at)
+store_reset_token_put(struct store *s, const char *token_hash, long long user_id, time_t created_at,
+                      time_t expires_at)
 {
     sqlite3_stmt *st = stmt(s, ST_RESET_TOKEN_PUT);
     if (st == NULL)

@@ -49,7 +49,8 @@ str_utf8_clean(const char *s, size_t n, int allow_newlines)
     while (i < n) {
         unsigned c = p[i];
         if (c < 0x80) {
-            if (c == 0x7f || (c < 0x20 && !(allow_newlines && (c == '\t' || c == '\r' || c == '\n'))))
+            if (c == 0x7f ||
+                (c < 0x20 && !(allow_newlines && (c == '\t' || c == '\r' || c == '\n'))))
                 return 0;
             i++;
             continue;

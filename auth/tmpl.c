@@ -29,8 +29,8 @@ struct tmpl_set {
 struct tmpl_var {
     struct tmpl_var *next;
     const char *name;
-    const char *value;        /* a value, or NULL for a list */
-    struct tmpl_ctx **items;  /* a list */
+    const char *value;       /* a value, or NULL for a list */
+    struct tmpl_ctx **items; /* a list */
     size_t n_items, cap_items;
 };
 
@@ -284,8 +284,8 @@ section_end(const char *p, const char *name, size_t len, const char **after)
     return NULL;
 }
 
-static int render(const struct tmpl_set *t, const char *text, size_t n,
-                  const struct tmpl_ctx *c, struct buf *out, int depth);
+static int render(const struct tmpl_set *t, const char *text, size_t n, const struct tmpl_ctx *c,
+                  struct buf *out, int depth);
 
 static int
 render_tag(const struct tmpl_set *t, const char **pp, const char *end, const struct tmpl_ctx *c,

@@ -55,15 +55,15 @@ totp_check(const struct totp_params *p, const unsigned char *secret, size_t len,
 {
     if (code == NULL || !all_digits(code, p->digits))
         return TOTP_BAD;
-    int flags = p->alg == TOTP_SHA256 ? OATH_TOTP_HMAC_SHA256
+    int flags = p->alg == TOTP_SHA256   ? OATH_TOTP_HMAC_SHA256
                 : p->alg == TOTP_SHA512 ? OATH_TOTP_HMAC_SHA512
                                         : 0;
     struct ct_code c = {code};
     int pos = 0;
     uint64_t counter = 0;
-    int rc = oath_totp_validate4_callback((const char *)secret, len, now, p->step_seconds, 0,
-                                          p->digits, (size_t)p->window, &pos, &counter, flags,
-                                          ct_compare, &c);
+    int rc =
+        oath_totp_validate4_callback((const char *)secret, len, now, p->step_seconds, 0, p->digits,
+                                     (size_t)p->window, &pos, &counter, flags, ct_compare, &c);
     if (rc == OATH_INVALID_OTP)
         return TOTP_BAD;
     if (rc < 0)
@@ -123,12 +123,13 @@ totp_qr_svg(struct arena *a, const char *text)
         QRcode_free(q);
         return NULL;
     }
-    size_t n = (size_t)snprintf(svg, cap,
-                                "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-                                "width=\"%d\" height=\"%d\" shape-rendering=\"crispEdges\" "
-                                "role=\"img\" aria-label=\"QR code for your authenticator app\">"
-                                "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
-                                size, size, size * 6, size * 6, size, size);
+    size_t n =
+        (size_t)snprintf(svg, cap,
+                         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+                         "width=\"%d\" height=\"%d\" shape-rendering=\"crispEdges\" "
+                         "role=\"img\" aria-label=\"QR code for your authenticator app\">"
+                         "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+                         size, size, size * 6, size * 6, size, size);
     for (int y = 0; y < q->width; y++)
         for (int x = 0; x < q->width; x++)
             if (q->data[y * q->width + x] & 1)

@@ -11,7 +11,7 @@ struct arena;
 
 #define TOTP_SECRET_LEN 20 /* 160 bits, RFC 4226's recommendation */
 #define TOTP_BASE32_MAX 64
-#define TOTP_WINDOW 1      /* steps accepted before and after the current one */
+#define TOTP_WINDOW 1 /* steps accepted before and after the current one */
 #define RECOVERY_CODES 10
 #define RECOVERY_CODE_LEN 11 /* "xxxxx-xxxxx" */
 
@@ -37,8 +37,7 @@ enum totp_result {
  * accepted, except those at or before last_step (the last step accepted for this user). The code
  * is compared in constant time. */
 enum totp_result totp_check(const struct totp_params *p, const unsigned char *secret, size_t len,
-                            time_t now, long long last_step, const char *code,
-                            long long *step_out);
+                            time_t now, long long last_step, const char *code, long long *step_out);
 
 /* The time step of now. */
 long long totp_step(const struct totp_params *p, time_t now);

@@ -33,8 +33,7 @@ static int
 allowed_while_restricted(const char *path)
 {
     return !strcmp(path, "/password/change") || !strcmp(path, "/password/reset") ||
-           !strcmp(path, "/logout") ||
-           !strcmp(path, "/api/logout") || !strcmp(path, "/healthz") ||
+           !strcmp(path, "/logout") || !strcmp(path, "/api/logout") || !strcmp(path, "/healthz") ||
            starts_with(path, "/static/");
 }
 
@@ -110,8 +109,9 @@ web_before(struct req *r, const struct route *route)
                     req_form(r, CSRF_FIELD))) {
         log_info("csrf refused path=%s client=%s", str_log_escape(req_arena(r), req_path(r), 100),
                  req_client(r));
-        web_error(r, 403, "This form has expired or did not come from this site. Go back, "
-                          "reload the page and try again. Nothing was changed.");
+        web_error(r, 403,
+                  "This form has expired or did not come from this site. Go back, "
+                  "reload the page and try again. Nothing was changed.");
         return 1;
     }
     if (w->signed_in && w->session.restricted && !allowed_while_restricted(req_path(r))) {

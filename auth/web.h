@@ -20,14 +20,14 @@ struct web {
     struct store *store;
     struct policy policy;
     time_t now;
-    int signed_in;          /* a live session was presented */
+    int signed_in; /* a live session was presented */
     struct session_row session;
-    struct user user;       /* when signed_in */
-    char session_hash[65];  /* when signed_in */
-    char visitor[33];       /* CSRF visitor value */
-    int visitor_new;        /* visitor was made for this request: the page sets its cookie */
+    struct user user;      /* when signed_in */
+    char session_hash[65]; /* when signed_in */
+    char visitor[33];      /* CSRF visitor value */
+    int visitor_new;       /* visitor was made for this request: the page sets its cookie */
     char csrf_token[65];
-    int api;                /* path under /api/ : JSON errors */
+    int api; /* path under /api/ : JSON errors */
 };
 
 /* The state of r (set by web_before). */
@@ -40,8 +40,7 @@ void web_error(struct req *r, int status, const char *message);
 /* A new template context pre-filled with the layout's common values. */
 struct tmpl_ctx *web_ctx(struct req *r);
 /* Renders template `name` inside layout.html with title and answers with status. */
-int web_page(struct req *r, int status, const char *name, const char *title,
-             struct tmpl_ctx *ctx);
+int web_page(struct req *r, int status, const char *name, const char *title, struct tmpl_ctx *ctx);
 /* Answers with JSON (steals obj). */
 int web_json(struct req *r, int status, json_t *obj);
 /* {"error": code, "message": message} */

@@ -9,17 +9,17 @@
 /* Why the account holder must choose a new password before getting a full session. */
 enum pw_change_reason {
     PW_CHANGE_NONE = 0,
-    PW_CHANGE_FIRST_LOGIN, /* temporary password from `user add`, when force_change_first_login */
-    PW_CHANGE_ADMIN_RESET, /* temporary password from an admin reset: always */
-    PW_CHANGE_EXPIRED,     /* expire_days have passed since the last change */
+    PW_CHANGE_FIRST_LOGIN,  /* temporary password from `user add`, when force_change_first_login */
+    PW_CHANGE_ADMIN_RESET,  /* temporary password from an admin reset: always */
+    PW_CHANGE_EXPIRED,      /* expire_days have passed since the last change */
     PW_CHANGE_ADMIN_FORCED, /* an admin asked for a new password (the current one still works) */
 };
 
 /* What the stored account says (users.must_change). */
 enum pw_must_change {
     PW_MUST_NONE = 0,
-    PW_MUST_FIRST = 1, /* password set by an admin at creation */
-    PW_MUST_RESET = 2, /* password reset by an admin */
+    PW_MUST_FIRST = 1,  /* password set by an admin at creation */
+    PW_MUST_RESET = 2,  /* password reset by an admin */
     PW_MUST_FORCED = 3, /* an admin asked for a change at the next sign-in */
 };
 

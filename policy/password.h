@@ -14,15 +14,15 @@
 
 /* One bit per broken rule; password_check returns their OR (0 = acceptable). */
 enum password_rule {
-    PW_TOO_SHORT = 1u << 0,        /* fewer than min_length characters */
-    PW_TOO_LONG = 1u << 1,         /* more than PASSWORD_MAX_BYTES bytes */
-    PW_NO_LETTER = 1u << 2,        /* require_letter */
-    PW_NO_NUMBER = 1u << 3,        /* require_number */
-    PW_NO_MIXED_CASE = 1u << 4,    /* require_mixed_case: both an upper and a lower case letter */
-    PW_NO_SPECIAL = 1u << 5,       /* require_special: a character that is not a letter or digit */
-    PW_SINGLE_CHAR = 1u << 6,      /* reject_single_char: the same character throughout */
-    PW_SEQUENCE = 1u << 7,         /* a run of max_sequence consecutive characters (123456, fedcba) */
-    PW_REUSED = 1u << 8,           /* one of the last `history` passwords */
+    PW_TOO_SHORT = 1u << 0,     /* fewer than min_length characters */
+    PW_TOO_LONG = 1u << 1,      /* more than PASSWORD_MAX_BYTES bytes */
+    PW_NO_LETTER = 1u << 2,     /* require_letter */
+    PW_NO_NUMBER = 1u << 3,     /* require_number */
+    PW_NO_MIXED_CASE = 1u << 4, /* require_mixed_case: both an upper and a lower case letter */
+    PW_NO_SPECIAL = 1u << 5,    /* require_special: a character that is not a letter or digit */
+    PW_SINGLE_CHAR = 1u << 6,   /* reject_single_char: the same character throughout */
+    PW_SEQUENCE = 1u << 7,      /* a run of max_sequence consecutive characters (123456, fedcba) */
+    PW_REUSED = 1u << 8,        /* one of the last `history` passwords */
     PW_TOO_MANY_CHANGES = 1u << 9, /* changes_per_day reached in the rolling 24 hours */
     PW_INVALID_CHARS = 1u << 10,   /* not valid UTF-8, or contains control characters */
 };

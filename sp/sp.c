@@ -14,8 +14,9 @@ sp_global_init(char *err, size_t errlen)
     /* LASSO_FLAG=no-verify-signature would turn signature checks off for the whole process. */
     const char *flags = getenv("LASSO_FLAG");
     if (flags != NULL && strstr(flags, "verify-signature") != NULL) {
-        snprintf(err, errlen, "LASSO_FLAG=%s is set in the environment: it would disable SAML "
-                              "signature verification; unset it",
+        snprintf(err, errlen,
+                 "LASSO_FLAG=%s is set in the environment: it would disable SAML "
+                 "signature verification; unset it",
                  flags);
         return -1;
     }
@@ -47,7 +48,9 @@ sp_read_file(const char *path, size_t max, size_t *len_out, char *err, size_t er
     fclose(f);
     if (buf == NULL || bad || n > max) {
         snprintf(err, errlen, "%s: %s", path,
-                 buf == NULL ? "out of memory" : bad ? "read error" : "file too large");
+                 buf == NULL ? "out of memory"
+                 : bad       ? "read error"
+                             : "file too large");
         free(buf);
         return NULL;
     }

@@ -19,7 +19,7 @@ void sp_global_cleanup(void);
 
 /* One signing certificate of an IdP. */
 struct sp_cert {
-    char sha256[96];  /* colon-separated hex fingerprint */
+    char sha256[96]; /* colon-separated hex fingerprint */
     char subject[256];
     time_t not_after;
 };

@@ -27,31 +27,69 @@
 
 static const struct sp_reason_info reasons[SP_REASON_COUNT] = {
     [SP_OK] = {"ok", 303, "Signed in."},
-    [SP_ERR_TOO_LARGE] = {"too_large", 413, "The response from your identity provider is too large."},
-    [SP_ERR_MALFORMED] = {"malformed", 400, "The response from your identity provider could not be read."},
-    [SP_ERR_DOCTYPE] = {"doctype", 400, "The response from your identity provider could not be read."},
-    [SP_ERR_UNKNOWN_ISSUER] = {"unknown_issuer", 403, "The response came from an identity provider this service does not know."},
-    [SP_ERR_STATUS] = {"idp_status", 403, "Your identity provider did not sign you in (it reported an error)."},
-    [SP_ERR_UNSIGNED] = {"unsigned", 403, "The response from your identity provider is not signed."},
-    [SP_ERR_SIGNATURE] = {"bad_signature", 403, "The signature on the response from your identity provider is not valid."},
-    [SP_ERR_SHA1] = {"sha1_refused", 403, "Your identity provider signed with SHA-1, which this service does not accept."},
-    [SP_ERR_ASSERTION_COUNT] = {"assertion_count", 403, "The response from your identity provider is not in the expected shape."},
-    [SP_ERR_WRAPPING] = {"signature_wrapping", 403, "The response from your identity provider is not in the expected shape."},
-    [SP_ERR_DECRYPT] = {"decrypt_failed", 403, "The encrypted response from your identity provider could not be decrypted."},
-    [SP_ERR_AUDIENCE] = {"audience_mismatch", 403, "The response from your identity provider was meant for another service (audience mismatch)."},
-    [SP_ERR_EXPIRED] = {"expired", 403, "The response from your identity provider has expired — check the clocks, then try again."},
-    [SP_ERR_NOT_YET_VALID] = {"not_yet_valid", 403, "The response from your identity provider is not valid yet — check the clocks, then try again."},
-    [SP_ERR_CONDITION] = {"unknown_condition", 403, "The response from your identity provider has a condition this service does not understand."},
-    [SP_ERR_NO_BEARER] = {"no_bearer", 403, "The response from your identity provider is not in the expected shape."},
-    [SP_ERR_RECIPIENT] = {"recipient_mismatch", 403, "The response from your identity provider was sent to another address (recipient mismatch)."},
-    [SP_ERR_DESTINATION] = {"destination_mismatch", 403, "The response from your identity provider was sent to another address (destination mismatch)."},
-    [SP_ERR_IN_RESPONSE_TO] = {"in_response_to", 403, "The response does not answer a sign-in started here, or it was used already. Start again."},
-    [SP_ERR_NO_NAMEID] = {"no_nameid", 403, "Your identity provider did not say who you are (no NameID)."},
-    [SP_ERR_UNSOLICITED] = {"unsolicited", 403, "Sign-ins started at your identity provider are not allowed for it. Start from this service's sign-in page."},
+    [SP_ERR_TOO_LARGE] = {"too_large", 413,
+                          "The response from your identity provider is too large."},
+    [SP_ERR_MALFORMED] = {"malformed", 400,
+                          "The response from your identity provider could not be read."},
+    [SP_ERR_DOCTYPE] = {"doctype", 400,
+                        "The response from your identity provider could not be read."},
+    [SP_ERR_UNKNOWN_ISSUER] =
+        {"unknown_issuer", 403,
+         "The response came from an identity provider this service does not know."},
+    [SP_ERR_STATUS] = {"idp_status", 403,
+                       "Your identity provider did not sign you in (it reported an error)."},
+    [SP_ERR_UNSIGNED] = {"unsigned", 403,
+                         "The response from your identity provider is not signed."},
+    [SP_ERR_SIGNATURE] =
+        {"bad_signature", 403,
+         "The signature on the response from your identity provider is not valid."},
+    [SP_ERR_SHA1] =
+        {"sha1_refused", 403,
+         "Your identity provider signed with SHA-1, which this service does not accept."},
+    [SP_ERR_ASSERTION_COUNT] =
+        {"assertion_count", 403,
+         "The response from your identity provider is not in the expected shape."},
+    [SP_ERR_WRAPPING] = {"signature_wrapping", 403,
+                         "The response from your identity provider is not in the expected shape."},
+    [SP_ERR_DECRYPT] =
+        {"decrypt_failed", 403,
+         "The encrypted response from your identity provider could not be decrypted."},
+    [SP_ERR_AUDIENCE] = {"audience_mismatch", 403,
+                         "The response from your identity provider was meant for another service "
+                         "(audience mismatch)."},
+    [SP_ERR_EXPIRED] = {"expired", 403,
+                        "The response from your identity provider has expired — check the clocks, "
+                        "then try again."},
+    [SP_ERR_NOT_YET_VALID] = {"not_yet_valid", 403,
+                              "The response from your identity provider is not valid yet — check "
+                              "the clocks, then try again."},
+    [SP_ERR_CONDITION] = {"unknown_condition", 403,
+                          "The response from your identity provider has a condition this service "
+                          "does not understand."},
+    [SP_ERR_NO_BEARER] = {"no_bearer", 403,
+                          "The response from your identity provider is not in the expected shape."},
+    [SP_ERR_RECIPIENT] = {"recipient_mismatch", 403,
+                          "The response from your identity provider was sent to another address "
+                          "(recipient mismatch)."},
+    [SP_ERR_DESTINATION] = {"destination_mismatch", 403,
+                            "The response from your identity provider was sent to another address "
+                            "(destination mismatch)."},
+    [SP_ERR_IN_RESPONSE_TO] = {"in_response_to", 403,
+                               "The response does not answer a sign-in started here, or it was "
+                               "used already. Start again."},
+    [SP_ERR_NO_NAMEID] = {"no_nameid", 403,
+                          "Your identity provider did not say who you are (no NameID)."},
+    [SP_ERR_UNSOLICITED] = {"unsolicited", 403,
+                            "Sign-ins started at your identity provider are not allowed for it. "
+                            "Start from this service's sign-in page."},
     [SP_ERR_REPLAY] = {"replay", 403, "This response was used already. Start the sign-in again."},
-    [SP_ERR_DOMAIN] = {"domain_not_allowed", 403, "Your identity provider may not sign in users of this e-mail domain."},
-    [SP_ERR_ACCOUNT] = {"account_conflict", 403, "Your account cannot sign in through this identity provider. Contact your administrator."},
-    [SP_ERR_INTERNAL] = {"internal", 500, "Sign-in is not available right now. Try again in a moment."},
+    [SP_ERR_DOMAIN] = {"domain_not_allowed", 403,
+                       "Your identity provider may not sign in users of this e-mail domain."},
+    [SP_ERR_ACCOUNT] =
+        {"account_conflict", 403,
+         "Your account cannot sign in through this identity provider. Contact your administrator."},
+    [SP_ERR_INTERNAL] = {"internal", 500,
+                         "Sign-in is not available right now. Try again in a moment."},
 };
 
 const struct sp_reason_info *
@@ -109,8 +147,7 @@ sp_add_idp(struct sp *sp, const char *idp_metadata, char *err, size_t errlen)
     int rc = lasso_server_add_provider_from_buffer(sp->server, LASSO_PROVIDER_ROLE_IDP,
                                                    idp_metadata, NULL, NULL);
     if (rc != 0) {
-        snprintf(err, errlen, "the SAML library refused an IdP's metadata: %s",
-                 lasso_strerror(rc));
+        snprintf(err, errlen, "the SAML library refused an IdP's metadata: %s", lasso_strerror(rc));
         return -1;
     }
     return 0;
@@ -126,8 +163,7 @@ sp_free(struct sp *sp)
     free(sp);
 }
 
-static enum sp_reason
-fail(struct sp_verdict *v, enum sp_reason r, const char *fmt, ...)
+static enum sp_reason fail(struct sp_verdict *v, enum sp_reason r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static enum sp_reason
@@ -181,9 +217,9 @@ fail:
 
 /* What our own parse of the document says, before lasso looks at it. */
 struct shape {
-    int assertions;           /* Assertion + EncryptedAssertion children of the Response */
-    int sha1;                 /* a SignatureMethod or DigestMethod uses SHA-1 */
-    char assertion_id[256];   /* of the only plain Assertion, if any */
+    int assertions;         /* Assertion + EncryptedAssertion children of the Response */
+    int sha1;               /* a SignatureMethod or DigestMethod uses SHA-1 */
+    char assertion_id[256]; /* of the only plain Assertion, if any */
 };
 
 static int
@@ -236,8 +272,9 @@ inspect(const char *xml, size_t len, struct sp_verdict *v, struct shape *sh)
                      count(ctx, "/samlp:Response/saml:EncryptedAssertion");
     /* Assertions anywhere else (inside Extensions, Advice...) are how wrapping attacks hide. */
     if (count(ctx, "//saml:Assertion") > count(ctx, "/samlp:Response/saml:Assertion"))
-        r = fail(v, SP_ERR_WRAPPING, "an Assertion is nested somewhere other than directly "
-                                     "under the Response");
+        r = fail(v, SP_ERR_WRAPPING,
+                 "an Assertion is nested somewhere other than directly "
+                 "under the Response");
     sh->sha1 = count(ctx, "//ds:SignatureMethod[@Algorithm='http://www.w3.org/2000/09/"
                           "xmldsig#rsa-sha1'] | //ds:DigestMethod[@Algorithm='http://www.w3.org/"
                           "2000/09/xmldsig#sha1']") > 0;
@@ -298,9 +335,8 @@ check_window(struct sp_verdict *v, const char *what, const char *not_before,
             return fail(v, SP_ERR_MALFORMED, "%s NotOnOrAfter \"%.40s\" is not a time", what,
                         not_on_or_after);
         if (e->now - e->skew_seconds >= t)
-            return fail(v, SP_ERR_EXPIRED,
-                        "%s NotOnOrAfter passed %lld s ago (allowed skew %ld s)", what,
-                        (long long)(e->now - t), e->skew_seconds);
+            return fail(v, SP_ERR_EXPIRED, "%s NotOnOrAfter passed %lld s ago (allowed skew %ld s)",
+                        what, (long long)(e->now - t), e->skew_seconds);
         if (v->not_on_or_after == 0 || t < v->not_on_or_after)
             v->not_on_or_after = t;
     }
@@ -324,8 +360,7 @@ check_conditions(LassoSaml2Assertion *a, const struct sp_expect *e, struct sp_ve
         if (!LASSO_IS_SAML2_AUDIENCE_RESTRICTION(ar) || ar->Audience == NULL ||
             strcmp(ar->Audience, e->entity_id) != 0)
             return fail(v, SP_ERR_AUDIENCE, "Audience is \"%.200s\", expected \"%.200s\"",
-                        LASSO_IS_SAML2_AUDIENCE_RESTRICTION(ar) && ar->Audience ? ar->Audience
-                                                                                : "",
+                        LASSO_IS_SAML2_AUDIENCE_RESTRICTION(ar) && ar->Audience ? ar->Audience : "",
                         e->entity_id);
     }
     if (c->AudienceRestriction == NULL)
@@ -346,8 +381,9 @@ check_subject(LassoSaml2Assertion *a, const char *response_irt, const struct sp_
     LassoSaml2SubjectConfirmation *sc = s->SubjectConfirmation;
     if (sc == NULL || sc->Method == NULL || strcmp(sc->Method, BEARER) != 0 ||
         sc->SubjectConfirmationData == NULL)
-        return fail(v, SP_ERR_NO_BEARER, "no bearer SubjectConfirmation with "
-                                         "SubjectConfirmationData");
+        return fail(v, SP_ERR_NO_BEARER,
+                    "no bearer SubjectConfirmation with "
+                    "SubjectConfirmationData");
     LassoSaml2SubjectConfirmationData *d = sc->SubjectConfirmationData;
     if (d->Recipient == NULL || strcmp(d->Recipient, e->acs_url) != 0)
         return fail(v, SP_ERR_RECIPIENT, "Recipient is \"%.200s\", expected \"%.200s\"",
@@ -359,10 +395,10 @@ check_subject(LassoSaml2Assertion *a, const char *response_irt, const struct sp_
     if (r != SP_OK)
         return r;
     const char *irt = d->InResponseTo;
-    if ((irt != NULL) != (response_irt != NULL) ||
-        (irt != NULL && strcmp(irt, response_irt) != 0))
-        return fail(v, SP_ERR_IN_RESPONSE_TO, "InResponseTo of the Response (%.100s) and of the "
-                                              "SubjectConfirmationData (%.100s) differ",
+    if ((irt != NULL) != (response_irt != NULL) || (irt != NULL && strcmp(irt, response_irt) != 0))
+        return fail(v, SP_ERR_IN_RESPONSE_TO,
+                    "InResponseTo of the Response (%.100s) and of the "
+                    "SubjectConfirmationData (%.100s) differ",
                     response_irt ? response_irt : "none", irt ? irt : "none");
     return SP_OK;
 }
@@ -469,12 +505,14 @@ sp_acs_process(const struct sp *sp, const char *b64, size_t len, const struct sp
     if (r != SP_OK)
         return r;
     if (sh.assertions != 1)
-        return fail(v, SP_ERR_ASSERTION_COUNT, "the Response carries %d assertions; exactly "
-                                               "one is accepted",
+        return fail(v, SP_ERR_ASSERTION_COUNT,
+                    "the Response carries %d assertions; exactly "
+                    "one is accepted",
                     sh.assertions);
     if (sh.sha1 && (e->allow_sha1 == NULL || !e->allow_sha1(v->issuer, e->ctx)))
-        return fail(v, SP_ERR_SHA1, "the response is signed with RSA-SHA1/SHA-1, not allowed "
-                                    "for this IdP");
+        return fail(v, SP_ERR_SHA1,
+                    "the response is signed with RSA-SHA1/SHA-1, not allowed "
+                    "for this IdP");
     LassoLogin *login = lasso_login_new(sp->server);
     if (login == NULL)
         return fail(v, SP_ERR_INTERNAL, "out of memory");

@@ -83,8 +83,8 @@ struct sp;
 
 /* Builds the SAML state: our metadata and key pair, then each IdP added with sp_add_idp.
  * Costs ~60 ms: build once, share read-only between threads. NULL with a message. */
-struct sp *sp_new(const char *sp_metadata, const char *key_file, const char *cert_file,
-                  char *err, size_t errlen);
+struct sp *sp_new(const char *sp_metadata, const char *key_file, const char *cert_file, char *err,
+                  size_t errlen);
 int sp_add_idp(struct sp *sp, const char *idp_metadata, char *err, size_t errlen);
 void sp_free(struct sp *sp);
 
@@ -106,8 +106,8 @@ struct sp_logout {
 /* A signed LogoutRequest (RSA-SHA256) over HTTP-Redirect to the IdP's SLO endpoint: *url_out
  * (caller frees) is where to send the browser. -1 with a message (e.g. the IdP has no Redirect
  * SLO endpoint). */
-int sp_logout_redirect(const struct sp *sp, const struct sp_logout *l, char **url_out,
-                       char *id_out, size_t idlen, char *err, size_t errlen);
+int sp_logout_redirect(const struct sp *sp, const struct sp_logout *l, char **url_out, char *id_out,
+                       size_t idlen, char *err, size_t errlen);
 
 /* A LogoutRequest from an IdP (the query string of GET /saml/slo): its signature verified by
  * lasso, the IdP, NameID and SessionIndex read, and the signed LogoutResponse to send back. */

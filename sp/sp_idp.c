@@ -18,7 +18,7 @@
 #define BINDING_REDIRECT "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 #define BINDING_POST "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 #define IDP_XPATH                                                                                  \
-    "//md:EntityDescriptor[md:IDPSSODescriptor[contains(@protocolSupportEnumeration,"             \
+    "//md:EntityDescriptor[md:IDPSSODescriptor[contains(@protocolSupportEnumeration,"              \
     "'urn:oasis:names:tc:SAML:2.0:protocol')]]"
 
 /* Copies the first match's text / attribute value into out. */
@@ -80,16 +80,16 @@ out:
 }
 
 static int
-read_certs(xmlXPathContextPtr ctx, xmlNodePtr ed, struct sp_idp_meta *out, char *err,
-           size_t errlen)
+read_certs(xmlXPathContextPtr ctx, xmlNodePtr ed, struct sp_idp_meta *out, char *err, size_t errlen)
 {
     xmlXPathObjectPtr o = sp_xml_find(ctx, ed,
                                       "md:IDPSSODescriptor/md:KeyDescriptor[not(@use) or "
                                       "@use='signing']/ds:KeyInfo/ds:X509Data/ds:X509Certificate");
     int rc = -1;
     if (o == NULL || o->nodesetval == NULL || o->nodesetval->nodeNr == 0) {
-        snprintf(err, errlen, "the IdP's metadata has no signing certificate in its "
-                              "IDPSSODescriptor");
+        snprintf(err, errlen,
+                 "the IdP's metadata has no signing certificate in its "
+                 "IDPSSODescriptor");
         goto out;
     }
     for (int i = 0; i < o->nodesetval->nodeNr && out->n_certs < SP_MAX_CERTS; i++) {
@@ -97,8 +97,9 @@ read_certs(xmlXPathContextPtr ctx, xmlNodePtr ed, struct sp_idp_meta *out, char 
         int bad = v == NULL || read_cert((const char *)v, &out->certs[out->n_certs]) != 0;
         xmlFree(v);
         if (bad) {
-            snprintf(err, errlen, "signing certificate %d in the metadata is not a valid X.509 "
-                                  "certificate",
+            snprintf(err, errlen,
+                     "signing certificate %d in the metadata is not a valid X.509 "
+                     "certificate",
                      i + 1);
             goto out;
         }
@@ -140,8 +141,9 @@ choose(xmlXPathObjectPtr idps, const char *entity_id, char *err, size_t errlen)
 {
     int n = idps && idps->nodesetval ? idps->nodesetval->nodeNr : 0;
     if (n == 0) {
-        snprintf(err, errlen, "the metadata describes no SAML 2.0 identity provider "
-                              "(no EntityDescriptor with an IDPSSODescriptor)");
+        snprintf(err, errlen,
+                 "the metadata describes no SAML 2.0 identity provider "
+                 "(no EntityDescriptor with an IDPSSODescriptor)");
         return NULL;
     }
     size_t used = 0;
@@ -150,8 +152,9 @@ choose(xmlXPathObjectPtr idps, const char *entity_id, char *err, size_t errlen)
         char *id = sp_xml_attr(ed, "entityID");
         int match = id != NULL && entity_id != NULL && strcmp(id, entity_id) == 0;
         if (i == 0)
-            used = (size_t)snprintf(err, errlen, "the metadata describes %d identity providers; "
-                                                 "choose one with --entity-id:",
+            used = (size_t)snprintf(err, errlen,
+                                    "the metadata describes %d identity providers; "
+                                    "choose one with --entity-id:",
                                     n);
         if (used < errlen)
             used += (size_t)snprintf(err + used, errlen - used, " %s", id ? id : "?");
@@ -167,8 +170,8 @@ choose(xmlXPathObjectPtr idps, const char *entity_id, char *err, size_t errlen)
 }
 
 int
-sp_idp_parse(const char *xml, size_t len, const char *entity_id, struct sp_idp_meta *out,
-             char *err, size_t errlen)
+sp_idp_parse(const char *xml, size_t len, const char *entity_id, struct sp_idp_meta *out, char *err,
+             size_t errlen)
 {
     memset(out, 0, sizeof *out);
     int rc = -1;
@@ -207,8 +210,9 @@ sp_idp_parse(const char *xml, size_t len, const char *entity_id, struct sp_idp_m
                 "md:IDPSSODescriptor/md:SingleLogoutService[@Binding='" BINDING_POST "']/@Location",
                 out->slo_post, sizeof out->slo_post);
     if (out->sso_redirect[0] == '\0' && out->sso_post[0] == '\0') {
-        snprintf(err, errlen, "the IdP has no SingleSignOnService with the HTTP-Redirect or "
-                              "HTTP-POST binding");
+        snprintf(err, errlen,
+                 "the IdP has no SingleSignOnService with the HTTP-Redirect or "
+                 "HTTP-POST binding");
         goto out;
     }
     char want[16];

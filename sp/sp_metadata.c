@@ -44,9 +44,9 @@ sp_metadata_xml(const char *entity_id, const char *base_url, const char *cert_pe
     if (cert == NULL || id == NULL || base == NULL)
         goto done;
 #define KEY_DESCRIPTOR                                                                             \
-    "    <md:KeyDescriptor use=\"%s\">\n"                                                            \
-    "      <ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data>"   \
-    "</ds:KeyInfo>\n"                                                                            \
+    "    <md:KeyDescriptor use=\"%s\">\n"                                                          \
+    "      <ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data>"     \
+    "</ds:KeyInfo>\n"                                                                              \
     "    </md:KeyDescriptor>\n"
     char *signing = NULL, *encryption = NULL;
     if (asprintf(&signing, KEY_DESCRIPTOR, "signing", cert) < 0)

@@ -31,8 +31,8 @@ give_session(LassoProfile *profile, const char *idp, const char *name_id, const 
     gchar *content = g_strdup(name_id);
     LassoSaml2NameID *nid = LASSO_SAML2_NAME_ID(lasso_saml2_name_id_new_with_string(content));
     g_free(content);
-    nid->Format = g_strdup(format && format[0] ? format
-                                               : LASSO_SAML2_NAME_IDENTIFIER_FORMAT_UNSPECIFIED);
+    nid->Format =
+        g_strdup(format && format[0] ? format : LASSO_SAML2_NAME_IDENTIFIER_FORMAT_UNSPECIFIED);
     subject->NameID = nid;
     as->Subject = subject;
     /* lasso looks assertions up through their AuthnStatement: one is always there. */
@@ -76,8 +76,7 @@ sp_logout_redirect(const struct sp *sp, const struct sp_logout *l, char **url_ou
         rc = lasso_logout_build_request_msg(lo);
     }
     if (rc != 0 || p->msg_url == NULL || p->request == NULL) {
-        snprintf(err, errlen, "cannot build a LogoutRequest to %s: %s", l->idp,
-                 lasso_strerror(rc));
+        snprintf(err, errlen, "cannot build a LogoutRequest to %s: %s", l->idp, lasso_strerror(rc));
         g_object_unref(lo);
         return -1;
     }
@@ -104,8 +103,8 @@ lasso_redirect_response_in(LassoLogout *lo, gchar *msg)
 }
 
 int
-sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in *out,
-                     char *err, size_t errlen)
+sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in *out, char *err,
+                     size_t errlen)
 {
     memset(out, 0, sizeof *out);
     LassoLogout *lo = lasso_logout_new(sp_lasso_server(sp));
@@ -127,8 +126,9 @@ sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in
     LassoSamlp2LogoutRequest *req = LASSO_SAMLP2_LOGOUT_REQUEST(p->request);
     LassoSaml2NameID *nid = LASSO_IS_SAML2_NAME_ID(req->NameID) ? req->NameID : NULL;
     if (nid == NULL || nid->content == NULL) {
-        snprintf(err, errlen, "the LogoutRequest names nobody (no NameID; encrypted IDs are "
-                              "not supported)");
+        snprintf(err, errlen,
+                 "the LogoutRequest names nobody (no NameID; encrypted IDs are "
+                 "not supported)");
         g_object_unref(lo);
         return -1;
     }

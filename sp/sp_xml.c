@@ -35,8 +35,8 @@ sp_xml_parse(const char *buf, size_t len, char *err, size_t errlen)
                                       XML_PARSE_NOCDATA);
     if (doc == NULL || xmlDocGetRootElement(doc) == NULL) {
         const xmlError *e = xmlGetLastError();
-        snprintf(err, errlen, "the XML is not well-formed%s%s",
-                 e && e->message ? ": " : "", e && e->message ? e->message : "");
+        snprintf(err, errlen, "the XML is not well-formed%s%s", e && e->message ? ": " : "",
+                 e && e->message ? e->message : "");
         size_t n = strlen(err);
         if (n > 0 && err[n - 1] == '\n')
             err[n - 1] = '\0';

@@ -74,8 +74,8 @@ measure(const char *what, const struct sp *sp, char **responses, size_t n, int t
     struct run runs[8];
     pthread_t tids[8];
     for (int t = 0; t < threads; t++) {
-        runs[t] = (struct run){sp, responses, n, (size_t)t, (size_t)threads, lasso_only, e,
-                               seconds, 0, 0};
+        runs[t] = (struct run){sp,         responses, n,       (size_t)t, (size_t)threads,
+                               lasso_only, e,         seconds, 0,         0};
         pthread_create(&tids[t], NULL, worker, &runs[t]);
     }
     unsigned long done = 0, failed = 0;

@@ -126,9 +126,8 @@ static void
 test_reset_mail_names_the_account_and_the_link(void **state)
 {
     (void)state;
-    char *body = reset_mail_body("ada@example.com",
-                                 "https://gh.example.com/password/reset?token=abc", "192.0.2.1",
-                                 NOW);
+    char *body = reset_mail_body(
+        "ada@example.com", "https://gh.example.com/password/reset?token=abc", "192.0.2.1", NOW);
     assert_non_null(body);
     assert_non_null(strstr(body, "ada@example.com"));
     assert_non_null(strstr(body, "\n\nhttps://gh.example.com/password/reset?token=abc\n\n"));

@@ -65,15 +65,11 @@ test_window_is_one_step_each_side(void **state)
     long long step = 0;
     /* 1111111109 is step 37037036; its code is accepted during steps 37037035..37037037. */
     const time_t t = 1111111109, step_start = 37037036LL * 30;
-    assert_int_equal(check(TOTP_SHA1, seed_sha1, step_start - 30, 0, "07081804", &step),
-                     TOTP_OK);
-    assert_int_equal(check(TOTP_SHA1, seed_sha1, step_start + 59, 0, "07081804", &step),
-                     TOTP_OK);
+    assert_int_equal(check(TOTP_SHA1, seed_sha1, step_start - 30, 0, "07081804", &step), TOTP_OK);
+    assert_int_equal(check(TOTP_SHA1, seed_sha1, step_start + 59, 0, "07081804", &step), TOTP_OK);
     assert_int_equal(step, t / 30);
-    assert_int_equal(check(TOTP_SHA1, seed_sha1, step_start - 31, 0, "07081804", &step),
-                     TOTP_BAD);
-    assert_int_equal(check(TOTP_SHA1, seed_sha1, step_start + 60, 0, "07081804", &step),
-                     TOTP_BAD);
+    assert_int_equal(check(TOTP_SHA1, seed_sha1, step_start - 31, 0, "07081804", &step), TOTP_BAD);
+    assert_int_equal(check(TOTP_SHA1, seed_sha1, step_start + 60, 0, "07081804", &step), TOTP_BAD);
 }
 
 static void
@@ -85,11 +81,9 @@ test_a_step_is_accepted_once(void **state)
     assert_int_equal(check(TOTP_SHA1, seed_sha1, t, 0, "89005924", &step), TOTP_OK);
     /* Replayed within its window: refused, also from the next step's point of view. */
     assert_int_equal(check(TOTP_SHA1, seed_sha1, t, step, "89005924", &step), TOTP_REPLAYED);
-    assert_int_equal(check(TOTP_SHA1, seed_sha1, t + 30, step, "89005924", &step),
-                     TOTP_REPLAYED);
+    assert_int_equal(check(TOTP_SHA1, seed_sha1, t + 30, step, "89005924", &step), TOTP_REPLAYED);
     /* Once a later step was used, an earlier one is refused as well. */
-    assert_int_equal(check(TOTP_SHA1, seed_sha1, t, step + 1, "89005924", &step),
-                     TOTP_REPLAYED);
+    assert_int_equal(check(TOTP_SHA1, seed_sha1, t, step + 1, "89005924", &step), TOTP_REPLAYED);
     assert_int_equal(check(TOTP_SHA1, seed_sha1, t, step - 1, "89005924", &step), TOTP_OK);
 }
 
@@ -101,8 +95,8 @@ test_malformed_codes_are_refused(void **state)
     const unsigned char *s = (const unsigned char *)seed_sha1;
     const char *bad[] = {"", "8900592", "890059245", "8900592a", " 89005924", "-89005924"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(totp_check(&(struct totp_params){TOTP_SHA1, 8, 30, 1}, s, 20,
-                                    1234567890, 0, bad[i], &step),
+        assert_int_equal(totp_check(&(struct totp_params){TOTP_SHA1, 8, 30, 1}, s, 20, 1234567890,
+                                    0, bad[i], &step),
                          TOTP_BAD);
     assert_int_equal(totp_check(&totp_default, s, 20, 1234567890, 0, NULL, &step), TOTP_BAD);
     /* The product's parameters: 6 digits (the last six of the 8-digit vector). */
