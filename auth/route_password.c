@@ -6,8 +6,10 @@
 #include "account.h"
 #include "app.h"
 #include "arena.h"
+#include "clock.h"
 #include "http.h"
 #include "log.h"
+#include "login.h"
 #include "policy/expiry.h"
 #include "policy/password.h"
 #include "routes.h"
@@ -63,6 +65,20 @@ route_password_change_get(struct req *r)
     return change_page(r, 200, NULL, 0);
 }
 
+/* 429 with the time the address is unlocked (sign-in and changes alike). */
+static int
+locked_page(struct req *r, time_t until)
+{
+    char when[64], retry[24];
+    const char *msg = arena_printf(req_arena(r),
+                                   "Too many wrong passwords: this account is locked until %s. "
+                                   "Try again then, or ask an administrator to unlock it.",
+                                   clock_format(until, when, sizeof when));
+    snprintf(retry, sizeof retry, "%lld", (long long)(until - web_of(r)->now));
+    req_add_header(r, "Retry-After", retry);
+    return change_page(r, 429, msg, 0);
+}
+
 int
 route_password_change_post(struct req *r)
 {
@@ -78,12 +94,25 @@ route_password_change_post(struct req *r)
         return change_page(r, 400, "The password is too long.", 0);
     if (strcmp(fresh, confirm) != 0)
         return change_page(r, 400, "The new password and its confirmation do not match.", 0);
+    /* Wrong current passwords count with the sign-in failures of the address, so that a held
+     * session gives no unlimited guesses; while the address is locked, none is checked. */
+    time_t until = 0;
+    enum login_result lock = login_lock_state(w->store, w->user.email, &until);
+    if (lock == LOGIN_ERROR)
+        return change_page(r, 500, "Your password could not be changed. Try again.", 0);
+    if (lock == LOGIN_LOCKED)
+        return locked_page(r, until);
     unsigned violations = 0;
     char msg[256] = "";
     int forced = w->session.restricted != PW_CHANGE_NONE;
     /* Every session of the user ends, this one included: a fresh token follows below. */
     enum account_rc rc = account_change_password(w->app, w->store, &w->user, current, fresh, forced,
                                                  NULL, &violations, msg, sizeof msg);
+    if (rc == ACCOUNT_REFUSED && violations == 0) { /* the current password was wrong */
+        if (login_count_failure(w->app, w->store, w->user.email, &until) == LOGIN_LOCKED)
+            return locked_page(r, until);
+        return change_page(r, 422, msg, violations);
+    }
     if (rc == ACCOUNT_REFUSED)
         return change_page(r, 422, msg, violations);
     if (rc != ACCOUNT_OK)
@@ -94,6 +123,7 @@ route_password_change_post(struct req *r)
     if (session_create(w->store, &n, token, hash) != 0)
         return req_redirect(r, 303, "/login");
     web_set_session_cookie(r, token);
+    login_completed(w->store, w->user.email);
     log_info("password changed user_id=%lld forced=%d", w->user.id, forced);
     return req_redirect(r, 303, "/?changed=1");
 }

@@ -260,3 +260,30 @@ def test_many_parallel_failures_below_the_limit_are_each_counted_once(server):
                        ("user@example.com",)) == [(6 * (round_ + 1),)]
     assert api_login(server, "user@example.com", WRONG) == 401  # the 19th
     assert api_login(server, "user@example.com", WRONG) == 429  # the 20th locks
+
+
+def test_wrong_current_passwords_on_the_change_page_count_towards_the_lock(server):
+    # A held session gives no unlimited guesses at the password behind it.
+    b, pw = signed_in_user(server)
+    new = "Another-Strong-Pass-93"
+    for i in range(5):
+        r = b.change_password(WRONG, new)
+        assert r.status_code == 422 and "current password is not correct" in r.text, (i, r.text)
+    r = b.change_password(WRONG, new)
+    assert r.status_code == 429 and "locked until" in alert_of(r.text), r.text
+    assert 1795 <= int(r.headers["Retry-After"]) <= 1800
+    # Locked: the right current password is not even checked, and sign-in is locked too.
+    runs = metric(server, "gatehouse_argon2_runs_total")
+    assert b.change_password(pw, new).status_code == 429
+    assert metric(server, "gatehouse_argon2_runs_total") == runs
+    assert Browser(server).login("user@example.com", pw).status_code == 429
+    server.advance(30 * 60 + 1)  # the web session idled out meanwhile: sign in again
+    b = Browser(server)
+    assert b.login("user@example.com", pw).status_code == 303
+    r = b.change_password(pw, new)
+    assert r.status_code == 303 and r.headers["Location"] == "/?changed=1", r.text
+    # Success restarts the count: five more wrong ones do not lock.
+    for _ in range(5):
+        r = b.change_password(WRONG, "Yet-Another-Pass-47")
+        assert r.status_code == 422, (r.headers.get("Location"), r.text[:300])
+    assert Browser(server).login("user@example.com", new).status_code == 303
