@@ -232,6 +232,86 @@ parse_form(struct req *r)
     }
 }
 
+/* multipart/form-data, decoded by libmicrohttpd's post processor over the buffered body. */
+struct mp_field {
+    char *name;
+    char *data;
+    size_t len;
+};
+
+struct mp_state {
+    struct mp_field fields[MAX_FORM_FIELDS];
+    size_t n;
+    int error;
+};
+
+static enum MHD_Result
+mp_iterate(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+           const char *content_type, const char *transfer_encoding, const char *data, uint64_t off,
+           size_t size)
+{
+    (void)kind, (void)filename, (void)content_type, (void)transfer_encoding;
+    struct mp_state *st = cls;
+    if (key == NULL || st->error)
+        return MHD_NO;
+    struct mp_field *f = NULL;
+    for (size_t i = 0; i < st->n && f == NULL; i++)
+        if (strcmp(st->fields[i].name, key) == 0)
+            f = &st->fields[i];
+    if (f == NULL) {
+        if (st->n == MAX_FORM_FIELDS || (f = &st->fields[st->n], !(f->name = strdup(key)))) {
+            st->error = 1;
+            return MHD_NO;
+        }
+        st->n++;
+    }
+    if (off != f->len) /* a repeated name: the first occurrence wins */
+        return MHD_YES;
+    char *grown = realloc(f->data, f->len + size + 1);
+    if (grown == NULL) {
+        st->error = 1;
+        return MHD_NO;
+    }
+    memcpy(grown + f->len, data, size);
+    f->data = grown;
+    f->len += size;
+    f->data[f->len] = '\0';
+    return MHD_YES;
+}
+
+/* Fills r->form from a multipart body, under the same rules as the urlencoded one (UTF-8, no
+ * NUL, at most MAX_FORM_FIELDS fields). */
+static void
+parse_multipart(struct req *r)
+{
+    r->form_parsed = 1;
+    struct mp_state *st = calloc(1, sizeof *st);
+    struct MHD_PostProcessor *pp =
+        st ? MHD_create_post_processor(r->conn, 16 * 1024, mp_iterate, st) : NULL;
+    if (pp == NULL || MHD_post_process(pp, r->body.data, r->body.len) != MHD_YES || st->error)
+        r->form_error = 1;
+    if (pp != NULL && MHD_destroy_post_processor(pp) != MHD_YES)
+        r->form_error = 1;
+    for (size_t i = 0; st != NULL && i < st->n; i++) {
+        struct mp_field *f = &st->fields[i];
+        const char *v = f->data ? f->data : "";
+        if (!r->form_error &&
+            (strlen(v) != f->len || !str_utf8_clean(f->name, strlen(f->name), 0) ||
+             !str_utf8_clean(v, f->len, 1)))
+            r->form_error = 1;
+        if (!r->form_error) {
+            char *name = arena_strdup(r->arena, f->name), *value = arena_strdup(r->arena, v);
+            if (name == NULL || value == NULL)
+                r->form_error = 1;
+            else
+                r->form[r->n_form++] = (struct pair){name, value};
+        }
+        free(f->name);
+        free(f->data);
+    }
+    free(st);
+}
+
 const char *
 req_form(struct req *r, const char *name)
 {
@@ -459,11 +539,19 @@ dispatch(struct req *r)
         return;
     }
     if ((rt->flags & ROUTE_FORM) && r->body.len > 0) {
-        if (!content_type_is(r, "application/x-www-form-urlencoded")) {
-            fail(r, 415, "The form must be sent as application/x-www-form-urlencoded.");
+        int multipart = (rt->flags & ROUTE_MULTIPART) && content_type_is(r, "multipart/form-data");
+        if (!multipart && !content_type_is(r, "application/x-www-form-urlencoded")) {
+            fail(r, 415,
+                 (rt->flags & ROUTE_MULTIPART)
+                     ? "The form must be sent as application/x-www-form-urlencoded or "
+                       "multipart/form-data."
+                     : "The form must be sent as application/x-www-form-urlencoded.");
             return;
         }
-        parse_form(r);
+        if (multipart)
+            parse_multipart(r);
+        else
+            parse_form(r);
         if (r->form_error) {
             fail(r, 400,
                  "The form could not be read: it has a malformed field, invalid "

@@ -13,12 +13,13 @@ struct req;
 struct http_server;
 
 enum route_flags {
-    ROUTE_FORM = 1u << 0,     /* the body is application/x-www-form-urlencoded (400 otherwise) */
-    ROUTE_JSON = 1u << 1,     /* the body is application/json (415 otherwise) */
-    ROUTE_PREFIX = 1u << 2,   /* path matches as a prefix ("/admin/") */
-    ROUTE_STATIC = 1u << 3,   /* cacheable (no Cache-Control: no-store) */
-    ROUTE_BLOCKING = 1u << 4, /* runs on the worker pool (password hashing), not an epoll thread */
-    ROUTE_NO_CSRF = 1u << 5,  /* a cross-site POST by design (the SAML ACS): no CSRF token */
+    ROUTE_FORM = 1u << 0,      /* the body is application/x-www-form-urlencoded (400 otherwise) */
+    ROUTE_JSON = 1u << 1,      /* the body is application/json (415 otherwise) */
+    ROUTE_PREFIX = 1u << 2,    /* path matches as a prefix ("/admin/") */
+    ROUTE_STATIC = 1u << 3,    /* cacheable (no Cache-Control: no-store) */
+    ROUTE_BLOCKING = 1u << 4,  /* runs on the worker pool (password hashing), not an epoll thread */
+    ROUTE_NO_CSRF = 1u << 5,   /* a cross-site POST by design (the SAML ACS): no CSRF token */
+    ROUTE_MULTIPART = 1u << 6, /* with ROUTE_FORM: multipart/form-data too (a file upload) */
 };
 
 struct route {

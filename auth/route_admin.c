@@ -655,8 +655,13 @@ route_admin_idps_post(struct req *r)
                                 : idps_page(r, rc_status(rc), result_message(rc, msg), NULL);
     }
     const char *md = req_form(r, "metadata");
+    const char *file = req_form(r, "metadata_file"); /* the upload, when the form is multipart */
+    if ((md == NULL || md[0] == '\0') && file != NULL)
+        md = file;
+    else if (md != NULL && md[0] != '\0' && file != NULL && file[0] != '\0')
+        return idps_page(r, 400, "Either paste the metadata or upload a file, not both.", NULL);
     if (md == NULL || md[0] == '\0')
-        return idps_page(r, 400, "Paste the IdP's metadata XML.", NULL);
+        return idps_page(r, 400, "Paste the IdP's metadata XML or upload its metadata file.", NULL);
     char entity[SP_ENTITY_MAX];
     const char *eid = req_form(r, "entity_id");
     o.entity_id = eid && eid[0] ? eid : NULL;

@@ -44,7 +44,7 @@ static const struct route table[] = {
     {"POST", "/admin/password-login", route_admin_switch_post, ROUTE_FORM, FORM_SMALL},
     {"GET", "/admin/idps", route_admin_idps, 0, 0},
     /* Pasted metadata: large documents (ADFS's is ~70 KB; aggregates more). */
-    {"POST", "/admin/idps", route_admin_idps_post, ROUTE_FORM, SAML_FORM_MAX * 3},
+    {"POST", "/admin/idps", route_admin_idps_post, ROUTE_FORM | ROUTE_MULTIPART, SAML_FORM_MAX * 3},
     {"GET", "/admin/saml-log", route_admin_saml_log, 0, 0},
     {"GET", "/admin/saml-log/view", route_admin_saml_entry, 0, 0},
     {"GET", "/admin/audit", route_admin_audit, 0, 0},

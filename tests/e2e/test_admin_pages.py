@@ -199,3 +199,39 @@ def test_dashboard_chart(server, staff):
     bad = int(re.search(r"Password, failed: (\d+)", page).group(1))
     assert ok >= 3 and bad >= 1
     assert 'id="locked-now">0<' in page
+
+
+def test_idp_metadata_can_be_uploaded_as_a_file(server, staff, tmp_path):
+    _, admin, member = staff
+    idp = MiniIdP(tmp_path)
+    with open(idp.metadata_path, "rb") as f:
+        md = f.read()
+    page = admin.get("/admin/idps").text
+    assert 'enctype="multipart/form-data"' in page and 'type="file"' in page
+
+    def upload(b, fields, files):
+        token = csrf_of(b.get("/admin/idps").text)
+        return b.s.post(server.url("/admin/idps"), data={"csrf_token": token, **fields},
+                        files=files, allow_redirects=False, timeout=30)
+
+    # No CSRF token: refused like any form.
+    r = admin.s.post(server.url("/admin/idps"), data={"action": "add"},
+                     files={"metadata_file": ("idp.xml", md, "text/xml")}, timeout=30)
+    assert r.status_code == 403
+    r = upload(member, {"action": "add"}, {"metadata_file": ("idp.xml", md, "text/xml")})
+    assert r.status_code == 403
+    r = upload(admin, {"action": "add", "metadata": md.decode()},
+               {"metadata_file": ("idp.xml", md, "text/xml")})
+    assert r.status_code == 400 and "not both" in alert_of(r.text)
+    r = upload(admin, {"action": "add"}, {"metadata_file": ("idp.xml", b"<x>\x00</x>", "text/xml")})
+    assert r.status_code == 400, r.text
+    r = upload(admin, {"action": "add"}, {"metadata_file": ("idp.xml", b"\xff\xfe<x/>", "text/xml")})
+    assert r.status_code == 400, r.text
+    r = upload(admin, {"action": "add", "domains": "example.com", "name": "Uploaded IdP"},
+               {"metadata_file": ("idp.xml", md, "text/xml")})
+    assert r.status_code == 200 and "Added" in r.text, r.text
+    listed = json.loads(server.ctl("idp", "list", "--json").stdout)
+    assert [(i["entity_id"], i["name"]) for i in listed] == [(idp.entity_id, "Uploaded IdP")]
+    # Other forms still take urlencoded bodies only.
+    r = admin.s.post(server.url("/admin/policy"), files={"x": ("a", b"b")}, timeout=30)
+    assert r.status_code == 415
