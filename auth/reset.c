@@ -131,22 +131,11 @@ out:
     return v;
 }
 
-static int
-well_formed(const char *token)
-{
-    if (token == NULL || strlen(token) != SESSION_TOKEN_LEN)
-        return 0;
-    for (const char *p = token; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return 0;
-    return 1;
-}
-
 enum reset_link
 reset_link_check(struct store *s, const char *token, time_t now, struct user *u, char *hash_out)
 {
     struct reset_token_row row;
-    if (!well_formed(token))
+    if (!session_token_well_formed(token))
         return RESET_LINK_INVALID;
     session_hash(token, hash_out);
     int r = store_reset_token_get(s, hash_out, &row);

@@ -55,6 +55,19 @@ gate(struct req *r)
     return 0;
 }
 
+/* gate, then the logs (SAML log, audit), which need an admin. */
+static int
+gate_logs(struct req *r)
+{
+    if (gate(r) != 0)
+        return -1;
+    if (!authz_allowed(web_of(r)->user.role, AZ_LOGS, NULL, NULL)) {
+        web_error(r, 403, "This needs an administrator.");
+        return -1;
+    }
+    return 0;
+}
+
 static struct tmpl_ctx *
 admin_ctx(struct req *r, const char *section)
 {
@@ -705,13 +718,9 @@ list_log(const struct saml_log_row *row, void *ctx)
 int
 route_admin_saml_log(struct req *r)
 {
-    if (gate(r) != 0)
+    if (gate_logs(r) != 0)
         return 0;
     struct web *w = web_of(r);
-    if (!authz_allowed(w->user.role, AZ_LOGS, NULL, NULL)) {
-        web_error(r, 403, "This needs an administrator.");
-        return 0;
-    }
     struct tmpl_ctx *c = admin_ctx(r, "nav_saml");
     const char *verdict = req_query(r, "verdict"), *idp = req_query(r, "idp");
     const char *user = req_query(r, "user"), *hours = req_query(r, "hours"), *e;
@@ -764,13 +773,9 @@ has_word(const char *list, const char *word)
 int
 route_admin_saml_entry(struct req *r)
 {
-    if (gate(r) != 0)
+    if (gate_logs(r) != 0)
         return 0;
     struct web *w = web_of(r);
-    if (!authz_allowed(w->user.role, AZ_LOGS, NULL, NULL)) {
-        web_error(r, 403, "This needs an administrator.");
-        return 0;
-    }
     const char *id = req_query(r, "id"), *e;
     long long n =
         id ? str_to_num(strncmp(id, "SAML-", 5) == 0 ? id + 5 : id, 1, (long long)1 << 62, &e) : 0;
@@ -838,13 +843,9 @@ list_audit(const struct audit_row *row, void *ctx)
 int
 route_admin_audit(struct req *r)
 {
-    if (gate(r) != 0)
+    if (gate_logs(r) != 0)
         return 0;
     struct web *w = web_of(r);
-    if (!authz_allowed(w->user.role, AZ_LOGS, NULL, NULL)) {
-        web_error(r, 403, "This needs an administrator.");
-        return 0;
-    }
     struct tmpl_ctx *c = admin_ctx(r, "nav_audit");
     struct audit_filter f = {.limit = PAGE_ROWS,
                              .action = req_query(r, "action"),

@@ -56,8 +56,8 @@ session_create(struct store *s, const struct session_new *n, char *token_out, ch
     return 0;
 }
 
-static int
-well_formed(const char *token)
+int
+session_token_well_formed(const char *token)
 {
     if (token == NULL || strlen(token) != SESSION_TOKEN_LEN)
         return 0;
@@ -71,7 +71,7 @@ int
 session_lookup(struct store *s, const struct policy *p, long absolute_seconds, const char *token,
                time_t now, struct session_row *out)
 {
-    if (!well_formed(token))
+    if (!session_token_well_formed(token))
         return 1;
     char hash[65];
     session_hash(token, hash);

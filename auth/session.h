@@ -32,6 +32,8 @@ struct session_new {
 /* Creates a session; writes the token (SESSION_TOKEN_LEN + 1 bytes) and its hash (65 bytes). */
 int session_create(struct store *s, const struct session_new *n, char *token_out, char *hash_out);
 
+/* Whether token has the shape of our tokens (SESSION_TOKEN_LEN lower-case hex characters). */
+int session_token_well_formed(const char *token);
 /* A new 256-bit token from OpenSSL's RNG as hex (SESSION_TOKEN_LEN + 1 bytes). */
 int session_new_token(char *token_out);
 

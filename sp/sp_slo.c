@@ -102,21 +102,35 @@ lasso_redirect_response_in(LassoLogout *lo, gchar *msg)
     return lasso_logout_process_response_msg(lo, msg);
 }
 
+/* A LassoLogout that has processed query (signature required) with process; *rc is lasso's
+ * answer. NULL when out of memory (err filled). */
+static LassoLogout *
+logout_from_query(const struct sp *sp, const char *query, int (*process)(LassoLogout *, gchar *),
+                  int *rc, char *err, size_t errlen)
+{
+    LassoLogout *lo = lasso_logout_new(sp_lasso_server(sp));
+    if (lo == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    lasso_profile_set_signature_verify_hint(LASSO_PROFILE(lo),
+                                            LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
+    gchar *msg = g_strdup(query);
+    *rc = process(lo, msg);
+    g_free(msg);
+    return lo;
+}
+
 int
 sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in *out, char *err,
                      size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    LassoLogout *lo = lasso_logout_new(sp_lasso_server(sp));
-    if (lo == NULL) {
-        snprintf(err, errlen, "out of memory");
+    int rc;
+    LassoLogout *lo = logout_from_query(sp, query, lasso_redirect_request_in, &rc, err, errlen);
+    if (lo == NULL)
         return -1;
-    }
     LassoProfile *p = LASSO_PROFILE(lo);
-    lasso_profile_set_signature_verify_hint(p, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
-    gchar *msg = g_strdup(query);
-    int rc = lasso_redirect_request_in(lo, msg);
-    g_free(msg);
     if (rc != 0 || p->remote_providerID == NULL || p->request == NULL) {
         snprintf(err, errlen, "the LogoutRequest was refused: %s", lasso_strerror(rc));
         g_object_unref(lo);
@@ -157,16 +171,11 @@ int
 sp_logout_response_in(const struct sp *sp, const char *query, char *idp_out, size_t idplen,
                       char *err, size_t errlen)
 {
-    LassoLogout *lo = lasso_logout_new(sp_lasso_server(sp));
-    if (lo == NULL) {
-        snprintf(err, errlen, "out of memory");
+    int rc;
+    LassoLogout *lo = logout_from_query(sp, query, lasso_redirect_response_in, &rc, err, errlen);
+    if (lo == NULL)
         return -1;
-    }
     LassoProfile *p = LASSO_PROFILE(lo);
-    lasso_profile_set_signature_verify_hint(p, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
-    gchar *msg = g_strdup(query);
-    int rc = lasso_redirect_response_in(lo, msg);
-    g_free(msg);
     snprintf(idp_out, idplen, "%s", p->remote_providerID ? p->remote_providerID : "");
     /* Without the request object, lasso cannot match InResponseTo and says so; the signature
      * and the status are what matter here. */
