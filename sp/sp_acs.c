@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lasso/key.h>
 #include <lasso/lasso.h>
 #include <lasso/xml/misc_text_node.h>
 #include <lasso/xml/saml-2.0/saml2_assertion.h>
@@ -149,6 +150,26 @@ sp_add_idp(struct sp *sp, const char *idp_metadata, char *err, size_t errlen)
     if (rc != 0) {
         snprintf(err, errlen, "the SAML library refused an IdP's metadata: %s", lasso_strerror(rc));
         return -1;
+    }
+    /* lasso keeps each metadata key with its X.509 certificate and duplicates it, certificate
+     * and all (X509_dup: a re-parse), for every signature it verifies: about half of a
+     * response's validation. The same keys without the certificate are duplicated by a
+     * reference count; lasso tries them first (same checks: the key is set on the signature
+     * context, KeyInfo in the message is never used), and still holds the metadata keys after. */
+    char entity_id[SP_ENTITY_MAX];
+    char *pems[SP_MAX_CERTS] = {0};
+    int n = sp_idp_signing_keys(idp_metadata, entity_id, sizeof entity_id, pems, SP_MAX_CERTS);
+    LassoProvider *idp = n > 0 ? lasso_server_get_provider(sp->server, entity_id) : NULL;
+    for (int i = n - 1; i >= 0; i--) {
+        LassoKey *k =
+            idp ? lasso_key_new_for_signature_from_memory(pems[i], strlen(pems[i]), NULL,
+                                                          LASSO_SIGNATURE_METHOD_RSA_SHA256, NULL)
+                : NULL;
+        if (k != NULL) {
+            lasso_provider_add_key(idp, k, FALSE); /* FALSE: in front of the list */
+            g_object_unref(k);
+        }
+        free(pems[i]);
     }
     return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <lasso/lasso.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "sp_time.h"
@@ -37,14 +38,13 @@ first_value(xmlXPathContextPtr ctx, xmlNodePtr node, const char *expr, char *out
     xmlXPathFreeObject(o);
 }
 
-/* Decodes a base64 certificate (whitespace anywhere) and fills c. -1 when it is no X.509. */
-static int
-read_cert(const char *b64, struct sp_cert *c)
+/* Decodes a base64 certificate (whitespace anywhere); NULL when it is no X.509. */
+static X509 *
+cert_from_b64(const char *b64)
 {
     size_t n = strlen(b64);
     char *clean = malloc(n + 1);
     unsigned char *der = malloc(n + 4);
-    int rc = -1;
     X509 *x = NULL;
     if (clean == NULL || der == NULL)
         goto out;
@@ -60,8 +60,19 @@ read_cert(const char *b64, struct sp_cert *c)
         dl--; /* EVP_DecodeBlock counts padding as data */
     const unsigned char *p = der;
     x = d2i_X509(NULL, &p, dl);
+out:
+    free(clean);
+    free(der);
+    return x;
+}
+
+/* Fills c from a base64 certificate. -1 when it is no X.509. */
+static int
+read_cert(const char *b64, struct sp_cert *c)
+{
+    X509 *x = cert_from_b64(b64);
     if (x == NULL)
-        goto out;
+        return -1;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
     X509_digest(x, EVP_sha256(), md, &mdlen);
@@ -71,20 +82,18 @@ read_cert(const char *b64, struct sp_cert *c)
     struct tm tm;
     if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
         c->not_after = timegm(&tm);
-    rc = 0;
-out:
     X509_free(x);
-    free(clean);
-    free(der);
-    return rc;
+    return 0;
 }
+
+#define SIGNING_CERTS                                                                              \
+    "md:IDPSSODescriptor/md:KeyDescriptor[not(@use) or "                                           \
+    "@use='signing']/ds:KeyInfo/ds:X509Data/ds:X509Certificate"
 
 static int
 read_certs(xmlXPathContextPtr ctx, xmlNodePtr ed, struct sp_idp_meta *out, char *err, size_t errlen)
 {
-    xmlXPathObjectPtr o = sp_xml_find(ctx, ed,
-                                      "md:IDPSSODescriptor/md:KeyDescriptor[not(@use) or "
-                                      "@use='signing']/ds:KeyInfo/ds:X509Data/ds:X509Certificate");
+    xmlXPathObjectPtr o = sp_xml_find(ctx, ed, SIGNING_CERTS);
     int rc = -1;
     if (o == NULL || o->nodesetval == NULL || o->nodesetval->nodeNr == 0) {
         snprintf(err, errlen,
@@ -251,4 +260,51 @@ sp_idp_meta_free(struct sp_idp_meta *m)
 {
     free(m->xml);
     m->xml = NULL;
+}
+
+/* The public key of a certificate as PEM ("PUBLIC KEY"), or NULL. */
+static char *
+pubkey_pem(X509 *x)
+{
+    EVP_PKEY *k = X509_get0_pubkey(x);
+    BIO *b = k ? BIO_new(BIO_s_mem()) : NULL;
+    char *out = NULL;
+    if (b != NULL && PEM_write_bio_PUBKEY(b, k) == 1) {
+        char *data = NULL;
+        long n = BIO_get_mem_data(b, &data);
+        if (n > 0)
+            out = strndup(data, (size_t)n);
+    }
+    BIO_free(b);
+    return out;
+}
+
+int
+sp_idp_signing_keys(const char *xml, char *entity_id, size_t entity_len, char **pems, int max)
+{
+    char err[256];
+    int n = 0;
+    entity_id[0] = '\0';
+    xmlDocPtr doc = sp_xml_parse(xml, strlen(xml), err, sizeof err);
+    xmlXPathContextPtr ctx = doc ? sp_xml_xpath(doc) : NULL;
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    xmlXPathObjectPtr o = ctx ? sp_xml_find(ctx, root, SIGNING_CERTS) : NULL;
+    if (root == NULL || o == NULL || o->nodesetval == NULL)
+        goto out;
+    char *id = sp_xml_attr(root, "entityID");
+    snprintf(entity_id, entity_len, "%s", id ? id : "");
+    xmlFree(id);
+    for (int i = 0; i < o->nodesetval->nodeNr && n < max; i++) {
+        xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
+        X509 *x = v ? cert_from_b64((const char *)v) : NULL;
+        xmlFree(v);
+        if (x != NULL && (pems[n] = pubkey_pem(x)) != NULL)
+            n++;
+        X509_free(x);
+    }
+out:
+    xmlXPathFreeObject(o);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return n;
 }

@@ -25,4 +25,9 @@ xmlXPathObjectPtr sp_xml_find(xmlXPathContextPtr ctx, xmlNodePtr node, const cha
 /* The attribute's value (caller frees with xmlFree), or NULL. */
 char *sp_xml_attr(xmlNodePtr node, const char *name);
 
+/* From an IdP's EntityDescriptor (as the registry stores it): its entityID, and the public keys
+ * of the IDPSSODescriptor's signing certificates as PEM "PUBLIC KEY" strings (malloc; at most
+ * max). Returns how many keys were written. */
+int sp_idp_signing_keys(const char *xml, char *entity_id, size_t entity_len, char **pems, int max);
+
 #endif

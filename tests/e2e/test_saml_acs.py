@@ -269,3 +269,30 @@ def test_group_to_role_mapping_and_attribute_names(server, idp):
     assert server.ctl("idp", "set", "https://nope.example/", "--name", "x",
                       check=False).returncode == 1
     assert any(a["action"] == "idp.set" for a in audit)
+
+
+def test_key_rollover_accepts_each_listed_key_and_nothing_else(server, tmp_path):
+    # Metadata listing two signing certificates (the IdP is rolling its key): a response signed
+    # with either key is accepted; a key the metadata does not list is refused, even when the
+    # response carries that key's certificate in its KeyInfo.
+    old = MiniIdP(tmp_path, name="old")
+    new = MiniIdP(tmp_path, old.entity_id, name="new")
+    md = old.metadata().replace(
+        "</md:KeyDescriptor>",
+        '</md:KeyDescriptor><md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data>'
+        f"<ds:X509Certificate>{new.cert_b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+        "</md:KeyDescriptor>", 1)
+    path = tmp_path / "rollover.xml"
+    path.write_text(md)
+    server.ctl("idp", "add", "--metadata", str(path), "--domain", "example.com")
+    for signer in (new, old, new):
+        _, rid, _ = start(server, old)
+        b64, _ = signer.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid)
+        r = post_acs(server, b64)
+        assert r.status_code == 303, (signer.key, r.text)
+    stranger = MiniIdP(tmp_path, old.entity_id, name="stranger")
+    _, rid, _ = start(server, old)
+    b64, _ = stranger.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid)
+    assert post_acs(server, b64).status_code == 403
+    assert log(server, "--failed")[0]["reason"] == "bad_signature"
+    assert [e["verdict"] for e in log(server)].count("accepted") == 3
