@@ -456,6 +456,8 @@ route_saml_acs(struct req *r)
         }
         if (a->v.reason == SP_OK) {
             write_log(a);
+            if (web_signin_event_store(r, "sso", "success") != 0)
+                log_warn("sign-in event not recorded");
             if (store_commit(w->store) != 0) {
                 store_rollback(w->store);
                 refuse(a, SP_ERR_INTERNAL, "the sign-in could not be saved");
@@ -468,7 +470,7 @@ route_saml_acs(struct req *r)
         if (w->signed_in)
             store_session_delete(w->store, w->session_hash);
         web_set_session_cookie(r, token);
-        web_signin_event(r, "sso", "success");
+        web_signin_event_count(r, "success");
         log_info("sign-in method=saml user_id=%lld idp=%s", a->user_id, a->idp.entity_id);
         sp_verdict_free(&a->v);
         return req_redirect(r, 303, str_safe_return_to(a->return_to) ? a->return_to : "/");

@@ -300,16 +300,28 @@ web_start_session(struct req *r, long long user_id, int restricted)
 }
 
 void
-web_signin_event(struct req *r, const char *method, const char *result)
+web_signin_event_count(struct req *r, const char *result)
 {
-    struct web *w = web_of(r);
-    struct metrics *m = &w->app->metrics;
+    struct metrics *m = &web_of(r)->app->metrics;
     if (strcmp(result, "success") == 0)
         atomic_fetch_add(&m->login_success, 1);
     else if (strcmp(result, "locked") == 0)
         atomic_fetch_add(&m->login_locked, 1);
     else
         atomic_fetch_add(&m->login_failure, 1);
-    if (store_signin_event(w->store, w->now, method, result) != 0)
+}
+
+int
+web_signin_event_store(struct req *r, const char *method, const char *result)
+{
+    struct web *w = web_of(r);
+    return store_signin_event(w->store, w->now, method, result);
+}
+
+void
+web_signin_event(struct req *r, const char *method, const char *result)
+{
+    web_signin_event_count(r, result);
+    if (web_signin_event_store(r, method, result) != 0)
         log_warn("sign-in event not recorded");
 }
