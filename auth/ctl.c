@@ -51,8 +51,9 @@ static const char usage_text[] =
     "          [--idp-initiated on|off] [--allow-sha1 on|off] [--default-role member|admin]\n"
     "          [--attr-email A] [--attr-first-name A] [--attr-last-name A] [--attr-groups A]\n"
     "          [--group-role GROUP=admin|member]...\n"
-    "  idp set ENTITY_ID [the options of add but --metadata/--entity-id] [--no-domains]\n"
-    "          [--no-group-roles]   (--domain / --group-role replace the whole list)\n"
+    "  idp set ENTITY_ID [the options of add but --entity-id] [--no-domains]\n"
+    "          [--no-group-roles]   (--domain / --group-role replace the whole list;\n"
+    "          --metadata FILE reloads the IdP's endpoints and signing certificates)\n"
     "  idp list [--json] | idp remove ENTITY_ID\n"
     "  saml check --response FILE [--audience URI] [--recipient URL] [--json]\n"
     "  saml-log list [--failed] [--idp E] [--user NAMEID] [--limit N] [--json]\n"
@@ -424,8 +425,6 @@ parse_idp_options(int argc, char **argv, struct idp_options *o, const char **fil
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (opt) {
         case 'm':
-            if (set)
-                return usage();
             *file = optarg;
             break;
         case 'e':
@@ -491,15 +490,29 @@ cmd_idp_set(struct ctl *c, int argc, char **argv)
         return usage();
     const char *entity = argv[1];
     struct idp_options o;
-    int rc = parse_idp_options(argc - 1, argv + 1, &o, NULL, 1);
+    const char *file = NULL;
+    int rc = parse_idp_options(argc - 1, argv + 1, &o, &file, 1);
     if (rc != 0)
         return rc;
     if (optind != argc - 1)
         return usage();
     char msg[1024] = "";
+    char *xml = NULL;
+    if (file != NULL) {
+        char err[1024];
+        xml = sp_read_file(file, SP_METADATA_MAX_BYTES, &o.metadata_len, err, sizeof err);
+        if (xml == NULL)
+            return refused(err);
+        o.metadata = xml;
+    }
     enum account_rc ar = idp_set(c->store, &c->actor, entity, &o, msg, sizeof msg);
+    free(xml);
     if (ar != ACCOUNT_OK)
         return account_exit(ar, msg);
+    if (strncmp(msg, "note:", 5) == 0) {
+        fprintf(stderr, "gatehousectl: %s\n", msg);
+        msg[0] = '\0';
+    }
     if (msg[0] != '\0')
         printf("%s\n", msg);
     else

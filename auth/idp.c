@@ -303,10 +303,21 @@ idp_set(struct store *s, const struct actor *who, const char *entity_id,
         snprintf(msg, msglen, "the default role of an IdP's users must be member or admin");
         return ACCOUNT_REFUSED;
     }
-    if (store_begin_write(s) != 0)
-        return ACCOUNT_ERROR;
-    struct idp_row r;
+    struct sp_idp_meta m;
+    memset(&m, 0, sizeof m);
+    if (o->metadata != NULL) {
+        char err[1024];
+        if (sp_idp_parse(o->metadata, o->metadata_len, entity_id, &m, err, sizeof err) != 0) {
+            snprintf(msg, msglen, "%s", err);
+            return ACCOUNT_REFUSED;
+        }
+    }
     enum account_rc rc = ACCOUNT_ERROR;
+    if (store_begin_write(s) != 0) {
+        sp_idp_meta_free(&m);
+        return ACCOUNT_ERROR;
+    }
+    struct idp_row r;
     int g = store_idp_get(s, entity_id, &r);
     if (g == 1) {
         snprintf(msg, msglen, "no IdP %.200s", entity_id);
@@ -320,6 +331,19 @@ idp_set(struct store *s, const struct actor *who, const char *entity_id,
         idp_group_roles_text(s, entity_id, old_groups, sizeof old_groups) != 0)
         goto rollback;
     describe_settings(&r, old_domains, old_groups, before, sizeof before);
+    if (o->metadata != NULL) {
+        size_t n = strlen(before);
+        snprintf(before + n, sizeof before - n, " sso=%.300s slo=%.300s certs=%.600s",
+                 r.sso_redirect[0] ? r.sso_redirect : r.sso_post,
+                 r.slo_redirect[0] ? r.slo_redirect : r.slo_post, r.certs);
+        snprintf(r.sso_redirect, sizeof r.sso_redirect, "%s", m.sso_redirect);
+        snprintf(r.sso_post, sizeof r.sso_post, "%s", m.sso_post);
+        snprintf(r.slo_redirect, sizeof r.slo_redirect, "%s", m.slo_redirect);
+        snprintf(r.slo_post, sizeof r.slo_post, "%s", m.slo_post);
+        describe_certs(&m, r.certs, sizeof r.certs);
+        if (store_idp_set_metadata(s, &r, m.xml) != 0)
+            goto rollback;
+    }
     if (o->name != NULL)
         snprintf(r.name, sizeof r.name, "%s", o->name);
     if (o->idp_initiated >= 0)
@@ -352,7 +376,13 @@ idp_set(struct store *s, const struct actor *who, const char *entity_id,
     }
     rc = ACCOUNT_ERROR;
     describe_settings(&r, domains, groups, after, sizeof after);
-    if (strcmp(before, after) == 0) {
+    if (o->metadata != NULL) {
+        size_t n = strlen(after);
+        snprintf(after + n, sizeof after - n, " sso=%.300s slo=%.300s certs=%.600s",
+                 r.sso_redirect[0] ? r.sso_redirect : r.sso_post,
+                 r.slo_redirect[0] ? r.slo_redirect : r.slo_post, r.certs);
+    }
+    if (strcmp(before, after) == 0 && o->metadata == NULL) {
         store_rollback(s);
         snprintf(msg, msglen, "nothing to change");
         return ACCOUNT_OK;
@@ -360,8 +390,15 @@ idp_set(struct store *s, const struct actor *who, const char *entity_id,
     if (bump_version(s) != 0 || audit_record(s, who, "idp.set", entity_id, before, after) != 0 ||
         store_commit(s) != 0)
         goto rollback;
+    if (m.valid_until != 0 && m.valid_until < clock_now()) {
+        char until[32];
+        snprintf(msg, msglen, "note: the metadata's validUntil (%s) has passed; imported anyway",
+                 clock_iso(m.valid_until, until, sizeof until));
+    }
+    sp_idp_meta_free(&m);
     return ACCOUNT_OK;
 rollback:
     store_rollback(s);
+    sp_idp_meta_free(&m);
     return rc;
 }

@@ -30,6 +30,10 @@ struct idp_options {
     const char *group_roles[IDP_MAX_GROUP_ROLES];
     size_t n_group_roles;
     int set_group_roles; /* idp_set: replace the mapping by these */
+    /* idp_set: new metadata for the IdP (e.g. a signing key rolled over); NULL = unchanged.
+     * It must describe the same entity ID; endpoints and certificates are read again. */
+    const char *metadata;
+    size_t metadata_len;
 };
 
 /* Registers the IdP described by metadata. On success writes its entity ID into entity_out.
@@ -38,8 +42,9 @@ enum account_rc idp_add(struct store *s, const struct actor *who, const char *me
                         const struct idp_options *o, char *entity_out, size_t entity_len, char *msg,
                         size_t msglen);
 
-/* Changes a registered IdP's settings (not its metadata): name, switches, default role,
- * attribute names, domains, group -> role mapping. Audited with old -> new values. */
+/* Changes a registered IdP's settings: name, switches, default role, attribute names, domains,
+ * group -> role mapping, and its metadata (endpoints, signing certificates). Audited with
+ * old -> new values. */
 enum account_rc idp_set(struct store *s, const struct actor *who, const char *entity_id,
                         const struct idp_options *o, char *msg, size_t msglen);
 

@@ -658,6 +658,20 @@ route_admin_idps_post(struct req *r)
         return rc == ACCOUNT_OK ? idps_page(r, 200, NULL, "Removed.")
                                 : idps_page(r, rc_status(rc), result_message(rc, msg), NULL);
     }
+    if (strcmp(action, "metadata") == 0) {
+        /* A new metadata file for a registered IdP (its key rolled over, endpoints moved). */
+        const char *e = req_form(r, "entity_id");
+        const char *file = req_form(r, "metadata_file");
+        if (file == NULL || file[0] == '\0')
+            return idps_page(r, 400, "Choose the IdP's new metadata file.", NULL);
+        memset(&o, 0, sizeof o);
+        o.idp_initiated = o.allow_sha1 = -1;
+        o.metadata = file;
+        o.metadata_len = strlen(file);
+        enum account_rc rc = idp_set(w->store, &who, e ? e : "", &o, msg, sizeof msg);
+        return rc == ACCOUNT_OK ? idps_page(r, 200, NULL, msg[0] ? msg : "Metadata reloaded.")
+                                : idps_page(r, rc_status(rc), result_message(rc, msg), NULL);
+    }
     int set = strcmp(action, "set") == 0;
     if (idp_form_options(r, &o, set) != 0)
         return idps_page(r, 400, "Too many domains or group mappings.", NULL);

@@ -403,6 +403,8 @@ idps_post(struct api *a, const char *rest)
         const char *e = str_field(a, "entity_id");
         if (e == NULL)
             return err(a, 400, "bad_request", "Send {\"entity_id\": \"...\", ...changes}.");
+        o.metadata = str_field(a, "metadata"); /* reloads endpoints and certificates */
+        o.metadata_len = o.metadata ? strlen(o.metadata) : 0;
         return answer(a, idp_set(a->w->store, &a->who, e, &o, msg, sizeof msg), msg, NULL);
     }
     const char *md = str_field(a, "metadata");

@@ -180,6 +180,8 @@ int store_idp_for_domain(struct store *s, const char *domain, char *entity_id, s
 
 /* Updates name, switches, default role and attribute names of a registered IdP; 1 = none. */
 int store_idp_update(struct store *s, const struct idp_row *r);
+/* Replaces the IdP's metadata and what was read from it: endpoints and certificates. */
+int store_idp_set_metadata(struct store *s, const struct idp_row *r, const char *metadata);
 int store_idp_domains_clear(struct store *s, const char *entity_id);
 /* Group -> role mapping (role admin or member); add: 1 when the group is mapped already. */
 int store_idp_group_roles_clear(struct store *s, const char *entity_id);

@@ -260,6 +260,7 @@ enum stmt_id {
     ST_IDP_DOMAINS,
     ST_IDP_FOR_DOMAIN,
     ST_IDP_UPDATE,
+    ST_IDP_SET_METADATA,
     ST_IDP_DOMAINS_CLEAR,
     ST_IDP_GROUP_ROLES_CLEAR,
     ST_IDP_GROUP_ROLE_ADD,
@@ -388,6 +389,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_IDP_UPDATE] = "UPDATE idps SET name = ?, idp_initiated = ?, allow_sha1 = ?, "
                       "default_role = ?, attr_email = ?, attr_first_name = ?, "
                       "attr_last_name = ?, attr_groups = ? WHERE entity_id = ?",
+    [ST_IDP_SET_METADATA] = "UPDATE idps SET metadata = ?, sso_redirect = ?, sso_post = ?, "
+                            "slo_redirect = ?, slo_post = ?, certs = ? WHERE entity_id = ?",
     [ST_IDP_DOMAINS_CLEAR] = "DELETE FROM idp_domains WHERE entity_id = ?",
     [ST_IDP_GROUP_ROLES_CLEAR] = "DELETE FROM idp_group_roles WHERE entity_id = ?",
     [ST_IDP_GROUP_ROLE_ADD] = "INSERT INTO idp_group_roles (entity_id, group_name, role) "
@@ -1882,6 +1885,22 @@ store_idp_update(struct store *s, const struct idp_row *r)
     bind_text(st, 7, r->attr_last_name);
     bind_text(st, 8, r->attr_groups);
     bind_text(st, 9, r->entity_id);
+    return exec_changed(s, st);
+}
+
+int
+store_idp_set_metadata(struct store *s, const struct idp_row *r, const char *metadata)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_SET_METADATA);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, metadata);
+    bind_text(st, 2, r->sso_redirect);
+    bind_text(st, 3, r->sso_post);
+    bind_text(st, 4, r->slo_redirect);
+    bind_text(st, 5, r->slo_post);
+    bind_text(st, 6, r->certs);
+    bind_text(st, 7, r->entity_id);
     return exec_changed(s, st);
 }
 

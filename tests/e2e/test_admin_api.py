@@ -144,6 +144,17 @@ def test_password_switch_needs_an_owner_and_an_idp(server, people, tmp_path):
     r = admin.post("idps/set", {"entity_id": idp.entity_id, "idp_initiated": True})
     assert r.status_code == 200
     assert admin.get("idps").json()["idps"][0]["idp_initiated"] is True
+    # New metadata (the IdP's key rolled over): certificates replaced, settings kept.
+    certs = admin.get("idps").json()["idps"][0]["certs"]
+    rolled = MiniIdP(tmp_path, idp.entity_id, name="rolled")
+    with open(rolled.metadata_path) as f:
+        r = admin.post("idps/set", {"entity_id": idp.entity_id, "metadata": f.read()})
+    assert r.status_code == 200, r.text
+    after = admin.get("idps").json()["idps"][0]
+    assert after["certs"] != certs and after["domains"] == "example.com"
+    assert after["idp_initiated"] is True
+    r = admin.post("idps/set", {"entity_id": idp.entity_id, "metadata": "<not xml"})
+    assert r.status_code == 422
     r = owner.post("password-login", {"enabled": False})
     assert r.status_code == 200 and r.json() == {"old": "on", "new": "off"}
     assert "password" not in requests.get(server.url("/login"), timeout=30).text.split(

@@ -9,7 +9,7 @@ import re
 import pytest
 import requests
 
-from conftest import Browser, alert_of, csrf_of, signed_in_user
+from conftest import Browser, alert_of, audit_entries, csrf_of, signed_in_user
 from samlidp import MiniIdP
 
 PAGES = ["/admin", "/admin/users", "/admin/users/view?email=owner@example.com", "/admin/policy",
@@ -235,3 +235,24 @@ def test_idp_metadata_can_be_uploaded_as_a_file(server, staff, tmp_path):
     # Other forms still take urlencoded bodies only.
     r = admin.s.post(server.url("/admin/policy"), files={"x": ("a", b"b")}, timeout=30)
     assert r.status_code == 415
+    # A registered IdP's metadata is reloaded from a new file: its key has rolled over.
+    rolled = MiniIdP(tmp_path, idp.entity_id, name="rolled")
+    with open(rolled.metadata_path, "rb") as f:
+        md2 = f.read()
+    fields = {"action": "metadata", "entity_id": idp.entity_id}
+    certs_before = listed[0]["certs"]
+    r = upload(member, fields, {"metadata_file": ("idp.xml", md2, "text/xml")})
+    assert r.status_code == 403
+    r = upload(admin, fields, {"metadata_file": ("idp.xml", b"", "text/xml")})
+    assert r.status_code == 400 and "metadata file" in alert_of(r.text)
+    other = MiniIdP(tmp_path, "https://other.example/saml", name="other")
+    with open(other.metadata_path, "rb") as f:
+        r = upload(admin, fields, {"metadata_file": ("idp.xml", f.read(), "text/xml")})
+    assert r.status_code in (400, 422) and "no identity provider" in alert_of(r.text)
+    r = upload(admin, fields, {"metadata_file": ("idp.xml", md2, "text/xml")})
+    assert r.status_code == 200 and "Metadata reloaded" in r.text, r.text
+    listed = json.loads(server.ctl("idp", "list", "--json").stdout)
+    assert listed[0]["name"] == "Uploaded IdP" and listed[0]["domains"] == "example.com"
+    assert listed[0]["certs"] != certs_before and listed[0]["certs"].count("SHA256") == 1
+    assert any(a["action"] == "idp.set" and "certs=" in (a["new"] or "")
+               for a in audit_entries(server))

@@ -6,7 +6,7 @@ import re
 import pytest
 import requests
 
-from conftest import Browser
+from conftest import Browser, audit_entries
 from samlidp import MiniIdP, request_id_from_redirect
 
 
@@ -296,3 +296,44 @@ def test_key_rollover_accepts_each_listed_key_and_nothing_else(server, tmp_path)
     assert post_acs(server, b64).status_code == 403
     assert log(server, "--failed")[0]["reason"] == "bad_signature"
     assert [e["verdict"] for e in log(server)].count("accepted") == 3
+
+
+def test_metadata_reload_rolls_the_signing_key_and_keeps_the_settings(server, tmp_path):
+    # The IdP publishes its next key beside the current one, then drops the old one; each step
+    # is `idp set ENTITY --metadata FILE`, with the domains and switches kept.
+    old = MiniIdP(tmp_path, name="old")
+    new = MiniIdP(tmp_path, old.entity_id, name="new")
+    server.ctl("idp", "add", "--metadata", old.metadata_path, "--domain", "example.com",
+               "--idp-initiated", "on")
+
+    def sign_in(signer):
+        b64, _ = signer.response(*sp(server), "alice@example.com", ATTRS)
+        return post_acs(server, b64).status_code
+
+    assert sign_in(new) == 403
+    assert log(server, "--failed")[0]["reason"] == "bad_signature"
+    both = tmp_path / "both.xml"
+    both.write_text(old.metadata().replace(
+        "</md:KeyDescriptor>",
+        '</md:KeyDescriptor><md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data>'
+        f"<ds:X509Certificate>{new.cert_b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+        "</md:KeyDescriptor>", 1))
+    assert "updated" in server.ctl("idp", "set", old.entity_id, "--metadata", str(both)).stdout
+    assert sign_in(new) == 303 and sign_in(old) == 303
+    server.ctl("idp", "set", old.entity_id, "--metadata", new.metadata_path)
+    assert sign_in(old) == 403 and sign_in(new) == 303
+    idp = [i for i in json.loads(server.ctl("idp", "list", "--json").stdout)
+           if i["entity_id"] == old.entity_id][0]
+    assert idp["domains"] == "example.com" and idp["idp_initiated"]
+    assert idp["certs"].count("SHA256") == 1
+    entry = [a for a in audit_entries(server) if a["action"] == "idp.set"][0]
+    assert "certs=" in entry["old"] and "certs=" in entry["new"] and entry["old"] != entry["new"]
+    # Metadata of another entity, or broken, is refused and changes nothing.
+    other = MiniIdP(tmp_path, "https://other.example/saml", name="other")
+    r = server.ctl("idp", "set", old.entity_id, "--metadata", other.metadata_path, check=False)
+    assert r.returncode != 0 and "no identity provider" in r.stderr
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<md:EntityDescriptor")
+    r = server.ctl("idp", "set", old.entity_id, "--metadata", str(bad), check=False)
+    assert r.returncode != 0 and "well-formed" in r.stderr
+    assert sign_in(new) == 303
