@@ -1,6 +1,7 @@
 /* tests/bench/bench_acs.c: in-process SAML response validation rates on this machine, the floor
  * under POST /saml/acs. Two figures per thread count: lasso alone (a fresh LassoLogin per
- * response on a shared LassoServer, what lasso verifies), and Gatehouse's sp_acs_process (lasso
+ * response on the LassoServer Gatehouse builds, with the IdP's bare keys in front: what lasso
+ * verifies), and Gatehouse's sp_acs_process (lasso
  * plus every check of our own: shape, audience, windows, recipient, destination). No store, no
  * HTTP. Prints figures; asserts nothing.
  * usage: bench_acs SP_METADATA SP_KEY SP_CERT IDP_METADATA RESPONSES SECONDS ENTITY_ID ACS_URL */
