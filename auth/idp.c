@@ -156,6 +156,16 @@ describe_settings(const struct idp_row *r, const char *domains, const char *grou
              groups);
 }
 
+/* Appends what was read from the metadata (endpoints, certificates) to a settings description. */
+static void
+describe_metadata(const struct idp_row *r, char *out, size_t len)
+{
+    size_t n = strlen(out);
+    snprintf(out + n, len - n, " sso=%.300s slo=%.300s certs=%.600s",
+             r->sso_redirect[0] ? r->sso_redirect : r->sso_post,
+             r->slo_redirect[0] ? r->slo_redirect : r->slo_post, r->certs);
+}
+
 struct groups_ctx {
     char *out;
     size_t len, used;
@@ -332,10 +342,7 @@ idp_set(struct store *s, const struct actor *who, const char *entity_id,
         goto rollback;
     describe_settings(&r, old_domains, old_groups, before, sizeof before);
     if (o->metadata != NULL) {
-        size_t n = strlen(before);
-        snprintf(before + n, sizeof before - n, " sso=%.300s slo=%.300s certs=%.600s",
-                 r.sso_redirect[0] ? r.sso_redirect : r.sso_post,
-                 r.slo_redirect[0] ? r.slo_redirect : r.slo_post, r.certs);
+        describe_metadata(&r, before, sizeof before);
         snprintf(r.sso_redirect, sizeof r.sso_redirect, "%s", m.sso_redirect);
         snprintf(r.sso_post, sizeof r.sso_post, "%s", m.sso_post);
         snprintf(r.slo_redirect, sizeof r.slo_redirect, "%s", m.slo_redirect);
@@ -376,12 +383,8 @@ idp_set(struct store *s, const struct actor *who, const char *entity_id,
     }
     rc = ACCOUNT_ERROR;
     describe_settings(&r, domains, groups, after, sizeof after);
-    if (o->metadata != NULL) {
-        size_t n = strlen(after);
-        snprintf(after + n, sizeof after - n, " sso=%.300s slo=%.300s certs=%.600s",
-                 r.sso_redirect[0] ? r.sso_redirect : r.sso_post,
-                 r.slo_redirect[0] ? r.slo_redirect : r.slo_post, r.certs);
-    }
+    if (o->metadata != NULL)
+        describe_metadata(&r, after, sizeof after);
     if (strcmp(before, after) == 0 && o->metadata == NULL) {
         store_rollback(s);
         snprintf(msg, msglen, "nothing to change");
