@@ -156,6 +156,28 @@ describe_settings(const struct idp_row *r, const char *domains, const char *grou
              groups);
 }
 
+/* What the registry keeps from the metadata: endpoints and signing certificates. */
+static void
+row_from_metadata(struct idp_row *r, const struct sp_idp_meta *m)
+{
+    snprintf(r->sso_redirect, sizeof r->sso_redirect, "%s", m->sso_redirect);
+    snprintf(r->sso_post, sizeof r->sso_post, "%s", m->sso_post);
+    snprintf(r->slo_redirect, sizeof r->slo_redirect, "%s", m->slo_redirect);
+    snprintf(r->slo_post, sizeof r->slo_post, "%s", m->slo_post);
+    describe_certs(m, r->certs, sizeof r->certs);
+}
+
+/* A note for the admin when the imported metadata's validUntil has passed. */
+static void
+note_valid_until(const struct sp_idp_meta *m, char *msg, size_t msglen)
+{
+    if (m->valid_until != 0 && m->valid_until < clock_now()) {
+        char until[32];
+        snprintf(msg, msglen, "note: the metadata's validUntil (%s) has passed; imported anyway",
+                 clock_iso(m->valid_until, until, sizeof until));
+    }
+}
+
 /* Appends what was read from the metadata (endpoints, certificates) to a settings description. */
 static void
 describe_metadata(const struct idp_row *r, char *out, size_t len)
@@ -223,11 +245,7 @@ idp_add(struct store *s, const struct actor *who, const char *metadata, size_t l
     memset(&r, 0, sizeof r);
     snprintf(r.entity_id, sizeof r.entity_id, "%s", m.entity_id);
     snprintf(r.name, sizeof r.name, "%s", o->name ? o->name : m.entity_id);
-    snprintf(r.sso_redirect, sizeof r.sso_redirect, "%s", m.sso_redirect);
-    snprintf(r.sso_post, sizeof r.sso_post, "%s", m.sso_post);
-    snprintf(r.slo_redirect, sizeof r.slo_redirect, "%s", m.slo_redirect);
-    snprintf(r.slo_post, sizeof r.slo_post, "%s", m.slo_post);
-    describe_certs(&m, r.certs, sizeof r.certs);
+    row_from_metadata(&r, &m);
     r.idp_initiated = o->idp_initiated == 1;
     r.allow_sha1 = o->allow_sha1 == 1;
     snprintf(r.default_role, sizeof r.default_role, "%s", role);
@@ -260,11 +278,7 @@ idp_add(struct store *s, const struct actor *who, const char *metadata, size_t l
         store_commit(s) != 0)
         goto rollback;
     snprintf(entity_out, entity_len, "%s", m.entity_id);
-    if (m.valid_until != 0 && m.valid_until < clock_now()) {
-        char until[32];
-        snprintf(msg, msglen, "note: the metadata's validUntil (%s) has passed; imported anyway",
-                 clock_iso(m.valid_until, until, sizeof until));
-    }
+    note_valid_until(&m, msg, msglen);
     rc = ACCOUNT_OK;
     goto out;
 rollback:
@@ -343,11 +357,7 @@ idp_set(struct store *s, const struct actor *who, const char *entity_id,
     describe_settings(&r, old_domains, old_groups, before, sizeof before);
     if (o->metadata != NULL) {
         describe_metadata(&r, before, sizeof before);
-        snprintf(r.sso_redirect, sizeof r.sso_redirect, "%s", m.sso_redirect);
-        snprintf(r.sso_post, sizeof r.sso_post, "%s", m.sso_post);
-        snprintf(r.slo_redirect, sizeof r.slo_redirect, "%s", m.slo_redirect);
-        snprintf(r.slo_post, sizeof r.slo_post, "%s", m.slo_post);
-        describe_certs(&m, r.certs, sizeof r.certs);
+        row_from_metadata(&r, &m);
         if (store_idp_set_metadata(s, &r, m.xml) != 0)
             goto rollback;
     }
@@ -393,11 +403,7 @@ idp_set(struct store *s, const struct actor *who, const char *entity_id,
     if (bump_version(s) != 0 || audit_record(s, who, "idp.set", entity_id, before, after) != 0 ||
         store_commit(s) != 0)
         goto rollback;
-    if (m.valid_until != 0 && m.valid_until < clock_now()) {
-        char until[32];
-        snprintf(msg, msglen, "note: the metadata's validUntil (%s) has passed; imported anyway",
-                 clock_iso(m.valid_until, until, sizeof until));
-    }
+    note_valid_until(&m, msg, msglen);
     sp_idp_meta_free(&m);
     return ACCOUNT_OK;
 rollback:
