@@ -25,6 +25,8 @@
 #include "sp_xml.h"
 
 #define BEARER "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+#define SP_ALG_RSA_SHA1 "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+#define SP_ALG_SHA1 "http://www.w3.org/2000/09/xmldsig#sha1"
 
 static const struct sp_reason_info reasons[SP_REASON_COUNT] = {
     [SP_OK] = {"ok", 303, "Signed in."},
@@ -244,12 +246,57 @@ struct shape {
 };
 
 static int
-count(xmlXPathContextPtr ctx, const char *expr)
+is_el(xmlNodePtr n, const char *ns, const char *name)
 {
-    xmlXPathObjectPtr o = sp_xml_find(ctx, NULL, expr);
-    int n = (o && o->nodesetval) ? o->nodesetval->nodeNr : 0;
-    xmlXPathFreeObject(o);
-    return n;
+    return n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+           strcmp((const char *)n->ns->href, ns) == 0 && strcmp((const char *)n->name, name) == 0;
+}
+
+/* An attribute without a namespace (as XPath's @Name), or NULL; caller frees with xmlFree. */
+static char *
+plain_attr(xmlNodePtr n, const char *name)
+{
+    return (char *)xmlGetNoNsProp(n, (const xmlChar *)name);
+}
+
+static void
+copy_content(char *dst, size_t len, xmlNodePtr n)
+{
+    xmlChar *t = xmlNodeGetContent(n);
+    copy(dst, len, (const char *)t);
+    xmlFree(t);
+}
+
+/* Counts saml:Assertion elements at any depth, and notes SHA-1 in SignatureMethod or
+ * DigestMethod anywhere. Iterative: the depth of a hostile document costs no stack. */
+static int
+walk(xmlNodePtr root, int *sha1)
+{
+    int assertions = 0;
+    for (xmlNodePtr n = root; n != NULL;) {
+        if (n->type == XML_ELEMENT_NODE && n->ns != NULL) {
+            if (is_el(n, SP_NS_SAML, "Assertion"))
+                assertions++;
+            const char *alg = is_el(n, SP_NS_DS, "SignatureMethod") ? SP_ALG_RSA_SHA1
+                              : is_el(n, SP_NS_DS, "DigestMethod")  ? SP_ALG_SHA1
+                                                                     : NULL;
+            if (alg != NULL) {
+                char *a = plain_attr(n, "Algorithm");
+                *sha1 |= a != NULL && strcmp(a, alg) == 0;
+                xmlFree(a);
+            }
+        }
+        if (n->type == XML_ELEMENT_NODE && n->children != NULL) {
+            n = n->children;
+            continue;
+        }
+        while (n != root && n->next == NULL)
+            n = n->parent;
+        if (n == root)
+            break;
+        n = n->next;
+    }
+    return assertions;
 }
 
 static enum sp_reason
@@ -261,47 +308,41 @@ inspect(const char *xml, size_t len, struct sp_verdict *v, struct shape *sh)
     if (doc == NULL)
         return fail(v, strstr(err, "DOCTYPE") ? SP_ERR_DOCTYPE : SP_ERR_MALFORMED, "%s", err);
     enum sp_reason r = SP_OK;
-    xmlXPathContextPtr ctx = sp_xml_xpath(doc);
-    xmlXPathObjectPtr o = NULL;
-    if (ctx == NULL || count(ctx, "/samlp:Response") != 1) {
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!is_el(root, SP_NS_SAMLP, "Response")) {
         r = fail(v, SP_ERR_MALFORMED, "the document is not a samlp:Response");
         goto out;
     }
-    o = sp_xml_find(ctx, NULL, "/samlp:Response/saml:Issuer");
-    if (o && o->nodesetval && o->nodesetval->nodeNr > 0) {
-        xmlChar *t = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
-        copy(v->issuer, sizeof v->issuer, (const char *)t);
-        xmlFree(t);
-    }
-    xmlXPathFreeObject(o);
-    o = sp_xml_find(ctx, NULL, "/samlp:Response/saml:Assertion/@ID");
-    if (o && o->nodesetval && o->nodesetval->nodeNr > 0) {
-        xmlChar *t = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
-        copy(sh->assertion_id, sizeof sh->assertion_id, (const char *)t);
-        xmlFree(t);
-        if (v->issuer[0] == '\0') {
-            xmlXPathFreeObject(o);
-            o = sp_xml_find(ctx, NULL, "/samlp:Response/saml:Assertion/saml:Issuer");
-            if (o && o->nodesetval && o->nodesetval->nodeNr > 0) {
-                t = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
-                copy(v->issuer, sizeof v->issuer, (const char *)t);
-                xmlFree(t);
-            }
+    xmlNodePtr issuer = NULL, first = NULL;
+    int direct = 0;
+    for (xmlNodePtr c = root->children; c != NULL; c = c->next) {
+        if (issuer == NULL && is_el(c, SP_NS_SAML, "Issuer"))
+            issuer = c;
+        if (is_el(c, SP_NS_SAML, "Assertion")) {
+            first = first ? first : c;
+            direct++;
+            sh->assertions++;
+        } else if (is_el(c, SP_NS_SAML, "EncryptedAssertion")) {
+            sh->assertions++;
         }
     }
-    sh->assertions = count(ctx, "/samlp:Response/saml:Assertion") +
-                     count(ctx, "/samlp:Response/saml:EncryptedAssertion");
+    if (first != NULL) {
+        char *id = plain_attr(first, "ID");
+        copy(sh->assertion_id, sizeof sh->assertion_id, id);
+        xmlFree(id);
+        if (issuer == NULL)
+            for (xmlNodePtr c = first->children; c != NULL && issuer == NULL; c = c->next)
+                if (is_el(c, SP_NS_SAML, "Issuer"))
+                    issuer = c;
+    }
+    if (issuer != NULL)
+        copy_content(v->issuer, sizeof v->issuer, issuer);
     /* Assertions anywhere else (inside Extensions, Advice...) are how wrapping attacks hide. */
-    if (count(ctx, "//saml:Assertion") > count(ctx, "/samlp:Response/saml:Assertion"))
+    if (walk(root, &sh->sha1) > direct)
         r = fail(v, SP_ERR_WRAPPING,
                  "an Assertion is nested somewhere other than directly "
                  "under the Response");
-    sh->sha1 = count(ctx, "//ds:SignatureMethod[@Algorithm='http://www.w3.org/2000/09/"
-                          "xmldsig#rsa-sha1'] | //ds:DigestMethod[@Algorithm='http://www.w3.org/"
-                          "2000/09/xmldsig#sha1']") > 0;
 out:
-    xmlXPathFreeObject(o);
-    xmlXPathFreeContext(ctx);
     xmlFreeDoc(doc);
     return r;
 }

@@ -208,6 +208,46 @@ def test_wrong_key_and_tampering_break_the_signature(server, idp, tmp_path):
     assert log(server, "--failed")[0]["reason"] == "bad_signature"
 
 
+def _wrapped(server, idp, arrange):
+    """A genuine signed response for alice, rearranged by arrange(xml, signed, forged): forged is
+    an unsigned copy of the signed assertion that names the admin instead."""
+    import base64
+    b, rid, _ = start(server, idp)
+    b64, aid = idp.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid)
+    xml = base64.b64decode(b64).decode()
+    signed = re.search(r"<saml:Assertion .*?</saml:Assertion>", xml, re.S).group(0)
+    forged = re.sub(r"<ds:Signature.*?</ds:Signature>", "", signed, flags=re.S)
+    forged = forged.replace("alice@example.com", "admin@example.com").replace(aid, aid + "x")
+    return base64.b64encode(arrange(xml, signed, forged).encode()).decode()
+
+
+XSW = [
+    # a second assertion beside the signed one
+    ("two_assertions", lambda x, s, f: x.replace(s, s + f), "assertion_count"),
+    ("forged_first", lambda x, s, f: x.replace(s, f + s), "assertion_count"),
+    # the signed assertion hidden in Extensions, the forged one in its place
+    ("in_extensions", lambda x, s, f: x.replace(s, f).replace(
+        "<samlp:Status>", f"<samlp:Extensions>{s}</samlp:Extensions><samlp:Status>"),
+     "signature_wrapping"),
+    # the signed assertion hidden in the forged one's Advice
+    ("in_advice", lambda x, s, f: x.replace(s, f.replace(
+        "<saml:Subject>", f"<saml:Advice>{s}</saml:Advice><saml:Subject>", 1)),
+     "signature_wrapping"),
+]
+
+
+@pytest.mark.parametrize("name,arrange,reason", XSW, ids=[x[0] for x in XSW])
+def test_signature_wrapping_is_refused(server, idp, name, arrange, reason):
+    r = post_acs(server, _wrapped(server, idp, arrange))
+    assert r.status_code == 403, r.text
+    assert "not in the expected shape" in r.text
+    assert "gatehouse_session" not in r.headers.get("Set-Cookie", "")
+    assert log(server, "--failed")[0]["reason"] == reason
+    assert server.ctl("user", "show", "admin@example.com", check=False).returncode != 0
+    # the same response left as the IdP signed it is accepted
+    assert post_acs(server, _wrapped(server, idp, lambda x, s, f: x)).status_code == 303
+
+
 def test_bad_posts_get_clear_errors(server, idp):
     r = requests.post(server.url("/saml/acs"), data={"RelayState": "x"}, allow_redirects=False)
     assert r.status_code == 400
