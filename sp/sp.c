@@ -14,13 +14,18 @@
  * message twice and takes the time-zone lock (localtime) before glib drops the debug ones:
  * ~3,000 calls a second under sign-in load, 7 % of the server's CPU, and the lock serialises
  * threads. liblasso calls lasso_log through its PLT, so this definition in the program is the
- * one it runs: debug messages are dropped unless glib would print them (G_MESSAGES_DEBUG), the
- * others go to glib as lasso sends them (domain "Lasso", same level), without lasso's date. */
+ * one it runs: debug messages are dropped unless glib would print them (G_MESSAGES_DEBUG, read
+ * once at start: glib's own check reads the environment at every call), the others go to glib
+ * as lasso sends them (domain "Lasso", same level), without lasso's date. */
+static int lasso_debug = -1; /* -1 until sp_global_init */
+
 void
 lasso_log(GLogLevelFlags level, const char *filename, int line, const char *function,
           const char *format, ...)
 {
-    if ((level & G_LOG_LEVEL_DEBUG) && g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, "Lasso"))
+    if ((level & G_LOG_LEVEL_DEBUG) &&
+        (lasso_debug == 0 ||
+         (lasso_debug < 0 && g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, "Lasso"))))
         return;
     char text[1024];
     va_list ap;
@@ -42,6 +47,7 @@ sp_global_init(char *err, size_t errlen)
                  flags);
         return -1;
     }
+    lasso_debug = !g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, "Lasso");
     xmlInitParser();
     if (lasso_init() != 0) {
         snprintf(err, errlen, "lasso could not be initialised");

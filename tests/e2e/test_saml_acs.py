@@ -377,3 +377,20 @@ def test_metadata_reload_rolls_the_signing_key_and_keeps_the_settings(server, tm
     r = server.ctl("idp", "set", old.entity_id, "--metadata", str(bad), check=False)
     assert r.returncode != 0 and "well-formed" in r.stderr
     assert sign_in(new) == 303
+
+
+def test_lasso_debug_messages_only_when_asked(make_server, tmp_path):
+    """lasso's debug messages are dropped unless G_MESSAGES_DEBUG asks for them (at start)."""
+    for debug in (False, True):
+        srv = make_server(start=False)
+        if debug:
+            base_env = srv.env
+            srv.env = lambda: dict(base_env(), G_MESSAGES_DEBUG="Lasso")
+        srv.start()
+        (tmp_path / f"idp{int(debug)}").mkdir()
+        idp = MiniIdP(tmp_path / f"idp{int(debug)}")
+        srv.ctl("idp", "add", "--metadata", idp.metadata_path, "--idp-initiated", "on")
+        b64, _ = idp.response(*sp(srv), "alice@example.com", ATTRS)
+        assert post_acs(srv, b64).status_code == 303
+        srv.stop()
+        assert ("Lasso-DEBUG" in srv.read_log()) == debug, srv.read_log()[-2000:]
