@@ -1,5 +1,6 @@
 #include "sp_acs.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,27 +207,39 @@ copy(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src ? src : "");
 }
 
+static int
+b64_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
 /* Decodes base64 (whitespace allowed) into a NUL-terminated buffer; NULL when malformed. */
 static char *
 decode(const char *b64, size_t len, size_t *out_len)
 {
-    char *clean = malloc(len + 1);
-    unsigned char *out = malloc(len + 4);
-    size_t k = 0;
-    if (clean == NULL || out == NULL)
-        goto fail;
-    for (size_t i = 0; i < len; i++) {
-        char c = b64[i];
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-            continue;
-        clean[k++] = c;
+    int spaces = memchr(b64, '\n', len) || memchr(b64, ' ', len) || memchr(b64, '\r', len) ||
+                 memchr(b64, '\t', len);
+    char *clean = NULL;
+    unsigned char *out = malloc(len / 4 * 3 + 4);
+    if (out == NULL)
+        return NULL;
+    const char *in = b64;
+    size_t k = len;
+    if (spaces) { /* line-wrapped by the IdP: decoded without the whitespace */
+        if ((clean = malloc(len + 1)) == NULL)
+            goto fail;
+        k = 0;
+        for (size_t i = 0; i < len; i++)
+            if (!b64_space(b64[i]))
+                clean[k++] = b64[i];
+        in = clean;
     }
-    if (k == 0 || k % 4 != 0)
+    if (k == 0 || k % 4 != 0 || k > INT_MAX)
         goto fail;
-    int n = EVP_DecodeBlock(out, (const unsigned char *)clean, (int)k);
+    int n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)k);
     if (n < 0)
         goto fail;
-    for (size_t i = k; i > 0 && clean[i - 1] == '='; i--)
+    for (size_t i = k; i > 0 && in[i - 1] == '='; i--)
         n--;
     out[n] = '\0';
     *out_len = (size_t)n;
@@ -560,10 +573,11 @@ sp_acs_process(const struct sp *sp, const char *b64, size_t len, const struct sp
         free(xml);
         return fail(v, SP_ERR_MALFORMED, "the SAMLResponse is not valid base64");
     }
-    v->xml = strndup(xml, xml_len < SP_LOG_XML_MAX ? xml_len : SP_LOG_XML_MAX);
     struct shape sh;
     enum sp_reason r = inspect(xml, xml_len, v, &sh);
-    free(xml);
+    if (xml_len > SP_LOG_XML_MAX)
+        xml[SP_LOG_XML_MAX] = '\0'; /* the log keeps this much */
+    v->xml = xml;
     if (r != SP_OK)
         return r;
     if (sh.assertions != 1)

@@ -394,3 +394,16 @@ def test_lasso_debug_messages_only_when_asked(make_server, tmp_path):
         assert post_acs(srv, b64).status_code == 303
         srv.stop()
         assert ("Lasso-DEBUG" in srv.read_log()) == debug, srv.read_log()[-2000:]
+
+
+def test_line_wrapped_base64_is_accepted(server, idp):
+    """Some IdPs wrap the base64 of SAMLResponse at 64 or 76 columns."""
+    b, rid, _ = start(server, idp)
+    b64, _ = idp.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid)
+    wrapped = "\r\n".join(b64[i:i + 76] for i in range(0, len(b64), 76)) + "\n"
+    assert post_acs(server, wrapped).status_code == 303
+    assert log(server)[0]["reason"] == "ok"
+    b, rid, _ = start(server, idp)
+    b64, _ = idp.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid)
+    r = post_acs(server, b64[:100] + " \t*" + b64[100:])
+    assert r.status_code == 400 and log(server, "--failed")[0]["reason"] == "malformed"
