@@ -42,6 +42,7 @@ app_store(struct app *a)
 
 struct overlay_ctx {
     struct policy *p;
+    long long *idps_version;
 };
 
 static void
@@ -49,6 +50,8 @@ overlay(const char *key, const char *value, void *ctx)
 {
     struct overlay_ctx *o = ctx;
     char err[160];
+    if (o->idps_version != NULL && strcmp(key, IDPS_VERSION) == 0)
+        *o->idps_version = strtoll(value, NULL, 10);
     if (settings_find(key) == NULL)
         return; /* other run-time settings share the table */
     if (settings_set(o->p, key, value, err, sizeof err) != 0)
@@ -56,12 +59,23 @@ overlay(const char *key, const char *value, void *ctx)
 }
 
 void
-app_policy(struct app *a, struct store *s, struct policy *out)
+app_policy_and_idps(struct app *a, struct store *s, struct policy *out, long long *idps_version)
 {
     *out = a->conf.policy;
-    struct overlay_ctx o = {out};
-    if (s != NULL && store_setting_each(s, overlay, &o) != 0)
+    if (idps_version != NULL)
+        *idps_version = 0;
+    struct overlay_ctx o = {out, idps_version};
+    if (s != NULL && store_setting_each(s, overlay, &o) != 0) {
         log_warn("could not read stored settings; using the configured policy");
+        if (idps_version != NULL)
+            *idps_version = -1;
+    }
+}
+
+void
+app_policy(struct app *a, struct store *s, struct policy *out)
+{
+    app_policy_and_idps(a, s, out, NULL);
 }
 
 /* Creates the folder holding path when it is missing (one level, mode 0700). */
@@ -162,12 +176,14 @@ add_idp(const char *entity_id, const char *xml, void *ctx)
 }
 
 struct sp_ref *
-app_sp_acquire(struct app *a, struct store *s)
+app_sp_acquire(struct app *a, struct store *s, long long version)
 {
-    char v[32] = "0";
-    if (store_setting_get(s, "sp.idps_version", v, sizeof v) < 0)
-        return NULL;
-    long long version = strtoll(v, NULL, 10);
+    if (version < 0) {
+        char v[32] = "0";
+        if (store_setting_get(s, IDPS_VERSION, v, sizeof v) < 0)
+            return NULL;
+        version = strtoll(v, NULL, 10);
+    }
     pthread_mutex_lock(&a->sp_mu);
     struct sp_ref *cur = a->sp_cur;
     if (cur != NULL && cur->version == version) {

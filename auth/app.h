@@ -74,8 +74,14 @@ struct store *app_store(struct app *a);
  * admins stored at run time. A stored value that no longer parses is ignored (logged). */
 void app_policy(struct app *a, struct store *s, struct policy *out);
 
-/* The current SAML state, rebuilt first when IdPs changed; NULL on error (logged). Release it. */
-struct sp_ref *app_sp_acquire(struct app *a, struct store *s);
+/* app_policy, and from the same read of the settings the IdP registry's version (-1 when the
+ * settings could not be read): one query per request for both. */
+void app_policy_and_idps(struct app *a, struct store *s, struct policy *out,
+                         long long *idps_version);
+
+/* The current SAML state for the registry's version (< 0: read it from the store now), rebuilt
+ * first when IdPs changed; NULL on error (logged). Release it. */
+struct sp_ref *app_sp_acquire(struct app *a, struct store *s, long long idps_version);
 void app_sp_release(struct app *a, struct sp_ref *r);
 
 #endif

@@ -12,7 +12,6 @@
 #include "store.h"
 #include "str.h"
 
-#define IDPS_VERSION_KEY "sp.idps_version"
 
 int
 idp_domain_normalize(const char *d, char *out, size_t len)
@@ -36,13 +35,13 @@ static int
 bump_version(struct store *s)
 {
     char v[32], old[32] = "0";
-    if (store_setting_get(s, IDPS_VERSION_KEY, old, sizeof old) < 0)
+    if (store_setting_get(s, IDPS_VERSION, old, sizeof old) < 0)
         return -1;
     /* A counter, not a time: monotonic even for two changes in one second. */
     const char *e;
     long long prev = str_to_num(old, 0, (long long)1 << 62, &e);
     snprintf(v, sizeof v, "%lld", e ? 1 : prev + 1);
-    return store_setting_put(s, IDPS_VERSION_KEY, v, clock_now());
+    return store_setting_put(s, IDPS_VERSION, v, clock_now());
 }
 
 static void

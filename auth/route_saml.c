@@ -128,7 +128,7 @@ route_saml_login(struct req *r)
         web_error(r, 404, "That identity provider is not set up here.");
         return 0;
     }
-    struct sp_ref *ref = app_sp_acquire(w->app, w->store);
+    struct sp_ref *ref = app_sp_acquire(w->app, w->store, w->idps_version);
     if (ref == NULL) {
         web_error(r, 503, "Single sign-on is not available right now.");
         return 0;
@@ -427,7 +427,7 @@ route_saml_acs(struct req *r)
     struct sp_ref *ref = NULL;
     if (b64 == NULL || b64[0] == '\0') {
         refuse(a, SP_ERR_MALFORMED, "the POST has no SAMLResponse field");
-    } else if ((ref = app_sp_acquire(w->app, w->store)) == NULL) {
+    } else if ((ref = app_sp_acquire(w->app, w->store, w->idps_version)) == NULL) {
         refuse(a, SP_ERR_INTERNAL, "the SAML state could not be built");
     } else {
         struct sp_expect e = {w->app->sp_entity_id,
@@ -497,7 +497,7 @@ saml_logout_start(struct req *r)
     if (w->session.idp[0] == '\0' || store_idp_get(w->store, w->session.idp, &row) != 0 ||
         row.slo_redirect[0] == '\0')
         return NULL;
-    struct sp_ref *ref = app_sp_acquire(w->app, w->store);
+    struct sp_ref *ref = app_sp_acquire(w->app, w->store, w->idps_version);
     if (ref == NULL)
         return NULL;
     struct sp_logout l = {w->session.idp, w->session.name_id, w->session.name_id_format,
@@ -561,7 +561,7 @@ route_saml_slo(struct req *r)
         web_error(r, 400, "This address takes SAML logout messages (HTTP-Redirect binding).");
         return 0;
     }
-    struct sp_ref *ref = app_sp_acquire(w->app, w->store);
+    struct sp_ref *ref = app_sp_acquire(w->app, w->store, w->idps_version);
     if (ref == NULL) {
         web_error(r, 503, "Single sign-on is not available right now.");
         return 0;

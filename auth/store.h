@@ -132,6 +132,10 @@ int store_session_delete_saml(struct store *s, const char *idp, const char *name
 int store_session_prune(struct store *s, time_t web_idle_before, time_t client_idle_before,
                         time_t created_before);
 
+/* The setting bumped at every change of the IdP registry (auth/idp.c, in the change's
+ * transaction): the server rebuilds its SAML state when it moves. */
+#define IDPS_VERSION "sp.idps_version"
+
 /* Run-time settings (policy values set by admins), as text. */
 int store_setting_get(struct store *s, const char *key, char *value, size_t len); /* 1 = unset */
 int store_setting_put(struct store *s, const char *key, const char *value, time_t at);

@@ -88,7 +88,7 @@ web_before(struct req *r, const struct route *route)
         web_error(r, 503, "The store is not available. Try again in a moment.");
         return 1;
     }
-    app_policy(app, w->store, &w->policy);
+    app_policy_and_idps(app, w->store, &w->policy, &w->idps_version);
     load_session(r, w);
 
     const char *v = req_cookie(r, CSRF_COOKIE);
@@ -160,8 +160,9 @@ web_page(struct req *r, int status, const char *name, const char *title, struct 
         tmpl_set(ctx, "title", title);
         body = tmpl_render(t, "layout", ctx);
     }
-    /* Sign-in (SSO) and sign-out (SLO) forms end in a redirect to an IdP. */
-    struct sp_ref *ref = (body && w && w->store) ? app_sp_acquire(w->app, w->store) : NULL;
+    /* Sign-in (SSO) and sign-out (SLO) forms end in a redirect to an IdP. The registry is read
+     * afresh (-1): this very request may have changed it. */
+    struct sp_ref *ref = (body && w && w->store) ? app_sp_acquire(w->app, w->store, -1) : NULL;
     if (ref != NULL) {
         req_allow_form_targets(r, ref->idp_origins);
         app_sp_release(w->app, ref);

@@ -19,6 +19,7 @@ struct web {
     struct app *app;
     struct store *store;
     struct policy policy;
+    long long idps_version; /* of the IdP registry, read with the policy (-1: unknown) */
     time_t now;
     int signed_in; /* a live session was presented */
     struct session_row session;
