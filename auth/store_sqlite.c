@@ -615,9 +615,14 @@ store_open(const char *path, char *err, size_t errlen)
     sqlite3_busy_handler(s->db, busy_wait, NULL);
     sqlite3_extended_result_codes(s->db, 1);
     char *msg = NULL;
+    /* A sign-in writes ~14 pages to the WAL. With SQLite's default checkpoint every 1,000 pages
+     * (~70 sign-ins) the committing request copies them into the database and syncs both files,
+     * ~5 % of the server's CPU under load; every 8,192 pages (32 MiB): ~1.7 % (perf, make bench),
+     * and the WAL file is truncated back to 64 MiB at most after each checkpoint. */
     if (sqlite3_exec(s->db,
                      "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
-                     "PRAGMA synchronous = NORMAL; PRAGMA trusted_schema = OFF",
+                     "PRAGMA synchronous = NORMAL; PRAGMA trusted_schema = OFF; "
+                     "PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864",
                      NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
