@@ -12,7 +12,6 @@
 #include "store.h"
 #include "str.h"
 
-
 int
 idp_domain_normalize(const char *d, char *out, size_t len)
 {

@@ -292,7 +292,7 @@ walk(xmlNodePtr root, int *sha1)
                 assertions++;
             const char *alg = is_el(n, SP_NS_DS, "SignatureMethod") ? SP_ALG_RSA_SHA1
                               : is_el(n, SP_NS_DS, "DigestMethod")  ? SP_ALG_SHA1
-                                                                     : NULL;
+                                                                    : NULL;
             if (alg != NULL) {
                 char *a = plain_attr(n, "Algorithm");
                 *sha1 |= a != NULL && strcmp(a, alg) == 0;
