@@ -17,6 +17,11 @@
 int sp_global_init(char *err, size_t errlen);
 void sp_global_cleanup(void);
 
+/* The decoder behind the program's xmlSecBase64Decode_ex (sp/sp.c): 0 and *written when str is
+ * well-formed base64 whose bytes fit in out with a byte to spare; -1 when it leaves the input
+ * to xmlsec's own decoder. */
+int sp_base64_fast(const char *str, unsigned char *out, size_t out_size, size_t *written);
+
 /* One signing certificate of an IdP. */
 struct sp_cert {
     char sha256[96]; /* colon-separated hex fingerprint */
