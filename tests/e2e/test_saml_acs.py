@@ -407,3 +407,53 @@ def test_line_wrapped_base64_is_accepted(server, idp):
     b64, _ = idp.response(*sp(server), "alice@example.com", ATTRS, in_response_to=rid)
     r = post_acs(server, b64[:100] + " \t*" + b64[100:])
     assert r.status_code == 400 and log(server, "--failed")[0]["reason"] == "malformed"
+
+
+def test_concurrent_sign_ins_and_a_replay_race(server, tmp_path):
+    """Sign-ins from many clients at once all land (user, session, replay record, log row), a
+    CLI change in the middle of them too, and one assertion posted by four clients at the same
+    moment signs in exactly one of them."""
+    import threading
+    idp = MiniIdP(tmp_path)
+    server.ctl("idp", "add", "--metadata", idp.metadata_path, "--idp-initiated", "on")
+    n_clients, per_client = 6, 15
+    responses = [[idp.response(*sp(server), f"user{c}-{i}@example.com",
+                               dict(ATTRS, email=f"user{c}-{i}@example.com"))[0]
+                  for i in range(per_client)] for c in range(n_clients)]
+    statuses, barrier = [], threading.Barrier(n_clients + 1)
+
+    def client(c):
+        barrier.wait()
+        for b64 in responses[c]:
+            statuses.append(post_acs(server, b64).status_code)
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(n_clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    server.ctl("idp", "set", idp.entity_id, "--name", "Renamed during the load")
+    for t in threads:
+        t.join()
+    assert statuses == [303] * (n_clients * per_client)
+    from conftest import db_rows
+    assert db_rows(server, "SELECT count(*) FROM saml_log WHERE reason = 'ok'")[0][0] == \
+        n_clients * per_client
+    assert db_rows(server, "SELECT count(*) FROM sessions")[0][0] == n_clients * per_client
+    assert db_rows(server, "SELECT count(*) FROM users WHERE auth_method = 'saml'")[0][0] == \
+        n_clients * per_client
+
+    b64, aid = idp.response(*sp(server), "race@example.com", dict(ATTRS, email="race@example.com"))
+    race, gate = [], threading.Barrier(4)
+
+    def racer():
+        gate.wait()
+        race.append(post_acs(server, b64).status_code)
+
+    threads = [threading.Thread(target=racer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(race) == [303, 403, 403, 403]
+    reasons = db_rows(server, "SELECT reason FROM saml_log WHERE assertion_id = ?", (aid,))
+    assert sorted(r[0] for r in reasons) == ["ok", "replay", "replay", "replay"]
