@@ -69,6 +69,9 @@ struct lockout_row {
 struct store *store_open(const char *path, char *err, size_t errlen);
 /* Closes the connection (finalising statements, checkpointing WAL). NULL is a no-op. */
 void store_close(struct store *s);
+/* Closes the connection the process's write transactions share (store_begin_write); call it
+ * once no thread uses the store any more. */
+void store_close_shared(void);
 
 /* Schema version after migrations. */
 int store_schema_version(struct store *s);

@@ -473,9 +473,16 @@ static const char *const sql[ST_COUNT] = {
     [ST_ROLLBACK] = "ROLLBACK",
 };
 
-struct store {
+/* A connection to the database and its prepared statements. */
+struct conn {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
+};
+
+struct store {
+    struct conn own; /* this thread's connection */
+    struct conn *c;  /* the one in use: own, or the shared writer during a write transaction */
+    char *path;
     int version;
     int write_turn; /* holds the process's write turn (store_begin_write .. commit/rollback) */
 };
@@ -483,8 +490,17 @@ struct store {
 /* The threads of this process take turns for SQLite's write lock here, blocking on a mutex that
  * wakes the next one the moment a transaction ends. Left to SQLite's busy handler (below) they
  * would poll in sleeps that last 60 us or more (timer slack), and under sign-in load two threads
- * meet at almost every transaction. Other processes (gatehousectl) still meet the busy handler. */
+ * meet at almost every transaction. Other processes (gatehousectl) still meet the busy handler.
+ *
+ * Write transactions run on one connection shared by the threads that hold the turn in order.
+ * SQLite drops a connection's whole page cache when another connection has written since its
+ * last transaction: with a connection per thread, every sign-in re-read the pages of the
+ * tables it writes (~15 % of its store time); the writer's cache stays warm. Reads outside
+ * transactions stay on each thread's own connection, in parallel. */
 static pthread_mutex_t write_turn = PTHREAD_MUTEX_INITIALIZER;
+static struct conn writer; /* guarded by write_turn */
+static char *writer_path;  /* the database it is open on */
+static int writer_state;   /* 0 not tried, 1 open, -1 could not be opened (own used) */
 
 /* Gives the turn back once the transaction is over. A transaction that could not even be
  * rolled back gives it back too: the next thread then meets SQLite's lock and its busy
@@ -494,6 +510,7 @@ end_write_turn(struct store *s)
 {
     if (s->write_turn) {
         s->write_turn = 0;
+        s->c = &s->own;
         pthread_mutex_unlock(&write_turn);
     }
 }
@@ -502,17 +519,17 @@ end_write_turn(struct store *s)
 static sqlite3_stmt *
 stmt(struct store *s, enum stmt_id id)
 {
-    if (s->st[id] == NULL) {
-        if (sqlite3_prepare_v3(s->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL) !=
-            SQLITE_OK) {
-            log_error("prepare failed: %s", sqlite3_errmsg(s->db));
+    if (s->c->st[id] == NULL) {
+        if (sqlite3_prepare_v3(s->c->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->c->st[id],
+                               NULL) != SQLITE_OK) {
+            log_error("prepare failed: %s", sqlite3_errmsg(s->c->db));
             return NULL;
         }
     } else {
-        sqlite3_reset(s->st[id]);
-        sqlite3_clear_bindings(s->st[id]);
+        sqlite3_reset(s->c->st[id]);
+        sqlite3_clear_bindings(s->c->st[id]);
     }
-    return s->st[id];
+    return s->c->st[id];
 }
 
 static void
@@ -535,7 +552,7 @@ exec_done(struct store *s, sqlite3_stmt *st)
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        log_error("step failed: %s", sqlite3_errmsg(s->db));
+        log_error("step failed: %s", sqlite3_errmsg(s->c->db));
         return -1;
     }
     return 0;
@@ -547,7 +564,7 @@ exec_changed(struct store *s, sqlite3_stmt *st)
 {
     if (exec_done(s, st) != 0)
         return -1;
-    return sqlite3_changes(s->db) > 0 ? 0 : 1;
+    return sqlite3_changes(s->c->db) > 0 ? 0 : 1;
 }
 
 static int
@@ -565,19 +582,20 @@ exec_script(sqlite3 *db, const char *script)
 static int
 migrate(struct store *s, char *err, size_t errlen)
 {
-    if (exec_script(s->db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"))
+    if (exec_script(s->c->db,
+                    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"))
         goto fail;
-    if (exec_script(s->db, "BEGIN IMMEDIATE"))
+    if (exec_script(s->c->db, "BEGIN IMMEDIATE"))
         goto fail;
     sqlite3_stmt *st = NULL;
     int version = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT MAX(version) FROM schema_version", -1, &st, NULL) ==
+    if (sqlite3_prepare_v2(s->c->db, "SELECT MAX(version) FROM schema_version", -1, &st, NULL) ==
             SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (version > (int)N_MIGRATIONS) {
-        exec_script(s->db, "ROLLBACK");
+        exec_script(s->c->db, "ROLLBACK");
         snprintf(err, errlen, "the store has schema version %d, newer than this program (%zu)",
                  version, N_MIGRATIONS);
         return -1;
@@ -585,20 +603,20 @@ migrate(struct store *s, char *err, size_t errlen)
     for (size_t v = (size_t)version; v < N_MIGRATIONS; v++) {
         char bump[96];
         snprintf(bump, sizeof bump, "INSERT INTO schema_version (version) VALUES (%zu)", v + 1);
-        if (exec_script(s->db, migrations[v]) || exec_script(s->db, bump)) {
-            exec_script(s->db, "ROLLBACK");
+        if (exec_script(s->c->db, migrations[v]) || exec_script(s->c->db, bump)) {
+            exec_script(s->c->db, "ROLLBACK");
             snprintf(err, errlen, "migration to schema version %zu failed: %s", v + 1,
-                     sqlite3_errmsg(s->db));
+                     sqlite3_errmsg(s->c->db));
             return -1;
         }
         log_info("store migrated to schema version %zu", v + 1);
     }
-    if (exec_script(s->db, "COMMIT"))
+    if (exec_script(s->c->db, "COMMIT"))
         goto fail;
     s->version = (int)N_MIGRATIONS;
     return 0;
 fail:
-    snprintf(err, errlen, "cannot prepare the schema: %s", sqlite3_errmsg(s->db));
+    snprintf(err, errlen, "cannot prepare the schema: %s", sqlite3_errmsg(s->c->db));
     return -1;
 }
 
@@ -617,43 +635,63 @@ busy_wait(void *arg, int n)
     return 1;
 }
 
-struct store *
-store_open(const char *path, char *err, size_t errlen)
+/* Opens c on path with the store's settings. */
+static int
+open_conn(struct conn *c, const char *path, char *err, size_t errlen)
 {
-    struct store *s = calloc(1, sizeof *s);
-    if (s == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
     int rc = sqlite3_open_v2(
-        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+        path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open the store: %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-        goto fail;
+                 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        return -1;
     }
-    sqlite3_busy_handler(s->db, busy_wait, NULL);
-    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_handler(c->db, busy_wait, NULL);
+    sqlite3_extended_result_codes(c->db, 1);
     char *msg = NULL;
     /* A sign-in writes ~14 pages to the WAL. With SQLite's default checkpoint every 1,000 pages
      * (~70 sign-ins) the committing request copies them into the database and syncs both files,
      * ~5 % of the server's CPU under load; every 8,192 pages (32 MiB): ~1.7 % (perf, make bench),
      * and the WAL file is truncated back to 64 MiB at most after each checkpoint. */
-    if (sqlite3_exec(s->db,
+    if (sqlite3_exec(c->db,
                      "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
                      "PRAGMA synchronous = NORMAL; PRAGMA trusted_schema = OFF; "
                      "PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864",
                      NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
+        snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(c->db));
         sqlite3_free(msg);
-        goto fail;
+        return -1;
     }
-    if (migrate(s, err, errlen) != 0)
-        goto fail;
+    return 0;
+}
+
+static void
+close_conn(struct conn *c)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(c->st[i]);
+        c->st[i] = NULL;
+    }
+    if (c->db != NULL && sqlite3_close(c->db) != SQLITE_OK)
+        log_warn("close: %s", sqlite3_errmsg(c->db));
+    c->db = NULL;
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errlen)
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (s == NULL || (s->path = strdup(path)) == NULL) {
+        free(s);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->c = &s->own;
+    if (open_conn(&s->own, path, err, errlen) != 0 || migrate(s, err, errlen) != 0) {
+        store_close(s);
+        return NULL;
+    }
     return s;
-fail:
-    store_close(s);
-    return NULL;
 }
 
 void
@@ -661,11 +699,39 @@ store_close(struct store *s)
 {
     if (s == NULL)
         return;
-    for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(s->st[i]);
-    if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
-        log_warn("close: %s", sqlite3_errmsg(s->db));
+    close_conn(&s->own);
+    free(s->path);
     free(s);
+}
+
+void
+store_close_shared(void)
+{
+    pthread_mutex_lock(&write_turn);
+    if (writer_state == 1)
+        close_conn(&writer);
+    free(writer_path);
+    writer_path = NULL;
+    writer_state = 0;
+    pthread_mutex_unlock(&write_turn);
+}
+
+/* The connection for s's write transaction (the turn held): the shared writer when it is open
+ * on s's database, else s's own. */
+static struct conn *
+writer_for(struct store *s)
+{
+    if (writer_state == 0) {
+        char err[512];
+        writer_path = strdup(s->path);
+        writer_state = writer_path && open_conn(&writer, s->path, err, sizeof err) == 0 ? 1 : -1;
+        if (writer_state < 0) {
+            log_warn("no shared writer connection (each thread writes on its own): %s",
+                     writer_path ? err : "out of memory");
+            close_conn(&writer);
+        }
+    }
+    return writer_state == 1 && strcmp(writer_path, s->path) == 0 ? &writer : &s->own;
 }
 
 int
@@ -686,6 +752,7 @@ store_begin_write(struct store *s)
 {
     pthread_mutex_lock(&write_turn);
     s->write_turn = 1;
+    s->c = writer_for(s);
     if (simple(s, ST_BEGIN) != 0) {
         end_write_turn(s);
         return -1;
@@ -698,7 +765,7 @@ int
 store_commit(struct store *s)
 {
     int rc = simple(s, ST_COMMIT);
-    if (rc != 0 && sqlite3_get_autocommit(s->db) == 0)
+    if (rc != 0 && sqlite3_get_autocommit(s->c->db) == 0)
         simple(s, ST_ROLLBACK);
     end_write_turn(s);
     return rc;
@@ -707,7 +774,7 @@ store_commit(struct store *s)
 void
 store_rollback(struct store *s)
 {
-    if (sqlite3_get_autocommit(s->db) == 0)
+    if (sqlite3_get_autocommit(s->c->db) == 0)
         simple(s, ST_ROLLBACK);
     end_write_turn(s);
 }
@@ -757,7 +824,7 @@ one_user(struct store *s, sqlite3_stmt *st, struct user *out)
     } else if (rc == SQLITE_DONE) {
         ret = 1;
     } else {
-        log_error("step failed: %s", sqlite3_errmsg(s->db));
+        log_error("step failed: %s", sqlite3_errmsg(s->c->db));
     }
     sqlite3_reset(st);
     return ret;
@@ -807,11 +874,11 @@ store_user_insert(struct store *s, const struct user *u, long long *id_out)
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
         return 1;
     if (rc != SQLITE_DONE) {
-        log_error("insert failed: %s", sqlite3_errmsg(s->db));
+        log_error("insert failed: %s", sqlite3_errmsg(s->c->db));
         return -1;
     }
     if (id_out != NULL)
-        *id_out = sqlite3_last_insert_rowid(s->db);
+        *id_out = sqlite3_last_insert_rowid(s->c->db);
     return 0;
 }
 
@@ -1001,7 +1068,7 @@ store_lockout_get(struct store *s, const char *email, struct lockout_row *out)
     } else if (rc == SQLITE_DONE) {
         ret = 1;
     } else {
-        log_error("step failed: %s", sqlite3_errmsg(s->db));
+        log_error("step failed: %s", sqlite3_errmsg(s->c->db));
     }
     sqlite3_reset(st);
     return ret;
@@ -1077,7 +1144,7 @@ store_session_get(struct store *s, const char *token_hash, struct session_row *o
     } else if (rc == SQLITE_DONE) {
         ret = 1;
     } else {
-        log_error("step failed: %s", sqlite3_errmsg(s->db));
+        log_error("step failed: %s", sqlite3_errmsg(s->c->db));
     }
     sqlite3_reset(st);
     return ret;
@@ -1117,7 +1184,7 @@ store_session_delete_user(struct store *s, long long user_id, const char *keep_h
     if (exec_done(s, st) != 0)
         return -1;
     if (n_out != NULL)
-        *n_out = sqlite3_changes(s->db);
+        *n_out = sqlite3_changes(s->c->db);
     return 0;
 }
 
@@ -1266,7 +1333,7 @@ store_idp_insert(struct store *s, const struct idp_row *r, const char *metadata)
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
         return 1;
     if (rc != SQLITE_DONE) {
-        log_error("insert failed: %s", sqlite3_errmsg(s->db));
+        log_error("insert failed: %s", sqlite3_errmsg(s->c->db));
         return -1;
     }
     return 0;
@@ -1320,7 +1387,7 @@ store_idp_delete(struct store *s, const char *entity_id)
     bind_text(st, 1, entity_id);
     if (exec_done(s, st) != 0)
         return -1;
-    return sqlite3_changes(s->db) == 0 ? 1 : 0;
+    return sqlite3_changes(s->c->db) == 0 ? 1 : 0;
 }
 
 int
@@ -1450,7 +1517,7 @@ store_saml_request_take(struct store *s, const char *id, const char *entity_id, 
     bind_text(st, 1, id);
     if (exec_done(s, st) != 0)
         return -1;
-    return sqlite3_changes(s->db) == 1 ? 0 : 1;
+    return sqlite3_changes(s->c->db) == 1 ? 0 : 1;
 }
 
 int
@@ -1537,7 +1604,7 @@ store_saml_log_append(struct store *s, const struct saml_log_row *r, long long *
     if (exec_done(s, st) != 0)
         return -1;
     if (id_out != NULL)
-        *id_out = sqlite3_last_insert_rowid(s->db);
+        *id_out = sqlite3_last_insert_rowid(s->c->db);
     return 0;
 }
 
@@ -1674,7 +1741,7 @@ store_data_key_get(struct store *s, char *wrapped, size_t len)
     } else if (rc == SQLITE_DONE) {
         ret = 1;
     } else {
-        log_error("step failed: %s", sqlite3_errmsg(s->db));
+        log_error("step failed: %s", sqlite3_errmsg(s->c->db));
     }
     sqlite3_reset(st);
     return ret;
@@ -1720,7 +1787,7 @@ store_totp_get(struct store *s, long long user_id, struct totp_row *out)
     } else if (rc == SQLITE_DONE) {
         ret = 1;
     } else {
-        log_error("step failed: %s", sqlite3_errmsg(s->db));
+        log_error("step failed: %s", sqlite3_errmsg(s->c->db));
     }
     sqlite3_reset(st);
     return ret;
@@ -1881,7 +1948,7 @@ store_mfa_pending_get(struct store *s, const char *token_hash, time_t now,
     } else if (rc == SQLITE_DONE) {
         ret = 1;
     } else {
-        log_error("step failed: %s", sqlite3_errmsg(s->db));
+        log_error("step failed: %s", sqlite3_errmsg(s->c->db));
     }
     sqlite3_reset(st);
     return ret;
@@ -1978,7 +2045,7 @@ store_idp_group_role_add(struct store *s, const char *entity_id, const char *gro
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
         return 1;
     if (rc != SQLITE_DONE) {
-        log_error("insert failed: %s", sqlite3_errmsg(s->db));
+        log_error("insert failed: %s", sqlite3_errmsg(s->c->db));
         return -1;
     }
     return 0;
@@ -2035,7 +2102,7 @@ store_session_delete_saml(struct store *s, const char *idp, const char *name_id,
     if (exec_done(s, st) != 0)
         return -1;
     if (n_out != NULL)
-        *n_out = sqlite3_changes(s->db);
+        *n_out = sqlite3_changes(s->c->db);
     return 0;
 }
 
@@ -2128,7 +2195,7 @@ store_reset_token_get(struct store *s, const char *token_hash, struct reset_toke
     } else if (rc == SQLITE_DONE) {
         ret = 1;
     } else {
-        log_error("step failed: %s", sqlite3_errmsg(s->db));
+        log_error("step failed: %s", sqlite3_errmsg(s->c->db));
     }
     sqlite3_reset(st);
     return ret;
@@ -2169,7 +2236,7 @@ store_reset_request_count(struct store *s, const char *email, time_t since, long
     if (rc == SQLITE_ROW)
         *n_out = sqlite3_column_int64(st, 0);
     else
-        log_error("step failed: %s", sqlite3_errmsg(s->db));
+        log_error("step failed: %s", sqlite3_errmsg(s->c->db));
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : -1;
 }
