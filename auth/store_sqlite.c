@@ -750,6 +750,10 @@ simple(struct store *s, enum stmt_id id)
 int
 store_begin_write(struct store *s)
 {
+    if (s->write_turn) { /* a transaction in a transaction: refused, as SQLite would */
+        log_error("a write transaction was begun inside another");
+        return -1;
+    }
     pthread_mutex_lock(&write_turn);
     s->write_turn = 1;
     s->c = writer_for(s);
