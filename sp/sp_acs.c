@@ -207,18 +207,16 @@ copy(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src ? src : "");
 }
 
-static int
-b64_space(char c)
-{
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
+/* The whitespace allowed in base64 (IdPs wrap their lines). */
+static const char B64_SPACE[] = " \n\r\t";
 
 /* Decodes base64 (whitespace allowed) into a NUL-terminated buffer; NULL when malformed. */
 static char *
 decode(const char *b64, size_t len, size_t *out_len)
 {
-    int spaces = memchr(b64, '\n', len) || memchr(b64, ' ', len) || memchr(b64, '\r', len) ||
-                 memchr(b64, '\t', len);
+    int spaces = 0;
+    for (const char *w = B64_SPACE; *w != '\0' && !spaces; w++)
+        spaces = memchr(b64, *w, len) != NULL;
     char *clean = NULL;
     unsigned char *out = malloc(len / 4 * 3 + 4);
     if (out == NULL)
@@ -230,7 +228,7 @@ decode(const char *b64, size_t len, size_t *out_len)
             goto fail;
         k = 0;
         for (size_t i = 0; i < len; i++)
-            if (!b64_space(b64[i]))
+            if (b64[i] == '\0' || strchr(B64_SPACE, b64[i]) == NULL)
                 clean[k++] = b64[i];
         in = clean;
     }
@@ -287,17 +285,15 @@ walk(xmlNodePtr root, int *sha1)
 {
     int assertions = 0;
     for (xmlNodePtr n = root; n != NULL;) {
-        if (n->type == XML_ELEMENT_NODE && n->ns != NULL) {
-            if (is_el(n, SP_NS_SAML, "Assertion"))
-                assertions++;
-            const char *alg = is_el(n, SP_NS_DS, "SignatureMethod") ? SP_ALG_RSA_SHA1
-                              : is_el(n, SP_NS_DS, "DigestMethod")  ? SP_ALG_SHA1
-                                                                    : NULL;
-            if (alg != NULL) {
-                char *a = plain_attr(n, "Algorithm");
-                *sha1 |= a != NULL && strcmp(a, alg) == 0;
-                xmlFree(a);
-            }
+        if (is_el(n, SP_NS_SAML, "Assertion"))
+            assertions++;
+        const char *alg = is_el(n, SP_NS_DS, "SignatureMethod") ? SP_ALG_RSA_SHA1
+                          : is_el(n, SP_NS_DS, "DigestMethod")  ? SP_ALG_SHA1
+                                                                : NULL;
+        if (alg != NULL) {
+            char *a = plain_attr(n, "Algorithm");
+            *sha1 |= a != NULL && strcmp(a, alg) == 0;
+            xmlFree(a);
         }
         if (n->type == XML_ELEMENT_NODE && n->children != NULL) {
             n = n->children;
