@@ -76,7 +76,7 @@ PROGRAMS = gatehouse gatehousectl $(if $(MOCKIDP_SRC),mock-idp)
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(UNIT_SRC))
 
 .PHONY: all run test check check-asan bench deps test-deps lint format format-check clean \
-        unit-bins unit-bins-asan install
+        unit-bins unit-bins-asan install config
 .DEFAULT_GOAL := all
 
 all: $(addprefix bin/,$(PROGRAMS))
@@ -120,6 +120,10 @@ bench: test-deps
 build/bench/bench_argon2 build/bench/bench_acs: build/bench/%: tests/bench/%.c build/libgh.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) $< build/libgh.a $(PKG_LIBS) -o $@
+
+# conf/gatehouse.conf is printed from auth/conf.c's settings table (tests/e2e/test_docs.py checks).
+config: bin/gatehouse
+	bin/gatehouse -p conf > conf/gatehouse.conf
 
 # curl's banned functions: none of these in product code.
 lint:

@@ -35,67 +35,133 @@ struct conf_key {
     size_t offset;
     size_t size; /* strings: buffer size */
     long long min, max;
+    const char *def; /* the default, as written in the file: conf_defaults parses it */
+    const char
+        *values;      /* accepted values for the documentation; "" = free text, NULL = min - max */
+    const char *desc; /* one or two sentences for conf/gatehouse.conf and gatehouse.conf(5) */
 };
 
-#define S(sec, key, field)                                                                         \
+#define FIELD(f) offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
+/* A string; a string checked as `type` (CT_HOST, CT_EMAIL, CT_FILE, ...). */
+#define S(sec, key, field, def, desc)                                                              \
     {                                                                                              \
-        sec, key, CT_STRING, offsetof(struct conf, field), sizeof(((struct conf *)0)->field), 0, 0 \
+        sec, key, CT_STRING, FIELD(field), 0, 0, def, "", desc                                     \
     }
-#define I(sec, key, field, lo, hi)                                                                 \
+#define TS(sec, key, field, type, def, values, desc)                                               \
     {                                                                                              \
-        sec, key, CT_INT, offsetof(struct conf, field), 0, lo, hi                                  \
+        sec, key, type, FIELD(field), 0, 0, def, values, desc                                      \
     }
-#define B(sec, key, field)                                                                         \
+#define I(sec, key, field, lo, hi, def, desc)                                                      \
     {                                                                                              \
-        sec, key, CT_BOOL, offsetof(struct conf, field), 0, 0, 1                                   \
+        sec, key, CT_INT, offsetof(struct conf, field), 0, lo, hi, def, NULL, desc                 \
     }
-/* A string checked as `type` (CT_HOST, CT_EMAIL), or an int field parsed as `type` (CT_TLS). */
-#define TS(sec, key, field, type)                                                                  \
+#define B(sec, key, field, def, desc)                                                              \
     {                                                                                              \
-        sec, key, type, offsetof(struct conf, field), sizeof(((struct conf *)0)->field), 0, 0      \
+        sec, key, CT_BOOL, offsetof(struct conf, field), 0, 0, 1, def, "on | off", desc            \
     }
-#define TI(sec, key, field, type)                                                                  \
+/* An int field parsed as `type` (CT_TLS, CT_LEVEL), or a key that fills several fields. */
+#define TI(sec, key, field, type, def, values, desc)                                               \
     {                                                                                              \
-        sec, key, type, offsetof(struct conf, field), 0, 0, 0                                      \
+        sec, key, type, offsetof(struct conf, field), 0, 0, 0, def, values, desc                   \
+    }
+#define X(sec, key, type, def, values, desc)                                                       \
+    {                                                                                              \
+        sec, key, type, 0, 0, 0, 0, def, values, desc                                              \
     }
 
+/* The one table of the configuration file: the parser, the defaults, `gatehouse -p conf`
+ * (which writes conf/gatehouse.conf) and `gatehouse -p man` (gatehouse.conf(5)) all read it.
+ * A new key is one line here and a field in struct conf. */
 static const struct conf_key conf_keys[] = {
-    {"server", "listen", CT_LISTEN, 0, 0, 0, 0},
-    {"server", "base_url", CT_URL, 0, 0, 0, 0},
-    {"server", "trusted_proxies", CT_PROXIES, 0, 0, 0, 0},
-    I("server", "threads", threads, 0, 64),
-    I("server", "max_body_bytes", max_body_bytes, 1024, 16 * 1024 * 1024),
-    S("server", "templates", templates_dir),
-    I("server", "session_max_hours", session_max_hours, 1, 720),
-    B("server", "access_log", access_log),
-    {"server", "log_level", CT_LEVEL, offsetof(struct conf, log_level), 0, 0, 0},
-    {"store", "driver", CT_DRIVER, 0, 0, 0, 0},
-    S("store", "path", store_path),
-    S("store", "conninfo", store_conninfo),
-    S("sp", "entity_id", sp_entity_id),
-    S("sp", "key_file", sp_key_file),
-    S("sp", "cert_file", sp_cert_file),
-    I("sp", "clock_skew_seconds", sp_clock_skew_seconds, 0, 3600),
-    I("sp", "saml_log_days", saml_log_days, 1, 3650),
-    S("secrets", "key_file", secrets_key_file),
-    TS("smtp", "host", smtp_host, CT_HOST),
-    I("smtp", "port", smtp_port, 1, 65535),
-    TS("smtp", "from", smtp_from, CT_EMAIL),
-    TI("smtp", "starttls", smtp_starttls, CT_TLS),
-    S("smtp", "username", smtp_username),
-    S("smtp", "password", smtp_password),
-    I("smtp", "timeout_seconds", smtp_timeout_seconds, 1, 300),
-    TS("smtp", "ca_file", smtp_ca_file, CT_FILE),
-    I("argon2", "memory_kib", argon2_memory_kib, 8, 4 * 1024 * 1024),
-    I("argon2", "iterations", argon2_iterations, 1, 100),
-    I("argon2", "parallelism", argon2_parallelism, 1, 16),
+    X("server", "listen", CT_LISTEN, "127.0.0.1:8080", "IP:PORT",
+      "Address and port to listen on (an IP address: only this address is bound)."),
+    X("server", "base_url", CT_URL, "http://127.0.0.1:8080", "http:// or https:// URL",
+      "The URL browsers and IdPs use (behind a proxy: the public one). https:// makes cookies "
+      "Secure."),
+    X("server", "trusted_proxies", CT_PROXIES, "", "CIDRs",
+      "Address ranges (e.g. 10.0.0.0/8, ::1) whose X-Forwarded-For and X-Forwarded-Proto are "
+      "believed; empty = none."),
+    I("server", "threads", threads, 0, 64, "0",
+      "HTTP worker threads; 0 = twice the number of CPUs."),
+    I("server", "max_body_bytes", max_body_bytes, 1024, 16 * 1024 * 1024, "1048576",
+      "Default request body limit in bytes; routes may set lower ones."),
+    S("server", "templates", templates_dir, "templates",
+      "Folder of the HTML templates and the stylesheet."),
+    I("server", "session_max_hours", session_max_hours, 1, 720, "12",
+      "Absolute lifetime of any session, idle or not, in hours."),
+    B("server", "access_log", access_log, "on", "One log line per request."),
+    TI("server", "log_level", log_level, CT_LEVEL, "info", "error | warn | info | debug",
+       "Most verbose level of messages written to standard error."),
+    X("store", "driver", CT_DRIVER, "sqlite", "sqlite | postgres",
+      "Storage back end (postgres is not built in yet)."),
+    S("store", "path", store_path, "var/gatehouse.db",
+      "The SQLite database file (its folder is created when absent)."),
+    S("store", "conninfo", store_conninfo, "", "PostgreSQL connection string."),
+    S("sp", "entity_id", sp_entity_id, "",
+      "The SP's SAML entity ID; empty = {base_url}/saml/metadata."),
+    S("sp", "key_file", sp_key_file, "var/sp-key.pem",
+      "The SP's private key (PEM); generated at first start when absent."),
+    S("sp", "cert_file", sp_cert_file, "var/sp-cert.pem",
+      "The SP's certificate (PEM); generated with the key when absent."),
+    I("sp", "clock_skew_seconds", sp_clock_skew_seconds, 0, 3600, "180",
+      "Tolerance on assertion time windows, in seconds."),
+    I("sp", "saml_log_days", saml_log_days, 1, 3650, "180",
+      "Days SAML response log entries are kept."),
+    S("secrets", "key_file", secrets_key_file, "var/master.key",
+      "Master key that encrypts secrets at rest (TOTP seeds); generated at first start when "
+      "absent."),
+    TS("smtp", "host", smtp_host, CT_HOST, "", "host name or IP address",
+       "Relay for password reset e-mails; empty = no reset e-mails."),
+    I("smtp", "port", smtp_port, 1, 65535, "587",
+      "Relay port (587: submission with STARTTLS; 465: implicit TLS)."),
+    TS("smtp", "from", smtp_from, CT_EMAIL, "", "e-mail address",
+       "Sender address, e.g. gatehouse@example.com (required with a host)."),
+    TI("smtp", "starttls", smtp_starttls, CT_TLS, "on", "on | off | implicit",
+       "on: STARTTLS required, nothing is sent in clear; off: plain (a relay on this host, "
+       "tests); implicit: TLS from the first byte (SMTPS)."),
+    S("smtp", "username", smtp_username, "", "SMTP AUTH user; empty = no authentication."),
+    S("smtp", "password", smtp_password, "",
+      "SMTP AUTH password (keep this file unreadable by others)."),
+    I("smtp", "timeout_seconds", smtp_timeout_seconds, 1, 300, "30",
+      "Time allowed per e-mail, connection included, in seconds."),
+    TS("smtp", "ca_file", smtp_ca_file, CT_FILE, "", "file",
+       "PEM CA bundle that verifies the relay's certificate; empty = the system's."),
+    /* OWASP password storage cheat sheet: argon2id m=19 MiB, t=2, p=1. */
+    I("argon2", "memory_kib", argon2_memory_kib, 8, 4 * 1024 * 1024, "19456",
+      "Memory per password hash, in KiB."),
+    I("argon2", "iterations", argon2_iterations, 1, 100, "2", "Passes over the memory."),
+    I("argon2", "parallelism", argon2_parallelism, 1, 16, "1", "Lanes."),
 };
 
+#undef FIELD
 #undef S
 #undef I
 #undef B
 #undef TS
 #undef TI
+#undef X
+
+/* What each section is for, printed above its keys. */
+static const struct {
+    const char *name;
+    const char *intro;
+} conf_sections[] = {
+    {"server", "The HTTP server."},
+    {"store", "Where users, sessions and logs are kept."},
+    {"sp", "Gatehouse as a SAML service provider."},
+    {"secrets", "Secrets at rest."},
+    {"smtp",
+     "Self-service password reset sends its links through this relay (libcurl). An empty host "
+     "turns reset e-mails off: the reset page then tells people to ask an administrator."},
+    {"argon2",
+     "Password hashing cost (argon2id). Defaults are OWASP's: 19 MiB, 2 passes, 1 lane. Hashes "
+     "made with other parameters are upgraded at the user's next successful sign-in."},
+    {"policy",
+     "Defaults of the run-time policy. Admins change them later with `gatehousectl policy set KEY "
+     "VALUE` (stored and audited; a stored value wins over this file)."},
+};
+
+static int set_key(struct conf *c, const struct conf_key *k, const char *v, char *msg, size_t len);
 
 struct parse_ctx {
     struct conf *c;
@@ -106,36 +172,6 @@ struct parse_ctx {
     int failed;
     int smtp_host_line; /* where [smtp] host was set: cross-key errors point there */
 };
-
-void
-conf_defaults(struct conf *c)
-{
-    memset(c, 0, sizeof *c);
-    snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
-    c->listen_port = 8080;
-    snprintf(c->base_url, sizeof c->base_url, "http://127.0.0.1:8080");
-    c->threads = 0;
-    c->max_body_bytes = 1024 * 1024;
-    snprintf(c->templates_dir, sizeof c->templates_dir, "templates");
-    c->session_max_hours = 12;
-    c->access_log = 1;
-    c->log_level = LOG_LEVEL_INFO;
-    snprintf(c->store_driver, sizeof c->store_driver, "sqlite");
-    snprintf(c->store_path, sizeof c->store_path, "var/gatehouse.db");
-    snprintf(c->sp_key_file, sizeof c->sp_key_file, "var/sp-key.pem");
-    snprintf(c->sp_cert_file, sizeof c->sp_cert_file, "var/sp-cert.pem");
-    c->sp_clock_skew_seconds = 180;
-    c->saml_log_days = 180;
-    snprintf(c->secrets_key_file, sizeof c->secrets_key_file, "var/master.key");
-    c->smtp_port = 587; /* RFC 6409 message submission */
-    c->smtp_starttls = CONF_SMTP_STARTTLS;
-    c->smtp_timeout_seconds = 30;
-    /* OWASP password storage cheat sheet: argon2id m=19 MiB, t=2, p=1. */
-    c->argon2_memory_kib = 19 * 1024;
-    c->argon2_iterations = 2;
-    c->argon2_parallelism = 1;
-    policy_defaults(&c->policy);
-}
 
 int
 conf_parse_cidr(const char *s, struct cidr *out)
@@ -515,4 +551,164 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
     else
         snprintf(err, errlen, "%s:%d: syntax error: expected [section] or key = value", path, line);
     return -1;
+}
+
+void
+conf_defaults(struct conf *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < sizeof conf_keys / sizeof conf_keys[0]; i++) {
+        char msg[400];
+        /* A default that does not parse is a bug in the table: test_conf and `gatehouse -t`
+         * of the generated file catch it; say so rather than start with a zero. */
+        if (set_key(c, &conf_keys[i], conf_keys[i].def, msg, sizeof msg) != 0)
+            fprintf(stderr, "gatehouse: built-in default of [%s] %s: %s\n", conf_keys[i].section,
+                    conf_keys[i].name, msg);
+    }
+    policy_defaults(&c->policy);
+}
+
+size_t
+conf_key_count(void)
+{
+    return sizeof conf_keys / sizeof conf_keys[0];
+}
+
+int
+conf_key_info(size_t i, struct conf_key_info *out)
+{
+    if (i >= conf_key_count())
+        return -1;
+    const struct conf_key *k = &conf_keys[i];
+    out->section = k->section;
+    out->name = k->name;
+    out->def = k->def;
+    out->desc = k->desc;
+    if (k->values != NULL)
+        snprintf(out->values, sizeof out->values, "%s", k->values);
+    else
+        snprintf(out->values, sizeof out->values, "%lld - %lld", k->min, k->max);
+    return 0;
+}
+
+static const char *
+section_intro(const char *name)
+{
+    for (size_t i = 0; i < sizeof conf_sections / sizeof conf_sections[0]; i++)
+        if (strcmp(conf_sections[i].name, name) == 0)
+            return conf_sections[i].intro;
+    return NULL;
+}
+
+/* Writes text as "; " comment lines of at most ~100 columns. */
+static void
+print_comment(FILE *f, const char *text)
+{
+    const char *p = text;
+    while (*p != '\0') {
+        size_t n = strlen(p), cut = n;
+        if (n > 96) {
+            cut = 96;
+            while (cut > 0 && p[cut] != ' ')
+                cut--;
+            if (cut == 0)
+                cut = n;
+        }
+        fprintf(f, "; %.*s\n", (int)cut, p);
+        p += cut;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+/* troff: a line must not start with '.' or '\''; backslashes are doubled. */
+static void
+print_roff(FILE *f, const char *text)
+{
+    if (text[0] == '.' || text[0] == '\'')
+        fputs("\\&", f);
+    for (const char *p = text; *p; p++) {
+        if (*p == '\\')
+            fputs("\\e", f);
+        else if (*p == '-')
+            fputs("\\-", f);
+        else
+            fputc(*p, f);
+    }
+    fputc('\n', f);
+}
+
+static void
+print_key(FILE *f, enum conf_print_format fmt, const char *name, const char *def,
+          const char *values, const char *desc)
+{
+    if (fmt == CONF_PRINT_INI) {
+        char text[1024];
+        snprintf(text, sizeof text, "%s%s%s%s", desc, values[0] ? " Values: " : "", values,
+                 values[0] ? "." : "");
+        print_comment(f, text);
+        fprintf(f, "%s =%s%s\n", name, def[0] ? " " : "", def);
+        return;
+    }
+    fprintf(f, ".TP\n.BI \"%s = \" \"", name);
+    for (const char *p = def; *p; p++) {
+        if (*p == '-' || *p == '\\')
+            fputc('\\', f);
+        if (*p == '"')
+            fputs("\\(dq", f);
+        else
+            fputc(*p == '\\' ? 'e' : *p, f);
+    }
+    fputs("\"\n", f);
+    print_roff(f, desc);
+    if (values[0] != '\0') {
+        fputs("Values: ", f);
+        print_roff(f, values);
+    }
+}
+
+static void
+print_section(FILE *f, enum conf_print_format fmt, const char *name)
+{
+    const char *intro = section_intro(name);
+    if (fmt == CONF_PRINT_INI) {
+        fprintf(f, "\n[%s]\n", name);
+        if (intro != NULL)
+            print_comment(f, intro);
+        return;
+    }
+    fprintf(f, ".SS [%s]\n", name);
+    if (intro != NULL)
+        print_roff(f, intro);
+}
+
+void
+conf_print(FILE *f, enum conf_print_format fmt)
+{
+    if (fmt == CONF_PRINT_INI)
+        fputs("; Gatehouse configuration (INI). Every key is shown with its default.\n"
+              "; An unknown key, a bad value or an unreadable file stops start-up with FILE:LINE: "
+              "message.\n"
+              "; Check a file without starting: gatehouse -c FILE -t\n"
+              "; Relative paths are relative to the directory the server is started from.\n"
+              "; This file is written by `gatehouse -p conf` from the table the parser reads.\n",
+              f);
+    const char *cur = "";
+    for (size_t i = 0; i < sizeof conf_keys / sizeof conf_keys[0]; i++) {
+        struct conf_key_info k;
+        conf_key_info(i, &k);
+        if (strcmp(k.section, cur) != 0)
+            print_section(f, fmt, k.section);
+        cur = k.section;
+        print_key(f, fmt, k.name, k.def, k.values, k.desc);
+    }
+    print_section(f, fmt, "policy");
+    size_t n;
+    const struct setting_def *d = settings_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        char def[32], values[128];
+        settings_format(&d[i], d[i].def, def, sizeof def);
+        settings_range_text(&d[i], values, sizeof values);
+        print_key(f, fmt, d[i].name, def, values, d[i].description);
+    }
 }

@@ -1,9 +1,11 @@
 /* auth/conf.h: the configuration file (INI, libinih), parsed once at start-up into struct conf.
- * Every key is in one table in conf.c; conf/gatehouse.conf documents each with its default. */
+ * Every key is in one table in conf.c (key, default, range, description): the parser, the
+ * defaults, conf/gatehouse.conf and gatehouse.conf(5) are all made from it. */
 #ifndef GH_AUTH_CONF_H
 #define GH_AUTH_CONF_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "policy/settings.h"
 
@@ -67,7 +69,7 @@ struct conf {
     struct policy policy;
 };
 
-/* Sets every key to its default. */
+/* Sets every key to its default (the table's default text, parsed as the file's would be). */
 void conf_defaults(struct conf *c);
 
 /* Reads path over the defaults. On error returns -1 and writes "FILE:LINE: message" (or
@@ -79,5 +81,27 @@ int conf_is_trusted_proxy(const struct conf *c, int family, const unsigned char 
 
 /* Parses "10.0.0.0/8" or "::1/128" (no prefix = a single host). -1 when malformed. */
 int conf_parse_cidr(const char *s, struct cidr *out);
+
+/* One key of the table, for documentation and tests; strings are borrowed from the table. */
+struct conf_key_info {
+    const char *section;
+    const char *name;
+    const char *def;  /* as written in the file */
+    char values[128]; /* "1 - 720", "on | off", "error | warn | info | debug" */
+    const char *desc;
+};
+
+/* Number of keys in the table ([policy] excluded: it is policy/settings.c's table). */
+size_t conf_key_count(void);
+/* Fills out with key i; -1 when i is past the end. */
+int conf_key_info(size_t i, struct conf_key_info *out);
+
+enum conf_print_format {
+    CONF_PRINT_INI, /* conf/gatehouse.conf: every key with its default and description */
+    CONF_PRINT_MAN, /* the settings section of gatehouse.conf(5), in man(7) macros */
+};
+
+/* Writes every key ([policy] from the policy settings table too) in the given format. */
+void conf_print(FILE *f, enum conf_print_format fmt);
 
 #endif

@@ -23,9 +23,11 @@
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: gatehouse [-c FILE] [-t]\n"
+    fprintf(stderr, "usage: gatehouse [-c FILE] [-t] [-p conf|man]\n"
                     "  -c FILE  configuration file (default " DEFAULT_CONF ")\n"
-                    "  -t       check the configuration and exit\n");
+                    "  -t       check the configuration and exit\n"
+                    "  -p conf  print every setting with its default (conf/gatehouse.conf)\n"
+                    "  -p man   print the settings section of gatehouse.conf(5)\n");
 }
 
 /* Deletes what has outlived its purpose: ended sessions, old SAML state and log rows. */
@@ -64,8 +66,15 @@ main(int argc, char **argv)
 {
     const char *conf_path = DEFAULT_CONF;
     int test_only = 0, opt;
-    while ((opt = getopt(argc, argv, "c:th")) != -1) {
+    while ((opt = getopt(argc, argv, "c:thp:")) != -1) {
         switch (opt) {
+        case 'p':
+            if (strcmp(optarg, "conf") != 0 && strcmp(optarg, "man") != 0) {
+                usage();
+                return 2;
+            }
+            conf_print(stdout, strcmp(optarg, "man") == 0 ? CONF_PRINT_MAN : CONF_PRINT_INI);
+            return fflush(stdout) == 0 ? 0 : 1;
         case 'c':
             conf_path = optarg;
             break;

@@ -26,3 +26,38 @@ def test_shipped_config_passes_the_check():
                        cwd=TOP, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "configuration OK" in p.stdout
+
+
+def test_shipped_config_is_the_one_printed_from_the_settings_table():
+    """conf/gatehouse.conf is written by `gatehouse -p conf` from the table the parser reads: a
+    key added to the parser without regenerating the file (`make config`) fails here."""
+    p = subprocess.run([os.path.join(BIN, "gatehouse"), "-p", "conf"], capture_output=True,
+                       text=True)
+    assert p.returncode == 0, p.stderr
+    with open(os.path.join(TOP, "conf", "gatehouse.conf")) as f:
+        assert p.stdout == f.read(), "conf/gatehouse.conf is stale: run `make config`"
+
+
+def test_every_default_in_the_table_parses(tmp_path):
+    """The defaults are parsed by the same code as the file: the printed file passes the check
+    and the server says nothing about a built-in default."""
+    conf = tmp_path / "all.conf"
+    conf.write_text(subprocess.run([os.path.join(BIN, "gatehouse"), "-p", "conf"],
+                                   capture_output=True, text=True, check=True).stdout)
+    p = subprocess.run([os.path.join(BIN, "gatehouse"), "-c", str(conf), "-t"], cwd=TOP,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "built-in default" not in p.stderr
+
+
+def test_man_page_settings_list_every_key():
+    p = subprocess.run([os.path.join(BIN, "gatehouse"), "-p", "man"], capture_output=True,
+                       text=True, check=True)
+    with open(os.path.join(TOP, "conf", "gatehouse.conf")) as f:
+        keys = [ln.split(" =")[0] for ln in f if ln[0] not in ";[\n"]
+    sections = [ln[1:-2] for ln in open(os.path.join(TOP, "conf", "gatehouse.conf"))
+                if ln.startswith("[")]
+    for s in sections:
+        assert f".SS [{s}]\n" in p.stdout, s
+    for k in keys:
+        assert f'.BI "{k} = " ' in p.stdout.replace("\\-", "-"), k
