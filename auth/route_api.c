@@ -14,6 +14,7 @@
 #include "http.h"
 #include "log.h"
 #include "login.h"
+#include "metrics.h"
 #include "mfa.h"
 #include "pwhash.h"
 #include "routes.h"
@@ -197,6 +198,7 @@ route_metrics(struct req *r)
                "# TYPE process_cpu_seconds_total counter\n"
                "process_cpu_seconds_total %.6f\n",
                runs, argon2_cpu, cpu);
+    metrics_print(&b);
     int rc = req_respond(r, 200, "text/plain; version=0.0.4", b.data ? b.data : "", b.len);
     buf_free(&b);
     return rc;
