@@ -134,10 +134,9 @@ route_api_login(struct req *r)
     if (o.change != PW_CHANGE_NONE)
         return web_json_error(r, 403, "password_change_required",
                               "Sign in through the browser and change your password first.");
-    struct session_new n = {
-        .user_id = o.user.id, .kind = SESSION_CLIENT, .client_addr = req_client(r)};
-    char token[SESSION_TOKEN_LEN + 1], hash[65];
-    if (session_create(w->store, &n, token, hash) != 0)
+    struct session_new n = {.user_id = o.user.id, .kind = SESSION_CLIENT};
+    char token[SESSION_TOKEN_LEN + 1];
+    if (web_start_session(r, &n, token) != 0)
         return web_json_error(r, 500, "internal", "The session could not be created.");
     log_info("sign-in method=password kind=client user_id=%lld client=%s", o.user.id,
              req_client(r));

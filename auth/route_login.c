@@ -51,7 +51,9 @@ start_session(struct req *r, const struct login_outcome *o)
 {
     if (o->mfa || o->enrol)
         return mfa_pending_start(r, &o->user, (int)o->change, o->enrol);
-    if (web_start_session(r, o->user.id, (int)o->change) != 0)
+    struct session_new n = {
+        .user_id = o->user.id, .kind = SESSION_WEB, .restricted = (int)o->change};
+    if (web_start_session(r, &n, NULL) != 0)
         return -1;
     log_info("sign-in method=password user_id=%lld change=%d client=%s", o->user.id, (int)o->change,
              req_client(r));

@@ -167,7 +167,8 @@ complete(struct req *r, const struct mfa_pending_row *p, const struct user *u)
     end_pending(r, p);
     login_completed(w->store, u->email);
     store_user_set_login(w->store, u->id, w->now);
-    if (web_start_session(r, u->id, p->change_reason) != 0)
+    struct session_new n = {.user_id = u->id, .kind = SESSION_WEB, .restricted = p->change_reason};
+    if (web_start_session(r, &n, NULL) != 0)
         return -1;
     web_signin_event(r, "password", "success");
     log_info("sign-in method=password+totp user_id=%lld change=%d client=%s", u->id,

@@ -117,12 +117,9 @@ route_password_change_post(struct req *r)
         return change_page(r, 422, msg, violations);
     if (rc != ACCOUNT_OK)
         return change_page(r, 500, "Your password could not be changed. Try again.", 0);
-    struct session_new n = {
-        .user_id = w->user.id, .kind = SESSION_WEB, .client_addr = req_client(r)};
-    char token[SESSION_TOKEN_LEN + 1], hash[65];
-    if (session_create(w->store, &n, token, hash) != 0)
+    struct session_new n = {.user_id = w->user.id, .kind = SESSION_WEB};
+    if (web_start_session(r, &n, NULL) != 0)
         return req_redirect(r, 303, "/login");
-    web_set_session_cookie(r, token);
     login_completed(w->store, w->user.email);
     log_info("password changed user_id=%lld forced=%d", w->user.id, forced);
     return req_redirect(r, 303, "/?changed=1");

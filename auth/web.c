@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "app.h"
 #include "arena.h"
 #include "clock.h"
@@ -283,20 +285,25 @@ web_set_session_cookie(struct req *r, const char *token)
 }
 
 int
-web_start_session(struct req *r, long long user_id, int restricted)
+web_start_session(struct req *r, const struct session_new *n, char *token_out)
 {
     struct web *w = web_of(r);
-    if (w->signed_in)
+    struct session_new copy = *n;
+    if (copy.client_addr == NULL)
+        copy.client_addr = req_client(r);
+    int browser = copy.kind == SESSION_WEB;
+    if (browser && w->signed_in)
         store_session_delete(w->store, w->session_hash);
-    struct session_new n = {.user_id = user_id,
-                            .kind = SESSION_WEB,
-                            .restricted = restricted,
-                            .client_addr = req_client(r)};
     char token[SESSION_TOKEN_LEN + 1], hash[65];
-    if (session_create(w->store, &n, token, hash) != 0)
+    if (session_create(w->store, &copy, token, hash) != 0)
         return -1;
-    web_set_session_cookie(r, token);
-    web_bind_session(r, hash);
+    if (browser) {
+        web_set_session_cookie(r, token);
+        web_bind_session(r, hash);
+    } else if (token_out != NULL) {
+        memcpy(token_out, token, sizeof token);
+    }
+    OPENSSL_cleanse(token, sizeof token);
     return 0;
 }
 

@@ -53,10 +53,14 @@ const char *web_return_to(struct req *r);
 /* Sets the session cookie for token (a browser session). */
 int web_set_session_cookie(struct req *r, const char *token);
 
-/* Starts a browser session for user_id (restricted: enum pw_change_reason, only the password
- * change until done). A session presented with the request ends: a token planted before sign-in
- * is worthless after it. Sets the cookie and rebinds the CSRF token. 0 or -1. */
-int web_start_session(struct req *r, long long user_id, int restricted);
+/* Starts the session n describes: the one way every flow (password, second factor, password
+ * change, SSO, API client) begins a session. n->client_addr defaults to r's client. A browser
+ * session (SESSION_WEB) ends the session presented with the request (a token planted before
+ * sign-in is worthless after it), sets the cookie and rebinds the CSRF token to the new
+ * session; a client session's token goes to token_out (SESSION_TOKEN_LEN + 1 bytes; NULL for
+ * browser sessions). Runs inside the caller's write transaction, if any. 0 or -1. */
+struct session_new;
+int web_start_session(struct req *r, const struct session_new *n, char *token_out);
 
 /* Counts a sign-in attempt (method "password" or "sso"; result "success", "failure" or
  * "locked") in /metrics and in the store for the admin dashboard. */

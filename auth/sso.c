@@ -1,0 +1,410 @@
+#include "sso.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "arena.h"
+#include "audit.h"
+#include "log.h"
+#include "session.h"
+#include "str.h"
+
+/* Attribute names that carry each fact in the shapes IdPs really send: plain (Okta, Google,
+ * OneLogin), urn:oid (Shibboleth, eduPerson), claim URIs (ADFS, Entra ID). */
+static const char *const EMAIL_ATTRS[] = {
+    "email",
+    "mail",
+    "emailAddress",
+    "Email",
+    "EmailAddress",
+    "User.email",
+    "urn:oid:0.9.2342.19200300.100.1.3",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+    NULL};
+static const char *const FIRST_ATTRS[] = {
+    "firstName",
+    "givenName",
+    "given_name",
+    "first_name",
+    "FirstName",
+    "User.FirstName",
+    "urn:oid:2.5.4.42",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+    NULL};
+static const char *const LAST_ATTRS[] = {
+    "lastName",
+    "sn",
+    "surname",
+    "family_name",
+    "last_name",
+    "LastName",
+    "User.LastName",
+    "urn:oid:2.5.4.4",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+    NULL};
+static const char *const DISPLAY_ATTRS[] = {
+    "displayName", "urn:oid:2.16.840.1.113730.3.1.241",
+    "http://schemas.microsoft.com/identity/claims/displayname", NULL};
+
+static const char *const GROUP_ATTRS[] = {
+    "groups",
+    "group",
+    "Groups",
+    "memberOf",
+    "isMemberOf",
+    "urn:oid:1.3.6.1.4.1.5923.1.5.1.1",
+    "urn:oid:1.2.840.113556.1.2.102",
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
+    "http://schemas.xmlsoap.org/claims/Group",
+    NULL};
+
+/* One response being accepted: what the steps share. */
+struct acs {
+    struct app *app;
+    struct store *s;
+    struct arena *ar;
+    const char *client;
+    time_t now;
+    struct sso_outcome *o;
+    char email[STORE_EMAIL_MAX];
+    char name[STORE_NAME_MAX];
+    char role[16];     /* from the group mapping, else the IdP's default role */
+    int groups_mapped; /* the IdP maps groups to roles: the role follows them at each sign-in */
+};
+
+static int
+sha1_allowed(const char *issuer, void *ctx)
+{
+    struct acs *a = ctx;
+    struct idp_row row;
+    return store_idp_get(a->s, issuer, &row) == 0 && row.allow_sha1;
+}
+
+static enum sp_reason
+refuse(struct acs *a, enum sp_reason reason, const char *detail)
+{
+    a->o->v.reason = reason;
+    snprintf(a->o->v.detail, sizeof a->o->v.detail, "%.500s", detail);
+    return reason;
+}
+
+static int
+count_mapping(const char *group, const char *role, void *ctx)
+{
+    (void)group;
+    (void)role;
+    ++*(int *)ctx;
+    return 1;
+}
+
+static int
+attr_named(const struct sp_attr *at, const char *const *names)
+{
+    for (size_t i = 0; names[i] != NULL; i++)
+        if ((at->name && strcmp(at->name, names[i]) == 0) ||
+            (at->friendly_name && strcmp(at->friendly_name, names[i]) == 0))
+            return 1;
+    return 0;
+}
+
+/* The role from the IdP's group -> role mapping: admin when any group maps to admin, member
+ * when one maps to member, else the IdP's default role. Owner is never granted by an IdP. */
+static enum sp_reason
+map_role(struct acs *a)
+{
+    snprintf(a->role, sizeof a->role, "%s", a->o->idp.default_role);
+    int n = 0;
+    if (store_idp_group_roles(a->s, a->o->idp.entity_id, count_mapping, &n) != 0)
+        return refuse(a, SP_ERR_INTERNAL, "cannot read the IdP's group mapping");
+    a->groups_mapped = n > 0;
+    if (!a->groups_mapped)
+        return SP_OK;
+    const char *const custom[] = {a->o->idp.attr_groups, NULL};
+    const char *const *names = a->o->idp.attr_groups[0] ? custom : GROUP_ATTRS;
+    int best = 0; /* 1 member, 2 admin */
+    for (int i = 0; i < a->o->v.n_attrs; i++) {
+        const struct sp_attr *at = &a->o->v.attrs[i];
+        if (!attr_named(at, names))
+            continue;
+        for (int k = 0; k < at->n_values; k++) {
+            char role[16];
+            int r = at->values[k] ? store_idp_role_for_group(a->s, a->o->idp.entity_id,
+                                                             at->values[k], role, sizeof role)
+                                  : 1;
+            if (r < 0)
+                return refuse(a, SP_ERR_INTERNAL, "cannot read the IdP's group mapping");
+            if (r == 0 && strcmp(role, "admin") == 0)
+                best = 2;
+            else if (r == 0 && best == 0)
+                best = 1;
+        }
+    }
+    if (best != 0)
+        snprintf(a->role, sizeof a->role, "%s", best == 2 ? "admin" : "member");
+    return SP_OK;
+}
+
+/* E-mail and display name from the attributes (or an e-mail-shaped NameID). */
+static enum sp_reason
+map_identity(struct acs *a)
+{
+    const char *const custom[] = {a->o->idp.attr_email, NULL};
+    const char *email = sp_verdict_attr(&a->o->v, a->o->idp.attr_email[0] ? custom : EMAIL_ATTRS);
+    if (email == NULL && strchr(a->o->v.name_id, '@') != NULL)
+        email = a->o->v.name_id;
+    struct arena *ar = a->ar;
+    char *norm = email ? str_email_normalize(ar, email) : NULL;
+    if (norm == NULL || strlen(norm) >= sizeof a->email)
+        return refuse(a, SP_ERR_ACCOUNT,
+                      "the assertion carries no usable e-mail address "
+                      "(attribute or NameID)");
+    snprintf(a->email, sizeof a->email, "%s", norm);
+    const char *display = sp_verdict_attr(&a->o->v, DISPLAY_ATTRS);
+    const char *const cf[] = {a->o->idp.attr_first_name, NULL};
+    const char *const cl[] = {a->o->idp.attr_last_name, NULL};
+    const char *first = sp_verdict_attr(&a->o->v, a->o->idp.attr_first_name[0] ? cf : FIRST_ATTRS);
+    const char *last = sp_verdict_attr(&a->o->v, a->o->idp.attr_last_name[0] ? cl : LAST_ATTRS);
+    if (display != NULL)
+        snprintf(a->name, sizeof a->name, "%s", display);
+    else
+        snprintf(a->name, sizeof a->name, "%s%s%s", first ? first : "", first && last ? " " : "",
+                 last ? last : "");
+    if (!str_utf8_clean(a->name, strlen(a->name), 0))
+        a->name[0] = '\0';
+    /* An IdP with domains signs in only users of those domains. */
+    char domains[1024];
+    if (store_idp_domains(a->s, a->o->idp.entity_id, domains, sizeof domains) != 0)
+        return refuse(a, SP_ERR_INTERNAL, "cannot read the IdP's domains");
+    if (domains[0] != '\0') {
+        const char *dom = strrchr(a->email, '@') + 1;
+        size_t dl = strlen(dom);
+        int ok = 0;
+        for (const char *p = domains; *p;) {
+            const char *comma = strchr(p, ',');
+            size_t n = comma ? (size_t)(comma - p) : strlen(p);
+            ok |= n == dl && strncmp(p, dom, n) == 0;
+            p += n + (comma ? 1 : 0);
+        }
+        if (!ok) {
+            char d[400];
+            snprintf(d, sizeof d, "%.200s is outside the IdP's domains (%.150s)", a->email,
+                     domains);
+            return refuse(a, SP_ERR_DOMAIN, d);
+        }
+    }
+    return map_role(a);
+}
+
+/* Finds or creates the user (just-in-time provisioning), syncing attributes. */
+static enum sp_reason
+provision(struct acs *a)
+{
+    struct store *s = a->s;
+    struct user u;
+    int found = store_user_by_saml(s, a->o->idp.entity_id, a->o->v.name_id, &u);
+    if (found < 0)
+        return refuse(a, SP_ERR_INTERNAL, "store error");
+    char name[STORE_EMAIL_MAX + 8];
+    snprintf(name, sizeof name, "idp:%.250s", a->o->idp.entity_id);
+    struct actor who = {name, "system", a->client};
+    if (found == 1) {
+        /* Never merged silently with an account of the same e-mail (see README). */
+        struct user other;
+        int clash = store_user_by_email(s, a->email, &other);
+        if (clash == 0)
+            return refuse(a, SP_ERR_ACCOUNT,
+                          strcmp(other.auth_method, "password") == 0
+                              ? "a password account with this e-mail exists; it is not merged "
+                                "with the SSO identity"
+                              : "another identity provider's user has this e-mail");
+        memset(&u, 0, sizeof u);
+        snprintf(u.email, sizeof u.email, "%s", a->email);
+        snprintf(u.display_name, sizeof u.display_name, "%s", a->name);
+        snprintf(u.role, sizeof u.role, "%s", a->role);
+        snprintf(u.status, sizeof u.status, "active");
+        snprintf(u.auth_method, sizeof u.auth_method, "saml");
+        snprintf(u.idp, sizeof u.idp, "%s", a->o->idp.entity_id);
+        snprintf(u.name_id, sizeof u.name_id, "%s", a->o->v.name_id);
+        u.created_at = u.last_login_at = a->now;
+        if (store_user_insert(s, &u, &a->o->user_id) != 0)
+            return refuse(a, SP_ERR_INTERNAL, "the user could not be created");
+        char detail[128];
+        snprintf(detail, sizeof detail, "role=%s method=saml", u.role);
+        if (audit_record(s, &who, "user.provision", u.email, NULL, detail) != 0)
+            return refuse(a, SP_ERR_INTERNAL, "audit failed");
+        log_info("saml user provisioned user_id=%lld idp=%s", a->o->user_id, a->o->idp.entity_id);
+        return SP_OK;
+    }
+    if (strcmp(u.status, "active") != 0)
+        return refuse(a, SP_ERR_ACCOUNT, "the account is disabled");
+    a->o->user_id = u.id;
+    /* With a group mapping the role follows the groups (an owner stays owner). */
+    const char *role = a->groups_mapped && strcmp(u.role, "owner") != 0 ? a->role : u.role;
+    if (strcmp(u.role, role) != 0) {
+        if (audit_record(s, &who, "user.role_sync", u.email, u.role, role) != 0)
+            return refuse(a, SP_ERR_INTERNAL, "audit failed");
+    }
+    if (strcmp(u.email, a->email) != 0 || strcmp(u.display_name, a->name) != 0 ||
+        strcmp(u.role, role) != 0) {
+        int rc =
+            store_user_saml_sync(s, u.id, a->email, a->name[0] ? a->name : u.display_name, role);
+        if (rc == 1)
+            return refuse(a, SP_ERR_ACCOUNT,
+                          "the new e-mail from the IdP belongs to another "
+                          "account");
+        if (rc != 0 || audit_record(s, &who, "user.sync", u.email, u.email, a->email) != 0)
+            return refuse(a, SP_ERR_INTERNAL, "the user could not be updated");
+    }
+    if (store_user_set_login(s, u.id, a->now) != 0)
+        return refuse(a, SP_ERR_INTERNAL, "store error");
+    return SP_OK;
+}
+
+/* The store's part of the verdict, all in one transaction: InResponseTo, replay, user. */
+static enum sp_reason
+accept_in_store(struct acs *a, const char *relay_state)
+{
+    struct store *s = a->s;
+    long skew = a->app->conf.sp_clock_skew_seconds;
+    if (store_idp_get(s, a->o->v.issuer, &a->o->idp) != 0)
+        return refuse(a, SP_ERR_UNKNOWN_ISSUER, "the issuer is not registered");
+    if (a->o->v.in_response_to[0] != '\0') {
+        int t = store_saml_request_take(s, a->o->v.in_response_to, a->o->idp.entity_id, a->now,
+                                        a->o->return_to, sizeof a->o->return_to);
+        if (t != 0)
+            return refuse(a, t < 0 ? SP_ERR_INTERNAL : SP_ERR_IN_RESPONSE_TO,
+                          "InResponseTo names no pending request of ours for this IdP (unknown, "
+                          "expired or used already)");
+    } else {
+        if (!a->o->idp.idp_initiated)
+            return refuse(a, SP_ERR_UNSOLICITED,
+                          "unsolicited response (no InResponseTo) and "
+                          "IdP-initiated sign-in is off for this IdP");
+        /* IdP-initiated: RelayState is honoured only as a same-origin path. */
+        snprintf(a->o->return_to, sizeof a->o->return_to, "%s",
+                 str_safe_return_to(relay_state) ? relay_state : "/");
+    }
+    time_t keep = a->o->v.not_on_or_after ? a->o->v.not_on_or_after + skew : a->now + 3600;
+    int once = store_saml_assertion_once(s, a->o->v.assertion_id, a->o->idp.entity_id, keep);
+    if (once != 0)
+        return refuse(a, once < 0 ? SP_ERR_INTERNAL : SP_ERR_REPLAY,
+                      "this assertion ID was accepted before");
+    enum sp_reason rc = map_identity(a);
+    return rc == SP_OK ? provision(a) : rc;
+}
+
+static long long
+write_log(struct acs *a)
+{
+    const struct sp_reason_info *ri = sp_reason_info(a->o->v.reason);
+    struct saml_log_row row;
+    memset(&row, 0, sizeof row);
+    row.at = a->now;
+    snprintf(row.client_addr, sizeof row.client_addr, "%s", a->client);
+    snprintf(row.issuer, sizeof row.issuer, "%s", a->o->v.issuer);
+    snprintf(row.name_id, sizeof row.name_id, "%s", a->o->v.name_id);
+    snprintf(row.in_response_to, sizeof row.in_response_to, "%s", a->o->v.in_response_to);
+    snprintf(row.assertion_id, sizeof row.assertion_id, "%s", a->o->v.assertion_id);
+    snprintf(row.verdict, sizeof row.verdict, "%s",
+             a->o->v.reason == SP_OK ? "accepted" : "refused");
+    snprintf(row.reason, sizeof row.reason, "%s", ri->code);
+    snprintf(row.detail, sizeof row.detail, "%s", a->o->v.detail);
+    row.user_id = a->o->v.reason == SP_OK ? a->o->user_id : 0;
+    row.xml = a->o->v.xml;
+    long long id = 0;
+    if (store_saml_log_append(a->s, &row, &id) != 0)
+        log_error("saml log append failed");
+    return id;
+}
+
+/* sp/'s checks: signature, issuer, time windows, audience, recipient, ... */
+static void
+verify(struct acs *a, const struct sso_request *in)
+{
+    const char *b64 = in->saml_response;
+    if (b64 == NULL || b64[0] == '\0') {
+        refuse(a, SP_ERR_MALFORMED, "the POST has no SAMLResponse field");
+        return;
+    }
+    struct sp_ref *ref = app_sp_acquire(a->app, a->s, in->idps_version);
+    if (ref == NULL) {
+        refuse(a, SP_ERR_INTERNAL, "the SAML state could not be built");
+        return;
+    }
+    struct sp_expect e = {a->app->sp_entity_id,
+                          a->app->sp_acs_url,
+                          a->app->conf.sp_clock_skew_seconds,
+                          a->now,
+                          sha1_allowed,
+                          a};
+    sp_acs_process(ref->sp, b64, strlen(b64), &e, &a->o->v);
+    app_sp_release(a->app, ref);
+}
+
+/* The accepting transaction: the store's checks, the user, the session, the log row and the
+ * sign-in event are saved together or not at all. */
+static void
+accept_signin(struct acs *a, const struct sso_request *in)
+{
+    struct sso_outcome *o = a->o;
+    if (store_begin_write(a->s) != 0) {
+        refuse(a, SP_ERR_INTERNAL, "store busy");
+        return;
+    }
+    if (accept_in_store(a, in->relay_state) == SP_OK) {
+        struct session_new n = {.user_id = o->user_id,
+                                .kind = SESSION_WEB,
+                                .client_addr = a->client,
+                                .idp = o->idp.entity_id,
+                                .name_id = o->v.name_id,
+                                .session_index = o->v.session_index,
+                                .name_id_format = o->v.name_id_format};
+        if (in->start_session(in->ctx, &n) != 0)
+            refuse(a, SP_ERR_INTERNAL, "the session could not be created");
+    }
+    if (o->v.reason != SP_OK) {
+        store_rollback(a->s);
+        return;
+    }
+    o->log_id = write_log(a);
+    if (store_signin_event(a->s, a->now, "sso", "success") != 0)
+        log_warn("sign-in event not recorded");
+    if (store_commit(a->s) != 0) {
+        store_rollback(a->s);
+        refuse(a, SP_ERR_INTERNAL, "the sign-in could not be saved");
+    }
+}
+
+enum sp_reason
+sso_acs(struct app *app, struct store *s, const struct sso_request *in, struct sso_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    struct acs a = {.app = app, .s = s, .client = in->client, .now = in->now, .o = out};
+    a.ar = arena_new();
+    if (a.ar == NULL)
+        refuse(&a, SP_ERR_INTERNAL, "out of memory");
+    else
+        verify(&a, in);
+    if (out->v.reason == SP_OK)
+        accept_signin(&a, in);
+    if (out->v.reason != SP_OK) {
+        out->log_id = write_log(&a);
+        const struct sp_reason_info *ri = sp_reason_info(out->v.reason);
+        log_info("saml response refused reason=%s ref=%lld issuer=%s detail=\"%s\"", ri->code,
+                 out->log_id, a.ar ? str_log_escape(a.ar, out->v.issuer, 200) : "",
+                 a.ar ? str_log_escape(a.ar, out->v.detail, 300) : "");
+    }
+    arena_free(a.ar);
+    return out->v.reason;
+}
+
+void
+sso_outcome_free(struct sso_outcome *out)
+{
+    if (out != NULL)
+        sp_verdict_free(&out->v);
+}
