@@ -1,6 +1,33 @@
 #include "authz.h"
 
+#include <stddef.h>
 #include <string.h>
+
+/* What an admin may do; owners and the CLI may do everything, members nothing here. */
+enum admin_may {
+    ADMIN_NO,         /* owners only */
+    ADMIN_YES,        /* admins too */
+    ADMIN_ON_MEMBERS, /* admins too, when the target role is member */
+};
+
+static const struct rule {
+    enum authz_op op;
+    enum admin_may admin;
+    const char *why; /* the answer to an admin who may not */
+} rules[] = {
+    {AZ_ADMIN_AREA, ADMIN_YES, NULL},
+    {AZ_USER, ADMIN_ON_MEMBERS,
+     "Only an owner can change the accounts of owners and administrators."},
+    {AZ_GRANT, ADMIN_ON_MEMBERS, "Only an owner can give the admin or owner role."},
+    {AZ_POLICY, ADMIN_YES, NULL},
+    {AZ_PASSWORD_SWITCH, ADMIN_NO, "Only an owner can turn password sign-in on or off."},
+    {AZ_IDP, ADMIN_YES, NULL},
+    {AZ_IDP_TRUST, ADMIN_NO,
+     "Only an owner can add or remove an identity provider or change what it is trusted with "
+     "(metadata and certificates, domains, group roles, default role, IdP-initiated and SHA-1 "
+     "switches); administrators may rename it and set its e-mail and name attributes."},
+    {AZ_LOGS, ADMIN_YES, NULL},
+};
 
 static int
 is(const char *a, const char *b)
@@ -11,30 +38,19 @@ is(const char *a, const char *b)
 int
 authz_allowed(const char *actor_role, enum authz_op op, const char *target_role, const char **why)
 {
-    const char *no = NULL;
+    const char *no = "This needs an administrator.";
     if (is(actor_role, "owner") || is(actor_role, "cli"))
         return 1;
-    if (!is(actor_role, "admin")) {
-        no = "This needs an administrator.";
-    } else {
-        switch (op) {
-        case AZ_ADMIN_AREA:
-        case AZ_POLICY:
-        case AZ_IDP:
-        case AZ_LOGS:
-            return 1;
-        case AZ_USER:
-            if (is(target_role, "member"))
+    if (is(actor_role, "admin")) {
+        no = "This needs an owner.";
+        for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+            if (rules[i].op != op)
+                continue;
+            if (rules[i].admin == ADMIN_YES ||
+                (rules[i].admin == ADMIN_ON_MEMBERS && is(target_role, "member")))
                 return 1;
-            no = "Only an owner can change the accounts of owners and administrators.";
-            break;
-        case AZ_GRANT:
-            if (is(target_role, "member"))
-                return 1;
-            no = "Only an owner can give the admin or owner role.";
-            break;
-        case AZ_PASSWORD_SWITCH:
-            no = "Only an owner can turn password sign-in on or off.";
+            if (rules[i].why != NULL)
+                no = rules[i].why;
             break;
         }
     }

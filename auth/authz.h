@@ -1,8 +1,10 @@
 /* auth/authz.h: who may do what. The one place the admin pages, the admin API and the CLI (via
- * the operations in account.c, idp.c and admin.c) ask.
- *   owner  everything, including the password sign-in switch and managing admins and owners;
- *   admin  users who are members, IdPs, policy, logs; cannot change owners or admins, nor grant
- *          the admin or owner role, nor switch password sign-in;
+ * the operations in account.c, idp.c and admin.c) ask; the rules are one table in authz.c.
+ *   owner  everything, including the password sign-in switch, managing admins and owners, and
+ *          every trust decision about IdPs (which IdPs, their keys, domains, what they grant);
+ *   admin  users who are members, policy, logs; reads IdPs and edits their names and the
+ *          attribute names of e-mail and person names; cannot change owners or admins, grant
+ *          the admin or owner role, switch password sign-in, nor make a trust decision;
  *   member own account only;
  *   cli    a shell on the server with the store's files: the owner's powers (actor cli:USER). */
 #ifndef GH_AUTH_AUTHZ_H
@@ -14,7 +16,10 @@ enum authz_op {
     AZ_GRANT,           /* give a user the role target_role (creating or changing) */
     AZ_POLICY,          /* change policy settings */
     AZ_PASSWORD_SWITCH, /* turn password sign-in on or off */
-    AZ_IDP,             /* add, change, remove IdPs */
+    AZ_IDP,             /* rename an IdP, change its e-mail and name attribute names */
+    AZ_IDP_TRUST,       /* add or remove an IdP; its metadata and certificates, domains,
+                           group -> role mapping and groups attribute, a default role above
+                           member, the IdP-initiated and SHA-1 switches */
     AZ_LOGS,            /* read the SAML response log and the audit log */
 };
 

@@ -209,22 +209,36 @@ idp_group_roles_text(struct store *s, const char *entity_id, char *out, size_t l
     return store_idp_group_roles(s, entity_id, join_group, &g);
 }
 
-/* ACCOUNT_FORBIDDEN unless who may manage IdPs. */
+/* ACCOUNT_FORBIDDEN unless who may do op (AZ_IDP or AZ_IDP_TRUST). */
 static enum account_rc
-may_manage(const struct actor *who, char *msg, size_t msglen)
+may(const struct actor *who, enum authz_op op, char *msg, size_t msglen)
 {
     const char *why = NULL;
-    if (authz_allowed(who->role, AZ_IDP, NULL, &why))
+    if (authz_allowed(who->role, op, NULL, &why))
         return ACCOUNT_OK;
     snprintf(msg, msglen, "%s", why);
     return ACCOUNT_FORBIDDEN;
+}
+
+/* Whether a change from old to new touches what the IdP is trusted with (AZ_IDP_TRUST): the
+ * domains it may assert, the roles it grants and from which attribute, its switches. Lowering
+ * the default role to member is not: it grants less. */
+static int
+trust_changed(const struct idp_row *old, const struct idp_row *new, const char *old_domains,
+              const char *domains, const char *old_groups, const char *groups)
+{
+    return old->idp_initiated != new->idp_initiated || old->allow_sha1 != new->allow_sha1 ||
+           (strcmp(old->default_role, new->default_role) != 0 &&
+            strcmp(new->default_role, "member") != 0) ||
+           strcmp(old->attr_groups, new->attr_groups) != 0 || strcmp(old_domains, domains) != 0 ||
+           strcmp(old_groups, groups) != 0;
 }
 
 enum account_rc
 idp_add(struct store *s, const struct actor *who, const char *metadata, size_t len,
         const struct idp_options *o, char *entity_out, size_t entity_len, char *msg, size_t msglen)
 {
-    if (may_manage(who, msg, msglen) != ACCOUNT_OK)
+    if (may(who, AZ_IDP_TRUST, msg, msglen) != ACCOUNT_OK)
         return ACCOUNT_FORBIDDEN;
     struct sp_idp_meta m;
     char err[1024];
@@ -235,7 +249,9 @@ idp_add(struct store *s, const struct actor *who, const char *metadata, size_t l
     enum account_rc rc = ACCOUNT_ERROR;
     const char *role = o->default_role ? o->default_role : "member";
     if (strcmp(role, "member") != 0 && strcmp(role, "admin") != 0) {
-        snprintf(msg, msglen, "the default role of an IdP's users must be member or admin");
+        snprintf(msg, msglen,
+                 "the default role of an IdP's users must be member or admin (owner is "
+                 "never granted by an IdP)");
         rc = ACCOUNT_REFUSED;
         goto out;
     }
@@ -290,7 +306,7 @@ enum account_rc
 idp_remove(struct store *s, const struct actor *who, const char *entity_id, char *msg,
            size_t msglen)
 {
-    if (may_manage(who, msg, msglen) != ACCOUNT_OK)
+    if (may(who, AZ_IDP_TRUST, msg, msglen) != ACCOUNT_OK)
         return ACCOUNT_FORBIDDEN;
     struct idp_row r;
     if (store_begin_write(s) != 0)
@@ -318,11 +334,17 @@ enum account_rc
 idp_set(struct store *s, const struct actor *who, const char *entity_id,
         const struct idp_options *o, char *msg, size_t msglen)
 {
-    if (may_manage(who, msg, msglen) != ACCOUNT_OK)
+    if (may(who, AZ_IDP, msg, msglen) != ACCOUNT_OK)
+        return ACCOUNT_FORBIDDEN;
+    /* New metadata brings new signing keys: whoever holds them can sign in as anyone the IdP
+     * may assert, so a reload is the owner's, whatever else changes. */
+    if (o->metadata != NULL && may(who, AZ_IDP_TRUST, msg, msglen) != ACCOUNT_OK)
         return ACCOUNT_FORBIDDEN;
     if (o->default_role != NULL && strcmp(o->default_role, "member") != 0 &&
         strcmp(o->default_role, "admin") != 0) {
-        snprintf(msg, msglen, "the default role of an IdP's users must be member or admin");
+        snprintf(msg, msglen,
+                 "the default role of an IdP's users must be member or admin (owner is "
+                 "never granted by an IdP)");
         return ACCOUNT_REFUSED;
     }
     struct sp_idp_meta m;
@@ -353,6 +375,7 @@ idp_set(struct store *s, const struct actor *who, const char *entity_id,
         idp_group_roles_text(s, entity_id, old_groups, sizeof old_groups) != 0)
         goto rollback;
     describe_settings(&r, old_domains, old_groups, before, sizeof before);
+    struct idp_row old = r;
     if (o->metadata != NULL) {
         describe_metadata(&r, before, sizeof before);
         row_from_metadata(&r, &m);
@@ -390,6 +413,16 @@ idp_set(struct store *s, const struct actor *who, const char *entity_id,
             goto rollback;
     }
     rc = ACCOUNT_ERROR;
+    /* Read back as stored (normalised, in order) to compare with what was there. */
+    if (store_idp_domains(s, entity_id, domains, sizeof domains) != 0 ||
+        idp_group_roles_text(s, entity_id, groups, sizeof groups) != 0)
+        goto rollback;
+    if (trust_changed(&old, &r, old_domains, domains, old_groups, groups)) {
+        rc = may(who, AZ_IDP_TRUST, msg, msglen);
+        if (rc != ACCOUNT_OK)
+            goto rollback;
+        rc = ACCOUNT_ERROR;
+    }
     describe_settings(&r, domains, groups, after, sizeof after);
     if (o->metadata != NULL)
         describe_metadata(&r, after, sizeof after);

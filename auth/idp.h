@@ -1,6 +1,8 @@
-/* auth/idp.h: the IdP registry operations shared by gatehousectl and (later) the admin pages and
- * API: add from metadata, remove. Each change is audited and bumps the registry version so that
- * servers rebuild their SAML state. */
+/* auth/idp.h: the IdP registry operations shared by gatehousectl, the admin pages and the admin
+ * API: add from metadata, change, remove. Each change is audited and bumps the registry version
+ * so that servers rebuild their SAML state. Trust decisions (adding, removing, metadata and keys,
+ * domains, what the IdP grants, its switches) are the owner's (AZ_IDP_TRUST); admins may rename
+ * an IdP and set its e-mail and name attribute names (AZ_IDP). */
 #ifndef GH_AUTH_IDP_H
 #define GH_AUTH_IDP_H
 
@@ -44,7 +46,8 @@ enum account_rc idp_add(struct store *s, const struct actor *who, const char *me
 
 /* Changes a registered IdP's settings: name, switches, default role, attribute names, domains,
  * group -> role mapping, and its metadata (endpoints, signing certificates). Audited with
- * old -> new values. */
+ * old -> new values. ACCOUNT_FORBIDDEN when who may not make a change it asks for (a value
+ * sent unchanged is not a change). */
 enum account_rc idp_set(struct store *s, const struct actor *who, const char *entity_id,
                         const struct idp_options *o, char *msg, size_t msglen);
 

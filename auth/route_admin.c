@@ -582,6 +582,8 @@ idps_page(struct req *r, int status, const char *error, const char *notice)
     tmpl_set(c, "error", error);
     tmpl_set(c, "notice", notice);
     tmpl_set(c, "sp_metadata", w->app->sp_entity_id);
+    /* Admins see the trust settings read-only: the controls they cannot use are not there. */
+    tmpl_set(c, "may_trust", authz_allowed(w->user.role, AZ_IDP_TRUST, NULL, NULL) ? "1" : "");
     if (status != 200) {
         tmpl_set(c, "form_metadata", req_form(r, "metadata"));
         tmpl_set(c, "form_domains", req_form(r, "domains"));
@@ -614,27 +616,35 @@ split_list(struct req *r, const char *text, const char *seps, const char **list,
     return 0;
 }
 
+/* The options of the add or set form. An admin's set form has no trust fields (no "domains"):
+ * those stay unchanged; a form that has them sends them all, and idp_set refuses an admin's
+ * change to any. */
 static int
 idp_form_options(struct req *r, struct idp_options *o, int set)
 {
     memset(o, 0, sizeof *o);
-    o->idp_initiated = req_form(r, "idp_initiated") != NULL;
-    o->allow_sha1 = set ? -1 : 0;
     const char *name = req_form(r, "name");
     o->name = name && name[0] ? name : NULL;
+    if (set) {
+        o->attr_email = req_form(r, "attr_email");
+        o->attr_first_name = req_form(r, "attr_first_name");
+        o->attr_last_name = req_form(r, "attr_last_name");
+    }
+    o->allow_sha1 = set ? -1 : 0;
+    if (set && req_form(r, "domains") == NULL) {
+        o->idp_initiated = -1;
+        return 0;
+    }
+    o->idp_initiated = req_form(r, "idp_initiated") != NULL;
     o->default_role = req_form(r, "default_role");
     o->set_domains = o->set_group_roles = 1;
+    if (set)
+        o->attr_groups = req_form(r, "attr_groups");
     if (split_list(r, req_form(r, "domains"), ", \t\r\n", o->domains, IDP_MAX_DOMAINS,
                    &o->n_domains) != 0 ||
         split_list(r, req_form(r, "group_roles"), "\r\n", o->group_roles, IDP_MAX_GROUP_ROLES,
                    &o->n_group_roles) != 0)
         return -1;
-    if (set) {
-        o->attr_email = req_form(r, "attr_email");
-        o->attr_first_name = req_form(r, "attr_first_name");
-        o->attr_last_name = req_form(r, "attr_last_name");
-        o->attr_groups = req_form(r, "attr_groups");
-    }
     return 0;
 }
 

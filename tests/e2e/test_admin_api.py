@@ -128,40 +128,40 @@ def test_policy_through_the_api(server, people):
 
 
 def test_password_switch_needs_an_owner_and_an_idp(server, people, tmp_path):
-    owner, admin, _ = people
+    owner, _, _ = people
     r = owner.post("password-login", {"enabled": False})
     assert r.status_code == 409 and r.json()["error"] == "no_idp"
     idp = MiniIdP(tmp_path)
     with open(idp.metadata_path) as f:
         md = f.read()
-    r = admin.post("idps", {"metadata": md, "domains": ["example.com"], "name": "Corp",
+    r = owner.post("idps", {"metadata": md, "domains": ["example.com"], "name": "Corp",
                             "group_roles": {"ops": "admin"}})
     assert r.status_code == 201, r.text
-    assert admin.post("idps", {"metadata": md}).status_code == 422
-    assert admin.post("idps", {"metadata": "<not xml"}).status_code == 422
-    listed = admin.get("idps").json()["idps"]
+    assert owner.post("idps", {"metadata": md}).status_code == 422
+    assert owner.post("idps", {"metadata": "<not xml"}).status_code == 422
+    listed = owner.get("idps").json()["idps"]
     assert listed[0]["domains"] == "example.com" and listed[0]["group_roles"] == "ops=admin"
-    r = admin.post("idps/set", {"entity_id": idp.entity_id, "idp_initiated": True})
+    r = owner.post("idps/set", {"entity_id": idp.entity_id, "idp_initiated": True})
     assert r.status_code == 200
-    assert admin.get("idps").json()["idps"][0]["idp_initiated"] is True
+    assert owner.get("idps").json()["idps"][0]["idp_initiated"] is True
     # New metadata (the IdP's key rolled over): certificates replaced, settings kept.
-    certs = admin.get("idps").json()["idps"][0]["certs"]
+    certs = owner.get("idps").json()["idps"][0]["certs"]
     rolled = MiniIdP(tmp_path, idp.entity_id, name="rolled")
     with open(rolled.metadata_path) as f:
-        r = admin.post("idps/set", {"entity_id": idp.entity_id, "metadata": f.read()})
+        r = owner.post("idps/set", {"entity_id": idp.entity_id, "metadata": f.read()})
     assert r.status_code == 200, r.text
-    after = admin.get("idps").json()["idps"][0]
+    after = owner.get("idps").json()["idps"][0]
     assert after["certs"] != certs and after["domains"] == "example.com"
     assert after["idp_initiated"] is True
-    r = admin.post("idps/set", {"entity_id": idp.entity_id, "metadata": "<not xml"})
+    r = owner.post("idps/set", {"entity_id": idp.entity_id, "metadata": "<not xml"})
     assert r.status_code == 422
     r = owner.post("password-login", {"enabled": False})
     assert r.status_code == 200 and r.json() == {"old": "on", "new": "off"}
     assert "password" not in requests.get(server.url("/login"), timeout=30).text.split(
         'action="/login"')[0][-10:]
     assert owner.post("password-login", {"enabled": True}).status_code == 200
-    assert admin.post("idps/remove", {"entity_id": idp.entity_id}).status_code == 200
-    assert admin.post("idps/remove", {"entity_id": idp.entity_id}).status_code == 404
+    assert owner.post("idps/remove", {"entity_id": idp.entity_id}).status_code == 200
+    assert owner.post("idps/remove", {"entity_id": idp.entity_id}).status_code == 404
 
 
 def test_logs_and_dashboard_counts(server, people):

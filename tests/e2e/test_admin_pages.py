@@ -144,12 +144,12 @@ def test_password_switch_page(server, staff, tmp_path):
     idp = MiniIdP(tmp_path)
     with open(idp.metadata_path) as f:
         md = f.read()
-    r = post(admin, "/admin/idps", "/admin/idps", {"action": "add", "metadata": md,
+    r = post(owner, "/admin/idps", "/admin/idps", {"action": "add", "metadata": md,
                                                    "domains": "example.com, corp.example",
                                                    "name": "Corp IdP",
                                                    "group_roles": "ops=admin\nstaff=member"})
     assert r.status_code == 200 and "Added" in r.text, r.text
-    r = post(admin, "/admin/idps", "/admin/idps", {"action": "add", "metadata": "<nope"})
+    r = post(owner, "/admin/idps", "/admin/idps", {"action": "add", "metadata": "<nope"})
     assert r.status_code == 422 and alert_of(r.text)
     r = post(owner, "/admin/password-login", "/admin/password-login", {"password_login": "off"})
     assert r.status_code == 400 and "confirm" in alert_of(r.text)
@@ -202,12 +202,15 @@ def test_dashboard_chart(server, staff):
 
 
 def test_idp_metadata_can_be_uploaded_as_a_file(server, staff, tmp_path):
-    _, admin, member = staff
+    owner, admin, member = staff
     idp = MiniIdP(tmp_path)
     with open(idp.metadata_path, "rb") as f:
         md = f.read()
-    page = admin.get("/admin/idps").text
+    page = owner.get("/admin/idps").text
     assert 'enctype="multipart/form-data"' in page and 'type="file"' in page
+    # An admin may not add IdPs: the page has no form for it.
+    page = admin.get("/admin/idps").text
+    assert 'type="file"' not in page and 'id="owner-only"' in page
 
     def upload(b, fields, files):
         token = csrf_of(b.get("/admin/idps").text)
@@ -220,14 +223,16 @@ def test_idp_metadata_can_be_uploaded_as_a_file(server, staff, tmp_path):
     assert r.status_code == 403
     r = upload(member, {"action": "add"}, {"metadata_file": ("idp.xml", md, "text/xml")})
     assert r.status_code == 403
-    r = upload(admin, {"action": "add", "metadata": md.decode()},
+    r = upload(admin, {"action": "add"}, {"metadata_file": ("idp.xml", md, "text/xml")})
+    assert r.status_code == 403 and "Only an owner" in alert_of(r.text)
+    r = upload(owner, {"action": "add", "metadata": md.decode()},
                {"metadata_file": ("idp.xml", md, "text/xml")})
     assert r.status_code == 400 and "not both" in alert_of(r.text)
-    r = upload(admin, {"action": "add"}, {"metadata_file": ("idp.xml", b"<x>\x00</x>", "text/xml")})
+    r = upload(owner, {"action": "add"}, {"metadata_file": ("idp.xml", b"<x>\x00</x>", "text/xml")})
     assert r.status_code == 400, r.text
-    r = upload(admin, {"action": "add"}, {"metadata_file": ("idp.xml", b"\xff\xfe<x/>", "text/xml")})
+    r = upload(owner, {"action": "add"}, {"metadata_file": ("idp.xml", b"\xff\xfe<x/>", "text/xml")})
     assert r.status_code == 400, r.text
-    r = upload(admin, {"action": "add", "domains": "example.com", "name": "Uploaded IdP"},
+    r = upload(owner, {"action": "add", "domains": "example.com", "name": "Uploaded IdP"},
                {"metadata_file": ("idp.xml", md, "text/xml")})
     assert r.status_code == 200 and "Added" in r.text, r.text
     listed = json.loads(server.ctl("idp", "list", "--json").stdout)
@@ -243,13 +248,15 @@ def test_idp_metadata_can_be_uploaded_as_a_file(server, staff, tmp_path):
     certs_before = listed[0]["certs"]
     r = upload(member, fields, {"metadata_file": ("idp.xml", md2, "text/xml")})
     assert r.status_code == 403
-    r = upload(admin, fields, {"metadata_file": ("idp.xml", b"", "text/xml")})
+    r = upload(admin, fields, {"metadata_file": ("idp.xml", md2, "text/xml")})
+    assert r.status_code == 403 and "Only an owner" in alert_of(r.text)
+    r = upload(owner, fields, {"metadata_file": ("idp.xml", b"", "text/xml")})
     assert r.status_code == 400 and "metadata file" in alert_of(r.text)
     other = MiniIdP(tmp_path, "https://other.example/saml", name="other")
     with open(other.metadata_path, "rb") as f:
-        r = upload(admin, fields, {"metadata_file": ("idp.xml", f.read(), "text/xml")})
+        r = upload(owner, fields, {"metadata_file": ("idp.xml", f.read(), "text/xml")})
     assert r.status_code in (400, 422) and "no identity provider" in alert_of(r.text)
-    r = upload(admin, fields, {"metadata_file": ("idp.xml", md2, "text/xml")})
+    r = upload(owner, fields, {"metadata_file": ("idp.xml", md2, "text/xml")})
     assert r.status_code == 200 and "Metadata reloaded" in r.text, r.text
     listed = json.loads(server.ctl("idp", "list", "--json").stdout)
     assert listed[0]["name"] == "Uploaded IdP" and listed[0]["domains"] == "example.com"

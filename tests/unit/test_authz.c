@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "auth/authz.h"
@@ -41,6 +42,20 @@ test_admin_manages_members_only(void **state)
 }
 
 static void
+test_trust_decisions_about_idps_are_the_owners(void **state)
+{
+    (void)state;
+    const char *why = NULL;
+    assert_true(authz_allowed("admin", AZ_IDP, NULL, NULL));
+    assert_false(authz_allowed("admin", AZ_IDP_TRUST, NULL, &why));
+    assert_non_null(why);
+    assert_non_null(strstr(why, "Only an owner"));
+    assert_true(authz_allowed("owner", AZ_IDP_TRUST, NULL, NULL));
+    assert_true(authz_allowed("cli", AZ_IDP_TRUST, NULL, NULL));
+    assert_false(authz_allowed("member", AZ_IDP, NULL, NULL));
+}
+
+static void
 test_member_and_unknown_roles_may_do_nothing(void **state)
 {
     (void)state;
@@ -59,6 +74,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_owner_and_cli_may_do_everything),
         cmocka_unit_test(test_admin_manages_members_only),
+        cmocka_unit_test(test_trust_decisions_about_idps_are_the_owners),
         cmocka_unit_test(test_member_and_unknown_roles_may_do_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
