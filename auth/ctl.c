@@ -51,6 +51,8 @@ static const char usage_text[] =
     "          [--idp-initiated on|off] [--allow-sha1 on|off] [--default-role member|admin]\n"
     "          [--attr-email A] [--attr-first-name A] [--attr-last-name A] [--attr-groups A]\n"
     "          [--group-role GROUP=admin|member]...\n"
+    "  idp add --entity-id E --sso-url URL [--sso-binding redirect|post] --cert FILE...\n"
+    "          [--slo-url URL] [the other options of add]   (an IdP without metadata)\n"
     "  idp set ENTITY_ID [the options of add but --entity-id] [--no-domains]\n"
     "          [--no-group-roles]   (--domain / --group-role replace the whole list;\n"
     "          --metadata FILE reloads the IdP's endpoints and signing certificates)\n"
@@ -398,11 +400,39 @@ on_off(const char *v, int *out)
     return 0;
 }
 
+/* One of idp add's no-metadata options (--sso-url, --sso-binding, --slo-url, --cert FILE) into
+ * f; the certificate files are named here and read by cmd_idp_add. -1 on a bad value. */
+static int
+idp_field_option(struct sp_idp_fields *f, int opt, const char *arg)
+{
+    switch (opt) {
+    case 'U':
+        f->sso_url = arg;
+        return 0;
+    case 'O':
+        f->slo_url = arg;
+        return 0;
+    case 'B':
+        if (strcmp(arg, "redirect") != 0 && strcmp(arg, "post") != 0)
+            return -1;
+        f->post_binding = strcmp(arg, "post") == 0;
+        return 0;
+    case 'C':
+        if (f->n_certs == SP_MAX_CERTS + 1)
+            return -1;
+        f->certs[f->n_certs++] = arg;
+        return 0;
+    }
+    return -1;
+}
+
 /* The options of idp add and idp set into o (for set, unset values stay "unchanged"). Returns
  * 0, or 2 after printing the usage. */
 static int
-parse_idp_options(int argc, char **argv, struct idp_options *o, const char **file, int set)
+parse_idp_options(int argc, char **argv, struct idp_options *o, const char **file,
+                  struct sp_idp_fields *fields)
 {
+    int set = fields == NULL;
     static const struct option opts[] = {{"metadata", required_argument, NULL, 'm'},
                                          {"entity-id", required_argument, NULL, 'e'},
                                          {"domain", required_argument, NULL, 'd'},
@@ -417,6 +447,10 @@ parse_idp_options(int argc, char **argv, struct idp_options *o, const char **fil
                                          {"group-role", required_argument, NULL, 'g'},
                                          {"no-domains", no_argument, NULL, 'D'},
                                          {"no-group-roles", no_argument, NULL, 'R'},
+                                         {"sso-url", required_argument, NULL, 'U'},
+                                         {"sso-binding", required_argument, NULL, 'B'},
+                                         {"slo-url", required_argument, NULL, 'O'},
+                                         {"cert", required_argument, NULL, 'C'},
                                          {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->idp_initiated = o->allow_sha1 = set ? -1 : 0;
@@ -476,6 +510,13 @@ parse_idp_options(int argc, char **argv, struct idp_options *o, const char **fil
         case 'R':
             o->set_group_roles = 1;
             break;
+        case 'U':
+        case 'B':
+        case 'O':
+        case 'C':
+            if (set || idp_field_option(fields, opt, optarg) != 0)
+                return usage();
+            break;
         default:
             return usage();
         }
@@ -491,7 +532,7 @@ cmd_idp_set(struct ctl *c, int argc, char **argv)
     const char *entity = argv[1];
     struct idp_options o;
     const char *file = NULL;
-    int rc = parse_idp_options(argc - 1, argv + 1, &o, &file, 1);
+    int rc = parse_idp_options(argc - 1, argv + 1, &o, &file, NULL);
     if (rc != 0)
         return rc;
     if (optind != argc - 1)
@@ -520,24 +561,58 @@ cmd_idp_set(struct ctl *c, int argc, char **argv)
     return 0;
 }
 
+/* idp add without metadata: the certificate files (PEM, or the bare base64 that IdPs' setup
+ * pages show) read, then registered from the fields. */
+static enum account_rc
+idp_add_by_fields(struct ctl *c, struct sp_idp_fields *f, struct idp_options *o, char *entity,
+                  size_t entity_len, char *msg, size_t msglen)
+{
+    char *pem[SP_MAX_CERTS + 1] = {NULL};
+    enum account_rc rc = ACCOUNT_REFUSED;
+    for (size_t i = 0; i < f->n_certs; i++) {
+        size_t l = 0;
+        pem[i] = sp_read_file(f->certs[i], 64 * 1024, &l, msg, msglen);
+        if (pem[i] == NULL)
+            goto out;
+    }
+    struct sp_idp_fields read = *f;
+    for (size_t i = 0; i < f->n_certs; i++)
+        read.certs[i] = pem[i];
+    read.entity_id = o->entity_id;
+    rc = idp_add_from_fields(c->store, &c->actor, &read, o, entity, entity_len, msg, msglen);
+out:
+    for (size_t i = 0; i < f->n_certs; i++)
+        free(pem[i]);
+    return rc;
+}
+
 static int
 cmd_idp_add(struct ctl *c, int argc, char **argv)
 {
     struct idp_options o;
+    struct sp_idp_fields f;
+    memset(&f, 0, sizeof f);
     const char *file = NULL;
-    int prc = parse_idp_options(argc, argv, &o, &file, 0);
+    int prc = parse_idp_options(argc, argv, &o, &file, &f);
     if (prc != 0)
         return prc;
-    if (file == NULL || optind != argc)
+    int by_fields = f.sso_url != NULL || f.n_certs > 0 || f.slo_url != NULL;
+    if (optind != argc || (file == NULL) == !by_fields)
         return usage();
+    if (by_fields && (f.sso_url == NULL || f.n_certs == 0 || o.entity_id == NULL))
+        return refused("without --metadata, give --entity-id, --sso-url and --cert");
     char err[1024], msg[1024] = "", entity[SP_ENTITY_MAX];
-    size_t len = 0;
-    char *xml = sp_read_file(file, SP_METADATA_MAX_BYTES, &len, err, sizeof err);
-    if (xml == NULL)
-        return refused(err);
-    enum account_rc rc =
-        idp_add(c->store, &c->actor, xml, len, &o, entity, sizeof entity, msg, sizeof msg);
-    free(xml);
+    enum account_rc rc;
+    if (by_fields) {
+        rc = idp_add_by_fields(c, &f, &o, entity, sizeof entity, msg, sizeof msg);
+    } else {
+        size_t len = 0;
+        char *xml = sp_read_file(file, SP_METADATA_MAX_BYTES, &len, err, sizeof err);
+        if (xml == NULL)
+            return refused(err);
+        rc = idp_add(c->store, &c->actor, xml, len, &o, entity, sizeof entity, msg, sizeof msg);
+        free(xml);
+    }
     if (rc != ACCOUNT_OK)
         return account_exit(rc, msg);
     if (msg[0] != '\0')
@@ -555,12 +630,12 @@ print_idp(const struct idp_row *r, void *ctx)
     idp_group_roles_text(lc->c->store, r->entity_id, groups, sizeof groups);
     clock_iso(r->created_at, created, sizeof created);
     if (lc->arr != NULL) {
-        json_t *o =
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "entity_id",
-                      r->entity_id, "name", r->name, "domains", domains, "sso_redirect",
-                      r->sso_redirect, "sso_post", r->sso_post, "slo_redirect", r->slo_redirect,
-                      "certs", r->certs, "idp_initiated", r->idp_initiated, "allow_sha1",
-                      r->allow_sha1, "default_role", r->default_role, "created_at", created);
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "entity_id",
+            r->entity_id, "name", r->name, "domains", domains, "sso_redirect", r->sso_redirect,
+            "sso_post", r->sso_post, "slo_redirect", r->slo_redirect, "slo_post", r->slo_post,
+            "certs", r->certs, "idp_initiated", r->idp_initiated, "allow_sha1", r->allow_sha1,
+            "default_role", r->default_role, "created_at", created);
         json_object_set_new(o, "attributes",
                             json_pack("{s:s, s:s, s:s, s:s}", "email", r->attr_email, "first_name",
                                       r->attr_first_name, "last_name", r->attr_last_name, "groups",

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
@@ -299,6 +300,24 @@ rollback:
     store_rollback(s);
 out:
     sp_idp_meta_free(&m);
+    return rc;
+}
+
+enum account_rc
+idp_add_from_fields(struct store *s, const struct actor *who, const struct sp_idp_fields *f,
+                    const struct idp_options *o, char *entity_out, size_t entity_len, char *msg,
+                    size_t msglen)
+{
+    if (may_manage(who, msg, msglen) != ACCOUNT_OK)
+        return ACCOUNT_FORBIDDEN;
+    char *xml = sp_idp_metadata_from_fields(f, msg, msglen);
+    if (xml == NULL)
+        return ACCOUNT_REFUSED;
+    struct idp_options only = *o;
+    only.entity_id = NULL; /* the document describes this one IdP */
+    enum account_rc rc =
+        idp_add(s, who, xml, strlen(xml), &only, entity_out, entity_len, msg, msglen);
+    free(xml);
     return rc;
 }
 

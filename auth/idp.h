@@ -12,6 +12,7 @@
 
 struct store;
 struct actor;
+struct sp_idp_fields;
 
 #define IDP_MAX_DOMAINS 32
 #define IDP_MAX_GROUP_ROLES 64
@@ -43,6 +44,12 @@ struct idp_options {
 enum account_rc idp_add(struct store *s, const struct actor *who, const char *metadata, size_t len,
                         const struct idp_options *o, char *entity_out, size_t entity_len, char *msg,
                         size_t msglen);
+
+/* Registers an IdP without metadata, from its entity ID, sign-in URL, binding, signing
+ * certificates and optional logout URL (sp_idp_metadata_from_fields), otherwise as idp_add. */
+enum account_rc idp_add_from_fields(struct store *s, const struct actor *who,
+                                    const struct sp_idp_fields *f, const struct idp_options *o,
+                                    char *entity_out, size_t entity_len, char *msg, size_t msglen);
 
 /* Changes a registered IdP's settings: name, switches, default role, attribute names, domains,
  * group -> role mapping, and its metadata (endpoints, signing certificates). Audited with

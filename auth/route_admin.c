@@ -648,6 +648,40 @@ idp_form_options(struct req *r, struct idp_options *o, int set)
     return 0;
 }
 
+/* "Add without metadata": the issuer, sign-in URL and signing certificate as Okta's and most
+ * SaaS setup screens show them (the certificate pasted or uploaded). */
+static int
+idp_add_fields_post(struct req *r, const struct idp_options *o)
+{
+    struct web *w = web_of(r);
+    struct actor who = actor_of(r);
+    struct sp_idp_fields f;
+    memset(&f, 0, sizeof f);
+    f.entity_id = req_form(r, "entity_id");
+    f.sso_url = req_form(r, "sso_url");
+    const char *slo = req_form(r, "slo_url"), *binding = req_form(r, "sso_binding");
+    f.slo_url = slo && slo[0] ? slo : NULL;
+    f.post_binding = binding != NULL && strcmp(binding, "post") == 0;
+    const char *pasted = req_form(r, "cert"), *upload = req_form(r, "cert_file");
+    if (pasted != NULL && pasted[0] != '\0')
+        f.certs[f.n_certs++] = pasted;
+    if (upload != NULL && upload[0] != '\0')
+        f.certs[f.n_certs++] = upload;
+    if (f.entity_id == NULL || f.entity_id[0] == '\0' || f.sso_url == NULL ||
+        f.sso_url[0] == '\0' || f.n_certs == 0)
+        return idps_page(r, 400,
+                         "Give the IdP's entity ID (issuer), its sign-in URL and its signing "
+                         "certificate.",
+                         NULL);
+    char msg[1024] = "", entity[SP_ENTITY_MAX];
+    enum account_rc rc =
+        idp_add_from_fields(w->store, &who, &f, o, entity, sizeof entity, msg, sizeof msg);
+    if (rc != ACCOUNT_OK)
+        return idps_page(r, rc_status(rc), result_message(rc, msg), NULL);
+    return idps_page(r, 200, NULL,
+                     arena_printf(req_arena(r), "Added %s.%s%s", entity, msg[0] ? " " : "", msg));
+}
+
 int
 route_admin_idps_post(struct req *r)
 {
@@ -691,6 +725,8 @@ route_admin_idps_post(struct req *r)
         return rc == ACCOUNT_OK ? idps_page(r, 200, NULL, msg[0] ? msg : "Saved.")
                                 : idps_page(r, rc_status(rc), result_message(rc, msg), NULL);
     }
+    if (strcmp(action, "add_fields") == 0)
+        return idp_add_fields_post(r, &o);
     const char *md = req_form(r, "metadata");
     const char *file = req_form(r, "metadata_file"); /* the upload, when the form is multipart */
     if ((md == NULL || md[0] == '\0') && file != NULL)

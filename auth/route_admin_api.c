@@ -306,14 +306,14 @@ add_idp(const struct idp_row *r, void *ctx)
     idp_group_roles_text(c->s, r->entity_id, groups, sizeof groups);
     json_array_append_new(
         c->arr,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:{s:s, s:s, s:s, s:s}, "
-                  "s:s}",
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, "
+                  "s:{s:s, s:s, s:s, s:s}, s:s}",
                   "entity_id", r->entity_id, "name", r->name, "domains", domains, "sso_redirect",
                   r->sso_redirect, "sso_post", r->sso_post, "slo_redirect", r->slo_redirect,
-                  "certs", r->certs, "idp_initiated", r->idp_initiated, "allow_sha1", r->allow_sha1,
-                  "default_role", r->default_role, "attributes", "email", r->attr_email,
-                  "first_name", r->attr_first_name, "last_name", r->attr_last_name, "groups",
-                  r->attr_groups, "group_roles", groups));
+                  "slo_post", r->slo_post, "certs", r->certs, "idp_initiated", r->idp_initiated,
+                  "allow_sha1", r->allow_sha1, "default_role", r->default_role, "attributes",
+                  "email", r->attr_email, "first_name", r->attr_first_name, "last_name",
+                  r->attr_last_name, "groups", r->attr_groups, "group_roles", groups));
     return 0;
 }
 
@@ -382,6 +382,32 @@ idp_options_from(struct api *a, struct idp_options *o, int set)
     return 0;
 }
 
+/* An IdP without metadata: entity_id, sso_url, sso_binding (default redirect), certs (a list of
+ * PEM or base64 strings), slo_url. -1 when a field is missing or of the wrong type. */
+static int
+idp_fields_from(struct api *a, struct sp_idp_fields *f)
+{
+    memset(f, 0, sizeof *f);
+    f->entity_id = str_field(a, "entity_id");
+    f->sso_url = str_field(a, "sso_url");
+    f->slo_url = str_field(a, "slo_url");
+    const char *binding = str_field(a, "sso_binding");
+    if (binding != NULL && strcmp(binding, "redirect") != 0 && strcmp(binding, "post") != 0)
+        return -1;
+    f->post_binding = binding != NULL && strcmp(binding, "post") == 0;
+    json_t *certs = json_object_get(a->body, "certs"), *v;
+    size_t i;
+    if (!json_is_array(certs) || json_array_size(certs) > SP_MAX_CERTS + 1)
+        return -1;
+    json_array_foreach(certs, i, v)
+    {
+        if (!json_is_string(v))
+            return -1;
+        f->certs[f->n_certs++] = json_string_value(v);
+    }
+    return f->entity_id == NULL || f->sso_url == NULL ? -1 : 0;
+}
+
 static int
 idps_post(struct api *a, const char *rest)
 {
@@ -408,12 +434,22 @@ idps_post(struct api *a, const char *rest)
         return answer(a, idp_set(a->w->store, &a->who, e, &o, msg, sizeof msg), msg, NULL);
     }
     const char *md = str_field(a, "metadata");
-    if (md == NULL)
-        return err(a, 400, "bad_request", "Send {\"metadata\": \"<EntityDescriptor ...>\"}.");
     o.entity_id = str_field(a, "entity_id");
     char entity[SP_ENTITY_MAX];
-    enum account_rc rc =
-        idp_add(a->w->store, &a->who, md, strlen(md), &o, entity, sizeof entity, msg, sizeof msg);
+    enum account_rc rc;
+    if (md != NULL) {
+        rc = idp_add(a->w->store, &a->who, md, strlen(md), &o, entity, sizeof entity, msg,
+                     sizeof msg);
+    } else {
+        struct sp_idp_fields f;
+        if (idp_fields_from(a, &f) != 0)
+            return err(a, 400, "bad_request",
+                       "Send {\"metadata\": \"<EntityDescriptor ...>\"}, or {\"entity_id\", "
+                       "\"sso_url\", \"sso_binding\": \"redirect\"|\"post\", \"certs\": "
+                       "[\"PEM or base64\"], \"slo_url\"?}.");
+        rc = idp_add_from_fields(a->w->store, &a->who, &f, &o, entity, sizeof entity, msg,
+                                 sizeof msg);
+    }
     if (rc == ACCOUNT_OK)
         return web_json(a->r, 201, json_pack("{s:s, s:s}", "entity_id", entity, "note", msg));
     return answer(a, rc, msg, NULL);

@@ -51,6 +51,25 @@ int sp_idp_parse(const char *xml, size_t len, const char *entity_id, struct sp_i
 /* Frees out->xml. */
 void sp_idp_meta_free(struct sp_idp_meta *m);
 
+/* An IdP registered without metadata: the issuer, the sign-in URL and its binding, the signing
+ * certificates (PEM or bare base64 DER) and an optional logout URL (same binding). */
+struct sp_idp_fields {
+    const char *entity_id;
+    const char *sso_url;
+    int post_binding;    /* 1: HTTP-POST; 0: HTTP-Redirect */
+    const char *slo_url; /* NULL or "": none */
+    const char *certs[SP_MAX_CERTS + 1];
+    size_t n_certs;
+};
+
+/* The minimal metadata (an EntityDescriptor with one IDPSSODescriptor) that describes f, to be
+ * registered like any metadata. Caller frees; NULL with a message for the admin in err. */
+char *sp_idp_metadata_from_fields(const struct sp_idp_fields *f, char *err, size_t errlen);
+
+/* Whether url is an absolute http:// or https:// URL with a host, printable ASCII without
+ * spaces, shorter than SP_URL_MAX. */
+int sp_url_is_endpoint(const char *url);
+
 /* Makes an RSA-2048 key and a self-signed certificate (10 years, CN = cn) at the two paths when
  * the key file is absent; the key is written 0600. 0 or -1 with a message. */
 int sp_keys_ensure(const char *key_file, const char *cert_file, const char *cn, char *err,
