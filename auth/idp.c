@@ -308,7 +308,7 @@ idp_add_from_fields(struct store *s, const struct actor *who, const struct sp_id
                     const struct idp_options *o, char *entity_out, size_t entity_len, char *msg,
                     size_t msglen)
 {
-    if (may_manage(who, msg, msglen) != ACCOUNT_OK)
+    if (may(who, AZ_IDP_TRUST, msg, msglen) != ACCOUNT_OK)
         return ACCOUNT_FORBIDDEN;
     char *xml = sp_idp_metadata_from_fields(f, msg, msglen);
     if (xml == NULL)

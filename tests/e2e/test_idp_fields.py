@@ -158,6 +158,14 @@ def test_admin_api_registers_an_idp_from_fields(server):
     with open(os.path.join(S, cert)) as f:
         pem = f.read()
     url = server.url("/api/admin/idps")
+    # Registering an IdP is a trust decision: an admin may not, with or without metadata.
+    signed_in_user(server, "admin@example.com", "admin")
+    atok = requests.post(server.url("/api/login"),
+                         json={"email": "admin@example.com", "password": STRONG},
+                         timeout=30).json()["token"]
+    r = requests.post(url, headers={"Authorization": f"Bearer {atok}"},
+                      json={"entity_id": issuer, "sso_url": SSO, "certs": [pem]}, timeout=30)
+    assert r.status_code == 403, r.text
     r = requests.post(url, headers=h, json={"entity_id": issuer, "sso_url": "javascript:x",
                                             "certs": [pem]}, timeout=30)
     assert r.status_code == 422 and "absolute http" in r.json()["message"], r.text
