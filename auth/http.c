@@ -354,6 +354,15 @@ req_allow_form_targets(struct req *r, const char *origins)
         r->csp = arena_printf(r->arena, "%s %s%s", CSP_HEAD, origins, CSP_TAIL);
 }
 
+void
+req_allow_autopost(struct req *r, const char *script_sha256, const char *form_origin)
+{
+    r->csp = arena_printf(r->arena,
+                          "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                          "script-src 'sha256-%s'; form-action %s" CSP_TAIL,
+                          script_sha256, form_origin);
+}
+
 static void
 add_security_headers(struct req *r, struct MHD_Response *resp)
 {

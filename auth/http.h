@@ -68,6 +68,9 @@ int req_add_header(struct req *r, const char *name, const char *value);
 /* Lets this response's forms submit to (and be redirected to) these space-separated origins
  * besides our own: the CSP form-action of a page whose forms lead to an IdP. */
 void req_allow_form_targets(struct req *r, const char *origins);
+/* The CSP of a page that posts itself to another site (SAML HTTP-POST binding): its one inline
+ * script allowed by hash (base64 SHA-256), its form by origin, and nothing else. */
+void req_allow_autopost(struct req *r, const char *script_sha256, const char *form_origin);
 /* Set-Cookie with HttpOnly, SameSite=Lax, Path=/, Secure when HTTPS. max_age < 0: a session
  * cookie; 0: delete it. */
 int req_set_cookie(struct req *r, const char *name, const char *value, long max_age);

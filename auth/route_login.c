@@ -12,6 +12,7 @@
 #include "login.h"
 #include "policy/expiry.h"
 #include "routes.h"
+#include "saml_post.h"
 #include "session.h"
 #include "str.h"
 #include "tmpl.h"
@@ -123,15 +124,20 @@ int
 route_logout_post(struct req *r)
 {
     struct web *w = web_of(r);
-    char *slo = NULL;
+    struct sp_out slo = {0};
+    int has_slo = 0;
     if (w->signed_in) {
         /* Single logout for a session from an IdP; the session here ends first regardless. */
-        slo = saml_logout_start(r);
+        has_slo = saml_logout_start(r, &slo) == 0;
         store_session_delete(w->store, w->session_hash);
-        log_info("sign-out user_id=%lld slo=%d", w->user.id, slo != NULL);
+        log_info("sign-out user_id=%lld slo=%d", w->user.id, has_slo);
     }
     req_set_cookie(r, SESSION_COOKIE, "", 0);
-    return req_redirect(r, 303, slo ? slo : "/login");
+    if (!has_slo)
+        return req_redirect(r, 303, "/login");
+    int rc = saml_send(r, &slo, "SAMLRequest", NULL);
+    sp_out_free(&slo);
+    return rc;
 }
 
 int

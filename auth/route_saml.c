@@ -12,6 +12,7 @@
 #include "idp.h"
 #include "log.h"
 #include "routes.h"
+#include "saml_post.h"
 #include "session.h"
 #include "sso.h"
 #include "sp/sp.h"
@@ -83,21 +84,23 @@ route_saml_login(struct req *r)
     /* RelayState is an opaque random handle; the return path stays on the server. */
     unsigned char raw[16];
     char handle[33], id[256], err[512];
-    char *url = NULL;
+    struct sp_out msg = {0};
     RAND_bytes(raw, sizeof raw);
     str_hex(raw, sizeof raw, handle);
-    int rc = sp_authn_redirect(ref->sp, entity, handle, &url, id, sizeof id, err, sizeof err);
+    /* HTTP-Redirect when the IdP offers it; HTTP-POST for IdPs that offer only POST. */
+    int post = row.sso_redirect[0] == '\0' && row.sso_post[0] != '\0';
+    int rc = sp_authn_request(ref->sp, entity, handle, post, &msg, id, sizeof id, err, sizeof err);
     app_sp_release(w->app, ref);
     if (rc != 0 || store_saml_request_put(w->store, id, entity, web_return_to(r),
                                           w->now + SAML_REQUEST_SECONDS) != 0) {
         log_error("authn request failed idp=%s: %s", entity, rc ? err : "store");
-        free(url);
+        sp_out_free(&msg);
         web_error(r, 500, "The sign-in request could not be prepared.");
         return 0;
     }
-    log_info("saml authn request idp=%s id=%s", entity, id);
-    int out = req_redirect(r, 303, url);
-    free(url);
+    log_info("saml authn request idp=%s id=%s binding=%s", entity, id, post ? "post" : "redirect");
+    int out = saml_send(r, &msg, "SAMLRequest", handle);
+    sp_out_free(&msg);
     return out;
 }
 
@@ -152,29 +155,31 @@ route_saml_acs(struct req *r)
 
 /* ---- single logout ---- */
 
-char *
-saml_logout_start(struct req *r)
+int
+saml_logout_start(struct req *r, struct sp_out *out)
 {
     struct web *w = web_of(r);
     struct idp_row row;
+    memset(out, 0, sizeof *out);
     if (w->session.idp[0] == '\0' || store_idp_get(w->store, w->session.idp, &row) != 0 ||
-        row.slo_redirect[0] == '\0')
-        return NULL;
+        (row.slo_redirect[0] == '\0' && row.slo_post[0] == '\0'))
+        return -1;
     struct sp_ref *ref = app_sp_acquire(w->app, w->store, w->idps_version);
     if (ref == NULL)
-        return NULL;
+        return -1;
     struct sp_logout l = {w->session.idp, w->session.name_id, w->session.name_id_format,
                           w->session.session_index, NULL};
     char id[256], err[512];
-    char *url = NULL;
-    if (sp_logout_redirect(ref->sp, &l, &url, id, sizeof id, err, sizeof err) != 0)
+    /* HTTP-Redirect when the IdP offers it; HTTP-POST for IdPs that offer only POST. */
+    int post = row.slo_redirect[0] == '\0';
+    int rc = sp_logout_request(ref->sp, &l, post, out, id, sizeof id, err, sizeof err);
+    if (rc != 0)
         log_warn("single logout not started idp=%s: %s", w->session.idp, err);
     else
-        log_info("saml logout request idp=%s id=%s user_id=%lld", w->session.idp, id, w->user.id);
+        log_info("saml logout request idp=%s id=%s user_id=%lld binding=%s", w->session.idp, id,
+                 w->user.id, post ? "post" : "redirect");
     app_sp_release(w->app, ref);
-    char *copy = url ? arena_strdup(req_arena(r), url) : NULL;
-    free(url);
-    return copy;
+    return rc;
 }
 
 static int
@@ -188,12 +193,12 @@ signed_out_page(struct req *r, int status, const char *note)
 /* A LogoutRequest from the IdP: the subject's sessions end, and a signed LogoutResponse goes
  * back. An unverifiable request ends nothing. */
 static int
-slo_request(struct req *r, struct sp_ref *ref)
+slo_request(struct req *r, struct sp_ref *ref, const char *msg, const char *relay_state)
 {
     struct web *w = web_of(r);
     struct sp_logout_in in;
     char err[512];
-    if (sp_logout_request_in(ref->sp, req_raw_query(r), &in, err, sizeof err) != 0) {
+    if (sp_logout_request_in(ref->sp, msg, &in, err, sizeof err) != 0) {
         app_sp_release(w->app, ref);
         log_warn("saml logout request refused client=%s: %s", req_client(r), err);
         web_error(r, 400, "This sign-out request could not be verified; nothing was changed.");
@@ -203,6 +208,7 @@ slo_request(struct req *r, struct sp_ref *ref)
     long long n = 0;
     if (store_session_delete_saml(w->store, in.idp, in.name_id, in.session_index, &n) != 0) {
         free(in.response_url);
+        free(in.response_body);
         web_error(r, 500, "The sign-out could not be completed. Try again.");
         return 0;
     }
@@ -210,8 +216,9 @@ slo_request(struct req *r, struct sp_ref *ref)
     if (w->signed_in && strcmp(w->session.idp, in.idp) == 0 &&
         strcmp(w->session.name_id, in.name_id) == 0)
         req_set_cookie(r, SESSION_COOKIE, "", 0);
-    int rc = req_redirect(r, 303, in.response_url);
-    free(in.response_url);
+    struct sp_out answer = {in.response_body != NULL, in.response_url, in.response_body};
+    int rc = saml_send(r, &answer, "SAMLResponse", relay_state);
+    sp_out_free(&answer);
     return rc;
 }
 
@@ -219,20 +226,28 @@ int
 route_saml_slo(struct req *r)
 {
     struct web *w = web_of(r);
-    int is_request = req_query(r, "SAMLRequest") != NULL;
-    if (!is_request && req_query(r, "SAMLResponse") == NULL) {
-        web_error(r, 400, "This address takes SAML logout messages (HTTP-Redirect binding).");
+    /* HTTP-Redirect: the signed query string as received. HTTP-POST: the base64 field, whose
+     * XML signature lasso verifies; RelayState goes back with the answer. */
+    int post = strcmp(req_method(r), "POST") == 0;
+    const char *req_field = post ? req_form(r, "SAMLRequest") : req_query(r, "SAMLRequest");
+    const char *resp_field = post ? req_form(r, "SAMLResponse") : req_query(r, "SAMLResponse");
+    int is_request = req_field != NULL;
+    if (!is_request && resp_field == NULL) {
+        web_error(r, 400,
+                  "This address takes SAML logout messages (HTTP-Redirect or HTTP-POST binding).");
         return 0;
     }
+    const char *msg = !post ? req_raw_query(r) : is_request ? req_field : resp_field;
+    const char *relay = post ? req_form(r, "RelayState") : NULL;
     struct sp_ref *ref = app_sp_acquire(w->app, w->store, w->idps_version);
     if (ref == NULL) {
         web_error(r, 503, "Single sign-on is not available right now.");
         return 0;
     }
     if (is_request)
-        return slo_request(r, ref);
+        return slo_request(r, ref, msg, relay);
     char idp[512], err[512];
-    int rc = sp_logout_response_in(ref->sp, req_raw_query(r), idp, sizeof idp, err, sizeof err);
+    int rc = sp_logout_response_in(ref->sp, msg, idp, sizeof idp, err, sizeof err);
     app_sp_release(w->app, ref);
     if (rc != 0) {
         log_warn("saml logout response not confirmed idp=%s: %s", idp, err);

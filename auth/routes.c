@@ -32,6 +32,8 @@ static const struct route table[] = {
     {"POST", "/saml/acs", route_saml_acs, ROUTE_FORM | ROUTE_NO_CSRF | ROUTE_BLOCKING,
      SAML_FORM_MAX},
     {"GET", "/saml/slo", route_saml_slo, 0, 0},
+    /* HTTP-POST binding: posted by the IdP's page from another site, like the ACS. */
+    {"POST", "/saml/slo", route_saml_slo, ROUTE_FORM | ROUTE_NO_CSRF, SAML_FORM_MAX},
     {"GET", "/admin", route_admin_home, 0, 0},
     {"GET", "/admin/users", route_admin_users, 0, 0},
     {"POST", "/admin/users/add", route_admin_users_add, ROUTE_FORM | ROUTE_BLOCKING, FORM_SMALL},

@@ -71,8 +71,10 @@ int route_saml_metadata(struct req *r);
 int route_saml_login(struct req *r);
 int route_saml_acs(struct req *r);
 int route_saml_slo(struct req *r);
-/* For POST /logout of a session from an IdP with a Redirect SLO endpoint: the URL of a signed
- * LogoutRequest (in the request's arena), or NULL (then the logout is local only). */
-char *saml_logout_start(struct req *r);
+/* For POST /logout of a session from an IdP with an SLO endpoint: a signed LogoutRequest over
+ * HTTP-Redirect, or HTTP-POST when the IdP offers only that; send it with saml_send and free it
+ * with sp_out_free. -1 when there is none (then the logout is local only). */
+struct sp_out;
+int saml_logout_start(struct req *r, struct sp_out *out);
 
 #endif

@@ -88,6 +88,23 @@ struct sp *sp_new(const char *sp_metadata, const char *key_file, const char *cer
 int sp_add_idp(struct sp *sp, const char *idp_metadata, char *err, size_t errlen);
 void sp_free(struct sp *sp);
 
+/* A SAML message the browser carries to the other party. HTTP-Redirect: url is the whole
+ * signed URL. HTTP-POST (SAML bindings 3.5): url is the form's action and body the base64 of
+ * the message, signed with an enveloped XML signature, for the SAMLRequest/SAMLResponse field. */
+struct sp_out {
+    int post;
+    char *url;  /* malloc */
+    char *body; /* malloc; NULL for Redirect */
+};
+void sp_out_free(struct sp_out *o);
+
+/* A signed AuthnRequest to the IdP over HTTP-Redirect, or HTTP-POST when post is set (for IdPs
+ * whose metadata offers only POST). id_out receives the request ID. 0 (free out with
+ * sp_out_free) or -1 with a message. */
+int sp_authn_request(const struct sp *sp, const char *idp_entity_id, const char *relay_state,
+                     int post, struct sp_out *out, char *id_out, size_t idlen, char *err,
+                     size_t errlen);
+
 /* A signed AuthnRequest to the IdP over HTTP-Redirect: *url_out (caller frees) is where to send
  * the browser; id_out receives the request ID, which the response's InResponseTo must carry.
  * relay_state is an opaque handle. 0 or -1 with a message. */
@@ -108,20 +125,27 @@ struct sp_logout {
  * SLO endpoint). */
 int sp_logout_redirect(const struct sp *sp, const struct sp_logout *l, char **url_out, char *id_out,
                        size_t idlen, char *err, size_t errlen);
+/* The same LogoutRequest over HTTP-Redirect, or HTTP-POST when post is set (enveloped XML
+ * signature; for IdPs whose metadata offers only POST). 0 (free out) or -1 with a message. */
+int sp_logout_request(const struct sp *sp, const struct sp_logout *l, int post, struct sp_out *out,
+                      char *id_out, size_t idlen, char *err, size_t errlen);
 
-/* A LogoutRequest from an IdP (the query string of GET /saml/slo): its signature verified by
+/* A LogoutRequest from an IdP (the query string of GET /saml/slo, or the SAMLRequest field of
+ * POST /saml/slo): its signature verified by
  * lasso, the IdP, NameID and SessionIndex read, and the signed LogoutResponse to send back. */
 struct sp_logout_in {
     char idp[512];
     char name_id[512];
     char session_index[256];
-    char *response_url; /* malloc: redirect the browser here */
+    char *response_url;  /* malloc: redirect the browser here (HTTP-POST: the form's action) */
+    char *response_body; /* malloc: a request that came by HTTP-POST is answered by POST: the
+                          * SAMLResponse field (base64, signed); NULL for Redirect */
 };
 int sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in *out,
                          char *err, size_t errlen);
 
-/* A LogoutResponse from an IdP (query string): 0 when signed by a registered IdP and
- * successful; idp_out gets its issuer. */
+/* A LogoutResponse from an IdP (query string, or the SAMLResponse field of a POST): 0 when signed
+ * by a registered IdP and successful; idp_out gets its issuer. */
 int sp_logout_response_in(const struct sp *sp, const char *query, char *idp_out, size_t idplen,
                           char *err, size_t errlen);
 

@@ -18,6 +18,8 @@
 #include "sp.h"
 
 LassoServer *sp_lasso_server(const struct sp *sp);
+/* Defined in sp_authn.c: copies a built message out of the profile. */
+int sp_out_take(LassoProfile *p, int post, struct sp_out *out);
 
 /* Puts into the profile a LassoSession whose one assertion from idp names name_id (and
  * session_index): what lasso reads to build a LogoutRequest or to validate one. */
@@ -56,10 +58,10 @@ give_session(LassoProfile *profile, const char *idp, const char *name_id, const 
 }
 
 int
-sp_logout_redirect(const struct sp *sp, const struct sp_logout *l, char **url_out, char *id_out,
-                   size_t idlen, char *err, size_t errlen)
+sp_logout_request(const struct sp *sp, const struct sp_logout *l, int post, struct sp_out *out,
+                  char *id_out, size_t idlen, char *err, size_t errlen)
 {
-    *url_out = NULL;
+    memset(out, 0, sizeof *out);
     LassoLogout *lo = lasso_logout_new(sp_lasso_server(sp));
     if (lo == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -69,10 +71,13 @@ sp_logout_redirect(const struct sp *sp, const struct sp_logout *l, char **url_ou
     int rc = give_session(p, l->idp, l->name_id, l->name_id_format, l->session_index);
     gchar *idp = g_strdup(l->idp);
     if (rc == 0)
-        rc = lasso_logout_init_request(lo, idp, LASSO_HTTP_METHOD_REDIRECT);
+        rc = lasso_logout_init_request(lo, idp,
+                                       post ? LASSO_HTTP_METHOD_POST : LASSO_HTTP_METHOD_REDIRECT);
     g_free(idp);
     if (rc == 0) {
         p->msg_relayState = g_strdup(l->relay_state);
+        /* Always signed, by either binding (lasso's default asks the IdP's metadata). */
+        lasso_profile_set_signature_hint(p, LASSO_PROFILE_SIGNATURE_HINT_FORCE);
         rc = lasso_logout_build_request_msg(lo);
     }
     if (rc != 0 || p->msg_url == NULL || p->request == NULL) {
@@ -82,9 +87,19 @@ sp_logout_redirect(const struct sp *sp, const struct sp_logout *l, char **url_ou
     }
     const char *id = LASSO_SAMLP2_REQUEST_ABSTRACT(p->request)->ID;
     snprintf(id_out, idlen, "%s", id ? id : "");
-    *url_out = strdup(p->msg_url);
+    rc = sp_out_take(p, post, out);
     g_object_unref(lo);
-    return *url_out ? 0 : -1;
+    return rc;
+}
+
+int
+sp_logout_redirect(const struct sp *sp, const struct sp_logout *l, char **url_out, char *id_out,
+                   size_t idlen, char *err, size_t errlen)
+{
+    struct sp_out o;
+    int rc = sp_logout_request(sp, l, 0, &o, id_out, idlen, err, errlen);
+    *url_out = rc == 0 ? o.url : NULL;
+    return rc;
 }
 
 /* lasso 2.8.1 leaks a 259-byte buffer each time it verifies an HTTP-Redirect query signature
@@ -163,8 +178,10 @@ sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in
         return -1;
     }
     out->response_url = strdup(p->msg_url);
+    /* lasso answers by the binding the request came with: POST in, POST out. */
+    out->response_body = p->msg_body ? strdup(p->msg_body) : NULL;
     g_object_unref(lo);
-    return out->response_url ? 0 : -1;
+    return out->response_url && (p->msg_body == NULL || out->response_body) ? 0 : -1;
 }
 
 int

@@ -21,6 +21,7 @@ static const char USAGE[] =
     "                      [--users FILE] [--auto-login EMAIL] [OPTIONS] [FAULTS]\n"
     "       mock-idp mint --sp-metadata FILE --user EMAIL [OPTIONS] [FAULTS]\n"
     "       mock-idp metadata [--base-url URL] [--entity-id URI] [--state-dir DIR]\n"
+    "serve and metadata: --post-only (only HTTP-POST SSO and SLO endpoints, logout by POST)\n"
     "options: --base-url URL (default http://" DEFAULT_LISTEN ") --entity-id URI\n"
     "         --state-dir DIR (default " DEFAULT_STATE_DIR ") --key FILE --cert FILE\n"
     "         --users FILE --profile okta|adfs|entra|google|shibboleth|plain\n"
@@ -39,6 +40,7 @@ struct cli {
     struct mi_attrs attrs;
     struct mi_mint mint;
     long count; /* mint: how many responses, one per line */
+    int post_only;
 };
 
 enum {
@@ -75,6 +77,7 @@ enum {
     OPT_UNSIGNED,
     OPT_REPLAY_ID,
     OPT_COUNT,
+    OPT_POST_ONLY,
     OPT_HELP
 };
 
@@ -112,6 +115,7 @@ static const struct option OPTIONS[] = {
     {"unsigned", no_argument, NULL, OPT_UNSIGNED},
     {"replay-id", required_argument, NULL, OPT_REPLAY_ID},
     {"count", required_argument, NULL, OPT_COUNT},
+    {"post-only", no_argument, NULL, OPT_POST_ONLY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -281,6 +285,10 @@ parse(struct cli *c, int argc, char **argv)
             fputs(USAGE, stdout);
             exit(0);
         }
+        if (opt == OPT_POST_ONLY) {
+            c->post_only = 1;
+            continue;
+        }
         if (opt == OPT_COUNT) {
             char *end = NULL;
             errno = 0;
@@ -375,6 +383,7 @@ run(struct cli *c)
     if (mi_idp_init(&idp, c->base_url ? c->base_url : base, c->entity_id, c->state_dir, c->key,
                     c->cert, err, sizeof err) != 0)
         goto fail;
+    idp.post_only = c->post_only;
     if (strcmp(c->command, "metadata") == 0) {
         char *xml = mi_metadata_xml(&idp);
         rc = xml ? (fputs(xml, stdout), 0) : 1;

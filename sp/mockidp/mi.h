@@ -122,6 +122,8 @@ const char *mi_sp_entity_id(const struct mi_sp *sp);
 const char *mi_sp_acs_url(const struct mi_sp *sp);
 /* The SP's SingleLogoutService for HTTP-Redirect, or NULL. */
 const char *mi_sp_slo_url(const struct mi_sp *sp);
+/* The SP's SingleLogoutService for HTTP-POST, or NULL. */
+const char *mi_sp_slo_post_url(const struct mi_sp *sp);
 /* Whether url is one of the SP's AssertionConsumerService locations. */
 int mi_sp_has_acs(const struct mi_sp *sp, const char *url);
 int mi_sp_wants_signed_requests(const struct mi_sp *sp);
@@ -157,6 +159,8 @@ struct mi_idp {
     char *key_file, *cert_file;
     char *wrong_key_file, *wrong_cert_file; /* for --wrong-key */
     char *cert_pem;
+    int post_only; /* --post-only: metadata lists only HTTP-POST endpoints; logout messages to
+                    * the SP go by POST (like OneLogin's sample metadata) */
 };
 
 /* Makes the key pairs when absent (state_dir/idp-key.pem, idp-cert.pem, wrong-key.pem...),
@@ -225,6 +229,16 @@ char *mi_slo_response_url(const struct mi_idp *idp, const struct mi_sp *sp,
 char *mi_slo_request_url(const struct mi_idp *idp, const struct mi_sp *sp,
                          const struct mi_issued *session, const char *relay_state,
                          char id_out[MI_ID_LEN], char *err, size_t errlen);
+
+/* The same messages for the HTTP-POST binding (SAML bindings 3.5): signed with an enveloped
+ * XML signature, base64 into *b64_out (caller frees), to post to the SP's POST SLO endpoint
+ * (*url_out, borrowed). 0, or -1 with a message. */
+int mi_slo_response_post(const struct mi_idp *idp, const struct mi_sp *sp,
+                         const char *in_response_to, char **b64_out, const char **url_out,
+                         char *err, size_t errlen);
+int mi_slo_request_post(const struct mi_idp *idp, const struct mi_sp *sp,
+                        const struct mi_issued *session, char id_out[MI_ID_LEN], char **b64_out,
+                        const char **url_out, char *err, size_t errlen);
 
 /* ---- serve ---- */
 

@@ -101,12 +101,26 @@ cert_body(const char *pem)
     return g_string_free(s, FALSE);
 }
 
+/* One SingleLogoutService or SingleSignOnService element. */
+static void
+endpoint(GString *out, const char *element, const char *binding, const char *base_url,
+         const char *path)
+{
+    char *g =
+        g_markup_printf_escaped("    <md:%s Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:%s\" "
+                                "Location=\"%s%s\"/>\n",
+                                element, binding, base_url, path);
+    g_string_append(out, g);
+    g_free(g);
+}
+
 char *
 mi_metadata_xml(const struct mi_idp *idp)
 {
     char *cert = cert_body(idp->cert_pem);
     if (cert == NULL)
         return NULL;
+    GString *out = g_string_new(NULL);
     char *g = g_markup_printf_escaped(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" "
@@ -116,26 +130,24 @@ mi_metadata_xml(const struct mi_idp *idp)
         "    <md:KeyDescriptor use=\"signing\">\n"
         "      <ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s</ds:X509Certificate>"
         "</ds:X509Data></ds:KeyInfo>\n"
-        "    </md:KeyDescriptor>\n"
-        "    <md:SingleLogoutService "
-        "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" "
-        "Location=\"%s/slo\"/>\n"
-        "    <md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
-        "Location=\"%s/slo\"/>\n"
-        "    <md:NameIDFormat>" MI_NAMEID_EMAIL "</md:NameIDFormat>\n"
-        "    <md:NameIDFormat>" MI_NAMEID_UNSPECIFIED "</md:NameIDFormat>\n"
-        "    <md:NameIDFormat>" MI_NAMEID_TRANSIENT "</md:NameIDFormat>\n"
-        "    <md:NameIDFormat>" MI_NAMEID_PERSISTENT "</md:NameIDFormat>\n"
-        "    <md:SingleSignOnService "
-        "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" "
-        "Location=\"%s/sso\"/>\n"
-        "    <md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
-        "Location=\"%s/sso\"/>\n"
-        "  </md:IDPSSODescriptor>\n"
-        "</md:EntityDescriptor>\n",
-        idp->entity_id, cert, idp->base_url, idp->base_url, idp->base_url, idp->base_url);
-    g_free(cert);
-    char *out = g ? strdup(g) : NULL;
+        "    </md:KeyDescriptor>\n",
+        idp->entity_id, cert);
+    g_string_append(out, g);
     g_free(g);
-    return out;
+    g_free(cert);
+    /* --post-only: HTTP-POST alone, as in OneLogin's sample metadata. */
+    if (!idp->post_only)
+        endpoint(out, "SingleLogoutService", "HTTP-Redirect", idp->base_url, "/slo");
+    endpoint(out, "SingleLogoutService", "HTTP-POST", idp->base_url, "/slo");
+    g_string_append(out, "    <md:NameIDFormat>" MI_NAMEID_EMAIL "</md:NameIDFormat>\n"
+                         "    <md:NameIDFormat>" MI_NAMEID_UNSPECIFIED "</md:NameIDFormat>\n"
+                         "    <md:NameIDFormat>" MI_NAMEID_TRANSIENT "</md:NameIDFormat>\n"
+                         "    <md:NameIDFormat>" MI_NAMEID_PERSISTENT "</md:NameIDFormat>\n");
+    if (!idp->post_only)
+        endpoint(out, "SingleSignOnService", "HTTP-Redirect", idp->base_url, "/sso");
+    endpoint(out, "SingleSignOnService", "HTTP-POST", idp->base_url, "/sso");
+    g_string_append(out, "  </md:IDPSSODescriptor>\n</md:EntityDescriptor>\n");
+    char *result = strdup(out->str);
+    g_string_free(out, TRUE);
+    return result;
 }

@@ -67,15 +67,15 @@ record_session(struct server *s, const char *email, const struct mi_issued *issu
 
 /* The auto-submitting form of the HTTP-POST binding (SAML bindings 3.5.4). */
 static void
-post_form(struct server *s, struct mi_req *r, const char *acs, const char *b64,
+post_form(struct server *s, struct mi_req *r, const char *acs, const char *field, const char *b64,
           const char *relay_state)
 {
     GString *page = g_string_new(NULL);
     char *head = g_markup_printf_escaped(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>mock-idp: signing in"
         "</title></head>\n<body>\n<form method=\"post\" action=\"%s\">\n"
-        "<input type=\"hidden\" name=\"SAMLResponse\" value=\"%s\">\n",
-        acs, b64);
+        "<input type=\"hidden\" name=\"%s\" value=\"%s\">\n",
+        acs, field, b64);
     g_string_append(page, head);
     g_free(head);
     if (relay_state != NULL) {
@@ -152,7 +152,7 @@ sign_in(struct server *s, struct mi_req *r, const char *email, const char *acs,
         record_session(s, user->email, &issued);
     fprintf(stderr, "mock-idp: signed in %s name_id=%s session_index=%s\n", user->email,
             issued.name_id, issued.session_index);
-    post_form(s, r, acs, b64, relay_state);
+    post_form(s, r, acs, "SAMLResponse", b64, relay_state);
     free(b64);
 }
 
@@ -344,6 +344,17 @@ slo_request(struct server *s, struct mi_req *r, const char *msg, int is_query)
     int n = forget_sessions(s, m.name_id, m.session_index);
     fprintf(stderr, "mock-idp: LogoutRequest %s name_id=%s: %d session(s) ended\n", m.id,
             m.name_id ? m.name_id : "", n);
+    if (s->c->idp->post_only) {
+        char *b64 = NULL;
+        const char *to = NULL;
+        if (mi_slo_response_post(s->c->idp, s->c->sp, m.id, &b64, &to, err, sizeof err) != 0)
+            fail(r, 500, err);
+        else
+            post_form(s, r, to, "SAMLResponse", b64, mi_req_param(r, "RelayState"));
+        free(b64);
+        mi_msg_free(&m);
+        return;
+    }
     char *url = mi_slo_response_url(s->c->idp, s->c->sp, m.id, mi_req_param(r, "RelayState"), err,
                                     sizeof err);
     if (url == NULL)
@@ -403,6 +414,20 @@ logout_sp(struct server *s, struct mi_req *r)
         return;
     }
     char err[512], id[MI_ID_LEN];
+    if (s->c->idp->post_only) {
+        char *b64 = NULL;
+        const char *to = NULL;
+        if (mi_slo_request_post(s->c->idp, s->c->sp, &x->issued, id, &b64, &to, err, sizeof err) !=
+            0) {
+            fail(r, 500, err);
+        } else {
+            fprintf(stderr, "mock-idp: LogoutRequest %s to the SP for %s (POST)\n", id, x->email);
+            forget_sessions(s, x->issued.name_id, x->issued.session_index);
+            post_form(s, r, to, "SAMLRequest", b64, mi_req_query(r, "relay_state"));
+        }
+        free(b64);
+        return;
+    }
     char *url = mi_slo_request_url(s->c->idp, s->c->sp, &x->issued, mi_req_query(r, "relay_state"),
                                    id, err, sizeof err);
     if (url == NULL) {

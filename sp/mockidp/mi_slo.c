@@ -21,6 +21,8 @@
 #include <openssl/pem.h>
 #include <zlib.h>
 
+#include "sp/sp_xml.h"
+
 #define SIG_ALG_RSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 #define STATUS_SUCCESS "urn:oasis:names:tc:SAML:2.0:status:Success"
 
@@ -124,6 +126,46 @@ done:
     return out;
 }
 
+/* A Success LogoutResponse to in_response_to, for destination. */
+static LassoNode *
+response_node(const struct mi_idp *idp, const char *destination, const char *in_response_to)
+{
+    LassoSamlp2StatusResponse *r = LASSO_SAMLP2_STATUS_RESPONSE(lasso_samlp2_logout_response_new());
+    char id[MI_ID_LEN], now[32];
+    mi_new_id(id);
+    mi_time_iso(time(NULL), now);
+    r->ID = g_strdup(id);
+    r->Version = g_strdup("2.0");
+    r->IssueInstant = g_strdup(now);
+    r->Destination = g_strdup(destination);
+    r->InResponseTo = g_strdup(in_response_to);
+    r->Issuer = name_id(idp->entity_id, NULL);
+    r->Status = LASSO_SAMLP2_STATUS(lasso_samlp2_status_new());
+    r->Status->StatusCode = LASSO_SAMLP2_STATUS_CODE(lasso_samlp2_status_code_new());
+    r->Status->StatusCode->Value = g_strdup(STATUS_SUCCESS);
+    return LASSO_NODE(r);
+}
+
+/* A LogoutRequest naming session, for destination; id_out receives its ID. */
+static LassoNode *
+request_node(const struct mi_idp *idp, const char *destination, const struct mi_issued *session,
+             char id_out[MI_ID_LEN])
+{
+    LassoSamlp2LogoutRequest *lr = LASSO_SAMLP2_LOGOUT_REQUEST(lasso_samlp2_logout_request_new());
+    LassoSamlp2RequestAbstract *r = LASSO_SAMLP2_REQUEST_ABSTRACT(lr);
+    char now[32];
+    mi_new_id(id_out);
+    mi_time_iso(time(NULL), now);
+    r->ID = g_strdup(id_out);
+    r->Version = g_strdup("2.0");
+    r->IssueInstant = g_strdup(now);
+    r->Destination = g_strdup(destination);
+    r->Issuer = name_id(idp->entity_id, NULL);
+    lr->NameID = name_id(session->name_id, session->name_id_format);
+    lr->SessionIndex = g_strdup(session->session_index);
+    return LASSO_NODE(lr);
+}
+
 char *
 mi_slo_response_url(const struct mi_idp *idp, const struct mi_sp *sp, const char *in_response_to,
                     const char *relay_state, char *err, size_t errlen)
@@ -133,20 +175,8 @@ mi_slo_response_url(const struct mi_idp *idp, const struct mi_sp *sp, const char
         snprintf(err, errlen, "the SP metadata has no HTTP-Redirect SingleLogoutService");
         return NULL;
     }
-    LassoSamlp2StatusResponse *r = LASSO_SAMLP2_STATUS_RESPONSE(lasso_samlp2_logout_response_new());
-    char id[MI_ID_LEN], now[32];
-    mi_new_id(id);
-    mi_time_iso(time(NULL), now);
-    r->ID = g_strdup(id);
-    r->Version = g_strdup("2.0");
-    r->IssueInstant = g_strdup(now);
-    r->Destination = g_strdup(slo);
-    r->InResponseTo = g_strdup(in_response_to);
-    r->Issuer = name_id(idp->entity_id, NULL);
-    r->Status = LASSO_SAMLP2_STATUS(lasso_samlp2_status_new());
-    r->Status->StatusCode = LASSO_SAMLP2_STATUS_CODE(lasso_samlp2_status_code_new());
-    r->Status->StatusCode->Value = g_strdup(STATUS_SUCCESS);
-    char *url = redirect_url(slo, LASSO_NODE(r), relay_state, idp->key_file, err, errlen);
+    LassoNode *r = response_node(idp, slo, in_response_to);
+    char *url = redirect_url(slo, r, relay_state, idp->key_file, err, errlen);
     g_object_unref(r);
     return url;
 }
@@ -161,19 +191,69 @@ mi_slo_request_url(const struct mi_idp *idp, const struct mi_sp *sp,
         snprintf(err, errlen, "the SP metadata has no HTTP-Redirect SingleLogoutService");
         return NULL;
     }
-    LassoSamlp2LogoutRequest *lr = LASSO_SAMLP2_LOGOUT_REQUEST(lasso_samlp2_logout_request_new());
-    LassoSamlp2RequestAbstract *r = LASSO_SAMLP2_REQUEST_ABSTRACT(lr);
-    char now[32];
-    mi_new_id(id_out);
-    mi_time_iso(time(NULL), now);
-    r->ID = g_strdup(id_out);
-    r->Version = g_strdup("2.0");
-    r->IssueInstant = g_strdup(now);
-    r->Destination = g_strdup(slo);
-    r->Issuer = name_id(idp->entity_id, NULL);
-    lr->NameID = name_id(session->name_id, session->name_id_format);
-    lr->SessionIndex = g_strdup(session->session_index);
-    char *url = redirect_url(slo, LASSO_NODE(lr), relay_state, idp->key_file, err, errlen);
+    LassoNode *lr = request_node(idp, slo, session, id_out);
+    char *url = redirect_url(slo, lr, relay_state, idp->key_file, err, errlen);
     g_object_unref(lr);
     return url;
+}
+
+/* The message signed with an enveloped XML signature over its root (SAML bindings 3.5.4),
+ * base64 (caller frees). 0, or -1 with a message. */
+static int
+post_message(const struct mi_idp *idp, LassoNode *msg, char **b64_out, char *err, size_t errlen)
+{
+    *b64_out = NULL;
+    char *xml = lasso_node_export_to_xml(msg);
+    xmlDocPtr doc = xml ? sp_xml_parse(xml, strlen(xml), err, errlen) : NULL;
+    xmlChar *out = NULL;
+    int len = 0, rc = -1;
+    if (doc != NULL && mi_sign_node(doc, xmlDocGetRootElement(doc), idp->key_file, idp->cert_file,
+                                    MI_ALG_SHA256, err, errlen) == 0) {
+        xmlDocDumpMemoryEnc(doc, &out, &len, "UTF-8");
+        *b64_out = out ? mi_base64(out, (size_t)len) : NULL;
+        rc = *b64_out ? 0 : -1;
+    }
+    if (xml == NULL)
+        snprintf(err, errlen, "lasso could not export the message");
+    xmlFree(out);
+    if (doc != NULL)
+        xmlFreeDoc(doc);
+    g_free(xml);
+    return rc;
+}
+
+static const char *
+slo_post_url(const struct mi_sp *sp, char *err, size_t errlen)
+{
+    const char *slo = mi_sp_slo_post_url(sp);
+    if (slo == NULL)
+        snprintf(err, errlen, "the SP metadata has no HTTP-POST SingleLogoutService");
+    return slo;
+}
+
+int
+mi_slo_response_post(const struct mi_idp *idp, const struct mi_sp *sp, const char *in_response_to,
+                     char **b64_out, const char **url_out, char *err, size_t errlen)
+{
+    *url_out = slo_post_url(sp, err, errlen);
+    if (*url_out == NULL)
+        return -1;
+    LassoNode *r = response_node(idp, *url_out, in_response_to);
+    int rc = post_message(idp, r, b64_out, err, errlen);
+    g_object_unref(r);
+    return rc;
+}
+
+int
+mi_slo_request_post(const struct mi_idp *idp, const struct mi_sp *sp,
+                    const struct mi_issued *session, char id_out[MI_ID_LEN], char **b64_out,
+                    const char **url_out, char *err, size_t errlen)
+{
+    *url_out = slo_post_url(sp, err, errlen);
+    if (*url_out == NULL)
+        return -1;
+    LassoNode *lr = request_node(idp, *url_out, session, id_out);
+    int rc = post_message(idp, lr, b64_out, err, errlen);
+    g_object_unref(lr);
+    return rc;
 }

@@ -28,6 +28,7 @@ struct mi_sp {
     char *acs[MAX_ACS]; /* HTTP-POST AssertionConsumerService locations, the default first */
     int n_acs;
     char *slo_url;
+    char *slo_post_url;
     int wants_signed;
     char *enc_cert_pem;
     LassoProvider *provider; /* lasso's view of the SP, to verify its signatures */
@@ -109,6 +110,8 @@ read_metadata(struct mi_sp *sp, const char *xml, size_t len, char *err, size_t e
     sp->slo_url =
         first_text(ctx, "//md:SPSSODescriptor/md:SingleLogoutService[@Binding='" BINDING_REDIRECT
                         "']/@Location");
+    sp->slo_post_url = first_text(
+        ctx, "//md:SPSSODescriptor/md:SingleLogoutService[@Binding='" BINDING_POST "']/@Location");
     char *signed_attr = first_text(ctx, "//md:SPSSODescriptor/@AuthnRequestsSigned");
     sp->wants_signed =
         signed_attr && (strcmp(signed_attr, "true") == 0 || strcmp(signed_attr, "1") == 0);
@@ -165,6 +168,7 @@ mi_sp_free(struct mi_sp *sp)
     for (int i = 0; i < sp->n_acs; i++)
         free(sp->acs[i]);
     free(sp->slo_url);
+    free(sp->slo_post_url);
     free(sp->enc_cert_pem);
     if (sp->provider != NULL)
         g_object_unref(sp->provider);
@@ -187,6 +191,12 @@ const char *
 mi_sp_slo_url(const struct mi_sp *sp)
 {
     return sp->slo_url;
+}
+
+const char *
+mi_sp_slo_post_url(const struct mi_sp *sp)
+{
+    return sp->slo_post_url;
 }
 
 int
