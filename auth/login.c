@@ -107,20 +107,42 @@ fail:
     return LOGIN_ERROR;
 }
 
+/* Verifies password against the user's hash when that is to be checked (has_password), else
+ * against the dummy hash; 1 only for a checked, matching password, -1 on error. A failure
+ * always includes one verification at the configured parameters: a hash made with other
+ * (older, cheaper) ones would otherwise answer faster than an unknown address. */
+static int
+verify(struct app *a, const struct user *u, int checked, const char *password)
+{
+    const char *hash = checked ? u->password_hash : a->dummy_hash;
+    int ok = pwhash_verify(hash, password);
+    if (ok < 0)
+        return -1;
+    if (ok != 1 && checked && pwhash_needs_rehash(&a->pw, hash) &&
+        pwhash_verify(a->dummy_hash, password) < 0)
+        return -1;
+    return ok == 1 && checked;
+}
+
 void
 login_password(struct app *a, struct store *s, const char *email, const char *password,
-               const char *client, struct login_outcome *out)
+               const char *client, enum login_via via, struct login_outcome *out)
 {
     memset(out, 0, sizeof *out);
     out->result = LOGIN_ERROR;
+    struct policy p;
+    app_policy(a, s, &p);
+    if (!p.password_login && via != LOGIN_VIA_BREAK_GLASS) {
+        /* Nothing checked, nothing counted: the same answer for everyone. */
+        out->result = LOGIN_PASSWORD_OFF;
+        return;
+    }
     struct arena *ar = arena_new();
     if (ar == NULL)
         return;
     char key[STORE_EMAIL_MAX];
     lockout_key(ar, email, key, sizeof key);
     time_t now = clock_now();
-    struct policy p;
-    app_policy(a, s, &p);
 
     struct lockout_row row;
     int r = store_lockout_get(s, key, &row);
@@ -140,19 +162,17 @@ login_password(struct app *a, struct store *s, const char *email, const char *pa
         goto out;
     int has_password = r == 0 && strcmp(out->user.auth_method, "password") == 0 &&
                        out->user.password_hash[0] != '\0';
-    /* Same work whether or not the account exists. */
-    int ok = pwhash_verify(has_password ? out->user.password_hash : a->dummy_hash, password);
+    /* While off (the break-glass form), only an owner's password is checked; anyone else's
+     * costs the same, fails and is counted like a wrong one, so neither the answer nor the
+     * lockout tells a right password from a wrong one, nor who is an owner. */
+    int checked = has_password && (p.password_login || strcmp(out->user.role, "owner") == 0);
+    int ok = verify(a, &out->user, checked, password);
     if (ok < 0)
         goto out;
-    ok = ok == 1 && has_password;
     if (!ok) {
         out->result = record_failure(s, &p, key, now, &out->locked_until);
         if (out->result == LOGIN_INVALID && !p.password_login)
             out->result = LOGIN_PASSWORD_OFF;
-        goto out;
-    }
-    if (!p.password_login && strcmp(out->user.role, "owner") != 0) {
-        out->result = LOGIN_PASSWORD_OFF;
         goto out;
     }
     out->result = record_success(a, s, key, password, out, now);

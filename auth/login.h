@@ -1,6 +1,8 @@
 /* auth/login.h: password sign-in, shared by POST /login and POST /api/login. Failures are counted
  * per e-mail address whether or not an account exists, an unknown address costs one argon2
- * verification like a wrong password, and a locked address gets no password check at all. */
+ * verification like a wrong password, and a locked address gets no password check at all.
+ * While password sign-in is off the lockout is no oracle: the same count and answers for a right
+ * and a wrong password of anyone but an owner. */
 #ifndef GH_AUTH_LOGIN_H
 #define GH_AUTH_LOGIN_H
 
@@ -31,9 +33,19 @@ struct login_outcome {
     int enrol; /* LOGIN_OK: mfa.required and no TOTP yet: enrolment before any session */
 };
 
-/* Runs the whole check for email/password from client. Always fills out->result. */
+/* Where a password sign-in comes from: while password sign-in is off, only the break-glass
+ * form checks a password, and only an owner's; the others answer LOGIN_PASSWORD_OFF at once. */
+enum login_via {
+    LOGIN_VIA_FORM,        /* POST /login */
+    LOGIN_VIA_BREAK_GLASS, /* POST /login from /login?break_glass=1 */
+    LOGIN_VIA_API,         /* POST /api/login: refused for everyone while off */
+};
+
+/* Runs the whole check for email/password from client. Always fills out->result. A failure
+ * costs at least one argon2 verification at the configured parameters, whether the account
+ * exists, has a password, or has a hash made with other parameters. */
 void login_password(struct app *a, struct store *s, const char *email, const char *password,
-                    const char *client, struct login_outcome *out);
+                    const char *client, enum login_via via, struct login_outcome *out);
 
 /* The second factor failed for email: counted with the password failures. LOGIN_INVALID,
  * LOGIN_LOCKED (locked_until filled) or LOGIN_ERROR. */

@@ -94,7 +94,7 @@ route_api_login(struct req *r)
                               "\"totp\": \"123456\" when two-step verification is on.");
     }
     struct login_outcome o;
-    login_password(w->app, w->store, email, password, req_client(r), &o);
+    login_password(w->app, w->store, email, password, req_client(r), LOGIN_VIA_API, &o);
     char code[65];
     snprintf(code, sizeof code, "%s", totp ? totp : "");
     json_decref(in);

@@ -76,7 +76,8 @@ route_login_post(struct req *r)
     if (strlen(email) > LOGIN_EMAIL_MAX || strlen(password) > LOGIN_PASSWORD_MAX)
         return login_page(r, 400, NULL, "The e-mail address or password is too long.", break_glass);
     struct login_outcome o;
-    login_password(w->app, w->store, email, password, req_client(r), &o);
+    login_password(w->app, w->store, email, password, req_client(r),
+                   break_glass ? LOGIN_VIA_BREAK_GLASS : LOGIN_VIA_FORM, &o);
     char until[40];
     const char *msg = NULL;
     int status = 200;

@@ -1,8 +1,10 @@
 """The password sign-in switch: off hides the form and refuses password sign-in with a pointer
 to SSO; owners keep an audited break-glass sign-in; every switch is audited."""
+import re
+
 import requests
 
-from conftest import (Browser, alert_of, audit_entries, cli_actor, page_shape,
+from conftest import (Browser, alert_of, audit_entries, cli_actor, metric, page_shape,
                       signed_in_user)
 
 SSO_MESSAGE = ("Password sign-in is turned off for this organisation. Sign in with your "
@@ -90,13 +92,48 @@ def test_owner_break_glass_signs_in_and_is_audited(server):
     assert len([e for e in audit_entries(server) if e["action"] == "login.break_glass"]) == 2
 
 
-def test_owner_api_sign_in_while_off_is_break_glass_and_audited(server):
+def test_off_refuses_api_login_for_owners_too_and_checks_no_password(server):
     _, owner_pw = signed_in_user(server, email="owner@example.com", role="owner")
+    _, pw = signed_in_user(server)
     switch(server, "off")
-    r = api_login(server, "owner@example.com", owner_pw)
-    assert r.status_code == 200, r.text
-    entries = [e for e in audit_entries(server) if e["action"] == "login.break_glass"]
-    assert [e["target"] for e in entries] == ["owner@example.com"]
+    runs = metric(server, "gatehouse_argon2_runs_total")
+    for email, password in (("owner@example.com", owner_pw), ("owner@example.com", "Wrong-1a"),
+                            ("user@example.com", pw), ("nobody@example.com", pw)):
+        r = api_login(server, email, password)
+        assert r.status_code == 403 and r.json()["error"] == "password_login_disabled", email
+        assert "token" not in r.json()
+        # The plain form (not break-glass) neither.
+        r = post_login(Browser(server), email, password)
+        assert r.status_code == 403 and alert_of(r.text) == SSO_MESSAGE, email
+    assert metric(server, "gatehouse_argon2_runs_total") == runs  # no password was checked
+    assert not [e for e in audit_entries(server) if e["action"] == "login.break_glass"]
+
+
+def test_off_the_lockout_tells_no_right_password_from_a_wrong_one(server):
+    """Before: a wrong password answered 429 after five tries, the right one 403 for ever."""
+    signed_in_user(server, email="owner@example.com", role="owner")
+    _, pw = signed_in_user(server, email="right@example.com")
+    signed_in_user(server, email="wrong@example.com")
+    switch(server, "off")
+
+    def answers(email, password, form):
+        out = []
+        for _ in range(8):
+            fields = {"email": email, "password": password}
+            if form == "break_glass":
+                fields["break_glass"] = "1"
+            r = Browser(server).post_form("/login?break_glass=1", "/login", fields)
+            shape = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "T", page_shape(r.text, email))
+            out.append((r.status_code, shape))
+        return out
+
+    for form in ("plain", "break_glass"):
+        right = answers("right@example.com", pw, form)
+        wrong = answers("wrong@example.com", "Wrong-Pass-1", form)
+        assert [s for s, _ in right] == [s for s, _ in wrong], form
+        assert right == wrong, form
+    # The break-glass form counts every address alike (an owner's too), so it locks at last.
+    assert {s for s, _ in answers("nobody@example.com", "x", "break_glass")} == {403, 429}
 
 
 def test_members_and_admins_cannot_use_break_glass(server):
