@@ -18,7 +18,7 @@ BUILD_DEBS = build-essential pkg-config liblasso3-dev libxmlsec1-dev libxml2-dev
              libmicrohttpd-dev liboath-dev libargon2-dev libqrencode-dev libinih-dev \
              libjansson-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev
 TEST_DEBS = libcmocka-dev python3 python3-pytest python3-requests faketime xmlsec1 oathtool \
-            zbar-tools sqlite3 wrk apache2 libapache2-mod-auth-mellon openssl curl chromium nodejs
+            zbar-tools sqlite3 wrk apache2 libapache2-mod-auth-mellon libapache2-mod-shib openssl curl chromium nodejs
 # The password reset tests receive their e-mail with a real SMTP server.
 TEST_DEBS += python3-aiosmtpd clang-format
 

@@ -4,7 +4,9 @@ nothing. The server runs with the shipped argon2 defaults (m=19 MiB, t=2, p=1).
 SAML: distinct responses pre-minted by bin/mock-idp (`mint --count`), posted to /saml/acs by wrk
 at 1 and 2 connections, each sign-in running every check and writing its replay record, its
 SAML log row and its session; beside them, the in-process validation rates of the same machine
-(build/bench/bench_acs: lasso alone, and lasso with Gatehouse's own checks)."""
+(build/bench/bench_acs: lasso alone, and lasso with Gatehouse's own checks); and the peer,
+Debian's Shibboleth SP 3.4 (tests/bench/shibsp.py), on the same kind of responses in the same
+run."""
 import os
 import re
 import shutil
@@ -24,6 +26,8 @@ import conftest  # noqa: E402  (the e2e harness: Server, Browser)
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 # BENCH_ONLY=saml runs the SAML figures alone (e.g. while profiling the server with perf)
 ACS_BUDGET = int(os.environ.get("BENCH_ACS_PER_SECOND", "2500"))  # responses minted per s per conn
+# Shibboleth SP's ACS is far slower: fewer responses need minting for it.
+SHIB_PER_SECOND = int(os.environ.get("BENCH_SHIB_PER_SECOND", "600"))
 EMAIL = "bench@example.com"
 PASSWORD = "Correct-Horse-92"
 
@@ -145,6 +149,7 @@ def saml_bench(srv, tmp):
                           srv.url("/saml/acs")], capture_output=True, text=True,
                          env=dict(os.environ, TZ="UTC"))
     print(out.stdout.rstrip() or out.stderr.rstrip())
+    rates = {}
     for conns in (1, 2):
         before = metrics(srv)
         accepted0 = conftest.db_rows(srv, "SELECT count(*) FROM saml_log WHERE reason = 'ok'")[0][0]
@@ -155,6 +160,7 @@ def saml_bench(srv, tmp):
         cpu = after["process_cpu_seconds_total"] - before["process_cpu_seconds_total"]
         accepted = conftest.db_rows(
             srv, "SELECT count(*) FROM saml_log WHERE reason = 'ok'")[0][0] - accepted0
+        rates[conns] = rate
         print(f"SSO sign-ins (POST /saml/acs), {conns} conn: {rate:8.1f}/s  p50 {p50}  "
               f"server CPU {1000 * cpu / max(rate * SECONDS, 1):.2f} ms per request  "
               f"({accepted} accepted and logged"
@@ -165,6 +171,38 @@ def saml_bench(srv, tmp):
                                  "(SELECT count(*) FROM sessions)")[0]
     print(f"store after the runs: {rows[0]} replay records, {rows[1]} SAML log rows, "
           f"{rows[2]} sessions")
+    shibboleth_bench(tmp, state, base, idp_md, rates)
+
+
+def shibboleth_bench(tmp, state, base, idp_md, gatehouse_rates):
+    """The same kind of responses (mock-idp, RSA-2048, RSA-SHA256, assertion signed, distinct,
+    unsolicited) posted by wrk in the same way to Debian's Shibboleth SP 3.4 in this run."""
+    from shibsp import ShibbolethSP
+    folder = os.path.join(tmp, "shibboleth")
+    os.makedirs(folder)
+    shib = ShibbolethSP(folder, idp_md, base + "/metadata").start()
+    try:
+        args = ["--sp-metadata", shib.metadata, "--state-dir", state, "--base-url", base,
+                "--user", "sso.bench@example.com", "--lifetime", "3600"]
+        per_conn = SECONDS * SHIB_PER_SECOND
+        files = {c: [os.path.join(folder, f"acs-{c}-{t}.txt") for t in range(c)] for c in (1, 2)}
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            list(pool.map(lambda p: mint_file(args, per_conn, p), [p for c in (1, 2)
+                                                                   for p in files[c]]))
+        print("Shibboleth SP 3.4 (Debian's shibd + mod_shib, Apache event MPM, in-memory "
+              "session and replay caches), the same kind of responses:")
+        for conns in (1, 2):
+            env = dict(os.environ, BENCH_ACS_FILES=",".join(files[conns]),
+                       BENCH_ACS_PATH="/Shibboleth.sso/SAML2/POST")
+            rate, p50, bad = wrk(shib.base + "/", conns, conns,
+                                 ["-s", os.path.join(HERE, "acs.lua")], env)
+            ratio = gatehouse_rates[conns] / rate if rate else float("inf")
+            print(f"SSO sign-ins (POST /Shibboleth.sso/SAML2/POST), {conns} conn: {rate:8.1f}/s  "
+                  f"p50 {p50}" + (f"  ({bad} refused)" if bad else "")
+                  + f"   Gatehouse/Shibboleth: {ratio:.1f}x"
+                  + ("  (target >= 3x)" if conns == 2 else ""))
+    finally:
+        shib.stop()
 
 
 if __name__ == "__main__":
