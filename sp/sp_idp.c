@@ -38,6 +38,38 @@ first_value(xmlXPathContextPtr ctx, xmlNodePtr node, const char *expr, char *out
     xmlXPathFreeObject(o);
 }
 
+/* Every endpoint of the IdP (Location and ResponseLocation of any service lasso may send a
+ * browser to) must be an absolute http(s) URL without control characters or spaces: a CR/LF
+ * would reach the Location header and the CLI's output, javascript: a browser. -1 with a
+ * message naming the first bad one (its unprintable bytes shown as '?'). */
+static int
+check_endpoints(xmlXPathContextPtr ctx, xmlNodePtr ed, char *err, size_t errlen)
+{
+    int rc = 0;
+    xmlXPathObjectPtr o = sp_xml_find(
+        ctx, ed, "md:IDPSSODescriptor/*/@Location | md:IDPSSODescriptor/*/@ResponseLocation");
+    for (int i = 0; o && o->nodesetval && i < o->nodesetval->nodeNr && rc == 0; i++) {
+        xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
+        if (v != NULL && sp_url_is_endpoint((const char *)v)) {
+            xmlFree(v);
+            continue;
+        }
+        char shown[120];
+        size_t k = 0;
+        for (const unsigned char *c = v; c && *c && k + 1 < sizeof shown; c++)
+            shown[k++] = *c < 0x20 || *c == 0x7f ? '?' : (char)*c;
+        shown[k] = '\0';
+        snprintf(err, errlen,
+                 "the IdP's endpoint URL \"%s\" (%s) is not an absolute http:// or https:// "
+                 "URL without spaces or control characters",
+                 shown, (const char *)o->nodesetval->nodeTab[i]->name);
+        xmlFree(v);
+        rc = -1;
+    }
+    xmlXPathFreeObject(o);
+    return rc;
+}
+
 /* Decodes a base64 certificate (whitespace anywhere); NULL when it is no X.509. */
 static X509 *
 cert_from_b64(const char *b64)
@@ -224,6 +256,8 @@ sp_idp_parse(const char *xml, size_t len, const char *entity_id, struct sp_idp_m
                  "HTTP-POST binding");
         goto out;
     }
+    if (check_endpoints(ctx, ed, err, errlen) != 0)
+        goto out;
     char want[16];
     first_value(ctx, ed, "md:IDPSSODescriptor/@WantAuthnRequestsSigned", want, sizeof want);
     out->want_authn_requests_signed = strcmp(want, "true") == 0 || strcmp(want, "1") == 0;
