@@ -11,12 +11,12 @@ PYTHON ?= /usr/bin/python3
 CONF ?= conf/gatehouse.conf
 
 PKGS = lasso glib-2.0 gobject-2.0 xmlsec1-openssl libxml-2.0 openssl libmicrohttpd liboath libargon2 libqrencode \
-       inih jansson libcurl sqlite3 zlib
+       inih jansson libcurl sqlite3 zlib gnutls
 
 # Debian packages: what the build needs, and what the tests drive it with.
 BUILD_DEBS = build-essential pkg-config liblasso3-dev libxmlsec1-dev libxml2-dev libssl-dev \
              libmicrohttpd-dev liboath-dev libargon2-dev libqrencode-dev libinih-dev \
-             libjansson-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev
+             libjansson-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev libgnutls28-dev
 TEST_DEBS = libcmocka-dev python3 python3-pytest python3-requests faketime xmlsec1 oathtool \
             zbar-tools sqlite3 wrk apache2 libapache2-mod-auth-mellon libapache2-mod-shib openssl curl chromium nodejs
 # The password reset tests receive their e-mail with a real SMTP server.

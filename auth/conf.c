@@ -92,6 +92,12 @@ static const struct conf_key conf_keys[] = {
     B("server", "access_log", access_log, "on", "One log line per request."),
     TI("server", "log_level", log_level, CT_LEVEL, "info", "error | warn | info | debug",
        "Most verbose level of messages written to standard error."),
+    TS("server", "tls_cert_file", tls_cert_file, CT_FILE, "", "file",
+       "PEM certificate (chain) for serving HTTPS directly; empty = plain HTTP (e.g. behind a "
+       "proxy that terminates TLS). Reloaded with the key on SIGHUP; HSTS and Secure cookies "
+       "follow."),
+    TS("server", "tls_key_file", tls_key_file, CT_FILE, "", "file",
+       "The certificate's unencrypted PEM private key (keep it readable by the server only)."),
     X("store", "driver", CT_DRIVER, "sqlite", "sqlite | postgres",
       "Storage back end (postgres is not built in yet)."),
     S("store", "path", store_path, "var/gatehouse.db",
@@ -450,6 +456,10 @@ on_ini_key(void *user, const char *section, const char *name, const char *value)
                 rc = set_key(ctx->c, &conf_keys[i], value, msg, sizeof msg);
                 if (conf_keys[i].type == CT_HOST)
                     ctx->smtp_host_line = ctx->lineno;
+                if (conf_keys[i].offset == offsetof(struct conf, tls_cert_file))
+                    ctx->c->tls_cert_line = ctx->lineno;
+                if (conf_keys[i].offset == offsetof(struct conf, tls_key_file))
+                    ctx->c->tls_key_line = ctx->lineno;
                 break;
             }
         }
@@ -535,6 +545,12 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
     if (line == 0 && !ctx.failed && c->smtp_host[0] != '\0' && c->smtp_from[0] == '\0') {
         snprintf(err, errlen, "%s:%d: host: [smtp] from must be set too (the sender address)", path,
                  ctx.smtp_host_line);
+        return -1;
+    }
+    if (line == 0 && !ctx.failed && (c->tls_cert_file[0] == '\0') != (c->tls_key_file[0] == '\0')) {
+        snprintf(err, errlen, "%s:%d: %s: set tls_cert_file and tls_key_file together", path,
+                 c->tls_cert_file[0] ? c->tls_cert_line : c->tls_key_line,
+                 c->tls_cert_file[0] ? "tls_cert_file" : "tls_key_file");
         return -1;
     }
     if (line == 0 && !ctx.failed)

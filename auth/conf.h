@@ -40,6 +40,9 @@ struct conf {
     int session_max_hours;
     int access_log;
     int log_level;
+    char tls_cert_file[CONF_PATH_MAX]; /* "" = plain HTTP */
+    char tls_key_file[CONF_PATH_MAX];
+    int tls_cert_line, tls_key_line; /* where they were set, for errors found after parsing */
     /* [store] */
     char store_driver[16];
     char store_path[CONF_PATH_MAX];

@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "log.h"
 #include "str.h"
+#include "tls.h"
 
 #define MAX_FORM_FIELDS 64
 #define MAX_HEADERS 16
@@ -53,6 +54,7 @@ struct http_server {
     const struct route *routes;
     size_t n_routes;
     struct http_hooks hooks;
+    struct tls *tls;        /* NULL: plain HTTP */
     _Atomic long in_flight; /* requests between their first byte and request_completed */
 };
 
@@ -180,7 +182,7 @@ req_set_state(struct req *r, void *state)
 int
 req_secure(const struct req *r)
 {
-    return r->srv->conf->base_https;
+    return r->srv->conf->base_https || r->srv->tls != NULL;
 }
 
 int
@@ -784,20 +786,40 @@ http_start(const struct conf *conf, const struct route *routes, size_t n_routes,
         free(s);
         return NULL;
     }
+    /* TLS: GnuTLS asks tls.c for the certificate at each handshake, so a reload on SIGHUP
+     * reaches new connections while open ones keep theirs. */
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
+    if (conf->tls_cert_file[0] != '\0') {
+        s->tls = tls_from_conf(conf, err, errlen);
+        if (s->tls == NULL) {
+            jobs_stop(&s->jobs);
+            free(s);
+            return NULL;
+        }
+        flags |= MHD_USE_TLS;
+        tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+                                              (void *)(uintptr_t)tls_mhd_callback(s->tls)};
+        tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                              (void *)(uintptr_t)TLS_PRIORITIES};
+    }
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t)conf->listen_port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)CONNECTION_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_LIMIT, 1000u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+        flags, (uint16_t)conf->listen_port, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, tls_opts,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_SECONDS,
+        MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_END);
     if (s->daemon == NULL) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", conf->listen_host, conf->listen_port,
                  errno ? strerror(errno) : "libmicrohttpd refused to start");
         jobs_stop(&s->jobs);
+        tls_free(s->tls);
         free(s);
         return NULL;
     }
-    log_info("listening addr=%s:%d threads=%u", conf->listen_host, conf->listen_port, threads);
+    log_info("listening addr=%s:%d threads=%u tls=%s", conf->listen_host, conf->listen_port,
+             threads, s->tls ? "on" : "off");
     return s;
 }
 
@@ -828,5 +850,14 @@ http_stop(struct http_server *s)
     }
     MHD_stop_daemon(s->daemon);
     jobs_stop(&s->jobs);
+    tls_free(s->tls);
     free(s);
+}
+
+int
+http_reload_tls(struct http_server *s, char *err, size_t errlen)
+{
+    if (s->tls == NULL)
+        return 0;
+    return tls_reload(s->tls, s->conf->tls_cert_file, s->conf->tls_key_file, err, errlen);
 }

@@ -15,6 +15,7 @@
 #include "routes.h"
 #include "sp/sp.h"
 #include "store.h"
+#include "tls.h"
 #include "web.h"
 
 #define DEFAULT_CONF "conf/gatehouse.conf"
@@ -95,6 +96,7 @@ main(int argc, char **argv)
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -110,6 +112,15 @@ main(int argc, char **argv)
         fprintf(stderr, "gatehouse: %s\n", err);
         app_free(&app);
         return 1;
+    }
+    if (test_only && app.conf.tls_cert_file[0] != '\0') {
+        struct tls *t = tls_from_conf(&app.conf, err, sizeof err);
+        tls_free(t);
+        if (t == NULL) {
+            fprintf(stderr, "gatehouse: %s\n", err);
+            app_free(&app);
+            return 1;
+        }
     }
     if (test_only) {
         printf("gatehouse: %s: configuration OK\n", conf_path);
@@ -143,6 +154,10 @@ main(int argc, char **argv)
             log_info("signal=%d: finishing in-flight requests", sig);
             break;
         }
+        if (sig == SIGHUP && http_reload_tls(srv, err, sizeof err) != 0)
+            log_error("SIGHUP: TLS certificate not reloaded, the one in use stays: %s", err);
+        else if (sig == SIGHUP && app.conf.tls_cert_file[0] != '\0')
+            log_info("SIGHUP: TLS certificate reloaded from %s", app.conf.tls_cert_file);
         if (sig < 0 && errno == EAGAIN)
             prune(&app);
     }
