@@ -252,6 +252,7 @@ fail:
 /* What our own parse of the document says, before lasso looks at it. */
 struct shape {
     int assertions;         /* Assertion + EncryptedAssertion children of the Response */
+    int encrypted;          /* EncryptedAssertion children */
     int sha1;               /* a SignatureMethod or DigestMethod uses SHA-1 */
     char assertion_id[256]; /* of the only plain Assertion, if any */
 };
@@ -333,6 +334,7 @@ inspect(const char *xml, size_t len, struct sp_verdict *v, struct shape *sh)
             sh->assertions++;
         } else if (is_el(c, SP_NS_SAML, "EncryptedAssertion")) {
             sh->assertions++;
+            sh->encrypted++;
         }
     }
     if (first != NULL) {
@@ -593,7 +595,11 @@ sp_acs_process(const struct sp *sp, const char *b64, size_t len, const struct sp
     int rc = msg ? lasso_login_process_authn_response_msg(login, msg) : -1;
     free(msg);
     if (rc != 0) {
-        r = fail(v, lasso_reason(rc), "%s (lasso %d)", lasso_strerror(rc), rc);
+        enum sp_reason why = lasso_reason(rc);
+        /* lasso drops an EncryptedAssertion it cannot open, then finds no assertion at all. */
+        if (rc == LASSO_PROFILE_ERROR_MISSING_ASSERTION && sh.encrypted)
+            why = SP_ERR_DECRYPT;
+        r = fail(v, why, "%s (lasso %d)", lasso_strerror(rc), rc);
         if (r == SP_ERR_STATUS) {
             LassoSamlp2StatusResponse *sr =
                 LASSO_SAMLP2_STATUS_RESPONSE(LASSO_PROFILE(login)->response);
