@@ -145,3 +145,10 @@ install: all
 
 clean:
 	rm -rf build build-asan bin test-artifacts
+
+# Mutation run (issue 19; not part of make test): breaks each security check listed in
+# tests/mutate/mutations.py in a scratch copy, rebuilds, runs the tests named for it.
+# make mutate [MUTATE_ONLY=id,id]; see the README's "Mutation testing".
+.PHONY: mutate
+mutate:
+	@$(PYTHON) tests/mutate/run.py $(if $(MUTATE_ONLY),--only $(MUTATE_ONLY))
