@@ -178,6 +178,28 @@ def test_a_disabled_saml_user_cannot_sign_in_through_the_idp(server, tmp_path):
     assert b.whoami().status_code == 401
 
 
+def test_an_owner_signing_in_through_an_idp_with_group_roles_stays_owner(server, tmp_path):
+    idp = add_idp(server, tmp_path)
+    server.ctl("idp", "set", idp.entity_id, "--group-role", "staff=member")
+    b, rid, _ = start(server, idp)
+    accepted(server, idp, idp.response(*sp(server), "alice@example.com", ATTRS,
+                                       in_response_to=rid)[0], b)
+    assert b.whoami().json()["role"] == "member"
+    server.ctl("user", "set-role", "alice@example.com", "owner")
+    b, rid, _ = start(server, idp)
+    accepted(server, idp, idp.response(*sp(server), "alice@example.com", ATTRS,
+                                       in_response_to=rid)[0], b)
+    assert b.whoami().json()["role"] == "owner"
+
+
+def test_an_idp_cannot_be_added_with_owner_as_its_default_role(server, tmp_path):
+    idp = MiniIdP(tmp_path)
+    p = server.ctl("idp", "add", "--metadata", idp.metadata_path, "--domain", "example.com",
+                   "--default-role", "owner", check=False)
+    assert p.returncode == 1 and "owner is never granted" in p.stderr, p.stderr
+    assert server.ctl("idp", "list", "--json").stdout.strip() == "[]"
+
+
 # ---- TOTP: one code, posted twice at the same moment -------------------------------------------
 
 def test_one_totp_code_posted_twice_at_once_signs_in_once(server):
