@@ -58,6 +58,33 @@ def check_table(muts):
     return problems
 
 
+def unknown_tests(muts):
+    """Named tests that do not exist: unit programs without a source, pytest node IDs that
+    pytest does not collect."""
+    missing = {}
+    nodes = set()
+    for m in muts:
+        units, ns = split_tests(m.tests)
+        for u in units:
+            if not os.path.isfile(os.path.join(TOP, "tests", "unit", u + ".c")):
+                missing.setdefault(m.id, []).append("unit:" + u)
+        nodes.update(ns)
+    files = sorted({n.split("::")[0] for n in nodes})
+    absent = [f for f in files if not os.path.isfile(os.path.join(TOP, f))]
+    files = [f for f in files if f not in absent]
+    collected = set()
+    if files:
+        p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                            "--collect-only", *files], cwd=TOP, capture_output=True, text=True)
+        collected = {l.strip() for l in p.stdout.splitlines() if "::" in l}
+    for m in muts:
+        for n in split_tests(m.tests)[1]:
+            # A parametrised test may be named whole or by one of its cases.
+            if n not in collected and not any(c.startswith(n + "[") for c in collected):
+                missing.setdefault(m.id, []).append(n)
+    return missing
+
+
 def copy_tree(dst):
     def ignore(d, names):
         return [n for n in names if n in SKIP or n.endswith(".pyc")]
@@ -163,6 +190,9 @@ def main():
         return 0
 
     problems = check_table(muts)
+    for mid, names in unknown_tests(muts).items():
+        why = "no such test: " + ", ".join(names)
+        problems[mid] = problems[mid] + "; " + why if mid in problems else why
     for mid, why in problems.items():
         say(f"mutate: {mid}: {why}")
     if args.check:
