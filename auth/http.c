@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "str.h"
 #include "tls.h"
 
@@ -726,11 +727,13 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         *req_cls = NULL;
         return;
     }
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double ms = (double)(end.tv_sec - r->start.tv_sec) * 1e3 +
+                (double)(end.tv_nsec - r->start.tv_nsec) / 1e6;
+    if (r->route != NULL)
+        metrics_observe(metrics_route_of(r->route->method, r->route->path), ms / 1e3);
     if (s->conf->access_log) {
-        struct timespec end;
-        clock_gettime(CLOCK_MONOTONIC, &end);
-        double ms = (double)(end.tv_sec - r->start.tv_sec) * 1e3 +
-                    (double)(end.tv_nsec - r->start.tv_nsec) / 1e6;
         log_info("access method=%s path=\"%s\" status=%d bytes=%zu ms=%.1f client=%s%s",
                  str_log_escape(r->arena, r->method, 16), str_log_escape(r->arena, r->path, 200),
                  r->status, r->bytes, ms, r->client,

@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy/lockout.h"
 #include "pwhash.h"
 #include "str.h"
@@ -53,6 +54,7 @@ record_failure(struct store *s, const struct policy *p, const char *key, time_t 
     if (store_lockout_put(s, key, &row) != 0 || store_commit(s) != 0)
         goto fail;
     if (v == LOCKOUT_LOCKED) {
+        metrics_lockout();
         log_info("sign-in locked until=%lld", (long long)st.locked_until);
         *locked_until = st.locked_until;
         return LOGIN_LOCKED;

@@ -21,16 +21,39 @@ void metrics_verify(enum metrics_verify_result r);
 
 /* Routes whose latency is measured (a histogram each). */
 enum metrics_route {
-    METRICS_ROUTE_LOGIN = 0, /* POST /login and POST /api/login */
-    METRICS_ROUTE_ACS,       /* POST /saml/acs */
-    METRICS_ROUTE_VERIFY,    /* GET/HEAD /auth/verify */
+    METRICS_ROUTE_NONE = 0,
+    METRICS_ROUTE_LOGIN,  /* POST /login, POST /login/mfa and POST /api/login */
+    METRICS_ROUTE_ACS,    /* POST /saml/acs */
+    METRICS_ROUTE_VERIFY, /* GET/HEAD /auth/verify */
     METRICS_ROUTE_N
 };
 
-/* Records one request of route r that took `seconds`. */
+/* The histogram of a route (its method and path as in the route table), or NONE. */
+enum metrics_route metrics_route_of(const char *method, const char *path);
+
+/* Records one request of route r that took `seconds` (NONE: nothing). */
 void metrics_observe(enum metrics_route r, double seconds);
 
-/* Appends every counter and histogram of this module to b. */
-void metrics_print(struct buf *b);
+/* Counts one sign-in attempt: method "password" or "sso", result "success", "failure" or
+ * "locked" (others are not counted: labels stay bounded). */
+void metrics_signin(const char *method, const char *result);
+
+/* Counts one account locked by failed sign-ins (the failure that locks it). */
+void metrics_lockout(void);
+
+/* Counts one refused SAML response: idp is a registered entity ID, or "unknown" for issuers
+ * not in the registry (never attacker-chosen text); reason its code ("signature_invalid"). At
+ * most METRICS_MAX_REFUSAL_ROWS idp/reason pairs are kept; later ones count under idp="other". */
+#define METRICS_MAX_REFUSAL_ROWS 256
+void metrics_saml_refusal(const char *idp, const char *reason);
+
+/* What the store says at scrape time. */
+struct metrics_gauges {
+    int sessions_ok; /* 0: the store could not be read, the gauge is left out */
+    long long sessions_web, sessions_client;
+};
+
+/* Appends every counter and histogram of this module, and the gauges, to b. */
+void metrics_print(struct buf *b, const struct metrics_gauges *g);
 
 #endif

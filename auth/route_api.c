@@ -197,7 +197,14 @@ route_metrics(struct req *r)
                "# TYPE process_cpu_seconds_total counter\n"
                "process_cpu_seconds_total %.6f\n",
                runs, argon2_cpu, cpu);
-    metrics_print(&b);
+    struct metrics_gauges g = {0};
+    time_t now = w->now;
+    g.sessions_ok =
+        store_session_count_active(w->store, now - (time_t)w->policy.web_idle_minutes * 60,
+                                   now - (time_t)w->policy.client_idle_minutes * 60,
+                                   now - (time_t)w->app->conf.session_max_hours * 3600,
+                                   &g.sessions_web, &g.sessions_client) == 0;
+    metrics_print(&b, &g);
     int rc = req_respond(r, 200, "text/plain; version=0.0.4", b.data ? b.data : "", b.len);
     buf_free(&b);
     return rc;

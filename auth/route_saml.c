@@ -11,6 +11,7 @@
 #include "http.h"
 #include "idp.h"
 #include "log.h"
+#include "metrics.h"
 #include "routes.h"
 #include "saml_post.h"
 #include "session.h"
@@ -136,7 +137,7 @@ route_saml_acs(struct req *r)
                              acs_start_session,
                              &as};
     if (sso_acs(w->app, w->store, &in, o) == SP_OK) {
-        web_signin_event_count(r, "success");
+        web_signin_event_count(r, "sso", "success");
         log_info("sign-in method=saml user_id=%lld idp=%s", o->user_id, o->idp.entity_id);
         sso_outcome_free(o);
         return req_redirect(r, 303, str_safe_return_to(o->return_to) ? o->return_to : "/");
@@ -147,6 +148,13 @@ route_saml_acs(struct req *r)
     }
     web_signin_event(r, "sso", "failure");
     const struct sp_reason_info *ri = sp_reason_info(o->v.reason);
+    /* By IdP only when the issuer is registered: anything else is the sender's own text. */
+    struct idp_row known;
+    const char *idp_label = o->idp.entity_id[0] ? o->idp.entity_id
+                            : o->v.issuer[0] && store_idp_get(w->store, o->v.issuer, &known) == 0
+                                ? o->v.issuer
+                                : "unknown";
+    metrics_saml_refusal(idp_label, ri->code);
     sso_outcome_free(o);
     char reference[32];
     snprintf(reference, sizeof reference, "SAML-%lld", o->log_id);

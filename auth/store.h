@@ -296,6 +296,10 @@ int store_signin_hourly(struct store *s, time_t since,
 int store_signin_prune(struct store *s, time_t before);
 /* Addresses locked at now. */
 int store_locked_count(struct store *s, time_t now, long long *n_out);
+/* Sessions still alive: web sessions seen since web_idle_before, client ones since
+ * client_idle_before, none created before created_before (what store_session_prune keeps). */
+int store_session_count_active(struct store *s, time_t web_idle_before, time_t client_idle_before,
+                               time_t created_before, long long *web_out, long long *client_out);
 /* Self-service password reset: e-mailed single-use tokens (only their SHA-256 is stored) and the
  * requests per address (the rate limit). */
 struct reset_token_row {

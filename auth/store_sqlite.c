@@ -2165,6 +2165,33 @@ store_locked_count(struct store *s, time_t now, long long *n_out)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+int
+store_session_count_active(struct store *s, time_t web_idle_before, time_t client_idle_before,
+                           time_t created_before, long long *web_out, long long *client_out)
+{
+    /* Read at each /metrics scrape: prepared here, beside its only caller. */
+    static const char q[] = "SELECT kind, COUNT(*) FROM sessions WHERE created_at >= ?3 AND "
+                            "((kind = 0 AND last_seen >= ?1) OR (kind = 1 AND last_seen >= ?2)) "
+                            "GROUP BY kind";
+    sqlite3_stmt *st = NULL;
+    *web_out = *client_out = 0;
+    if (sqlite3_prepare_v2(s->c->db, q, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, web_idle_before);
+    sqlite3_bind_int64(st, 2, client_idle_before);
+    sqlite3_bind_int64(st, 3, created_before);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long long kind = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+        if (kind == 0)
+            *web_out = n;
+        else if (kind == 1)
+            *client_out = n;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* ---- self-service password reset ---- */
 
 int

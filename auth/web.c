@@ -13,6 +13,7 @@
 #include "csrf.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy/expiry.h"
 #include "session.h"
 #include "str.h"
@@ -308,8 +309,9 @@ web_start_session(struct req *r, const struct session_new *n, char *token_out)
 }
 
 void
-web_signin_event_count(struct req *r, const char *result)
+web_signin_event_count(struct req *r, const char *method, const char *result)
 {
+    metrics_signin(method, result);
     struct metrics *m = &web_of(r)->app->metrics;
     if (strcmp(result, "success") == 0)
         atomic_fetch_add(&m->login_success, 1);
@@ -329,7 +331,7 @@ web_signin_event_store(struct req *r, const char *method, const char *result)
 void
 web_signin_event(struct req *r, const char *method, const char *result)
 {
-    web_signin_event_count(r, result);
+    web_signin_event_count(r, method, result);
     if (web_signin_event_store(r, method, result) != 0)
         log_warn("sign-in event not recorded");
 }

@@ -68,7 +68,7 @@ void web_signin_event(struct req *r, const char *method, const char *result);
 /* The same in two halves, for a sign-in that writes its event inside its own transaction:
  * the store row (0 or -1), then, once committed, the count in /metrics. */
 int web_signin_event_store(struct req *r, const char *method, const char *result);
-void web_signin_event_count(struct req *r, const char *result);
+void web_signin_event_count(struct req *r, const char *method, const char *result);
 
 /* Renames the CSRF binding to a new session after sign-in (the next page gets a new token). */
 void web_bind_session(struct req *r, const char *session_hash);
