@@ -127,6 +127,13 @@ main(int argc, char **argv)
         app_free(&app);
         return 0;
     }
+    /* A corrupt store is found now, not by the first sign-in that reads the bad page. */
+    struct store *store = app_store(&app);
+    if (store == NULL || store_integrity_check(store, err, sizeof err) != 0) {
+        fprintf(stderr, "gatehouse: %s\n", store ? err : "cannot open the store");
+        app_free(&app);
+        return 1;
+    }
     /* Reset e-mails leave from their own thread; none without an [smtp] host. */
     if (app.conf.smtp_host[0] != '\0')
         app.mailer = mailer_start(&app.conf, err, sizeof err);

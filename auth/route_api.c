@@ -159,7 +159,7 @@ int
 route_healthz(struct req *r)
 {
     struct web *w = web_of(r);
-    if (store_ping(w->store) != 0)
+    if (store_health(w->store) != 0)
         return req_respond(r, 503, "text/plain; charset=utf-8", "store unavailable\n", 18);
     return req_respond(r, 200, "text/plain; charset=utf-8", "ok\n", 3);
 }

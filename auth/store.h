@@ -84,6 +84,13 @@ void store_rollback(struct store *s);
 
 /* Cheap liveness query. */
 int store_ping(struct store *s);
+/* The whole store checked for corruption (SQLite's quick_check: every page read, O(size)), for
+ * start-up. 0, or -1 with the first problem in err. */
+int store_integrity_check(struct store *s, char *err, size_t errlen);
+/* For /healthz: a fresh read-only connection reads the schema and the first row of every table
+ * (their root pages), so a corrupt page answers -1 even while other connections have it cached.
+ * Logs what failed. */
+int store_health(struct store *s);
 
 /* Users. */
 int store_user_by_email(struct store *s, const char *email, struct user *out);   /* 1 = none */

@@ -4,10 +4,13 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -677,9 +680,42 @@ close_conn(struct conn *c)
     c->db = NULL;
 }
 
+/* The store holds password hashes, sealed secrets and the SAML log's personal data. Its file is
+ * created 0600 before SQLite opens it (SQLite gives the -wal and -shm files the database's mode),
+ * and a store whose files other users may read is refused, as the master key is. */
+static int
+private_files(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0)
+        close(fd);
+    else if (errno != EEXIST) {
+        snprintf(err, errlen, "%s: cannot create the store: %s", path, strerror(errno));
+        return -1;
+    }
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        char name[4096];
+        struct stat st;
+        snprintf(name, sizeof name, "%s%s", path, suffix[i]);
+        if (stat(name, &st) != 0)
+            continue; /* -wal and -shm come and go */
+        if ((st.st_mode & 077) != 0) {
+            snprintf(err, errlen,
+                     "%s: the store is readable by other users (mode %03o); run chmod 600 %s "
+                     "(and its -wal and -shm files)",
+                     name, (unsigned)(st.st_mode & 0777), name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 struct store *
 store_open(const char *path, char *err, size_t errlen)
 {
+    if (private_files(path, err, errlen) != 0)
+        return NULL;
     struct store *s = calloc(1, sizeof *s);
     if (s == NULL || (s->path = strdup(path)) == NULL) {
         free(s);
@@ -781,6 +817,73 @@ store_rollback(struct store *s)
     if (sqlite3_get_autocommit(s->c->db) == 0)
         simple(s, ST_ROLLBACK);
     end_write_turn(s);
+}
+
+int
+store_integrity_check(struct store *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(s->c->db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->c->db));
+        return -1;
+    }
+    int step = sqlite3_step(st);
+    const unsigned char *v = step == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    if (v != NULL && strcmp((const char *)v, "ok") == 0)
+        rc = 0;
+    else
+        snprintf(err, errlen, "%s: the store is corrupt (%.300s); restore it from a backup",
+                 s->path, v ? (const char *)v : sqlite3_errmsg(s->c->db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Reads the first row of table on db from the table itself (an index would answer "SELECT 1"
+ * without touching it); -1 when SQLite cannot (a corrupt page). */
+static int
+read_first_row(sqlite3 *db, const char *table)
+{
+    char *q = sqlite3_mprintf("SELECT 1 FROM \"%w\" NOT INDEXED LIMIT 1", table);
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (q != NULL && sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK) {
+        int step = sqlite3_step(st);
+        rc = step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_finalize(st);
+    sqlite3_free(q);
+    return rc;
+}
+
+int
+store_health(struct store *s)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    /* A connection of its own: the others' page caches may hold a page the file no longer has. */
+    if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table'", -1, &st,
+                           NULL) != SQLITE_OK)
+        goto out;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *name = sqlite3_column_text(st, 0);
+        if (name == NULL || read_first_row(db, (const char *)name) != 0) {
+            log_error("store health: table %s unreadable: %s", name ? (const char *)name : "?",
+                      sqlite3_errmsg(db));
+            goto out;
+        }
+    }
+    rc = step == SQLITE_DONE ? 0 : -1;
+out:
+    if (rc != 0 && db != NULL)
+        log_error("store health: %s: %s", s->path, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
 }
 
 int

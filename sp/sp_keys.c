@@ -62,6 +62,14 @@ sp_keys_ensure(const char *key_file, const char *cert_file, const char *cn, char
 {
     struct stat st;
     if (stat(key_file, &st) == 0) {
+        /* Whoever reads the SP key can sign requests and decrypt assertions as this SP. */
+        if ((st.st_mode & 077) != 0) {
+            snprintf(err, errlen,
+                     "%s: the SP private key is readable by other users (mode %03o); run "
+                     "chmod 600 %s",
+                     key_file, (unsigned)(st.st_mode & 0777), key_file);
+            return -1;
+        }
         if (stat(cert_file, &st) != 0) {
             snprintf(err, errlen, "%s exists but its certificate %s does not: %s", key_file,
                      cert_file, strerror(errno));
