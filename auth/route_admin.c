@@ -816,8 +816,8 @@ static const struct {
     {"InResponseTo answers a request of ours (or IdP-initiated is on)",
      "in_response_to unsolicited"},
     {"Assertion not seen before (replay)", "replay"},
-    {"Account: e-mail domain allowed, no conflicting account",
-     "domain_not_allowed account_conflict"},
+    {"Account: identity storable, e-mail domain allowed, no conflicting account",
+     "domain_not_allowed account_conflict identity_refused"},
 };
 
 static int

@@ -72,6 +72,7 @@ struct acs {
     struct sso_outcome *o;
     char email[STORE_EMAIL_MAX];
     char name[STORE_NAME_MAX];
+    char key[512];     /* the NameID the user is found by (see map_key) */
     char role[16];     /* from the group mapping, else the IdP's default role */
     int groups_mapped; /* the IdP maps groups to roles: the role follows them at each sign-in */
 };
@@ -148,96 +149,211 @@ map_role(struct acs *a)
     return SP_OK;
 }
 
-/* E-mail and display name from the attributes (or an e-mail-shaped NameID). */
+#define NAMEID_EMAIL "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+
+/* The key the user is found by: the NameID as sent, except that an emailAddress-format NameID
+ * is compared case-insensitively and without surrounding whitespace (SAML core 8.3.2 names an
+ * address, and IdPs differ in the case they send). Never cut, and only UTF-8 text. */
 static enum sp_reason
-map_identity(struct acs *a)
+map_key(struct acs *a)
+{
+    const char *id = a->o->v.name_id;
+    size_t n = strlen(id);
+    int email = strcmp(a->o->v.name_id_format, NAMEID_EMAIL) == 0;
+    if (email) {
+        while (*id == ' ' || *id == '\t' || *id == '\r' || *id == '\n')
+            id++, n--;
+        while (n > 0 && strchr(" \t\r\n", id[n - 1]) != NULL)
+            n--;
+    }
+    if (n == 0 || !str_utf8_clean(id, n, 0))
+        return refuse(a, SP_ERR_IDENTITY,
+                      "the NameID is not UTF-8 text (or it holds control characters)");
+    if (n >= sizeof a->key) /* sp/ refuses longer ones; kept as the store's bound */
+        return refuse(a, SP_ERR_IDENTITY, "the NameID is longer than the stored bound");
+    memcpy(a->key, id, n);
+    a->key[n] = '\0';
+    for (size_t i = 0; email && i < n; i++)
+        if (a->key[i] >= 'A' && a->key[i] <= 'Z')
+            a->key[i] = (char)(a->key[i] + 32);
+    return SP_OK;
+}
+
+/* An attribute value that is stored must fit and be UTF-8 text: refused, never cut. */
+static enum sp_reason
+check_value(struct acs *a, const char *what, const char *value, size_t max)
+{
+    size_t n = strlen(value);
+    char d[200];
+    if (!str_utf8_clean(value, n, 0)) {
+        snprintf(d, sizeof d, "the %s attribute is not UTF-8 text (or holds control characters)",
+                 what);
+        return refuse(a, SP_ERR_IDENTITY, d);
+    }
+    if (n > max) {
+        snprintf(d, sizeof d, "the %s attribute is %zu bytes long; at most %zu are stored", what, n,
+                 max);
+        return refuse(a, SP_ERR_IDENTITY, d);
+    }
+    return SP_OK;
+}
+
+/* The e-mail from the attributes (or an e-mail-shaped NameID). */
+static enum sp_reason
+map_email(struct acs *a)
 {
     const char *const custom[] = {a->o->idp.attr_email, NULL};
     const char *email = sp_verdict_attr(&a->o->v, a->o->idp.attr_email[0] ? custom : EMAIL_ATTRS);
-    if (email == NULL && strchr(a->o->v.name_id, '@') != NULL)
-        email = a->o->v.name_id;
-    struct arena *ar = a->ar;
-    char *norm = email ? str_email_normalize(ar, email) : NULL;
-    if (norm == NULL || strlen(norm) >= sizeof a->email)
+    if (email == NULL && strchr(a->key, '@') != NULL)
+        email = a->key;
+    if (email == NULL)
         return refuse(a, SP_ERR_ACCOUNT,
-                      "the assertion carries no usable e-mail address "
-                      "(attribute or NameID)");
+                      "the assertion carries no e-mail address (attribute or NameID)");
+    /* An address is at most 254 bytes (RFC 5321 4.5.3.1.3 with 3.3's path). */
+    if (check_value(a, "e-mail", email, 254) != SP_OK)
+        return a->o->v.reason;
+    char *norm = str_email_normalize(a->ar, email);
+    if (norm == NULL || strlen(norm) >= sizeof a->email)
+        return refuse(a, SP_ERR_ACCOUNT, "the e-mail the assertion carries is not an address");
     snprintf(a->email, sizeof a->email, "%s", norm);
-    const char *display = sp_verdict_attr(&a->o->v, DISPLAY_ATTRS);
+    return SP_OK;
+}
+
+/* The display name: displayName, else first and last name. */
+static enum sp_reason
+map_name(struct acs *a)
+{
+    const struct sp_verdict *v = &a->o->v;
+    const char *display = sp_verdict_attr(v, DISPLAY_ATTRS);
     const char *const cf[] = {a->o->idp.attr_first_name, NULL};
     const char *const cl[] = {a->o->idp.attr_last_name, NULL};
-    const char *first = sp_verdict_attr(&a->o->v, a->o->idp.attr_first_name[0] ? cf : FIRST_ATTRS);
-    const char *last = sp_verdict_attr(&a->o->v, a->o->idp.attr_last_name[0] ? cl : LAST_ATTRS);
-    if (display != NULL)
-        snprintf(a->name, sizeof a->name, "%s", display);
-    else
-        snprintf(a->name, sizeof a->name, "%s%s%s", first ? first : "", first && last ? " " : "",
-                 last ? last : "");
-    if (!str_utf8_clean(a->name, strlen(a->name), 0))
-        a->name[0] = '\0';
-    /* An IdP with domains signs in only users of those domains. */
+    const char *first = sp_verdict_attr(v, a->o->idp.attr_first_name[0] ? cf : FIRST_ATTRS);
+    const char *last = sp_verdict_attr(v, a->o->idp.attr_last_name[0] ? cl : LAST_ATTRS);
+    const char *name = display ? display
+                               : arena_printf(a->ar, "%s%s%s", first ? first : "",
+                                              first && last ? " " : "", last ? last : "");
+    if (name == NULL)
+        return refuse(a, SP_ERR_INTERNAL, "out of memory");
+    if (check_value(a, "name", name, sizeof a->name - 1) != SP_OK)
+        return a->o->v.reason;
+    snprintf(a->name, sizeof a->name, "%s", name);
+    return SP_OK;
+}
+
+/* An IdP with domains signs in only users of those domains, and no IdP signs in an address of a
+ * domain routed to another IdP (not even one with no domains of its own). */
+static enum sp_reason
+check_domain(struct acs *a)
+{
+    const char *dom = strrchr(a->email, '@') + 1;
+    char owner[512], d[600];
+    int r = store_idp_for_domain(a->s, dom, owner, sizeof owner);
+    if (r < 0)
+        return refuse(a, SP_ERR_INTERNAL, "cannot read the domain routing");
+    if (r == 0 && strcmp(owner, a->o->idp.entity_id) != 0) {
+        snprintf(d, sizeof d,
+                 "%.200s: the domain %.100s is routed to another identity provider (%.150s)",
+                 a->email, dom, owner);
+        return refuse(a, SP_ERR_DOMAIN, d);
+    }
+    if (r == 0)
+        return SP_OK;
     char domains[1024];
     if (store_idp_domains(a->s, a->o->idp.entity_id, domains, sizeof domains) != 0)
         return refuse(a, SP_ERR_INTERNAL, "cannot read the IdP's domains");
-    if (domains[0] != '\0') {
-        const char *dom = strrchr(a->email, '@') + 1;
-        size_t dl = strlen(dom);
-        int ok = 0;
-        for (const char *p = domains; *p;) {
-            const char *comma = strchr(p, ',');
-            size_t n = comma ? (size_t)(comma - p) : strlen(p);
-            ok |= n == dl && strncmp(p, dom, n) == 0;
-            p += n + (comma ? 1 : 0);
-        }
-        if (!ok) {
-            char d[400];
-            snprintf(d, sizeof d, "%.200s is outside the IdP's domains (%.150s)", a->email,
-                     domains);
-            return refuse(a, SP_ERR_DOMAIN, d);
-        }
-    }
+    if (domains[0] == '\0')
+        return SP_OK;
+    /* Routed to nobody, and this IdP has domains: the address is not one of them. */
+    snprintf(d, sizeof d, "%.200s is outside the IdP's domains (%.150s)", a->email, domains);
+    return refuse(a, SP_ERR_DOMAIN, d);
+}
+
+/* Who the assertion names, with which e-mail, name and role. */
+static enum sp_reason
+map_identity(struct acs *a)
+{
+    if (map_key(a) != SP_OK || map_email(a) != SP_OK || map_name(a) != SP_OK ||
+        check_domain(a) != SP_OK)
+        return a->o->v.reason;
     return map_role(a);
 }
 
-/* Finds or creates the user (just-in-time provisioning), syncing attributes. */
+/* No user has this IdP's NameID, but one has the e-mail: the same IdP's user under its old
+ * NameID is re-keyed (the IdP changed how it names the person: e.g. `alice` when asked for an
+ * unspecified format, `alice@example.com` for an IdP-initiated sign-in); any other account is
+ * never taken over. 0 re-keyed (u is the user), or the refusal. */
+static enum sp_reason
+rekey(struct acs *a, struct user *u, const struct actor *who)
+{
+    if (strcmp(u->auth_method, "password") == 0)
+        return refuse(a, SP_ERR_ACCOUNT,
+                      "a password account has this e-mail; it is not merged with the single "
+                      "sign-on identity (an admin deletes it or changes its e-mail first)");
+    if (strcmp(u->idp, a->o->idp.entity_id) != 0) {
+        char d[400];
+        snprintf(d, sizeof d,
+                 "the user with this e-mail signs in through another identity provider (%.200s); "
+                 "it is not taken over",
+                 u->idp);
+        return refuse(a, SP_ERR_ACCOUNT, d);
+    }
+    int rc = store_user_rekey(a->s, u->id, a->o->idp.entity_id, a->key);
+    if (rc != 0)
+        return refuse(a, SP_ERR_INTERNAL, "the user could not be re-keyed");
+    const char *old = arena_printf(a->ar, "name_id=%s", u->name_id);
+    const char *now = arena_printf(a->ar, "name_id=%s", a->key);
+    if (old == NULL || now == NULL ||
+        audit_record(a->s, who, "user.rekey", u->email, old, now) != 0)
+        return refuse(a, SP_ERR_INTERNAL, "audit failed");
+    log_info("saml user re-keyed user_id=%lld idp=%s", u->id, a->o->idp.entity_id);
+    snprintf(u->name_id, sizeof u->name_id, "%s", a->key);
+    return SP_OK;
+}
+
+/* Creates the user (just-in-time provisioning). */
+static enum sp_reason
+create_user(struct acs *a, const struct actor *who)
+{
+    struct user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.email, sizeof u.email, "%s", a->email);
+    snprintf(u.display_name, sizeof u.display_name, "%s", a->name);
+    snprintf(u.role, sizeof u.role, "%s", a->role);
+    snprintf(u.status, sizeof u.status, "active");
+    snprintf(u.auth_method, sizeof u.auth_method, "saml");
+    snprintf(u.idp, sizeof u.idp, "%s", a->o->idp.entity_id);
+    snprintf(u.name_id, sizeof u.name_id, "%s", a->key);
+    u.created_at = u.last_login_at = a->now;
+    if (store_user_insert(a->s, &u, &a->o->user_id) != 0)
+        return refuse(a, SP_ERR_INTERNAL, "the user could not be created");
+    char detail[128];
+    snprintf(detail, sizeof detail, "role=%s method=saml", u.role);
+    if (audit_record(a->s, who, "user.provision", u.email, NULL, detail) != 0)
+        return refuse(a, SP_ERR_INTERNAL, "audit failed");
+    log_info("saml user provisioned user_id=%lld idp=%s", a->o->user_id, a->o->idp.entity_id);
+    return SP_OK;
+}
+
+/* Finds (or re-keys, or creates) the user, syncing attributes. */
 static enum sp_reason
 provision(struct acs *a)
 {
     struct store *s = a->s;
     struct user u;
-    int found = store_user_by_saml(s, a->o->idp.entity_id, a->o->v.name_id, &u);
-    if (found < 0)
-        return refuse(a, SP_ERR_INTERNAL, "store error");
     char name[STORE_EMAIL_MAX + 8];
     snprintf(name, sizeof name, "idp:%.250s", a->o->idp.entity_id);
     struct actor who = {name, "system", a->client};
+    int found = store_user_by_saml(s, a->o->idp.entity_id, a->key, &u);
+    if (found < 0)
+        return refuse(a, SP_ERR_INTERNAL, "store error");
     if (found == 1) {
-        /* Never merged silently with an account of the same e-mail (see README). */
-        struct user other;
-        int clash = store_user_by_email(s, a->email, &other);
-        if (clash == 0)
-            return refuse(a, SP_ERR_ACCOUNT,
-                          strcmp(other.auth_method, "password") == 0
-                              ? "a password account with this e-mail exists; it is not merged "
-                                "with the SSO identity"
-                              : "another identity provider's user has this e-mail");
-        memset(&u, 0, sizeof u);
-        snprintf(u.email, sizeof u.email, "%s", a->email);
-        snprintf(u.display_name, sizeof u.display_name, "%s", a->name);
-        snprintf(u.role, sizeof u.role, "%s", a->role);
-        snprintf(u.status, sizeof u.status, "active");
-        snprintf(u.auth_method, sizeof u.auth_method, "saml");
-        snprintf(u.idp, sizeof u.idp, "%s", a->o->idp.entity_id);
-        snprintf(u.name_id, sizeof u.name_id, "%s", a->o->v.name_id);
-        u.created_at = u.last_login_at = a->now;
-        if (store_user_insert(s, &u, &a->o->user_id) != 0)
-            return refuse(a, SP_ERR_INTERNAL, "the user could not be created");
-        char detail[128];
-        snprintf(detail, sizeof detail, "role=%s method=saml", u.role);
-        if (audit_record(s, &who, "user.provision", u.email, NULL, detail) != 0)
-            return refuse(a, SP_ERR_INTERNAL, "audit failed");
-        log_info("saml user provisioned user_id=%lld idp=%s", a->o->user_id, a->o->idp.entity_id);
-        return SP_OK;
+        int clash = store_user_by_email(s, a->email, &u);
+        if (clash < 0)
+            return refuse(a, SP_ERR_INTERNAL, "store error");
+        if (clash == 1)
+            return create_user(a, &who);
+        if (rekey(a, &u, &who) != SP_OK)
+            return a->o->v.reason;
     }
     if (strcmp(u.status, "active") != 0)
         return refuse(a, SP_ERR_ACCOUNT, "the account is disabled");
@@ -314,6 +430,10 @@ write_log(struct acs *a)
     snprintf(row.reason, sizeof row.reason, "%s", ri->code);
     snprintf(row.detail, sizeof row.detail, "%s", a->o->v.detail);
     row.user_id = a->o->v.reason == SP_OK ? a->o->user_id : 0;
+    /* Bounded copies may cut inside a character: the log stays UTF-8 for its JSON listings. */
+    char *text[] = {row.issuer, row.name_id, row.in_response_to, row.assertion_id, row.detail};
+    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+        str_utf8_scrub(text[i]);
     row.xml = a->o->v.xml;
     long long id = 0;
     if (store_saml_log_append(a->s, &row, &id) != 0)

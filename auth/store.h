@@ -223,6 +223,9 @@ int store_user_by_saml(struct store *s, const char *idp, const char *name_id, st
 /* Updates a SAML user's e-mail, name and role from the latest assertion. */
 int store_user_saml_sync(struct store *s, long long id, const char *email, const char *name,
                          const char *role);
+/* Re-keys SAML user id of idp to name_id (the IdP now names the person so): 0, 1 when another
+ * user of idp has that NameID, -1 on error or when id is no SAML user of idp. */
+int store_user_rekey(struct store *s, long long id, const char *idp, const char *name_id);
 
 struct saml_log_row {
     long long id;

@@ -279,6 +279,7 @@ enum stmt_id {
     ST_SAML_PRUNE_LOG,
     ST_USER_BY_SAML,
     ST_USER_SAML_SYNC,
+    ST_USER_REKEY,
     ST_SAML_LOG_PUT,
     ST_SAML_LOG_LIST,
     ST_SAML_LOG_GET,
@@ -416,6 +417,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_USER_BY_SAML] = "SELECT " USER_COLS " FROM users WHERE auth_method = 'saml' AND idp = ? "
                         "AND name_id = ?",
     [ST_USER_SAML_SYNC] = "UPDATE users SET email = ?, display_name = ?, role = ? WHERE id = ?",
+    [ST_USER_REKEY] =
+        "UPDATE users SET name_id = ? WHERE id = ? AND auth_method = 'saml' AND idp = ?",
     [ST_SAML_LOG_PUT] = "INSERT INTO saml_log (at, client_addr, issuer, name_id, in_response_to, "
                         "assertion_id, verdict, reason, detail, user_id, xml) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1686,6 +1689,23 @@ store_user_saml_sync(struct store *s, long long id, const char *email, const cha
     if (rc == SQLITE_CONSTRAINT_UNIQUE)
         return 1;
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_user_rekey(struct store *s, long long id, const char *idp, const char *name_id)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_REKEY);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, name_id);
+    sqlite3_bind_int64(st, 2, id);
+    bind_text(st, 3, idp);
+    int rc = sqlite3_step(st);
+    int changed = sqlite3_changes(s->c->db);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+        return 1;
+    return rc == SQLITE_DONE && changed == 1 ? 0 : -1;
 }
 
 int

@@ -86,6 +86,27 @@ str_utf8_clean(const char *s, size_t n, int allow_newlines)
 }
 
 void
+str_utf8_scrub(char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = c < 0x80                 ? 1
+                     : c >= 0xc2 && c <= 0xdf ? 2
+                     : c >= 0xe0 && c <= 0xef ? 3
+                     : c >= 0xf0 && c <= 0xf4 ? 4
+                                              : 0;
+        if (len == 1) {
+            i++;
+        } else if (len == 0 || i + len > n || !str_utf8_clean(s + i, len, 1)) {
+            s[i++] = '?';
+        } else {
+            i += len;
+        }
+    }
+}
+
+void
 str_hex(const unsigned char *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

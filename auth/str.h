@@ -18,6 +18,10 @@ int str_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
  * CR and LF (allow_newlines) or none (!allow_newlines). */
 int str_utf8_clean(const char *s, size_t n, int allow_newlines);
 
+/* Replaces in place each byte of s that is not part of valid UTF-8 (or is a C1 control) with
+ * '?', so that text cut by a bounded copy still goes into JSON and pages. */
+void str_utf8_scrub(char *s);
+
 /* Lower-case hex of in[0..n) into out (2n+1 bytes). */
 void str_hex(const unsigned char *in, size_t n, char *out);
 

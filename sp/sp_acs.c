@@ -92,6 +92,9 @@ static const struct sp_reason_info reasons[SP_REASON_COUNT] = {
     [SP_ERR_ACCOUNT] =
         {"account_conflict", 403,
          "Your account cannot sign in through this identity provider. Contact your administrator."},
+    [SP_ERR_IDENTITY] = {"identity_refused", 403,
+                         "Your identity provider sent a name or attribute this service cannot "
+                         "store as it is (too long, or not text). Contact your administrator."},
     [SP_ERR_INTERNAL] = {"internal", 500,
                          "Sign-in is not available right now. Try again in a moment."},
 };
@@ -449,6 +452,11 @@ check_subject(LassoSaml2Assertion *a, const char *response_irt, const struct sp_
     if (s == NULL || s->NameID == NULL || s->NameID->content == NULL ||
         s->NameID->content[0] == '\0')
         return fail(v, SP_ERR_NO_NAMEID, "the assertion has no Subject/NameID");
+    /* Never cut: two NameIDs sharing a prefix would become one user. */
+    size_t n = strlen(s->NameID->content);
+    if (n >= sizeof v->name_id)
+        return fail(v, SP_ERR_IDENTITY, "the NameID is %zu bytes long; at most %zu are accepted", n,
+                    sizeof v->name_id - 1);
     copy(v->name_id, sizeof v->name_id, s->NameID->content);
     copy(v->name_id_format, sizeof v->name_id_format, s->NameID->Format);
     LassoSaml2SubjectConfirmation *sc = s->SubjectConfirmation;

@@ -43,6 +43,7 @@ enum sp_reason {
     SP_ERR_REPLAY,
     SP_ERR_DOMAIN,
     SP_ERR_ACCOUNT,
+    SP_ERR_IDENTITY, /* a NameID or attribute value over its stored bound, or not UTF-8 text */
     SP_ERR_INTERNAL,
     SP_REASON_COUNT
 };

@@ -103,7 +103,9 @@ def test_idp_initiated_is_refused_when_off_and_accepted_when_on(server, idp, tmp
     other = MiniIdP(tmp_path, "https://idp2.test.example/saml", name="second")
     server.ctl("idp", "add", "--metadata", other.metadata_path, "--idp-initiated", "on")
     s = requests.Session()
-    r = post_acs(server, other.response(*sp(server), "carol@corp.example", ATTRS)[0], "/password/change", s)
+    # (carol's own e-mail: example.com is routed to the first IdP, which alone signs it in)
+    carol = dict(ATTRS, email="carol@corp.example")
+    r = post_acs(server, other.response(*sp(server), "carol@corp.example", carol)[0], "/password/change", s)
     assert r.status_code == 303 and r.headers["Location"] == "/password/change"
     r = post_acs(server, other.response(*sp(server), "dan@corp.example", {})[0], "//evil.example/")
     assert r.status_code == 303 and r.headers["Location"] == "/"
