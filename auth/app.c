@@ -262,6 +262,7 @@ app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t
     if (conf_load(&a->conf, conf_path, err, errlen) != 0)
         return -1;
     log_set_level((enum log_level)a->conf.log_level);
+    log_set_format((enum log_format)a->conf.log_format);
     a->pw.memory_kib = (unsigned)a->conf.argon2_memory_kib;
     a->pw.iterations = (unsigned)a->conf.argon2_iterations;
     a->pw.parallelism = (unsigned)a->conf.argon2_parallelism;

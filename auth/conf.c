@@ -22,10 +22,11 @@ enum conf_type {
     CT_PROXIES,
     CT_DRIVER,
     CT_LEVEL,
-    CT_HOST,  /* a DNS name or an IP address; "" allowed */
-    CT_EMAIL, /* an e-mail address; "" allowed */
-    CT_TLS,   /* on | off | implicit (enum conf_smtp_tls) */
-    CT_FILE,  /* a path to a readable file; "" allowed */
+    CT_LOG_FORMAT, /* text | json */
+    CT_HOST,       /* a DNS name or an IP address; "" allowed */
+    CT_EMAIL,      /* an e-mail address; "" allowed */
+    CT_TLS,        /* on | off | implicit (enum conf_smtp_tls) */
+    CT_FILE,       /* a path to a readable file; "" allowed */
 };
 
 struct conf_key {
@@ -92,6 +93,9 @@ static const struct conf_key conf_keys[] = {
     B("server", "access_log", access_log, "on", "One log line per request."),
     TI("server", "log_level", log_level, CT_LEVEL, "info", "error | warn | info | debug",
        "Most verbose level of messages written to standard error."),
+    TI("server", "log_format", log_format, CT_LOG_FORMAT, "text", "text | json",
+       "Log lines on standard error: text (TIME LEVEL function: key=value ...) or json (one object "
+       "per line: time, level, func, msg and each key=value of the message as a field)."),
     TS("server", "tls_cert_file", tls_cert_file, CT_FILE, "", "file",
        "PEM certificate (chain) for serving HTTPS directly; empty = plain HTTP (e.g. behind a "
        "proxy that terminates TLS). Reloaded with the key on SIGHUP; HSTS and Secure cookies "
@@ -418,6 +422,13 @@ set_key(struct conf *c, const struct conf_key *k, const char *v, char *msg, size
             snprintf(msg, len, "\"%.40s\" is not on, off or implicit", v);
             return -1;
         }
+        return 0;
+    case CT_LOG_FORMAT:
+        if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
+            snprintf(msg, len, "\"%.40s\" is not text or json", v);
+            return -1;
+        }
+        *(int *)(base + k->offset) = strcmp(v, "json") == 0 ? LOG_JSON : LOG_TEXT;
         return 0;
     case CT_LEVEL: {
         int l = log_level_parse(v);

@@ -40,6 +40,7 @@ struct conf {
     int session_max_hours;
     int access_log;
     int log_level;
+    int log_format;                    /* enum log_format */
     char tls_cert_file[CONF_PATH_MAX]; /* "" = plain HTTP */
     char tls_key_file[CONF_PATH_MAX];
     int tls_cert_line, tls_key_line; /* where they were set, for errors found after parsing */

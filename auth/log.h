@@ -8,6 +8,12 @@ enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_
 /* Sets the most verbose level written (default LOG_LEVEL_INFO). */
 void log_set_level(enum log_level l);
 
+/* [server] log_format: LOG_TEXT writes "TIME LEVEL func: key=value ..."; LOG_JSON one JSON
+ * object per line: {"time", "level", "func", "msg" (the whole text), and each key=value of the
+ * message as a string field}, for log shippers that index fields. */
+enum log_format { LOG_TEXT = 0, LOG_JSON };
+void log_set_format(enum log_format f);
+
 /* Parses "error", "warn", "info", "debug"; -1 when unknown. */
 int log_level_parse(const char *s);
 
