@@ -21,6 +21,8 @@ TEST_DEBS = libcmocka-dev python3 python3-pytest python3-requests faketime xmlse
             zbar-tools sqlite3 wrk apache2 libapache2-mod-auth-mellon libapache2-mod-shib openssl curl chromium nodejs
 # The password reset tests receive their e-mail with a real SMTP server.
 TEST_DEBS += python3-aiosmtpd clang-format
+# make install's test reviews the unit with systemd-analyze and the man pages with groff.
+TEST_DEBS += systemd groff-base man-db
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
        -Wcast-qual -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough
@@ -76,7 +78,7 @@ PROGRAMS = gatehouse gatehousectl $(if $(MOCKIDP_SRC),mock-idp)
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(UNIT_SRC))
 
 .PHONY: all run test check check-asan bench deps test-deps lint format format-check clean \
-        unit-bins unit-bins-asan install config
+        unit-bins unit-bins-asan install config man
 .DEFAULT_GOAL := all
 
 all: $(addprefix bin/,$(PROGRAMS))
@@ -137,11 +139,61 @@ format:
 format-check:
 	@clang-format --dry-run --Werror auth/*.[ch] policy/*.[ch] $(wildcard sp/*.[ch] sp/mockidp/*.[ch]) tests/unit/*.c tests/bench/*.c
 
+# make install [PREFIX=/usr/local] [DESTDIR=staging dir]: programs, templates, man pages, the
+# configuration (with the installed paths; an existing one is kept), the systemd unit and the
+# sysusers.d entry of the gatehouse system user. tests/e2e/test_install.py installs into a temp dir.
 PREFIX ?= /usr/local
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/gatehouse/templates
-	install -m 755 $(addprefix bin/,$(PROGRAMS)) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 templates/*.html $(DESTDIR)$(PREFIX)/share/gatehouse/templates/
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+STATEDIR ?= /var/lib/gatehouse
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/sysusers.d,$(SYSCONFDIR)/sysusers.d)
+INSTALL_SUBST = -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+                -e 's|@STATEDIR@|$(STATEDIR)|g'
+
+MAN_PAGES = build/man/gatehouse.8 build/man/gatehousectl.8 build/man/gatehouse.conf.5
+man: $(MAN_PAGES)
+
+build/man/gatehouse.8: man/gatehouse.8
+	@mkdir -p $(dir $@)
+	sed -e 's|/usr/local/share/gatehouse|$(DATADIR)/gatehouse|' $< > $@
+
+# The settings section comes from the table the parser reads (gatehouse -p man).
+build/man/gatehouse.conf.5: man/gatehouse.conf.5.in bin/gatehouse
+	@mkdir -p $(dir $@)
+	bin/gatehouse -p man > $@.settings
+	sed -e '/^@SETTINGS@$$/{r $@.settings' -e 'd;}' $< > $@
+	rm -f $@.settings
+
+# The command list is gatehousectl's own usage text.
+build/man/gatehousectl.8: man/gatehousectl.8.in bin/gatehousectl
+	@mkdir -p $(dir $@)
+	bin/gatehousectl 2>&1 | tail -n +2 | sed -e 's/\\/\\e/g' -e 's/-/\\-/g' -e "s/^[.']/\\\\\&&/" \
+	  > $@.usage
+	sed -e '/^@USAGE@$$/{r $@.usage' -e 'd;}' $< > $@
+	rm -f $@.usage
+
+install: all man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/gatehouse/templates \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/gatehouse \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 755 bin/gatehouse bin/gatehousectl $(DESTDIR)$(BINDIR)/
+	install -m 644 templates/*.html templates/*.css $(DESTDIR)$(DATADIR)/gatehouse/templates/
+	install -m 644 build/man/gatehouse.8 build/man/gatehousectl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 build/man/gatehouse.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	sed $(INSTALL_SUBST) dist/gatehouse.service.in > build/gatehouse.service
+	install -m 644 build/gatehouse.service $(DESTDIR)$(UNITDIR)/gatehouse.service
+	sed $(INSTALL_SUBST) dist/sysusers.conf > build/gatehouse.sysusers
+	install -m 644 build/gatehouse.sysusers $(DESTDIR)$(SYSUSERSDIR)/gatehouse.conf
+	bin/gatehouse -p conf | sed -e 's|^templates = templates$$|templates = $(DATADIR)/gatehouse/templates|' \
+	  -e 's|^\([a-z_]*\) = var/|\1 = $(STATEDIR)/|' > build/gatehouse.conf.installed
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf ]; then \
+	  echo "kept $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf (new defaults: build/gatehouse.conf.installed)"; \
+	else install -m 640 build/gatehouse.conf.installed $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf; fi
+	@if [ -z "$(DESTDIR)" ]; then echo "next: systemd-sysusers; chgrp gatehouse" \
+	  "$(SYSCONFDIR)/gatehouse/gatehouse.conf; systemctl daemon-reload; systemctl enable --now gatehouse"; fi
 
 clean:
 	rm -rf build build-asan bin test-artifacts
