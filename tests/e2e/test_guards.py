@@ -2,6 +2,7 @@
 fails when the check it names is removed from the product. SAML responses are built by the
 independent MiniIdP (xmlsec1-signed) and edited before signing, one element at a time."""
 import base64
+import json
 import re
 import subprocess
 import threading
@@ -11,6 +12,7 @@ import requests
 
 from conftest import BIN, Browser, csrf_of, metric, signed_in_user
 from samlidp import MiniIdP, _sig_template
+from test_admin_api import Api, token_for
 from test_mfa import mfa_user, password_step, totp
 from test_saml_acs import ATTRS, log, post_acs, sp, start
 
@@ -267,3 +269,28 @@ def test_a_csrf_token_from_before_sign_in_is_refused_in_the_session(server):
                  allow_redirects=False, timeout=30)
     assert r.status_code == 303
     assert b.whoami().status_code == 401
+
+
+# ---- return_to: no backslash anywhere (browsers read it as a slash) ----------------------------
+
+def test_a_backslash_anywhere_in_return_to_is_refused(server):
+    _, pw = signed_in_user(server)
+    for unsafe in ("/.\\evil.example", "/account\\..\\..\\x", "/a/b\\"):
+        b = Browser(server)
+        r = b.post_form("/login", "/login", {"email": "user@example.com", "password": pw,
+                                              "return_to": unsafe})
+        assert r.status_code == 303 and r.headers["Location"] == "/", (unsafe, r.headers)
+
+
+# ---- roles: an admin manages members only, not other admins -----------------------------------
+
+def test_an_admin_cannot_change_another_admins_account(server):
+    Api(server, token_for(server, "owner@example.com", "owner"))
+    admin = Api(server, token_for(server, "admin@example.com", "admin"))
+    token_for(server, "admin2@example.com", "admin")
+    for action in ("unlock", "reset-password", "force-change", "mfa-reset", "disable", "delete"):
+        r = admin.post(f"users/admin2@example.com/{action}")
+        assert r.status_code == 403, (action, r.text)
+    assert admin.post("users/admin2@example.com/role", {"role": "member"}).status_code == 403
+    other = json.loads(server.ctl("user", "show", "admin2@example.com", "--json").stdout)
+    assert other["role"] == "admin" and other["status"] == "active"

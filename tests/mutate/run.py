@@ -161,6 +161,29 @@ def run_tests(scratch, env, tests, stop_first):
     return "pass", ""
 
 
+def build_only(scratch, env, muts, problems):
+    """Compiles each mutation's own object file (a header: the whole build)."""
+    broken = list(problems)
+    for m in muts:
+        path = os.path.join(scratch, m.file)
+        with open(path, encoding="utf-8") as f:
+            original = f.read()
+        try:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(original.replace(m.find, m.replace, 1))
+            target = "build/" + m.file[:-2] + ".o" if m.file.endswith(".c") else "all"
+            ok, out = make(scratch, env, [target])
+        finally:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(original)
+        if not ok:
+            errs = [l for l in out.splitlines() if "error" in l]
+            say(f"mutate: {m.id}: does not build: {(errs or ['?'])[0]}")
+            broken.append(m.id)
+    say(f"mutate: {len(muts)} mutations built, {len(broken)} stale or broken")
+    return 1 if broken else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", default=os.environ.get("MUTATE_ONLY", ""),
@@ -171,6 +194,8 @@ def main():
     ap.add_argument("--no-baseline", action="store_true",
                     help="skip running the named tests on the unmutated tree first")
     ap.add_argument("--keep", action="store_true", help="keep the scratch copy")
+    ap.add_argument("--build-only", action="store_true",
+                    help="only check that each mutation compiles (its object file), no tests")
     args = ap.parse_args()
 
     muts = list(MUTATIONS)
@@ -214,6 +239,8 @@ def main():
             say(out[-4000:])
             say("mutate: the unmutated tree does not build")
             return 2
+        if args.build_only:
+            return build_only(scratch, env, runnable, problems)
         if not args.no_baseline:
             say(f"mutate: baseline: {len(all_tests)} named tests on the unmutated tree")
             state, detail = run_tests(scratch, env, all_tests, stop_first=False)
