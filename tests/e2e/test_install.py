@@ -5,6 +5,7 @@ import os
 import re
 import stat
 import subprocess
+import time
 
 import requests
 
@@ -89,13 +90,15 @@ def test_make_install_into_destdir(tmp_path):
                             stderr=subprocess.PIPE, cwd=str(tmp_path))
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
+        deadline = time.monotonic() + 20
+        while True:
             try:
                 if requests.get(base + "/healthz", timeout=1).status_code == 200:
                     break
             except requests.ConnectionError:
-                proc.poll()
-                assert proc.returncode is None, proc.stderr.read()
+                assert proc.poll() is None, proc.stderr.read()
+                assert time.monotonic() < deadline, "the installed gatehouse did not answer"
+                time.sleep(0.05)
         assert requests.get(base + "/login", timeout=10).status_code == 200
         css = requests.get(base + "/static/gatehouse.css", timeout=10)
         assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
