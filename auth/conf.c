@@ -117,6 +117,9 @@ static const struct conf_key conf_keys[] = {
       "Tolerance on assertion time windows, in seconds."),
     I("sp", "saml_log_days", saml_log_days, 1, 3650, "180",
       "Days SAML response log entries are kept."),
+    TS("sp", "metadata_ca_file", sp_metadata_ca_file, CT_FILE, "", "file",
+       "PEM CA bundle that verifies the TLS certificates of IdP metadata URLs; empty = the "
+       "system's."),
     S("secrets", "key_file", secrets_key_file, "var/master.key",
       "Master key that encrypts secrets at rest (TOTP seeds); generated at first start when "
       "absent."),

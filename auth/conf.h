@@ -54,6 +54,7 @@ struct conf {
     char sp_cert_file[CONF_PATH_MAX];
     int sp_clock_skew_seconds;
     int saml_log_days;
+    char sp_metadata_ca_file[CONF_PATH_MAX];
     /* [secrets] */
     char secrets_key_file[CONF_PATH_MAX];
     /* [smtp]: reset e-mails; an empty host turns them off */

@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "audit.h"
 #include "idp.h"
+#include "idp_source.h"
 #include "sp/sp.h"
 #include "clock.h"
 #include "log.h"
@@ -53,6 +54,8 @@ static const char usage_text[] =
     "          [--group-role GROUP=admin|member]...\n"
     "  idp add --entity-id E --sso-url URL [--sso-binding redirect|post] --cert FILE...\n"
     "          [--slo-url URL] [the other options of add]   (an IdP without metadata)\n"
+    "  idp add --metadata-url URL [--metadata-cert FILE] [the other options of add]\n"
+    "  idp refresh ENTITY_ID   (fetch the metadata of an IdP added with --metadata-url now)\n"
     "  idp set ENTITY_ID [the options of add but --entity-id] [--no-domains]\n"
     "          [--no-group-roles]   (--domain / --group-role replace the whole list;\n"
     "          --metadata FILE reloads the IdP's endpoints and signing certificates)\n"
@@ -400,6 +403,13 @@ on_off(const char *v, int *out)
     return 0;
 }
 
+/* What idp add is given besides the options it shares with idp set: the no-metadata fields, or
+ * a metadata URL and the certificate file that must have signed what it serves. */
+struct idp_add_args {
+    struct sp_idp_fields f;
+    const char *url, *url_cert;
+};
+
 /* One of idp add's no-metadata options (--sso-url, --sso-binding, --slo-url, --cert FILE) into
  * f; the certificate files are named here and read by cmd_idp_add. -1 on a bad value. */
 static int
@@ -430,9 +440,9 @@ idp_field_option(struct sp_idp_fields *f, int opt, const char *arg)
  * 0, or 2 after printing the usage. */
 static int
 parse_idp_options(int argc, char **argv, struct idp_options *o, const char **file,
-                  struct sp_idp_fields *fields)
+                  struct idp_add_args *add)
 {
-    int set = fields == NULL;
+    int set = add == NULL;
     static const struct option opts[] = {{"metadata", required_argument, NULL, 'm'},
                                          {"entity-id", required_argument, NULL, 'e'},
                                          {"domain", required_argument, NULL, 'd'},
@@ -451,6 +461,8 @@ parse_idp_options(int argc, char **argv, struct idp_options *o, const char **fil
                                          {"sso-binding", required_argument, NULL, 'B'},
                                          {"slo-url", required_argument, NULL, 'O'},
                                          {"cert", required_argument, NULL, 'C'},
+                                         {"metadata-url", required_argument, NULL, 'u'},
+                                         {"metadata-cert", required_argument, NULL, 'c'},
                                          {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->idp_initiated = o->allow_sha1 = set ? -1 : 0;
@@ -514,8 +526,14 @@ parse_idp_options(int argc, char **argv, struct idp_options *o, const char **fil
         case 'B':
         case 'O':
         case 'C':
-            if (set || idp_field_option(fields, opt, optarg) != 0)
+            if (set || idp_field_option(&add->f, opt, optarg) != 0)
                 return usage();
+            break;
+        case 'u':
+        case 'c':
+            if (set)
+                return usage();
+            *(opt == 'u' ? &add->url : &add->url_cert) = optarg;
             break;
         default:
             return usage();
@@ -586,25 +604,47 @@ out:
     return rc;
 }
 
+/* idp add --metadata-url: the signer's certificate file read, then the first fetch. */
+static enum account_rc
+idp_add_by_url(struct ctl *c, const struct idp_add_args *a, struct idp_options *o, char *entity,
+               size_t entity_len, char *msg, size_t msglen)
+{
+    char *cert = NULL;
+    if (a->url_cert != NULL) {
+        size_t l = 0;
+        cert = sp_read_file(a->url_cert, 64 * 1024, &l, msg, msglen);
+        if (cert == NULL)
+            return ACCOUNT_REFUSED;
+    }
+    enum account_rc rc = idp_add_from_url(c->store, &c->actor, c->app.conf.sp_metadata_ca_file,
+                                          a->url, cert, o, entity, entity_len, msg, msglen);
+    free(cert);
+    return rc;
+}
+
 static int
 cmd_idp_add(struct ctl *c, int argc, char **argv)
 {
     struct idp_options o;
-    struct sp_idp_fields f;
-    memset(&f, 0, sizeof f);
+    struct idp_add_args a;
+    memset(&a, 0, sizeof a);
     const char *file = NULL;
-    int prc = parse_idp_options(argc, argv, &o, &file, &f);
+    int prc = parse_idp_options(argc, argv, &o, &file, &a);
     if (prc != 0)
         return prc;
-    int by_fields = f.sso_url != NULL || f.n_certs > 0 || f.slo_url != NULL;
-    if (optind != argc || (file == NULL) == !by_fields)
+    int by_fields = a.f.sso_url != NULL || a.f.n_certs > 0 || a.f.slo_url != NULL;
+    int by_url = a.url != NULL;
+    if (optind != argc || (file != NULL) + by_fields + by_url != 1 ||
+        (a.url_cert != NULL && !by_url))
         return usage();
-    if (by_fields && (f.sso_url == NULL || f.n_certs == 0 || o.entity_id == NULL))
+    if (by_fields && (a.f.sso_url == NULL || a.f.n_certs == 0 || o.entity_id == NULL))
         return refused("without --metadata, give --entity-id, --sso-url and --cert");
     char err[1024], msg[1024] = "", entity[SP_ENTITY_MAX];
     enum account_rc rc;
     if (by_fields) {
-        rc = idp_add_by_fields(c, &f, &o, entity, sizeof entity, msg, sizeof msg);
+        rc = idp_add_by_fields(c, &a.f, &o, entity, sizeof entity, msg, sizeof msg);
+    } else if (by_url) {
+        rc = idp_add_by_url(c, &a, &o, entity, sizeof entity, msg, sizeof msg);
     } else {
         size_t len = 0;
         char *xml = sp_read_file(file, SP_METADATA_MAX_BYTES, &len, err, sizeof err);
@@ -622,6 +662,18 @@ cmd_idp_add(struct ctl *c, int argc, char **argv)
 }
 
 static int
+cmd_idp_refresh(struct ctl *c, const char *entity)
+{
+    char msg[1024] = "";
+    enum account_rc rc =
+        idp_refresh(c->store, &c->actor, c->app.conf.sp_metadata_ca_file, entity, msg, sizeof msg);
+    if (rc != ACCOUNT_OK)
+        return account_exit(rc, msg);
+    printf("IdP %s: %s\n", entity, msg);
+    return 0;
+}
+
+static int
 print_idp(const struct idp_row *r, void *ctx)
 {
     struct list_ctx *lc = ctx;
@@ -629,6 +681,13 @@ print_idp(const struct idp_row *r, void *ctx)
     store_idp_domains(lc->c->store, r->entity_id, domains, sizeof domains);
     idp_group_roles_text(lc->c->store, r->entity_id, groups, sizeof groups);
     clock_iso(r->created_at, created, sizeof created);
+    struct idp_source src;
+    char last[32] = "", next[32] = "";
+    int have_src = store_idp_source_get(lc->c->store, r->entity_id, &src) == 0;
+    if (have_src) {
+        clock_iso(src.last_ok, last, sizeof last);
+        clock_iso(src.next_at, next, sizeof next);
+    }
     if (lc->arr != NULL) {
         json_t *o = json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "entity_id",
@@ -641,6 +700,13 @@ print_idp(const struct idp_row *r, void *ctx)
                                       r->attr_first_name, "last_name", r->attr_last_name, "groups",
                                       r->attr_groups));
         json_object_set_new(o, "group_roles", json_string(groups));
+        if (have_src) {
+            json_object_set_new(o, "metadata_url", json_string(src.url));
+            json_object_set_new(o, "metadata_signed", json_boolean(src.signer_cert[0] != 0));
+            json_object_set_new(o, "last_refresh", json_string(last));
+            json_object_set_new(o, "next_refresh", json_string(next));
+            json_object_set_new(o, "refresh_error", json_string(src.last_error));
+        }
         json_array_append_new(lc->arr, o);
         return 0;
     }
@@ -661,6 +727,10 @@ print_idp(const struct idp_row *r, void *ctx)
             fputs("    ", stdout);
     }
     putchar('\n');
+    if (have_src)
+        printf("  metadata URL: %s (%s)\n    last refresh: %s  next: %s%s%s\n", src.url,
+               src.signer_cert[0] ? "signature checked" : "TLS only", src.last_ok ? last : "never",
+               next, src.last_error[0] ? "\n    last error: " : "", src.last_error);
     return 0;
 }
 
@@ -671,6 +741,8 @@ cmd_idp(struct ctl *c, int argc, char **argv)
         return cmd_idp_add(c, argc, argv);
     if (argc >= 1 && strcmp(argv[0], "set") == 0)
         return cmd_idp_set(c, argc, argv);
+    if (argc == 2 && strcmp(argv[0], "refresh") == 0)
+        return cmd_idp_refresh(c, argv[1]);
     if (argc == 1 && strcmp(argv[0], "list") == 0) {
         struct list_ctx lc = {c, c->json ? json_array() : NULL};
         int rc = store_idp_list(c->store, print_idp, &lc);

@@ -9,6 +9,7 @@
 #include "app.h"
 #include "clock.h"
 #include "http.h"
+#include "idp_source.h"
 #include "log.h"
 #include "mailer.h"
 #include "reset.h"
@@ -20,6 +21,8 @@
 
 #define DEFAULT_CONF "conf/gatehouse.conf"
 #define PRUNE_SECONDS 60
+/* Due metadata fetches are looked for this often (a query on a small table). */
+#define TICK_SECONDS 10
 
 static void
 usage(void)
@@ -49,6 +52,16 @@ prune(struct app *a)
     store_mfa_pending_prune(s, now);
     store_signin_prune(s, now - 30 * 86400);
     store_reset_prune(s, now - RESET_WINDOW_SECONDS, now - RESET_TOKEN_KEEP_SECONDS);
+}
+
+/* IdPs registered from a metadata URL whose next fetch is due (idp_source.c). A fetch that
+ * fails keeps the stored metadata; the IdP works on. */
+static void
+refresh_metadata(struct app *a)
+{
+    struct store *s = app_store(a);
+    if (s != NULL)
+        idp_refresh_due(s, a->conf.sp_metadata_ca_file);
 }
 
 static void
@@ -154,8 +167,9 @@ main(int argc, char **argv)
     }
     log_info("gatehouse started base_url=%s store=%s", app.conf.base_url, app.conf.store_path);
     bootstrap_hint(&app);
+    unsigned ticks = 0;
     for (;;) {
-        struct timespec ts = {PRUNE_SECONDS, 0};
+        struct timespec ts = {TICK_SECONDS, 0};
         int sig = sigtimedwait(&stop, NULL, &ts);
         if (sig == SIGTERM || sig == SIGINT) {
             log_info("signal=%d: finishing in-flight requests", sig);
@@ -165,8 +179,11 @@ main(int argc, char **argv)
             log_error("SIGHUP: TLS certificate not reloaded, the one in use stays: %s", err);
         else if (sig == SIGHUP && app.conf.tls_cert_file[0] != '\0')
             log_info("SIGHUP: TLS certificate reloaded from %s", app.conf.tls_cert_file);
-        if (sig < 0 && errno == EAGAIN)
-            prune(&app);
+        if (sig < 0 && errno == EAGAIN) {
+            if (++ticks % (PRUNE_SECONDS / TICK_SECONDS) == 0)
+                prune(&app);
+            refresh_metadata(&app);
+        }
     }
     http_stop(srv);
     mailer_stop(app.mailer); /* after the listener: nothing queues mail any more */

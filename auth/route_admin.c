@@ -569,6 +569,18 @@ list_idp(const struct idp_row *row, void *ctx)
             *p = '\n';
     tmpl_set(it, "group_roles", groups);
     tmpl_set(it, "role_admin", strcmp(row->default_role, "admin") == 0 ? "1" : "");
+    struct idp_source src;
+    if (store_idp_source_get(w->store, row->entity_id, &src) == 0) {
+        char last[32] = "never", next[32];
+        if (src.last_ok != 0)
+            clock_iso(src.last_ok, last, sizeof last);
+        clock_iso(src.next_at, next, sizeof next);
+        tmpl_set(it, "metadata_url", src.url);
+        tmpl_set(it, "metadata_signed", src.signer_cert[0] ? "1" : "");
+        tmpl_set(it, "last_refresh", last);
+        tmpl_set(it, "next_refresh", next);
+        tmpl_set(it, "refresh_error", src.last_error);
+    }
     return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "http.h"
 #include "idp.h"
+#include "idp_source.h"
 #include "policy/settings.h"
 #include "routes.h"
 #include "sp/sp.h"
@@ -304,8 +305,7 @@ add_idp(const struct idp_row *r, void *ctx)
     char domains[1024], groups[1024];
     store_idp_domains(c->s, r->entity_id, domains, sizeof domains);
     idp_group_roles_text(c->s, r->entity_id, groups, sizeof groups);
-    json_array_append_new(
-        c->arr,
+    json_t *o =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, "
                   "s:{s:s, s:s, s:s, s:s}, s:s}",
                   "entity_id", r->entity_id, "name", r->name, "domains", domains, "sso_redirect",
@@ -313,7 +313,19 @@ add_idp(const struct idp_row *r, void *ctx)
                   "slo_post", r->slo_post, "certs", r->certs, "idp_initiated", r->idp_initiated,
                   "allow_sha1", r->allow_sha1, "default_role", r->default_role, "attributes",
                   "email", r->attr_email, "first_name", r->attr_first_name, "last_name",
-                  r->attr_last_name, "groups", r->attr_groups, "group_roles", groups));
+                  r->attr_last_name, "groups", r->attr_groups, "group_roles", groups);
+    struct idp_source src;
+    if (o != NULL && store_idp_source_get(c->s, r->entity_id, &src) == 0) {
+        char last[32], next[32];
+        clock_iso(src.last_ok, last, sizeof last);
+        clock_iso(src.next_at, next, sizeof next);
+        json_object_set_new(o, "metadata_url", json_string(src.url));
+        json_object_set_new(o, "metadata_signed", json_boolean(src.signer_cert[0] != '\0'));
+        json_object_set_new(o, "last_refresh", json_string(src.last_ok ? last : ""));
+        json_object_set_new(o, "next_refresh", json_string(next));
+        json_object_set_new(o, "refresh_error", json_string(src.last_error));
+    }
+    json_array_append_new(c->arr, o);
     return 0;
 }
 
@@ -437,9 +449,14 @@ idps_post(struct api *a, const char *rest)
     o.entity_id = str_field(a, "entity_id");
     char entity[SP_ENTITY_MAX];
     enum account_rc rc;
+    const char *url = str_field(a, "metadata_url");
     if (md != NULL) {
         rc = idp_add(a->w->store, &a->who, md, strlen(md), &o, entity, sizeof entity, msg,
                      sizeof msg);
+    } else if (url != NULL) {
+        rc = idp_add_from_url(a->w->store, &a->who, a->w->app->conf.sp_metadata_ca_file, url,
+                              str_field(a, "metadata_cert"), &o, entity, sizeof entity, msg,
+                              sizeof msg);
     } else {
         struct sp_idp_fields f;
         if (idp_fields_from(a, &f) != 0)

@@ -192,6 +192,29 @@ int store_idp_domains(struct store *s, const char *entity_id, char *out, size_t 
 /* The IdP a domain routes to; 1 = none. */
 int store_idp_for_domain(struct store *s, const char *domain, char *entity_id, size_t len);
 
+/* An IdP whose metadata comes from a URL (gatehousectl idp add --metadata-url): where, the
+ * certificate that must have signed it (PEM; "" = TLS only), and the refresh schedule. The
+ * metadata last accepted stays in the IdP's row: it is the backing copy when the URL is down. */
+struct idp_source {
+    char entity_id[512];
+    char url[1024];
+    char signer_cert[8192];
+    time_t last_ok;  /* last fetch that was accepted (0 = never) */
+    time_t last_try; /* last fetch, accepted or not */
+    time_t next_at;  /* when the next fetch is due */
+    int failures;    /* consecutive failed fetches (the backoff) */
+    char last_error[512];
+};
+/* Records the source of a newly registered IdP (or replaces it), its schedule restarted. */
+int store_idp_source_put(struct store *s, const struct idp_source *src);
+int store_idp_source_get(struct store *s, const char *entity_id,
+                         struct idp_source *out); /* 1 = none */
+/* Records a fetch: last_try, next_at, failures, last_error; last_ok too when ok. 1 = none. */
+int store_idp_source_result(struct store *s, const struct idp_source *src, int ok);
+/* Calls cb with at most max sources due at now, most overdue first; cb non-zero stops. */
+int store_idp_sources_due(struct store *s, time_t now, int max,
+                          int (*cb)(const char *entity_id, void *), void *ctx);
+
 /* Updates name, switches, default role and attribute names of a registered IdP; 1 = none. */
 int store_idp_update(struct store *s, const struct idp_row *r);
 /* Replaces the IdP's metadata and what was read from it: endpoints and certificates. */

@@ -201,6 +201,18 @@ static const char *const migrations[] = {
     "  at INTEGER NOT NULL"
     ");"
     "CREATE INDEX reset_requests_email ON reset_requests(email, at);",
+    /* 7: IdPs whose metadata is fetched from a URL: where, the signer's certificate, and the
+     * state of the refresh schedule (the stored metadata is the backing copy) */
+    "CREATE TABLE idp_sources ("
+    "  entity_id TEXT PRIMARY KEY REFERENCES idps(entity_id) ON DELETE CASCADE,"
+    "  url TEXT NOT NULL,"
+    "  signer_cert TEXT NOT NULL DEFAULT '',"
+    "  last_ok INTEGER NOT NULL DEFAULT 0,"
+    "  last_try INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL DEFAULT 0,"
+    "  failures INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT NOT NULL DEFAULT ''"
+    ");",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -312,6 +324,10 @@ enum stmt_id {
     ST_RESET_REQ_ADD,
     ST_RESET_PRUNE_REQ,
     ST_RESET_PRUNE_TOKENS,
+    ST_IDP_SOURCE_PUT,
+    ST_IDP_SOURCE_GET,
+    ST_IDP_SOURCE_RESULT,
+    ST_IDP_SOURCES_DUE,
     ST_PING,
     ST_BEGIN,
     ST_COMMIT,
@@ -473,6 +489,20 @@ static const char *const sql[ST_COUNT] = {
     [ST_RESET_REQ_ADD] = "INSERT INTO reset_requests (email, at) VALUES (?, ?)",
     [ST_RESET_PRUNE_REQ] = "DELETE FROM reset_requests WHERE at < ?",
     [ST_RESET_PRUNE_TOKENS] = "DELETE FROM reset_tokens WHERE expires_at < ?",
+    [ST_IDP_SOURCE_PUT] =
+        "INSERT INTO idp_sources (entity_id, url, signer_cert, last_ok, last_try, "
+        "next_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entity_id) DO UPDATE "
+        "SET url = excluded.url, signer_cert = excluded.signer_cert, "
+        "last_ok = excluded.last_ok, last_try = excluded.last_try, "
+        "next_at = excluded.next_at, failures = 0, last_error = ''",
+    [ST_IDP_SOURCE_GET] = "SELECT entity_id, url, signer_cert, last_ok, last_try, next_at, "
+                          "failures, last_error FROM idp_sources WHERE entity_id = ?",
+    [ST_IDP_SOURCE_RESULT] =
+        "UPDATE idp_sources SET last_ok = CASE WHEN ? THEN ? ELSE last_ok END, "
+        "last_try = ?, next_at = ?, failures = ?, last_error = ? "
+        "WHERE entity_id = ?",
+    [ST_IDP_SOURCES_DUE] = "SELECT entity_id FROM idp_sources WHERE next_at <= ? "
+                           "ORDER BY next_at LIMIT ?",
     [ST_PING] = "SELECT 1",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -2420,4 +2450,105 @@ store_reset_prune(struct store *s, time_t requests_before, time_t tokens_before)
         return -1;
     sqlite3_bind_int64(st, 1, tokens_before);
     return exec_done(s, st);
+}
+
+/* ---- IdP metadata sources (metadata by URL) ---- */
+
+int
+store_idp_source_put(struct store *s, const struct idp_source *src)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_SOURCE_PUT);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, src->entity_id);
+    bind_text(st, 2, src->url);
+    bind_text(st, 3, src->signer_cert);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)src->last_ok);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)src->last_try);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)src->next_at);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("store_idp_source_put: %s", sqlite3_errmsg(s->c->db));
+        return -1;
+    }
+    return 0;
+}
+
+int
+store_idp_source_get(struct store *s, const char *entity_id, struct idp_source *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = stmt(s, ST_IDP_SOURCE_GET);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, entity_id);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        col_text(st, 0, out->entity_id, sizeof out->entity_id);
+        col_text(st, 1, out->url, sizeof out->url);
+        col_text(st, 2, out->signer_cert, sizeof out->signer_cert);
+        out->last_ok = (time_t)sqlite3_column_int64(st, 3);
+        out->last_try = (time_t)sqlite3_column_int64(st, 4);
+        out->next_at = (time_t)sqlite3_column_int64(st, 5);
+        out->failures = sqlite3_column_int(st, 6);
+        col_text(st, 7, out->last_error, sizeof out->last_error);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+store_idp_source_result(struct store *s, const struct idp_source *src, int ok)
+{
+    sqlite3_stmt *st = stmt(s, ST_IDP_SOURCE_RESULT);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int(st, 1, ok);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)src->last_ok);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)src->last_try);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)src->next_at);
+    sqlite3_bind_int(st, 5, src->failures);
+    bind_text(st, 6, src->last_error);
+    bind_text(st, 7, src->entity_id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("store_idp_source_result: %s", sqlite3_errmsg(s->c->db));
+        return -1;
+    }
+    return sqlite3_changes(s->c->db) == 1 ? 0 : 1;
+}
+
+int
+store_idp_sources_due(struct store *s, time_t now, int max,
+                      int (*cb)(const char *entity_id, void *), void *ctx)
+{
+    /* Collected first: the callback refreshes, which writes through this same connection. */
+    char(*ids)[512] = calloc((size_t)max, sizeof *ids);
+    if (ids == NULL)
+        return -1;
+    sqlite3_stmt *st = stmt(s, ST_IDP_SOURCES_DUE);
+    int n = 0, rc = -1;
+    if (st == NULL)
+        goto out;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+    sqlite3_bind_int(st, 2, max);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+        col_text(st, 0, ids[n++], sizeof ids[0]);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        rc = -1;
+        goto out;
+    }
+    rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = cb(ids[i], ctx) != 0 ? 1 : 0;
+    rc = 0;
+out:
+    free(ids);
+    return rc;
 }

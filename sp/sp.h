@@ -40,6 +40,7 @@ struct sp_idp_meta {
     int n_certs;
     int want_authn_requests_signed;
     time_t valid_until; /* 0 when the metadata has no validUntil */
+    long cache_seconds; /* the nearest cacheDuration (entity or its aggregate); -1 when none */
     char *xml;          /* the IdP's EntityDescriptor alone, namespaces reconciled (malloc) */
 };
 
@@ -69,6 +70,14 @@ char *sp_idp_metadata_from_fields(const struct sp_idp_fields *f, char *err, size
 /* Whether url is an absolute http:// or https:// URL with a host, printable ASCII without
  * spaces, shorter than SP_URL_MAX. */
 int sp_url_is_endpoint(const char *url);
+
+/* Checks that the metadata's root element carries one enveloped XML signature, over the root,
+ * that verifies with cert_pem's key alone (KeyInfo in the document is never used; SHA-1
+ * refused). 0, or -1 with a message for the admin. */
+int sp_metadata_verify(const char *xml, size_t len, const char *cert_pem, char *err, size_t errlen);
+
+/* An xs:duration ("PT6H", "P1D") in seconds; -1 when it is not one. */
+long sp_duration_seconds(const char *d);
 
 /* Makes an RSA-2048 key and a self-signed certificate (10 years, CN = cn) at the two paths when
  * the key file is absent; the key is written 0600. 0 or -1 with a message. */

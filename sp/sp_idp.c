@@ -265,6 +265,10 @@ sp_idp_parse(const char *xml, size_t len, const char *entity_id, struct sp_idp_m
     first_value(ctx, ed, "ancestor-or-self::*[@validUntil][1]/@validUntil", until, sizeof until);
     if (until[0] != '\0')
         sp_time_parse(until, &out->valid_until);
+    char cache[64];
+    first_value(ctx, ed, "ancestor-or-self::*[@cacheDuration][1]/@cacheDuration", cache,
+                sizeof cache);
+    out->cache_seconds = cache[0] != '\0' ? sp_duration_seconds(cache) : -1;
     if (read_certs(ctx, ed, out, err, errlen) != 0)
         goto out;
     out->xml = standalone(ed);
