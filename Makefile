@@ -23,6 +23,8 @@ TEST_DEBS = libcmocka-dev python3 python3-pytest python3-requests faketime xmlse
 TEST_DEBS += python3-aiosmtpd clang-format
 # make install's test reviews the unit with systemd-analyze and the man pages with groff.
 TEST_DEBS += systemd groff-base man-db
+# Chromium trusts the TLS tests' private CA through an NSS database (certutil).
+TEST_DEBS += libnss3-tools
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
        -Wcast-qual -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough

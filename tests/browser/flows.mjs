@@ -1,7 +1,8 @@
 // tests/browser/flows.mjs: one browser flow against a running Gatehouse, in Debian's headless
 // Chromium driven by playwright-core. Run by tests/browser/test_browser.py, which starts the
 // server (and the mock IdP) and passes what the flow needs in the environment:
-//   node flows.mjs FLOW      FLOW: password | totp | sso | switch | samllog
+//   node flows.mjs FLOW      FLOW: password | totp | sso | switch | samllog | tls
+//   GH_NO_CSP_VIOLATIONS=1   fail when the console reports a Content-Security-Policy violation
 //   GH_BASE  the server's URL        GH_EMAIL / GH_PASSWORD  the account
 //   GH_NEW_PASSWORD                  GH_ART  where screenshots go (one per step)
 // Exits 0 when every step's expectation held, 1 with the failing step otherwise.
@@ -124,6 +125,23 @@ const flows = {
     await shot(page, 'signed-out-everywhere');
   },
 
+  // Gatehouse's own TLS, trusted through a private CA in the NSS database of $HOME: the chain,
+  // HSTS, and a Secure session cookie after a password sign-in.
+  async tls(page) {
+    const resp = await page.goto(`${base}/login`);
+    expect(resp.status() === 200, 'the sign-in page over HTTPS');
+    const sec = await resp.securityDetails();
+    expect(sec && /^TLS 1\.[23]$/.test(sec.protocol), `TLS 1.2 or 1.3: ${sec && sec.protocol}`);
+    expect(sec.issuer === env.GH_CA_NAME, `issued by the private CA: ${sec.issuer}`);
+    expect(resp.headers()['strict-transport-security'] === 'max-age=31536000', 'HSTS');
+    await shot(page, 'tls-sign-in-page');
+    await signIn(page, env.GH_EMAIL, env.GH_PASSWORD);
+    expect(new URL(page.url()).pathname === '/', `signed in: ${page.url()}`);
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'gatehouse_session');
+    expect(cookie && cookie.secure && cookie.httpOnly, 'the session cookie is Secure and HttpOnly');
+    await shot(page, 'tls-signed-in');
+  },
+
   // An owner turns password sign-in off; the sign-in page changes.
   async switch(page, browser) {
     await signIn(page, env.GH_EMAIL, env.GH_PASSWORD);
@@ -164,8 +182,14 @@ async function main() {
   });
   const page = await browser.newPage();
   page.setDefaultTimeout(15000);
+  const cspViolations = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   try {
     await flows[flow](page, browser);
+    if (env.GH_NO_CSP_VIOLATIONS)
+      expect(cspViolations.length === 0, `no CSP violation: ${cspViolations.join(' | ')}`);
     console.log(`flow ${flow}: ok (${step} steps)`);
     return 0;
   } catch (e) {
