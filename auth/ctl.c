@@ -52,6 +52,7 @@ static const char usage_text[] =
     "          [--idp-initiated on|off] [--allow-sha1 on|off] [--default-role member|admin]\n"
     "          [--attr-email A] [--attr-first-name A] [--attr-last-name A] [--attr-groups A]\n"
     "          [--group-role GROUP=admin|member]...\n"
+    "          [--name-id-format emailAddress|persistent|transient|unspecified|none]\n"
     "  idp add --entity-id E --sso-url URL [--sso-binding redirect|post] --cert FILE...\n"
     "          [--slo-url URL] [the other options of add]   (an IdP without metadata)\n"
     "  idp add --metadata-url URL [--metadata-cert FILE] [the other options of add]\n"
@@ -463,6 +464,7 @@ parse_idp_options(int argc, char **argv, struct idp_options *o, const char **fil
                                          {"cert", required_argument, NULL, 'C'},
                                          {"metadata-url", required_argument, NULL, 'u'},
                                          {"metadata-cert", required_argument, NULL, 'c'},
+                                         {"name-id-format", required_argument, NULL, 'N'},
                                          {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->idp_initiated = o->allow_sha1 = set ? -1 : 0;
@@ -521,6 +523,9 @@ parse_idp_options(int argc, char **argv, struct idp_options *o, const char **fil
             break;
         case 'R':
             o->set_group_roles = 1;
+            break;
+        case 'N':
+            o->name_id_format = optarg;
             break;
         case 'U':
         case 'B':
@@ -707,12 +712,13 @@ print_idp(const struct idp_row *r, void *ctx)
             json_object_set_new(o, "next_refresh", json_string(next));
             json_object_set_new(o, "refresh_error", json_string(src.last_error));
         }
+        json_object_set_new(o, "name_id_format", json_string(r->name_id_format));
         json_array_append_new(lc->arr, o);
         return 0;
     }
     printf("%s\n  name: %s\n  domains: %s\n  sso: %s\n  slo: %s\n  idp-initiated: %s  "
            "sha1: %s  default role: %s\n  attributes: email=%s first=%s last=%s groups=%s\n"
-           "  group roles: %s\n  signing certificates:\n    ",
+           "  group roles: %s\n  name-id format: %s\n  signing certificates:\n    ",
            r->entity_id, r->name, domains[0] ? domains : "(none)",
            r->sso_redirect[0] ? r->sso_redirect : r->sso_post,
            r->slo_redirect[0] ? r->slo_redirect : (r->slo_post[0] ? r->slo_post : "(none)"),
@@ -720,7 +726,8 @@ print_idp(const struct idp_row *r, void *ctx)
            r->attr_email[0] ? r->attr_email : "(recognised)",
            r->attr_first_name[0] ? r->attr_first_name : "(recognised)",
            r->attr_last_name[0] ? r->attr_last_name : "(recognised)",
-           r->attr_groups[0] ? r->attr_groups : "(recognised)", groups[0] ? groups : "(none)");
+           r->attr_groups[0] ? r->attr_groups : "(recognised)", groups[0] ? groups : "(none)",
+           r->name_id_format);
     for (const char *p = r->certs; *p; p++) {
         putchar(*p);
         if (*p == '\n')

@@ -118,10 +118,45 @@ add_group_roles(struct store *s, const char *entity_id, const struct idp_options
     return ACCOUNT_OK;
 }
 
-/* Copies the attribute names the options set into r; -1 with a message on a bad one. */
+/* The NameID formats an AuthnRequest may ask for, by their short names. */
+static const struct {
+    const char *name, *uri;
+} NAME_ID_FORMATS[] = {
+    {"emailAddress", "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"},
+    {"persistent", "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"},
+    {"transient", "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"},
+    {"unspecified", "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"},
+    {"none", NULL},
+};
+
+int
+idp_name_id_format(const char *name, const char **uri_out)
+{
+    for (size_t i = 0; i < sizeof NAME_ID_FORMATS / sizeof NAME_ID_FORMATS[0]; i++) {
+        if (name != NULL && strcmp(name, NAME_ID_FORMATS[i].name) == 0) {
+            *uri_out = NAME_ID_FORMATS[i].uri;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Copies the attribute names and the NameID policy the options set into r; -1 with a message on
+ * a bad one. */
 static int
 set_attrs(struct idp_row *r, const struct idp_options *o, char *msg, size_t msglen)
 {
+    const char *uri;
+    if (o->name_id_format != NULL) {
+        if (idp_name_id_format(o->name_id_format, &uri) != 0) {
+            snprintf(msg, msglen,
+                     "the NameID format \"%.40s\" is not one of emailAddress, persistent, "
+                     "transient, unspecified, none",
+                     o->name_id_format);
+            return -1;
+        }
+        snprintf(r->name_id_format, sizeof r->name_id_format, "%s", o->name_id_format);
+    }
     struct {
         const char *v;
         char *dst;
@@ -149,10 +184,10 @@ describe_settings(const struct idp_row *r, const char *domains, const char *grou
     snprintf(out, len,
              "name=%.200s domains=%.300s idp_initiated=%s sha1=%s role=%s attr_email=%.100s "
              "attr_first_name=%.100s attr_last_name=%.100s attr_groups=%.100s "
-             "group_roles=%.600s",
+             "group_roles=%.600s name_id_format=%s",
              r->name, domains, r->idp_initiated ? "on" : "off", r->allow_sha1 ? "on" : "off",
              r->default_role, r->attr_email, r->attr_first_name, r->attr_last_name, r->attr_groups,
-             groups);
+             groups, r->name_id_format);
 }
 
 /* What the registry keeps from the metadata: endpoints and signing certificates. */
@@ -264,6 +299,7 @@ idp_add(struct store *s, const struct actor *who, const char *metadata, size_t l
     r.idp_initiated = o->idp_initiated == 1;
     r.allow_sha1 = o->allow_sha1 == 1;
     snprintf(r.default_role, sizeof r.default_role, "%s", role);
+    snprintf(r.name_id_format, sizeof r.name_id_format, "none");
     if (set_attrs(&r, o, msg, msglen) != 0) {
         rc = ACCOUNT_REFUSED;
         goto out;

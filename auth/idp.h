@@ -29,6 +29,10 @@ struct idp_options {
     const char *default_role; /* admin | member (add: NULL = member) */
     /* Attribute names giving each fact; "" = recognise the common shapes. */
     const char *attr_email, *attr_first_name, *attr_last_name, *attr_groups;
+    /* The NameIDPolicy Format AuthnRequests ask for: emailAddress, persistent, transient,
+     * unspecified or none (no Format: the IdP sends what it is configured with). NULL =
+     * unchanged (add: none). */
+    const char *name_id_format;
     /* "GROUP=ROLE" (split at the last '='; ROLE admin or member). */
     const char *group_roles[IDP_MAX_GROUP_ROLES];
     size_t n_group_roles;
@@ -63,6 +67,10 @@ enum account_rc idp_remove(struct store *s, const struct actor *who, const char 
 
 /* The IdP's group -> role mapping as "GROUP=ROLE;GROUP=ROLE" into out. */
 int idp_group_roles_text(struct store *s, const char *entity_id, char *out, size_t len);
+
+/* The URI of the NameID format named name (emailAddress, persistent, transient, unspecified;
+ * NULL for none) into *uri_out: 0, or -1 when name is none of those. */
+int idp_name_id_format(const char *name, const char **uri_out);
 
 /* Whether d is a plausible e-mail domain (letters, digits, '-', '.'; a dot inside); lowers it. */
 int idp_domain_normalize(const char *d, char *out, size_t len);

@@ -563,6 +563,8 @@ list_idp(const struct idp_row *row, void *ctx)
     tmpl_set(it, "attr_first_name", row->attr_first_name);
     tmpl_set(it, "attr_last_name", row->attr_last_name);
     tmpl_set(it, "attr_groups", row->attr_groups);
+    tmpl_set(it, "name_id_format", row->name_id_format);
+    tmpl_set(it, arena_printf(req_arena(l->r), "nid_%s", row->name_id_format), "1");
     /* One "GROUP=ROLE" per line in the form. */
     for (char *p = groups; *p; p++)
         if (*p == ';')
@@ -641,6 +643,7 @@ idp_form_options(struct req *r, struct idp_options *o, int set)
         o->attr_email = req_form(r, "attr_email");
         o->attr_first_name = req_form(r, "attr_first_name");
         o->attr_last_name = req_form(r, "attr_last_name");
+        o->name_id_format = req_form(r, "name_id_format");
     }
     o->allow_sha1 = set ? -1 : 0;
     if (set && req_form(r, "domains") == NULL) {

@@ -305,15 +305,15 @@ add_idp(const struct idp_row *r, void *ctx)
     char domains[1024], groups[1024];
     store_idp_domains(c->s, r->entity_id, domains, sizeof domains);
     idp_group_roles_text(c->s, r->entity_id, groups, sizeof groups);
-    json_t *o =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, "
-                  "s:{s:s, s:s, s:s, s:s}, s:s}",
-                  "entity_id", r->entity_id, "name", r->name, "domains", domains, "sso_redirect",
-                  r->sso_redirect, "sso_post", r->sso_post, "slo_redirect", r->slo_redirect,
-                  "slo_post", r->slo_post, "certs", r->certs, "idp_initiated", r->idp_initiated,
-                  "allow_sha1", r->allow_sha1, "default_role", r->default_role, "attributes",
-                  "email", r->attr_email, "first_name", r->attr_first_name, "last_name",
-                  r->attr_last_name, "groups", r->attr_groups, "group_roles", groups);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, "
+        "s:{s:s, s:s, s:s, s:s}, s:s, s:s}",
+        "entity_id", r->entity_id, "name", r->name, "domains", domains, "sso_redirect",
+        r->sso_redirect, "sso_post", r->sso_post, "slo_redirect", r->slo_redirect, "slo_post",
+        r->slo_post, "certs", r->certs, "idp_initiated", r->idp_initiated, "allow_sha1",
+        r->allow_sha1, "default_role", r->default_role, "attributes", "email", r->attr_email,
+        "first_name", r->attr_first_name, "last_name", r->attr_last_name, "groups", r->attr_groups,
+        "group_roles", groups, "name_id_format", r->name_id_format);
     struct idp_source src;
     if (o != NULL && store_idp_source_get(c->s, r->entity_id, &src) == 0) {
         char last[32], next[32];
@@ -354,6 +354,9 @@ idp_options_from(struct api *a, struct idp_options *o, int set)
     v = json_object_get(a->body, "allow_sha1");
     if (json_is_boolean(v))
         o->allow_sha1 = json_is_true(v);
+    v = json_object_get(a->body, "name_id_format");
+    if (json_is_string(v))
+        o->name_id_format = json_string_value(v);
     json_t *attrs = json_object_get(a->body, "attributes");
     if (json_is_object(attrs)) {
         json_t *x;

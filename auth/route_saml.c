@@ -90,7 +90,11 @@ route_saml_login(struct req *r)
     str_hex(raw, sizeof raw, handle);
     /* HTTP-Redirect when the IdP offers it; HTTP-POST for IdPs that offer only POST. */
     int post = row.sso_redirect[0] == '\0' && row.sso_post[0] != '\0';
-    int rc = sp_authn_request(ref->sp, entity, handle, post, &msg, id, sizeof id, err, sizeof err);
+    const char *format = NULL;
+    if (idp_name_id_format(row.name_id_format, &format) != 0)
+        format = NULL; /* an unknown stored value asks for nothing */
+    int rc = sp_authn_request(ref->sp, entity, handle, format, post, &msg, id, sizeof id, err,
+                              sizeof err);
     app_sp_release(w->app, ref);
     if (rc != 0 || store_saml_request_put(w->store, id, entity, web_return_to(r),
                                           w->now + SAML_REQUEST_SECONDS) != 0) {

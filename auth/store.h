@@ -174,6 +174,7 @@ struct idp_row {
     char attr_last_name[256];
     char attr_groups[256];
     time_t created_at;
+    char name_id_format[16]; /* NameIDPolicy: emailAddress|persistent|transient|unspecified|none */
 };
 
 /* Inserts the IdP with its metadata document; 1 when the entity ID is registered already. */

@@ -213,6 +213,8 @@ static const char *const migrations[] = {
     "  failures INTEGER NOT NULL DEFAULT 0,"
     "  last_error TEXT NOT NULL DEFAULT ''"
     ");",
+    /* 8: each IdP's NameID policy for AuthnRequests (none: AllowCreate and no Format) */
+    "ALTER TABLE idps ADD COLUMN name_id_format TEXT NOT NULL DEFAULT 'none';",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -224,7 +226,7 @@ static const char *const migrations[] = {
 #define IDP_COLS                                                                                   \
     "entity_id, name, sso_redirect, sso_post, slo_redirect, slo_post, certs, idp_initiated, "      \
     "allow_sha1, default_role, attr_email, attr_first_name, attr_last_name, attr_groups, "         \
-    "created_at"
+    "created_at, name_id_format"
 
 #define SAML_LOG_COLS                                                                              \
     "id, at, client_addr, issuer, name_id, in_response_to, assertion_id, verdict, reason, "        \
@@ -398,8 +400,8 @@ static const char *const sql[ST_COUNT] = {
                       "ORDER BY id DESC LIMIT ?",
     [ST_IDP_INSERT] = "INSERT INTO idps (entity_id, name, metadata, sso_redirect, sso_post, "
                       "slo_redirect, slo_post, certs, idp_initiated, allow_sha1, default_role, "
-                      "attr_email, attr_first_name, attr_last_name, attr_groups, created_at) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      "attr_email, attr_first_name, attr_last_name, attr_groups, created_at, "
+                      "name_id_format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_IDP_GET] = "SELECT " IDP_COLS " FROM idps WHERE entity_id = ?",
     [ST_IDP_DELETE] = "DELETE FROM idps WHERE entity_id = ?",
     [ST_IDP_LIST] = "SELECT " IDP_COLS " FROM idps ORDER BY entity_id",
@@ -409,7 +411,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_IDP_FOR_DOMAIN] = "SELECT entity_id FROM idp_domains WHERE domain = ?",
     [ST_IDP_UPDATE] = "UPDATE idps SET name = ?, idp_initiated = ?, allow_sha1 = ?, "
                       "default_role = ?, attr_email = ?, attr_first_name = ?, "
-                      "attr_last_name = ?, attr_groups = ? WHERE entity_id = ?",
+                      "attr_last_name = ?, attr_groups = ?, name_id_format = ? "
+                      "WHERE entity_id = ?",
     [ST_IDP_SET_METADATA] = "UPDATE idps SET metadata = ?, sso_redirect = ?, sso_post = ?, "
                             "slo_redirect = ?, slo_post = ?, certs = ? WHERE entity_id = ?",
     [ST_IDP_DOMAINS_CLEAR] = "DELETE FROM idp_domains WHERE entity_id = ?",
@@ -1468,6 +1471,7 @@ store_idp_insert(struct store *s, const struct idp_row *r, const char *metadata)
     bind_text(st, 14, r->attr_last_name);
     bind_text(st, 15, r->attr_groups);
     sqlite3_bind_int64(st, 16, r->created_at);
+    bind_text(st, 17, r->name_id_format[0] ? r->name_id_format : "none");
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
@@ -1498,6 +1502,7 @@ read_idp(sqlite3_stmt *st, struct idp_row *r)
     col_text(st, 12, r->attr_last_name, sizeof r->attr_last_name);
     col_text(st, 13, r->attr_groups, sizeof r->attr_groups);
     r->created_at = (time_t)sqlite3_column_int64(st, 14);
+    col_text(st, 15, r->name_id_format, sizeof r->name_id_format);
 }
 
 int
@@ -2145,7 +2150,8 @@ store_idp_update(struct store *s, const struct idp_row *r)
     bind_text(st, 6, r->attr_first_name);
     bind_text(st, 7, r->attr_last_name);
     bind_text(st, 8, r->attr_groups);
-    bind_text(st, 9, r->entity_id);
+    bind_text(st, 9, r->name_id_format[0] ? r->name_id_format : "none");
+    bind_text(st, 10, r->entity_id);
     return exec_changed(s, st);
 }
 

@@ -100,11 +100,12 @@ struct sp_out {
 void sp_out_free(struct sp_out *o);
 
 /* A signed AuthnRequest to the IdP over HTTP-Redirect, or HTTP-POST when post is set (for IdPs
- * whose metadata offers only POST). id_out receives the request ID. 0 (free out with
+ * whose metadata offers only POST). Its NameIDPolicy has AllowCreate and name_id_format as
+ * Format (a URI; NULL = no Format). id_out receives the request ID. 0 (free out with
  * sp_out_free) or -1 with a message. */
 int sp_authn_request(const struct sp *sp, const char *idp_entity_id, const char *relay_state,
-                     int post, struct sp_out *out, char *id_out, size_t idlen, char *err,
-                     size_t errlen);
+                     const char *name_id_format, int post, struct sp_out *out, char *id_out,
+                     size_t idlen, char *err, size_t errlen);
 
 /* A signed AuthnRequest to the IdP over HTTP-Redirect: *url_out (caller frees) is where to send
  * the browser; id_out receives the request ID, which the response's InResponseTo must carry.

@@ -42,8 +42,9 @@ sp_out_take(LassoProfile *p, int post, struct sp_out *out)
 }
 
 int
-sp_authn_request(const struct sp *sp, const char *idp_entity_id, const char *relay_state, int post,
-                 struct sp_out *out, char *id_out, size_t idlen, char *err, size_t errlen)
+sp_authn_request(const struct sp *sp, const char *idp_entity_id, const char *relay_state,
+                 const char *name_id_format, int post, struct sp_out *out, char *id_out,
+                 size_t idlen, char *err, size_t errlen)
 {
     int rc = -1;
     memset(out, 0, sizeof *out);
@@ -61,10 +62,13 @@ sp_authn_request(const struct sp *sp, const char *idp_entity_id, const char *rel
     }
     LassoSamlp2AuthnRequest *req = LASSO_SAMLP2_AUTHN_REQUEST(LASSO_PROFILE(login)->request);
     req->ProtocolBinding = g_strdup(LASSO_SAML2_METADATA_BINDING_POST);
+    /* SAML core 3.4.1.1: without a Format the IdP uses what it is configured with; asking for
+     * unspecified made SimpleSAMLphp send `alice` SP-initiated and `alice@example.com`
+     * IdP-initiated. */
     if (req->NameIDPolicy != NULL) {
         req->NameIDPolicy->AllowCreate = TRUE;
         g_free(req->NameIDPolicy->Format);
-        req->NameIDPolicy->Format = g_strdup(LASSO_SAML2_NAME_IDENTIFIER_FORMAT_UNSPECIFIED);
+        req->NameIDPolicy->Format = name_id_format ? g_strdup(name_id_format) : NULL;
     }
     LASSO_PROFILE(login)->msg_relayState = g_strdup(relay_state);
     /* Always signed: lasso's default signs a POST request only when the IdP's metadata asks
@@ -95,7 +99,8 @@ sp_authn_redirect(const struct sp *sp, const char *idp_entity_id, const char *re
                   char **url_out, char *id_out, size_t idlen, char *err, size_t errlen)
 {
     struct sp_out o;
-    int rc = sp_authn_request(sp, idp_entity_id, relay_state, 0, &o, id_out, idlen, err, errlen);
+    int rc =
+        sp_authn_request(sp, idp_entity_id, relay_state, NULL, 0, &o, id_out, idlen, err, errlen);
     *url_out = rc == 0 ? o.url : NULL;
     return rc;
 }

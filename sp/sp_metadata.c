@@ -67,9 +67,17 @@ sp_metadata_xml(const char *entity_id, const char *base_url, const char *cert_pe
                  "    <md:SingleLogoutService "
                  "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
                  "Location=\"%s/saml/slo\"/>\n"
+                 /* Our order of preference (SAML metadata 2.4.4.1 lists them unordered, but
+                  * IdPs take the first): a persistent NameID names the person stably and
+                  * privately; an address is readable but changes; unspecified leaves it to the
+                  * IdP; a transient one matches nobody without the e-mail re-key. */
+                 "    <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+                 "</md:NameIDFormat>\n"
                  "    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
                  "</md:NameIDFormat>\n"
-                 "    <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+                 "    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+                 "</md:NameIDFormat>\n"
+                 "    <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
                  "</md:NameIDFormat>\n"
                  "    <md:AssertionConsumerService index=\"0\" isDefault=\"true\" "
                  "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "

@@ -246,3 +246,95 @@ def test_a_domain_is_routed_to_at_most_one_idp(server, tmp_path):
     idps = {i["entity_id"]: i["domains"] for i in
             json.loads(server.ctl("idp", "list", "--json").stdout)}
     assert idps == {a.entity_id: "example.com", b.entity_id: "corp.example"}
+
+
+# -- NameID policy per IdP ----------------------------------------------------------------------
+
+FORMAT_URI = {
+    "emailAddress": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+    "persistent": PERSISTENT,
+    "transient": "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
+    "unspecified": UNSPECIFIED,
+}
+
+
+def name_id_policy(server, entity_id):
+    """The NameIDPolicy element of the AuthnRequest /saml/login sends to the IdP."""
+    import re
+    from samlidp import redirect_xml
+    r = Browser(server).get(f"/saml/login?idp={entity_id}")
+    assert r.status_code == 303, r.text
+    return re.search(r"<samlp:NameIDPolicy[^>]*>", redirect_xml(r.headers["Location"])).group(0)
+
+
+def idp_json(server, entity_id):
+    return {i["entity_id"]: i for i in
+            json.loads(server.ctl("idp", "list", "--json").stdout)}[entity_id]
+
+
+def test_by_default_the_authn_request_asks_for_no_format(server, tmp_path):
+    from samlidp import MiniIdP
+    i = MiniIdP(tmp_path)
+    server.ctl("idp", "add", "--metadata", i.metadata_path)
+    policy = name_id_policy(server, i.entity_id)
+    assert 'AllowCreate="true"' in policy and "Format" not in policy
+    assert idp_json(server, i.entity_id)["name_id_format"] == "none"
+
+
+@pytest.mark.parametrize("name", ["emailAddress", "persistent", "transient", "unspecified"])
+def test_the_cli_sets_the_format_the_authn_request_asks_for(server, tmp_path, name):
+    from samlidp import MiniIdP
+    i = MiniIdP(tmp_path)
+    server.ctl("idp", "add", "--metadata", i.metadata_path)
+    server.ctl("idp", "set", i.entity_id, "--name-id-format", name)
+    policy = name_id_policy(server, i.entity_id)
+    assert f'Format="{FORMAT_URI[name]}"' in policy and 'AllowCreate="true"' in policy
+    assert idp_json(server, i.entity_id)["name_id_format"] == name
+    entry = [e for e in audit_entries(server) if e["action"] == "idp.set"][0]
+    assert "name_id_format=none" in entry["old"] and f"name_id_format={name}" in entry["new"]
+    server.ctl("idp", "set", i.entity_id, "--name-id-format", "none")
+    assert "Format" not in name_id_policy(server, i.entity_id)
+
+
+def test_an_unknown_format_is_refused(server, tmp_path):
+    from samlidp import MiniIdP
+    i = MiniIdP(tmp_path)
+    server.ctl("idp", "add", "--metadata", i.metadata_path)
+    p = server.ctl("idp", "set", i.entity_id, "--name-id-format", "email", check=False)
+    assert p.returncode == 1 and "not one of emailAddress, persistent" in p.stderr
+    assert idp_json(server, i.entity_id)["name_id_format"] == "none"
+
+
+def test_the_api_and_the_admin_page_set_the_format(server, tmp_path):
+    from samlidp import MiniIdP
+    i = MiniIdP(tmp_path)
+    server.ctl("idp", "add", "--metadata", i.metadata_path)
+    browser, _ = signed_in_user(server, "admin@example.com", "admin")
+    r = requests.post(server.url("/api/login"), json={"email": "admin@example.com",
+                                                      "password": STRONG}, timeout=30)
+    h = {"Authorization": "Bearer " + r.json()["token"]}
+    r = requests.post(server.url("/api/admin/idps/set"), headers=h, timeout=30,
+                      json={"entity_id": i.entity_id, "name_id_format": "persistent"})
+    assert r.status_code == 200, r.text
+    listed = requests.get(server.url("/api/admin/idps"), headers=h, timeout=30).json()["idps"]
+    assert listed[0]["name_id_format"] == "persistent"
+    assert f'Format="{PERSISTENT}"' in name_id_policy(server, i.entity_id)
+    r = requests.post(server.url("/api/admin/idps/set"), headers=h, timeout=30,
+                      json={"entity_id": i.entity_id, "name_id_format": "bogus"})
+    assert r.status_code == 422 and "NameID format" in r.json()["message"]
+    page = browser.get("/admin/idps").text
+    assert '<option value="persistent" selected>' in page
+    r = browser.s.post(server.url("/admin/idps"), timeout=30, allow_redirects=False,
+                       data={"csrf_token": csrf_of(page), "action": "set",
+                             "entity_id": i.entity_id, "name": "Test IdP",
+                             "name_id_format": "emailAddress"})
+    assert r.status_code == 200, r.text
+    assert '<option value="emailAddress" selected>' in r.text
+    assert idp_json(server, i.entity_id)["name_id_format"] == "emailAddress"
+
+
+def test_the_sp_metadata_lists_the_formats_in_our_order(server):
+    import re
+    md = requests.get(server.url("/saml/metadata"), timeout=30).text
+    assert re.findall(r"<md:NameIDFormat>([^<]+)</md:NameIDFormat>", md) == [
+        PERSISTENT, FORMAT_URI["emailAddress"], UNSPECIFIED, FORMAT_URI["transient"]]
