@@ -1,7 +1,7 @@
 /* sp/sp_acs.h: the Assertion Consumer Service's checks. A SAMLResponse (base64, HTTP-POST
  * binding) goes in; a verdict with its reason code and the asserted identity comes out. lasso
  * verifies signatures, the issuer, status and decryption; this file adds what lasso does not
- * (LASSO-NOTES.md): time windows, audience, recipient, destination, bearer confirmation, SHA-1
+ * (docs/lasso-notes.md): time windows, audience, recipient, destination, bearer confirmation, SHA-1
  * policy, assertion count. InResponseTo bookkeeping and replay need the store: auth/ does them
  * with the values the verdict carries. */
 #ifndef GH_SP_SP_ACS_H

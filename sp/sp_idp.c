@@ -1,5 +1,5 @@
 /* sp/sp_idp.c: reading an IdP's metadata for the registry. Real metadata is messy (see
- * shared/idp-samples): ADFS/Entra put WS-Federation RoleDescriptors (with their own keys) before
+ * tests/fixtures/idp-samples): ADFS/Entra put WS-Federation RoleDescriptors (with their own keys) before
  * the SAML descriptors, Okta puts whitespace inside certificates, federations ship aggregates.
  * The signing keys are taken only from IDPSSODescriptor/KeyDescriptor[use=signing or no use]. */
 #include "sp.h"

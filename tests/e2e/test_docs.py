@@ -61,3 +61,21 @@ def test_man_page_settings_list_every_key():
         assert f".SS [{s}]\n" in p.stdout, s
     for k in keys:
         assert f'.BI "{k} = " ' in p.stdout.replace("\\-", "-"), k
+
+
+def test_nothing_cites_a_file_outside_the_repository():
+    """The product is self-contained: what it relies on is in its own docs (docs/lasso-notes.md)."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=TOP, capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert "docs/lasso-notes.md" in tracked
+    outside = ("../shared", "/work/shared", "shared/idp-samples", "LASSO-NOTES")
+    for path in tracked:
+        if path.startswith("tests/fixtures/") or path == "tests/e2e/test_docs.py":
+            continue
+        try:
+            with open(os.path.join(TOP, path), encoding="utf-8") as f:
+                text = f.read()
+        except (UnicodeDecodeError, IsADirectoryError):
+            continue
+        for s in outside:
+            assert s not in text, f"{path} cites {s}"

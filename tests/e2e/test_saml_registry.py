@@ -1,5 +1,5 @@
 """SP identity (key pair made at first start, GET /saml/metadata) and the IdP registry
-(gatehousectl idp add/list/remove) against the real IdP metadata in shared/idp-samples."""
+(gatehousectl idp add/list/remove) against the real IdP metadata in tests/fixtures/idp-samples."""
 import json
 import os
 import stat
@@ -10,7 +10,7 @@ import requests
 
 from conftest import TOP
 
-SAMPLES = os.path.join(TOP, "tests", "fixtures", "idp-samples")  # copied from shared/, with its README
+SAMPLES = os.path.join(TOP, "tests", "fixtures", "idp-samples")  # with its README
 MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
 
 # (file, entity ID, expected SSO redirect URL prefix)
@@ -28,7 +28,7 @@ AGGREGATE = "shibboleth/rctsaai-edugain-aggregate-metadata.xml"
 def sample(name):
     path = os.path.join(SAMPLES, name)
     if not os.path.exists(path):
-        pytest.skip(f"shared/idp-samples not present at {SAMPLES}")
+        pytest.skip(f"tests/fixtures/idp-samples not present at {SAMPLES}")
     return path
 
 

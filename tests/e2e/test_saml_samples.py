@@ -1,4 +1,4 @@
-"""Real responses from real IdPs (shared/idp-samples, copied to tests/fixtures) pass every
+"""Real responses from real IdPs (tests/fixtures/idp-samples) pass every
 stateless ACS check at their own instant (the clock moved with faketime), and each check refuses
 them when its condition is broken. Driven through `gatehousectl saml check`, which runs the same
 sp_acs_process as POST /saml/acs."""
