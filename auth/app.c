@@ -10,13 +10,13 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
-#include <liboath/oath.h>
 
 #include "log.h"
+#include "rand.h"
 #include "sp/sp.h"
 #include "store.h"
 #include "tmpl.h"
+#include "totp.h"
 
 static void
 close_store(void *p)
@@ -246,7 +246,7 @@ load_secrets(struct app *a, char *err, size_t errlen)
         snprintf(err, errlen, "cannot derive the recovery code key");
         return -1;
     }
-    if (oath_init() != OATH_OK) {
+    if (totp_global_init() != 0) {
         snprintf(err, errlen, "liboath failed to initialise");
         return -1;
     }
@@ -298,7 +298,7 @@ app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t
             return -1;
         unsigned char rnd[24];
         char pw[49];
-        if (RAND_bytes(rnd, sizeof rnd) != 1)
+        if (rand_bytes(rnd, sizeof rnd) != 0)
             return -1;
         for (size_t i = 0; i < sizeof rnd; i++)
             snprintf(pw + 2 * i, 3, "%02x", rnd[i]);

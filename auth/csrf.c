@@ -4,15 +4,15 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
+#include "rand.h"
 #include "str.h"
 
 int
 csrf_new_visitor(char *out)
 {
     unsigned char raw[CSRF_VISITOR_LEN / 2];
-    if (RAND_bytes(raw, sizeof raw) != 1)
+    if (rand_bytes(raw, sizeof raw) != 0)
         return -1;
     str_hex(raw, sizeof raw, out);
     return 0;
@@ -56,5 +56,5 @@ csrf_check(const unsigned char *key, size_t keylen, const char *visitor, const c
         return 0;
     char want[CSRF_TOKEN_LEN + 1];
     csrf_token(key, keylen, visitor, session_hash, want);
-    return str_ct_equal(want, CSRF_TOKEN_LEN, token, CSRF_TOKEN_LEN);
+    return ct_equal(want, CSRF_TOKEN_LEN, token, CSRF_TOKEN_LEN);
 }

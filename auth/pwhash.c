@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "log.h"
+#include "rand.h"
 #include "policy/password.h"
 
 #define SALT_BYTES 16
@@ -45,7 +45,7 @@ int
 pwhash_hash(const struct pwhash_params *p, const char *password, char *out, size_t outlen)
 {
     unsigned char salt[SALT_BYTES];
-    if (RAND_bytes(salt, sizeof salt) != 1)
+    if (rand_bytes(salt, sizeof salt) != 0)
         return -1;
     size_t need = argon2_encodedlen(p->iterations, p->memory_kib, p->parallelism, SALT_BYTES,
                                     HASH_BYTES, Argon2_id);
@@ -101,7 +101,7 @@ pwhash_temporary(const struct policy *p, char *out, size_t len)
         return -1;
     for (int attempt = 0; attempt < 100; attempt++) {
         unsigned char rnd[32];
-        if (RAND_bytes(rnd, sizeof rnd) != 1)
+        if (rand_bytes(rnd, sizeof rnd) != 0)
             return -1;
         for (size_t i = 0; i < n; i++) {
             /* The first four positions guarantee one of each class; the rest draw from all. */

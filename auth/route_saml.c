@@ -4,14 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "app.h"
 #include "arena.h"
 #include "http.h"
 #include "idp.h"
 #include "log.h"
 #include "metrics.h"
+#include "rand.h"
 #include "routes.h"
 #include "saml_post.h"
 #include "session.h"
@@ -86,7 +85,11 @@ route_saml_login(struct req *r)
     unsigned char raw[16];
     char handle[33], id[256], err[512];
     struct sp_out msg = {0};
-    RAND_bytes(raw, sizeof raw);
+    if (rand_bytes(raw, sizeof raw) != 0) {
+        app_sp_release(w->app, ref);
+        web_error(r, 500, "The sign-in request could not be prepared.");
+        return 0;
+    }
     str_hex(raw, sizeof raw, handle);
     /* HTTP-Redirect when the IdP offers it; HTTP-POST for IdPs that offer only POST. */
     int post = row.sso_redirect[0] == '\0' && row.sso_post[0] != '\0';

@@ -9,10 +9,10 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "clock.h"
 #include "log.h"
+#include "rand.h"
 #include "str.h"
 #include "store.h"
 
@@ -40,7 +40,7 @@ gcm_seal(const unsigned char *key, const char *aad, const unsigned char *in, siz
 {
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int len = 0,
-        ok = c != NULL && RAND_bytes(out, NONCE_LEN) == 1 &&
+        ok = c != NULL && rand_bytes(out, NONCE_LEN) == 0 &&
              EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, out) == 1 &&
              EVP_EncryptUpdate(c, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) == 1 &&
              EVP_EncryptUpdate(c, out + NONCE_LEN, &len, in, (int)n) == 1 &&
@@ -222,7 +222,7 @@ first_start(struct secrets *out, struct store *s, const char *key_file, char *er
 {
     unsigned char master[SECRETS_KEY_LEN];
     char wrapped[WRAPPED_MAX];
-    if (RAND_bytes(master, sizeof master) != 1 || RAND_bytes(out->data_key, SECRETS_KEY_LEN) != 1 ||
+    if (rand_bytes(master, sizeof master) != 0 || rand_bytes(out->data_key, SECRETS_KEY_LEN) != 0 ||
         wrap(master, out->data_key, wrapped, sizeof wrapped) != 0) {
         snprintf(err, errlen, "cannot make the master key: no randomness");
         return -1;
@@ -271,7 +271,7 @@ secrets_load(struct secrets *out, struct store *s, const char *key_file, char *e
     if (have == 1) {
         /* A key file but nothing wrapped yet (a store created before secrets existed, or a
          * restored empty store): wrap a new data key under it. */
-        if (RAND_bytes(out->data_key, SECRETS_KEY_LEN) != 1 ||
+        if (rand_bytes(out->data_key, SECRETS_KEY_LEN) != 0 ||
             wrap(master, out->data_key, wrapped, sizeof wrapped) != 0 ||
             store_data_key_put(s, wrapped, clock_now()) < 0) {
             OPENSSL_cleanse(master, sizeof master);
@@ -321,7 +321,7 @@ secrets_rotate(struct store *s, const char *key_file, char *fingerprint_out, cha
         snprintf(err, errlen, "cannot read the data key from the store");
         goto out;
     }
-    if (RAND_bytes(master, sizeof master) != 1 ||
+    if (rand_bytes(master, sizeof master) != 0 ||
         wrap(master, cur.data_key, new_wrapped, sizeof new_wrapped) != 0) {
         snprintf(err, errlen, "cannot make a new master key: no randomness");
         goto out;

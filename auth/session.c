@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "clock.h"
 #include "log.h"
+#include "rand.h"
 #include "store.h"
 #include "str.h"
 
@@ -24,7 +24,7 @@ int
 session_new_token(char *token_out)
 {
     unsigned char raw[32];
-    if (RAND_bytes(raw, sizeof raw) != 1)
+    if (rand_bytes(raw, sizeof raw) != 0)
         return -1;
     str_hex(raw, sizeof raw, token_out);
     OPENSSL_cleanse(raw, sizeof raw);

@@ -9,10 +9,10 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "buf.h"
 #include "conf.h"
+#include "rand.h"
 #include "str.h"
 
 /* RFC 5322 2.1.1: a line is at most 998 characters before its CRLF. */
@@ -119,7 +119,7 @@ smtp_message(const char *from, const char *to, const char *subject, const char *
     const char *domain = strrchr(from, '@');
     unsigned char rnd[16];
     char id[33], date[64];
-    if (domain == NULL || RAND_bytes(rnd, sizeof rnd) != 1)
+    if (domain == NULL || rand_bytes(rnd, sizeof rnd) != 0)
         return NULL;
     str_hex(rnd, sizeof rnd, id);
     rfc5322_date(now, date, sizeof date);

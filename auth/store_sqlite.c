@@ -12,11 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <sqlite3.h>
 
 #include "log.h"
+#include "rand.h"
 
 /* Versioned schema: migrations[i] moves the schema from version i to i + 1. Never edit an
  * applied migration; append a new one. */
@@ -1432,7 +1432,7 @@ store_secret(struct store *s, const char *name, unsigned char *out, size_t n)
         /* Absent: create it. Another process may win the race; then we read theirs. */
         unsigned char fresh[64];
         char hex[129];
-        if (RAND_bytes(fresh, (int)n) != 1)
+        if (rand_bytes(fresh, n) != 0)
             return -1;
         for (size_t i = 0; i < n; i++)
             snprintf(hex + 2 * i, 3, "%02x", fresh[i]);

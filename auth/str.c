@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "arena.h"
 
 long long
@@ -31,14 +29,6 @@ str_to_num(const char *s, long long min, long long max, const char **errstr)
     }
     *errstr = NULL;
     return v;
-}
-
-int
-str_ct_equal(const void *a, size_t alen, const void *b, size_t blen)
-{
-    if (alen != blen)
-        return 0;
-    return CRYPTO_memcmp(a, b, alen) == 0;
 }
 
 int

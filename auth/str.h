@@ -11,9 +11,6 @@ struct arena;
  * *errstr to "is not a number", "is too small" or "is too large"; on success *errstr = NULL. */
 long long str_to_num(const char *s, long long min, long long max, const char **errstr);
 
-/* Whether a and b hold the same bytes, in time independent of where they differ. */
-int str_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
-
 /* Whether s[0..n) is valid UTF-8 without NUL or other C0 control characters other than tab,
  * CR and LF (allow_newlines) or none (!allow_newlines). */
 int str_utf8_clean(const char *s, size_t n, int allow_newlines);

@@ -8,10 +8,10 @@
 #include <liboath/oath.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <qrencode.h>
 
 #include "arena.h"
+#include "rand.h"
 #include "str.h"
 
 const struct totp_params totp_default = {TOTP_SHA1, 6, 30, TOTP_WINDOW};
@@ -23,13 +23,19 @@ struct ct_code {
     const char *code;
 };
 
+int
+totp_global_init(void)
+{
+    return oath_init() == OATH_OK ? 0 : -1;
+}
+
 /* liboath's comparison callback: constant time in the digits. */
 static int
 ct_compare(void *handle, const char *test_otp)
 {
     const struct ct_code *c = handle;
     size_t n = strlen(c->code);
-    return str_ct_equal(c->code, n, test_otp, strlen(test_otp)) ? 0 : 1;
+    return ct_equal(c->code, n, test_otp, strlen(test_otp)) ? 0 : 1;
 }
 
 static int
@@ -77,7 +83,7 @@ totp_check(const struct totp_params *p, const unsigned char *secret, size_t len,
 int
 totp_new_secret(unsigned char secret[TOTP_SECRET_LEN])
 {
-    return RAND_bytes(secret, TOTP_SECRET_LEN) == 1 ? 0 : -1;
+    return rand_bytes(secret, TOTP_SECRET_LEN) == 0 ? 0 : -1;
 }
 
 char *
@@ -144,7 +150,7 @@ recovery_new(char (*codes)[RECOVERY_CODE_LEN + 1], size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char r[10];
-        if (RAND_bytes(r, sizeof r) != 1)
+        if (rand_bytes(r, sizeof r) != 0)
             return -1;
         for (size_t k = 0, o = 0; k < 10; k++) {
             if (k == 5)

@@ -26,6 +26,9 @@ struct totp_params {
 };
 extern const struct totp_params totp_default;
 
+/* liboath's one-time set-up, at start before any thread. 0, or -1 when it fails. */
+int totp_global_init(void);
+
 enum totp_result {
     TOTP_OK,       /* *step_out is the step the code belongs to */
     TOTP_BAD,      /* not a code of this secret inside the window (or malformed) */
