@@ -134,6 +134,30 @@ lint:
 	@if grep -nE '\<(atoi|atol|strcpy|strcat|sprintf|vsprintf|strtok|sscanf|gets)[[:space:]]*\(' \
 	    auth/*.c policy/*.c sp/*.c sp/mockidp/*.c 2>/dev/null; then \
 	  echo "lint: banned function above" >&2; exit 1; fi
+	@$(MAKE) -s lint-owners
+
+# One owner file per library (STYLE.md, curl's vtls): each check is "what@the files allowed
+# (an extended regex on the path)@the library"; a match anywhere else in auth/, policy/ or
+# sp/ (the mock IdP is a program of its own) fails.
+LINT_OWNERS = \
+  '\#include <microhttpd\.h>@auth/http\.c@libmicrohttpd' \
+  '\#include <sqlite3\.h>@auth/store_sqlite[a-z_]*\.c@SQLite' \
+  '\#include <liboath/@auth/totp\.c@liboath' \
+  '\#include <qrencode\.h>@auth/totp\.c@libqrencode' \
+  '\#include <(lasso|xmlsec|libxml)/@sp/[a-z_]+\.[ch]@lasso, xmlsec and libxml2' \
+  '\#include <argon2\.h>@auth/pwhash\.c@argon2' \
+  '\#include <curl/@auth/smtp\.c@libcurl' \
+  '\#include <ini\.h>@auth/conf\.c@inih' \
+  '\#include <jansson\.h>@[a-z/_]+\.c@jansson (no header exposes it)' \
+  '\<(RAND_bytes|RAND_priv_bytes|CRYPTO_memcmp)[[:space:]]*\(@auth/rand\.c|sp/[a-z_]+\.c@OpenSSL random and compare (auth/rand.h)'
+
+.PHONY: lint-owners
+lint-owners:
+	@fail=0; for rule in $(LINT_OWNERS); do \
+	  what=$${rule%%@*}; rest=$${rule#*@}; lib=$${rest#*@}; allowed=$${rest%%@*}; \
+	  bad=$$(grep -lE "$$what" auth/*.[ch] policy/*.[ch] sp/*.[ch] 2>/dev/null | grep -vxE "$$allowed"); \
+	  if [ -n "$$bad" ]; then echo "lint: $$lib used outside its owner ($$allowed):" $$bad >&2; fail=1; fi; \
+	done; exit $$fail
 
 format:
 	clang-format -i auth/*.[ch] policy/*.[ch] $(wildcard sp/*.[ch] sp/mockidp/*.[ch]) tests/unit/*.c tests/bench/*.c

@@ -6,9 +6,9 @@
 
 #include <stddef.h>
 
-#include <jansson.h>
-
 #include "account.h"
+
+struct json_t; /* jansson's; only the .c files that build JSON include it */
 
 struct app;
 struct user;
@@ -25,8 +25,8 @@ enum account_rc admin_set_setting(struct app *a, struct store *s, const struct a
                                   char *msg, size_t msglen);
 
 /* JSON shapes shared by gatehousectl --json and the admin API. */
-json_t *admin_user_json(struct store *s, const struct user *u);
-json_t *admin_audit_json(const struct audit_row *r);
-json_t *admin_saml_log_json(const struct saml_log_row *r);
+struct json_t *admin_user_json(struct store *s, const struct user *u);
+struct json_t *admin_audit_json(const struct audit_row *r);
+struct json_t *admin_saml_log_json(const struct saml_log_row *r);
 
 #endif

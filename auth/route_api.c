@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "app.h"

@@ -4,11 +4,12 @@
 #ifndef GH_AUTH_WEB_H
 #define GH_AUTH_WEB_H
 
-#include <jansson.h>
 #include <time.h>
 
 #include "policy/settings.h"
 #include "store.h"
+
+struct json_t; /* jansson's; only the .c files that build JSON include it */
 
 struct app;
 struct req;
@@ -43,7 +44,7 @@ struct tmpl_ctx *web_ctx(struct req *r);
 /* Renders template `name` inside layout.html with title and answers with status. */
 int web_page(struct req *r, int status, const char *name, const char *title, struct tmpl_ctx *ctx);
 /* Answers with JSON (steals obj). */
-int web_json(struct req *r, int status, json_t *obj);
+int web_json(struct req *r, int status, struct json_t *obj);
 /* {"error": code, "message": message} */
 int web_json_error(struct req *r, int status, const char *code, const char *message);
 
