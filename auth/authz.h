@@ -6,7 +6,9 @@
  *          attribute names of e-mail and person names; cannot change owners or admins, grant
  *          the admin or owner role, switch password sign-in, nor make a trust decision;
  *   member own account only;
- *   cli    a shell on the server with the store's files: the owner's powers (actor cli:USER). */
+ *   cli    a shell on the server with the store's files: the owner's powers (actor cli:USER);
+ *   system the server's own jobs carrying out an owner's standing decision (the scheduled
+ *          metadata refresh of an IdP registered from a URL): the owner's powers. */
 #ifndef GH_AUTH_AUTHZ_H
 #define GH_AUTH_AUTHZ_H
 

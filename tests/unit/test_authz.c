@@ -14,8 +14,8 @@ static void
 test_owner_and_cli_may_do_everything(void **state)
 {
     (void)state;
-    const char *actors[] = {"owner", "cli"};
-    for (int a = 0; a < 2; a++)
+    const char *actors[] = {"owner", "cli", "system"};
+    for (int a = 0; a < 3; a++)
         for (int op = AZ_ADMIN_AREA; op <= AZ_LOGS; op++)
             for (int t = 0; t < 3; t++)
                 assert_true(authz_allowed(actors[a], (enum authz_op)op, roles[t], NULL));
@@ -59,7 +59,7 @@ static void
 test_member_and_unknown_roles_may_do_nothing(void **state)
 {
     (void)state;
-    const char *actors[] = {"member", "system", "", NULL, "Owner"};
+    const char *actors[] = {"member", "System", "", NULL, "Owner"};
     for (int a = 0; a < 5; a++)
         for (int op = AZ_ADMIN_AREA; op <= AZ_LOGS; op++) {
             const char *why = NULL;
