@@ -106,7 +106,7 @@ load_sp(struct app *a, char *err, size_t errlen)
     char *pem = sp_read_file(a->conf.sp_cert_file, 64 * 1024, NULL, err, errlen);
     if (pem == NULL)
         return -1;
-    a->sp_metadata = sp_metadata_xml(a->sp_entity_id, a->conf.base_url, pem);
+    a->sp_metadata = sp_metadata_xml(a->sp_entity_id, a->conf.base_url, a->sp_acs_url, pem);
     free(pem);
     if (a->sp_metadata == NULL) {
         snprintf(err, errlen, "%s: not a PEM certificate", a->conf.sp_cert_file);
@@ -289,7 +289,10 @@ app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t
         snprintf(a->sp_entity_id, sizeof a->sp_entity_id, "%s", a->conf.sp_entity_id);
     else
         snprintf(a->sp_entity_id, sizeof a->sp_entity_id, "%s/saml/metadata", a->conf.base_url);
-    snprintf(a->sp_acs_url, sizeof a->sp_acs_url, "%s/saml/acs", a->conf.base_url);
+    if (a->conf.sp_acs_url[0] != '\0')
+        snprintf(a->sp_acs_url, sizeof a->sp_acs_url, "%s", a->conf.sp_acs_url);
+    else
+        snprintf(a->sp_acs_url, sizeof a->sp_acs_url, "%s/saml/acs", a->conf.base_url);
     if ((parts & APP_SP) && load_sp(a, err, errlen) != 0)
         return -1;
     if (parts & APP_TEMPLATES) {

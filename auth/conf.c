@@ -27,6 +27,7 @@ enum conf_type {
     CT_EMAIL,      /* an e-mail address; "" allowed */
     CT_TLS,        /* on | off | implicit (enum conf_smtp_tls) */
     CT_FILE,       /* a path to a readable file; "" allowed */
+    CT_HTTP_URL,   /* an absolute http:// or https:// URL; "" allowed */
 };
 
 struct conf_key {
@@ -113,8 +114,13 @@ static const struct conf_key conf_keys[] = {
       "The SP's private key (PEM); generated at first start when absent."),
     S("sp", "cert_file", sp_cert_file, "var/sp-cert.pem",
       "The SP's certificate (PEM); generated with the key when absent."),
+    TS("sp", "acs_url", sp_acs_url, CT_HTTP_URL, "", "http:// or https:// URL",
+       "The ACS URL that IdPs post to and Recipient and Destination must name; empty = "
+       "{base_url}/saml/acs (set it when a proxy maps another path to /saml/acs)."),
     I("sp", "clock_skew_seconds", sp_clock_skew_seconds, 0, 3600, "180",
       "Tolerance on assertion time windows, in seconds."),
+    I("sp", "max_response_age_seconds", sp_max_response_age_seconds, 10, 86400, "300",
+      "Oldest IssueInstant of a Response or an Assertion accepted, in seconds (plus the skew)."),
     I("sp", "saml_log_days", saml_log_days, 1, 3650, "180",
       "Days SAML response log entries are kept."),
     TS("sp", "metadata_ca_file", sp_metadata_ca_file, CT_FILE, "", "file",
@@ -414,6 +420,17 @@ set_key(struct conf *c, const struct conf_key *k, const char *v, char *msg, size
         }
         snprintf(base + k->offset, k->size, "%s", v);
         return 0;
+    case CT_HTTP_URL: {
+        size_t n = strlen(v);
+        size_t scheme = strncmp(v, "https://", 8) == 0 ? 8 : strncmp(v, "http://", 7) == 0 ? 7 : 0;
+        if (n > 0 && (scheme == 0 || n <= scheme || n >= k->size || !str_utf8_clean(v, n, 0) ||
+                      strpbrk(v, " \"<>#") != NULL)) {
+            snprintf(msg, len, "\"%.64s\" is not an http:// or https:// URL", v);
+            return -1;
+        }
+        snprintf(base + k->offset, k->size, "%s", v);
+        return 0;
+    }
     case CT_TLS:
         if (strcasecmp(v, "on") == 0)
             *(int *)(base + k->offset) = CONF_SMTP_STARTTLS;

@@ -52,7 +52,9 @@ struct conf {
     char sp_entity_id[512];
     char sp_key_file[CONF_PATH_MAX];
     char sp_cert_file[CONF_PATH_MAX];
+    char sp_acs_url[512]; /* "" = {base_url}/saml/acs */
     int sp_clock_skew_seconds;
+    int sp_max_response_age_seconds;
     int saml_log_days;
     char sp_metadata_ca_file[CONF_PATH_MAX];
     /* [secrets] */

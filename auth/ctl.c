@@ -841,8 +841,9 @@ cmd_saml_check(struct ctl *c, int argc, char **argv)
         return refused(err);
     }
     store_idp_metadata_each(c->store, add_idp_to_sp, sp);
-    struct sp_expect e = {audience,    recipient,    c->app.conf.sp_clock_skew_seconds,
-                          clock_now(), sha1_allowed, c};
+    struct sp_expect e = {
+        audience,     recipient, c->app.conf.sp_clock_skew_seconds,      clock_now(),
+        sha1_allowed, c,         c->app.conf.sp_max_response_age_seconds};
     struct sp_verdict v;
     enum sp_reason r = sp_acs_process(sp, b64, len, &e, &v);
     free(b64);

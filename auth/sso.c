@@ -460,7 +460,8 @@ verify(struct acs *a, const struct sso_request *in)
                           a->app->conf.sp_clock_skew_seconds,
                           a->now,
                           sha1_allowed,
-                          a};
+                          a,
+                          a->app->conf.sp_max_response_age_seconds};
     sp_acs_process(ref->sp, b64, strlen(b64), &e, &a->o->v);
     app_sp_release(a->app, ref);
 }

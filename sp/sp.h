@@ -84,9 +84,11 @@ long sp_duration_seconds(const char *d);
 int sp_keys_ensure(const char *key_file, const char *cert_file, const char *cn, char *err,
                    size_t errlen);
 
-/* The SP's metadata: entityID, ACS (HTTP-POST), SLO (Redirect and POST), AuthnRequestsSigned,
- * WantAssertionsSigned, the certificate for signing and for encryption. Caller frees. */
-char *sp_metadata_xml(const char *entity_id, const char *base_url, const char *cert_pem);
+/* The SP's metadata: entityID, ACS (HTTP-POST, at acs_url), SLO (Redirect and POST),
+ * AuthnRequestsSigned, WantAssertionsSigned, the certificate for signing and for encryption. Caller
+ * frees. */
+char *sp_metadata_xml(const char *entity_id, const char *base_url, const char *acs_url,
+                      const char *cert_pem);
 
 /* Reads a whole file of at most max bytes (NUL-terminated; caller frees). NULL with a message. */
 char *sp_read_file(const char *path, size_t max, size_t *len_out, char *err, size_t errlen);

@@ -26,8 +26,6 @@
 #include "sp_xml.h"
 
 #define BEARER "urn:oasis:names:tc:SAML:2.0:cm:bearer"
-#define SP_ALG_RSA_SHA1 "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
-#define SP_ALG_SHA1 "http://www.w3.org/2000/09/xmldsig#sha1"
 
 static const struct sp_reason_info reasons[SP_REASON_COUNT] = {
     [SP_OK] = {"ok", 303, "Signed in."},
@@ -61,6 +59,17 @@ static const struct sp_reason_info reasons[SP_REASON_COUNT] = {
     [SP_ERR_AUDIENCE] = {"audience_mismatch", 403,
                          "The response from your identity provider was meant for another service "
                          "(audience mismatch)."},
+    [SP_ERR_NO_CONDITIONS] = {"no_conditions", 403,
+                              "The response from your identity provider does not say which service "
+                              "it is for."},
+    [SP_ERR_NO_AUDIENCE] = {"no_audience", 403,
+                            "The response from your identity provider does not say which service "
+                            "it is for."},
+    [SP_ERR_NO_AUTHN_STATEMENT] = {"no_authn_statement", 403,
+                                   "Your identity provider did not say that you signed in there."},
+    [SP_ERR_SESSION_ENDED] = {"session_ended", 403,
+                              "Your session at your identity provider has ended — sign in there "
+                              "again."},
     [SP_ERR_EXPIRED] = {"expired", 403,
                         "The response from your identity provider has expired — check the clocks, "
                         "then try again."},
@@ -83,6 +92,9 @@ static const struct sp_reason_info reasons[SP_REASON_COUNT] = {
                                "used already. Start again."},
     [SP_ERR_NO_NAMEID] = {"no_nameid", 403,
                           "Your identity provider did not say who you are (no NameID)."},
+    [SP_ERR_ISSUER_MISMATCH] = {"issuer_mismatch", 403,
+                                "The response from your identity provider is not in the expected "
+                                "shape."},
     [SP_ERR_UNSOLICITED] = {"unsolicited", 403,
                             "Sign-ins started at your identity provider are not allowed for it. "
                             "Start from this service's sign-in page."},
@@ -255,8 +267,8 @@ fail:
 /* What our own parse of the document says, before lasso looks at it. */
 struct shape {
     int assertions;         /* Assertion + EncryptedAssertion children of the Response */
-    int encrypted;          /* EncryptedAssertion children */
-    int sha1;               /* a SignatureMethod or DigestMethod uses SHA-1 */
+    int encrypted;          /* of which EncryptedAssertion */
+    int sha1;               /* a signature's SignatureMethod or DigestMethod uses SHA-1 */
     char assertion_id[256]; /* of the only plain Assertion, if any */
 };
 
@@ -282,22 +294,45 @@ copy_content(char *dst, size_t len, xmlNodePtr n)
     xmlFree(t);
 }
 
-/* Counts saml:Assertion elements at any depth, and notes SHA-1 in SignatureMethod or
- * DigestMethod anywhere. Iterative: the depth of a hostile document costs no stack. */
+/* XML-DSig 4.3-4.4: what makes a signature weak is its SignedInfo/SignatureMethod and each
+ * SignedInfo/Reference/DigestMethod of a ds:Signature. The same ds:DigestMethod element also
+ * parameterises RSA-OAEP key transport inside xenc:EncryptedKey/EncryptionMethod (SHA-1 is its
+ * default, sent by nearly every IdP that encrypts); that says nothing about the signature. Any
+ * algorithm URI ending in "sha1" (rsa-, dsa-, ecdsa-, hmac-sha1, the sha1 digest) counts. */
+static int
+sha1_in_signature(xmlNodePtr n)
+{
+    xmlNodePtr si = n->parent;
+    if (strcmp((const char *)n->name, "DigestMethod") == 0) {
+        if (si == NULL || !is_el(si, SP_NS_DS, "Reference"))
+            return 0;
+        si = si->parent;
+    } else if (strcmp((const char *)n->name, "SignatureMethod") != 0) {
+        return 0;
+    }
+    if (si == NULL || !is_el(si, SP_NS_DS, "SignedInfo") || si->parent == NULL ||
+        !is_el(si->parent, SP_NS_DS, "Signature"))
+        return 0;
+    char *a = plain_attr(n, "Algorithm");
+    size_t l = a != NULL ? strlen(a) : 0;
+    int sha1 = l >= 4 && strcmp(a + l - 4, "sha1") == 0;
+    xmlFree(a);
+    return sha1;
+}
+
+/* Counts saml:Assertion elements at any depth, and notes SHA-1 in a signature's algorithms
+ * (sha1_in_signature). Iterative: the depth of a hostile document costs no stack. */
 static int
 walk(xmlNodePtr root, int *sha1)
 {
     int assertions = 0;
     for (xmlNodePtr n = root; n != NULL;) {
-        if (is_el(n, SP_NS_SAML, "Assertion"))
-            assertions++;
-        const char *alg = is_el(n, SP_NS_DS, "SignatureMethod") ? SP_ALG_RSA_SHA1
-                          : is_el(n, SP_NS_DS, "DigestMethod")  ? SP_ALG_SHA1
-                                                                : NULL;
-        if (alg != NULL) {
-            char *a = plain_attr(n, "Algorithm");
-            *sha1 |= a != NULL && strcmp(a, alg) == 0;
-            xmlFree(a);
+        if (n->type == XML_ELEMENT_NODE && n->ns != NULL) {
+            const char *ns = (const char *)n->ns->href;
+            if (strcmp(ns, SP_NS_SAML) == 0 && strcmp((const char *)n->name, "Assertion") == 0)
+                assertions++;
+            else if (strcmp(ns, SP_NS_DS) == 0)
+                *sha1 |= sha1_in_signature(n);
         }
         if (n->type == XML_ELEMENT_NODE && n->children != NULL) {
             n = n->children;
@@ -310,6 +345,25 @@ walk(xmlNodePtr root, int *sha1)
         n = n->next;
     }
     return assertions;
+}
+
+/* SAML core 3.2.2 and 2.3.3: the ds:Signature of a Response or an Assertion comes right after
+ * its Issuer (first in a Response without Issuer). lasso takes a signature from anywhere among
+ * the children, so one elsewhere is refused here as what it is: outside the schema. Returns the
+ * misplaced signature's position among the element children, or 0. */
+static int
+signature_misplaced(xmlNodePtr parent)
+{
+    int i = 0, want = 1;
+    for (xmlNodePtr c = parent->children; c != NULL; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (++i == 1 && is_el(c, SP_NS_SAML, "Issuer"))
+            want = 2;
+        if (is_el(c, SP_NS_DS, "Signature") && i != want)
+            return i;
+    }
+    return 0;
 }
 
 static enum sp_reason
@@ -351,6 +405,21 @@ inspect(const char *xml, size_t len, struct sp_verdict *v, struct shape *sh)
     }
     if (issuer != NULL)
         copy_content(v->issuer, sizeof v->issuer, issuer);
+    int at = signature_misplaced(root);
+    if (at == 0 && first != NULL && (at = signature_misplaced(first)) != 0) {
+        r = fail(v, SP_ERR_MALFORMED,
+                 "the Assertion's ds:Signature is its child element %d; the schema puts it right "
+                 "after the Issuer (SAML core 2.3.3)",
+                 at);
+        goto out;
+    }
+    if (at != 0) {
+        r = fail(v, SP_ERR_MALFORMED,
+                 "the Response's ds:Signature is its child element %d; the schema puts it right "
+                 "after the Issuer (SAML core 3.2.2)",
+                 at);
+        goto out;
+    }
     /* Assertions anywhere else (inside Extensions, Advice...) are how wrapping attacks hide. */
     if (walk(root, &sh->sha1) > direct)
         r = fail(v, SP_ERR_WRAPPING,
@@ -361,34 +430,83 @@ out:
     return r;
 }
 
-/* Maps a lasso error of lasso_login_process_authn_response_msg to a reason. */
+/* Every error lasso_login_process_authn_response_msg can return for a SAML 2.0 POST (lasso
+ * 2.8: saml-2.0/login.c, saml-2.0/profile.c, id-ff/provider.c, xml/tools.c), each mapped on
+ * purpose with what it means here. A code not in the table is refused as internal and logged
+ * with its number: it means lasso changed, and the table needs a line. */
+static const struct {
+    int code;
+    enum sp_reason reason;
+    const char *why;
+} lasso_errors[] = {
+    {LASSO_PROFILE_ERROR_INVALID_MSG, SP_ERR_MALFORMED, "not a SAML 2.0 Response lasso can read"},
+    {LASSO_PROFILE_ERROR_INVALID_POST_MSG, SP_ERR_MALFORMED, "not a SAML 2.0 Response"},
+    {LASSO_PROFILE_ERROR_UNSUPPORTED_PROFILE, SP_ERR_MALFORMED, "not an HTTP-POST message"},
+    {LASSO_XML_ERROR_SCHEMA_INVALID_FRAGMENT, SP_ERR_MALFORMED,
+     "an EncryptedAssertion holds no EncryptedData"},
+    {LASSO_PROFILE_ERROR_MISSING_STATUS_CODE, SP_ERR_MALFORMED,
+     "the Response has no Status/StatusCode (SAML core 3.2.2)"},
+    {LASSO_PROFILE_ERROR_MISSING_ISSUER, SP_ERR_MALFORMED,
+     "an Issuer is missing or its Format is not entity (SAML core 2.3.3, profiles 4.1.4.2)"},
+    {LASSO_PROFILE_ERROR_MISSING_SUBJECT, SP_ERR_NO_NAMEID,
+     "the assertion has no Subject (profiles 4.1.4.2)"},
+    {LASSO_PROFILE_ERROR_MISSING_NAME_IDENTIFIER, SP_ERR_NO_NAMEID,
+     "the Subject has no NameID, or its EncryptedID does not open"},
+    {LASSO_SERVER_ERROR_PROVIDER_NOT_FOUND, SP_ERR_UNKNOWN_ISSUER, "the issuer is not registered"},
+    {LASSO_PROFILE_ERROR_UNKNOWN_PROVIDER, SP_ERR_UNKNOWN_ISSUER, "the issuer is not registered"},
+    {LASSO_PROFILE_ERROR_INVALID_ISSUER, SP_ERR_ISSUER_MISMATCH,
+     "the Assertion's Issuer is not the Response's (profiles 4.1.4.2)"},
+    {LASSO_PROFILE_ERROR_STATUS_NOT_SUCCESS, SP_ERR_STATUS, "the IdP reported an error"},
+    {LASSO_PROFILE_ERROR_REQUEST_DENIED, SP_ERR_STATUS, "the IdP denied the request"},
+    {LASSO_LOGIN_ERROR_STATUS_NOT_SUCCESS, SP_ERR_STATUS, "the IdP reported an error"},
+    {LASSO_LOGIN_ERROR_REQUEST_DENIED, SP_ERR_STATUS, "the IdP denied the request"},
+    {LASSO_LOGIN_ERROR_FEDERATION_NOT_FOUND, SP_ERR_STATUS, "the IdP knows no such federation"},
+    {LASSO_LOGIN_ERROR_UNKNOWN_PRINCIPAL, SP_ERR_STATUS, "the IdP does not know the user"},
+    {LASSO_DS_ERROR_SIGNATURE_NOT_FOUND, SP_ERR_UNSIGNED, "neither Response nor Assertion signed"},
+    {LASSO_DS_ERROR_INVALID_SIGNATURE, SP_ERR_SIGNATURE, "the signature is not valid"},
+    {LASSO_DS_ERROR_SIGNATURE_VERIFICATION_FAILED, SP_ERR_SIGNATURE,
+     "no key of the IdP verifies the signature"},
+    {LASSO_DS_ERROR_INVALID_REFERENCE_FOR_SAML, SP_ERR_SIGNATURE,
+     "the signature's Reference is not the signed element's ID"},
+    {LASSO_DS_ERROR_TOO_MUCH_REFERENCES, SP_ERR_SIGNATURE,
+     "the signature has more than one Reference"},
+    {LASSO_PROFILE_ERROR_CANNOT_VERIFY_SIGNATURE, SP_ERR_SIGNATURE,
+     "the signature could not be verified"},
+    {LASSO_LOGIN_ERROR_INVALID_ASSERTION_SIGNATURE, SP_ERR_SIGNATURE,
+     "the assertion's signature is not valid"},
+    {LASSO_DS_ERROR_DECRYPTION_FAILED, SP_ERR_DECRYPT, "our key does not open it"},
+    {LASSO_DS_ERROR_DECRYPTION_FAILED_MISSING_PRIVATE_KEY, SP_ERR_DECRYPT, "no decryption key"},
+    {LASSO_PROFILE_ERROR_MISSING_ENCRYPTION_PRIVATE_KEY, SP_ERR_DECRYPT, "no decryption key"},
+    {LASSO_XMLENC_ERROR_INVALID_ENCRYPTED_DATA, SP_ERR_DECRYPT, "the EncryptedData is not valid"},
+    {LASSO_LOGIN_ERROR_ASSERTION_DOES_NOT_MATCH_REQUEST_ID, SP_ERR_IN_RESPONSE_TO,
+     "the assertion answers another request"},
+    {LASSO_PROFILE_ERROR_MISSING_ASSERTION, SP_ERR_ASSERTION_COUNT, "no assertion"},
+    {LASSO_DS_ERROR_PUBLIC_KEY_LOAD_FAILED, SP_ERR_INTERNAL, "the IdP's key did not load"},
+    {LASSO_DS_ERROR_CA_CERT_CHAIN_LOAD_FAILED, SP_ERR_INTERNAL, "the IdP's keys did not load"},
+    {LASSO_DS_ERROR_CONTEXT_CREATION_FAILED, SP_ERR_INTERNAL, "xmlsec failed"},
+    {LASSO_PROFILE_ERROR_MISSING_SERVER, SP_ERR_INTERNAL, "no SAML state"},
+    {LASSO_ERROR_OUT_OF_MEMORY, SP_ERR_INTERNAL, "out of memory"},
+    {LASSO_PARAM_ERROR_BAD_TYPE_OR_NULL_OBJ, SP_ERR_INTERNAL, "lasso was called wrongly"},
+    {LASSO_PARAM_ERROR_INVALID_VALUE, SP_ERR_INTERNAL, "lasso was called wrongly"},
+};
+
+/* The reason for a lasso error of lasso_login_process_authn_response_msg, with its meaning.
+ * An EncryptedAssertion that did not open leaves lasso with no assertion (it drops the
+ * decryption error and reports MISSING_ASSERTION): that is decrypt_failed. */
 static enum sp_reason
-lasso_reason(int rc)
+lasso_reason(int rc, const struct shape *sh, const char **why)
 {
-    switch (rc) {
-    case LASSO_DS_ERROR_SIGNATURE_NOT_FOUND:
-    case LASSO_PROFILE_ERROR_MISSING_ASSERTION:
-        return SP_ERR_UNSIGNED;
-    case LASSO_DS_ERROR_INVALID_SIGNATURE:
-    case LASSO_DS_ERROR_SIGNATURE_VERIFICATION_FAILED:
-    case LASSO_DS_ERROR_INVALID_REFERENCE_FOR_SAML:
-    case LASSO_PROFILE_ERROR_CANNOT_VERIFY_SIGNATURE:
-        return SP_ERR_SIGNATURE;
-    case LASSO_SERVER_ERROR_PROVIDER_NOT_FOUND:
-    case LASSO_PROFILE_ERROR_UNKNOWN_PROVIDER:
-        return SP_ERR_UNKNOWN_ISSUER;
-    case LASSO_PROFILE_ERROR_STATUS_NOT_SUCCESS:
-    case LASSO_LOGIN_ERROR_STATUS_NOT_SUCCESS:
-        return SP_ERR_STATUS;
-    case LASSO_DS_ERROR_DECRYPTION_FAILED:
-    case LASSO_DS_ERROR_DECRYPTION_FAILED_MISSING_PRIVATE_KEY:
+    if (rc == LASSO_PROFILE_ERROR_MISSING_ASSERTION && sh->encrypted > 0) {
+        *why = "the EncryptedAssertion could not be decrypted with our key";
         return SP_ERR_DECRYPT;
-    case LASSO_PROFILE_ERROR_INVALID_MSG:
-    case LASSO_PROFILE_ERROR_INVALID_POST_MSG:
-        return SP_ERR_MALFORMED;
-    default:
-        return SP_ERR_SIGNATURE;
     }
+    for (size_t i = 0; i < sizeof lasso_errors / sizeof lasso_errors[0]; i++)
+        if (lasso_errors[i].code == rc) {
+            *why = lasso_errors[i].why;
+            return lasso_errors[i].reason;
+        }
+    *why = "an error of the SAML library this service does not map";
+    return SP_ERR_INTERNAL;
 }
 
 /* SAML core 2.5.1.2: NotBefore inclusive, NotOnOrAfter exclusive; both widened by the skew. */
@@ -419,28 +537,104 @@ check_window(struct sp_verdict *v, const char *what, const char *not_before,
     return SP_OK;
 }
 
+/* The first element child of n named ns:name after `after` (NULL: from the start). */
+static xmlNodePtr
+child_el(xmlNodePtr n, xmlNodePtr after, const char *ns, const char *name)
+{
+    for (xmlNodePtr c = after != NULL ? after->next : n->children; c != NULL; c = c->next)
+        if (is_el(c, ns, name))
+            return c;
+    return NULL;
+}
+
+/* SAML core 2.5.1.4: every AudienceRestriction must hold, and one holds when any of its
+ * Audiences is our entity ID (compared exactly). Profiles 4.1.4.2: a bearer assertion MUST
+ * carry an AudienceRestriction naming us, so Conditions are required. lasso keeps a single
+ * Audience per restriction: the assertion's XML (kept by lasso, decrypted if need be) is read. */
+static enum sp_reason
+check_audiences(LassoSaml2Assertion *a, const struct sp_expect *e, struct sp_verdict *v)
+{
+    xmlNodePtr n = lasso_node_get_original_xmlnode(LASSO_NODE(a));
+    if (n == NULL)
+        return fail(v, SP_ERR_INTERNAL, "the assertion's XML is not available");
+    xmlNodePtr c = child_el(n, NULL, SP_NS_SAML, "Conditions");
+    if (c == NULL)
+        return fail(
+            v, SP_ERR_NO_CONDITIONS,
+            "the assertion has no Conditions, so no AudienceRestriction (profiles 4.1.4.2)");
+    int restrictions = 0;
+    for (xmlNodePtr ar = child_el(c, NULL, SP_NS_SAML, "AudienceRestriction"); ar != NULL;
+         ar = child_el(c, ar, SP_NS_SAML, "AudienceRestriction")) {
+        restrictions++;
+        int ours = 0, audiences = 0;
+        char first[256] = "";
+        for (xmlNodePtr au = child_el(ar, NULL, SP_NS_SAML, "Audience"); au != NULL && !ours;
+             au = child_el(ar, au, SP_NS_SAML, "Audience")) {
+            xmlChar *t = xmlNodeGetContent(au);
+            ours = t != NULL && strcmp((const char *)t, e->entity_id) == 0;
+            if (audiences++ == 0)
+                copy(first, sizeof first, (const char *)t);
+            xmlFree(t);
+        }
+        if (!ours)
+            return fail(v, SP_ERR_AUDIENCE,
+                        "Audience is \"%.200s\"%s, expected \"%.200s\" (AudienceRestriction %d)",
+                        first, audiences > 1 ? " (and others)" : "", e->entity_id, restrictions);
+    }
+    if (restrictions == 0)
+        return fail(v, SP_ERR_NO_AUDIENCE,
+                    "the assertion's Conditions have no AudienceRestriction (profiles 4.1.4.2)");
+    return SP_OK;
+}
+
 static enum sp_reason
 check_conditions(LassoSaml2Assertion *a, const struct sp_expect *e, struct sp_verdict *v)
 {
     LassoSaml2Conditions *c = a->Conditions;
     if (c == NULL)
-        return SP_OK;
-    /* Reject what we do not understand (SAML core 2.5.1: an unknown condition is Indeterminate). */
+        return check_audiences(a, e, v); /* refuses it: no Conditions */
+    /* Reject what we do not understand (SAML core 2.5.1: an unknown condition is Indeterminate).
+     * OneTimeUse (2.5.1.5) holds by the replay cache: every accepted assertion ID is kept until
+     * it expires and never accepted twice. ProxyRestriction (2.5.1.6) limits the assertions a
+     * relying party issues in turn; Gatehouse issues none. */
     if (c->Condition != NULL)
         return fail(v, SP_ERR_CONDITION, "the assertion has a Condition of an unknown type");
     enum sp_reason r = check_window(v, "Conditions", c->NotBefore, c->NotOnOrAfter, e);
     if (r != SP_OK)
         return r;
-    for (GList *l = c->AudienceRestriction; l; l = l->next) {
-        LassoSaml2AudienceRestriction *ar = l->data;
-        if (!LASSO_IS_SAML2_AUDIENCE_RESTRICTION(ar) || ar->Audience == NULL ||
-            strcmp(ar->Audience, e->entity_id) != 0)
-            return fail(v, SP_ERR_AUDIENCE, "Audience is \"%.200s\", expected \"%.200s\"",
-                        LASSO_IS_SAML2_AUDIENCE_RESTRICTION(ar) && ar->Audience ? ar->Audience : "",
-                        e->entity_id);
+    return check_audiences(a, e, v);
+}
+
+/* Profiles 4.1.4.2: a bearer assertion MUST carry an AuthnStatement; its SessionNotOnOrAfter
+ * (SAML core 2.7.2) ends the session: one already passed is refused, a later one goes with the
+ * verdict. */
+static enum sp_reason
+check_authn_statement(LassoSaml2Assertion *a, const struct sp_expect *e, struct sp_verdict *v)
+{
+    int n = 0;
+    for (GList *l = a->AuthnStatement; l != NULL; l = l->next) {
+        LassoSaml2AuthnStatement *as = l->data;
+        if (!LASSO_IS_SAML2_AUTHN_STATEMENT(as))
+            continue;
+        n++;
+        if (as->AuthnInstant == NULL)
+            return fail(v, SP_ERR_MALFORMED, "the AuthnStatement has no AuthnInstant");
+        if (as->SessionNotOnOrAfter == NULL)
+            continue;
+        time_t t;
+        if (sp_time_parse(as->SessionNotOnOrAfter, &t) != 0)
+            return fail(v, SP_ERR_MALFORMED, "SessionNotOnOrAfter \"%.40s\" is not a time",
+                        as->SessionNotOnOrAfter);
+        if (e->now - e->skew_seconds >= t)
+            return fail(v, SP_ERR_SESSION_ENDED,
+                        "AuthnStatement SessionNotOnOrAfter passed %lld s ago (allowed skew %ld s)",
+                        (long long)(e->now - t), e->skew_seconds);
+        if (v->session_not_on_or_after == 0 || t < v->session_not_on_or_after)
+            v->session_not_on_or_after = t;
     }
-    if (c->AudienceRestriction == NULL)
-        return fail(v, SP_ERR_AUDIENCE, "the assertion has no AudienceRestriction");
+    if (n == 0)
+        return fail(v, SP_ERR_NO_AUTHN_STATEMENT,
+                    "the assertion has no AuthnStatement (profiles 4.1.4.2)");
     return SP_OK;
 }
 
@@ -526,6 +720,80 @@ collect_attributes(LassoSaml2Assertion *a, struct sp_verdict *v)
     }
 }
 
+/* SAML core 3.2.2 / 2.3.3: IssueInstant is required on a Response and an Assertion. Not in the
+ * future beyond the skew; not older than the configured maximum age (plus the skew): a response
+ * is delivered at once through the browser, an old one was kept. */
+static enum sp_reason
+check_issue_instant(struct sp_verdict *v, const char *what, const char *instant,
+                    const struct sp_expect *e)
+{
+    time_t t;
+    if (instant == NULL || sp_time_parse(instant, &t) != 0)
+        return fail(v, SP_ERR_MALFORMED, "the %s's IssueInstant \"%.40s\" is missing or not a time",
+                    what, instant ? instant : "");
+    if (t - e->now > e->skew_seconds)
+        return fail(v, SP_ERR_NOT_YET_VALID,
+                    "the %s's IssueInstant is %lld s in the future (allowed skew %ld s)", what,
+                    (long long)(t - e->now), e->skew_seconds);
+    if (e->max_age_seconds > 0 && e->now - t > e->max_age_seconds + e->skew_seconds)
+        return fail(v, SP_ERR_EXPIRED,
+                    "the %s was issued %lld s ago (max_response_age_seconds %ld, allowed skew "
+                    "%ld s)",
+                    what, (long long)(e->now - t), e->max_age_seconds, e->skew_seconds);
+    return SP_OK;
+}
+
+/* SAML core 3.2.2 / 2.3.3: Version="2.0", an ID and an IssueInstant on the Response and the
+ * Assertion (lasso reads documents without them). */
+static enum sp_reason
+check_envelope(LassoSamlp2StatusResponse *sr, LassoSaml2Assertion *a, const struct sp_expect *e,
+               struct sp_verdict *v)
+{
+    if (sr->Version == NULL || strcmp(sr->Version, "2.0") != 0)
+        return fail(v, SP_ERR_MALFORMED, "the Response's Version is \"%.20s\", not 2.0",
+                    sr->Version ? sr->Version : "");
+    if (a->Version == NULL || strcmp(a->Version, "2.0") != 0)
+        return fail(v, SP_ERR_MALFORMED, "the Assertion's Version is \"%.20s\", not 2.0",
+                    a->Version ? a->Version : "");
+    if (sr->ID == NULL || sr->ID[0] == '\0')
+        return fail(v, SP_ERR_MALFORMED, "the Response has no ID");
+    if (a->ID == NULL || a->ID[0] == '\0')
+        return fail(v, SP_ERR_MALFORMED, "the assertion has no ID");
+    enum sp_reason r = check_issue_instant(v, "Response", sr->IssueInstant, e);
+    return r != SP_OK ? r : check_issue_instant(v, "Assertion", a->IssueInstant, e);
+}
+
+/* The SHA-1 policy: refused unless the IdP is allowed it. */
+static enum sp_reason
+check_sha1(int sha1, const struct sp_expect *e, struct sp_verdict *v)
+{
+    if (sha1 && (e->allow_sha1 == NULL || !e->allow_sha1(v->issuer, e->ctx)))
+        return fail(v, SP_ERR_SHA1,
+                    "the response is signed with RSA-SHA1/SHA-1, not allowed "
+                    "for this IdP");
+    return SP_OK;
+}
+
+/* What an EncryptedAssertion held was out of inspect()'s sight: the same checks on what lasso
+ * decrypted (the algorithms of its signature, where the signature sits, assertions inside). */
+static enum sp_reason
+inspect_decrypted(LassoSaml2Assertion *a, const struct sp_expect *e, struct sp_verdict *v)
+{
+    xmlNodePtr n = lasso_node_get_original_xmlnode(LASSO_NODE(a));
+    if (n == NULL)
+        return fail(v, SP_ERR_INTERNAL, "the decrypted assertion's XML is not available");
+    int at = signature_misplaced(n);
+    if (at != 0)
+        return fail(v, SP_ERR_MALFORMED,
+                    "the decrypted Assertion's ds:Signature is its child element %d; the schema "
+                    "puts it right after the Issuer (SAML core 2.3.3)",
+                    at);
+    int sha1 = 0;
+    if (walk(n, &sha1) != 1)
+        return fail(v, SP_ERR_WRAPPING, "an Assertion is nested inside the encrypted one");
+    return check_sha1(sha1, e, v);
+}
+
 static enum sp_reason
 check_assertion(LassoLogin *login, const struct shape *sh, const struct sp_expect *e,
                 struct sp_verdict *v)
@@ -555,9 +823,15 @@ check_assertion(LassoLogin *login, const struct shape *sh, const struct sp_expec
         r = fail(v, SP_ERR_MALFORMED, "the assertion has no ID");
         goto out;
     }
+    if (sh->encrypted > 0 && (r = inspect_decrypted(a, e, v)) != SP_OK)
+        goto out;
     r = check_conditions(a, e, v);
     if (r == SP_OK)
         r = check_subject(a, sr->InResponseTo, e, v);
+    if (r == SP_OK)
+        r = check_authn_statement(a, e, v);
+    if (r == SP_OK)
+        r = check_envelope(sr, a, e, v);
     if (r == SP_OK)
         collect_attributes(a, v);
 out:
@@ -591,10 +865,8 @@ sp_acs_process(const struct sp *sp, const char *b64, size_t len, const struct sp
                     "the Response carries %d assertions; exactly "
                     "one is accepted",
                     sh.assertions);
-    if (sh.sha1 && (e->allow_sha1 == NULL || !e->allow_sha1(v->issuer, e->ctx)))
-        return fail(v, SP_ERR_SHA1,
-                    "the response is signed with RSA-SHA1/SHA-1, not allowed "
-                    "for this IdP");
+    if (check_sha1(sh.sha1, e, v) != SP_OK)
+        return v->reason;
     LassoLogin *login = lasso_login_new(sp->server);
     if (login == NULL)
         return fail(v, SP_ERR_INTERNAL, "out of memory");
@@ -603,11 +875,9 @@ sp_acs_process(const struct sp *sp, const char *b64, size_t len, const struct sp
     int rc = msg ? lasso_login_process_authn_response_msg(login, msg) : -1;
     free(msg);
     if (rc != 0) {
-        enum sp_reason why = lasso_reason(rc);
-        /* lasso drops an EncryptedAssertion it cannot open, then finds no assertion at all. */
-        if (rc == LASSO_PROFILE_ERROR_MISSING_ASSERTION && sh.encrypted)
-            why = SP_ERR_DECRYPT;
-        r = fail(v, why, "%s (lasso %d)", lasso_strerror(rc), rc);
+        const char *why = NULL;
+        r = lasso_reason(rc, &sh, &why);
+        fail(v, r, "%s: %s (lasso %d)", why, lasso_strerror(rc), rc);
         if (r == SP_ERR_STATUS) {
             LassoSamlp2StatusResponse *sr =
                 LASSO_SAMLP2_STATUS_RESPONSE(LASSO_PROFILE(login)->response);

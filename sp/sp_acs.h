@@ -30,6 +30,10 @@ enum sp_reason {
     SP_ERR_WRAPPING,
     SP_ERR_DECRYPT,
     SP_ERR_AUDIENCE,
+    SP_ERR_NO_CONDITIONS,
+    SP_ERR_NO_AUDIENCE,
+    SP_ERR_NO_AUTHN_STATEMENT,
+    SP_ERR_SESSION_ENDED,
     SP_ERR_EXPIRED,
     SP_ERR_NOT_YET_VALID,
     SP_ERR_CONDITION,
@@ -38,6 +42,7 @@ enum sp_reason {
     SP_ERR_DESTINATION,
     SP_ERR_IN_RESPONSE_TO,
     SP_ERR_NO_NAMEID,
+    SP_ERR_ISSUER_MISMATCH,
     /* decided by auth/ with the store */
     SP_ERR_UNSOLICITED,
     SP_ERR_REPLAY,
@@ -74,7 +79,9 @@ struct sp_verdict {
     char name_id[512];
     char name_id_format[256];
     char session_index[256];
-    time_t not_on_or_after; /* keep the assertion ID for replay detection until then */
+    time_t not_on_or_after;         /* keep the assertion ID for replay detection until then */
+    time_t session_not_on_or_after; /* AuthnStatement/@SessionNotOnOrAfter: the session ends
+                                       then (0 = the IdP set no end) */
     struct sp_attr attrs[SP_MAX_ATTRS];
     int n_attrs;
     char *xml; /* the decoded response, at most SP_LOG_XML_MAX bytes (malloc), or NULL */
@@ -160,6 +167,9 @@ struct sp_expect {
     /* Whether the IdP may sign with SHA-1 (NULL = never). */
     int (*allow_sha1)(const char *issuer, void *ctx);
     void *ctx;
+    /* The oldest IssueInstant of the Response and the Assertion accepted, in seconds before now
+     * (plus the skew); 0 = no limit. */
+    long max_age_seconds;
 };
 
 /* Runs every check on a base64 SAMLResponse; fills v (free with sp_verdict_free). Returns

@@ -1,7 +1,8 @@
 /* sp/sp_idp.c: reading an IdP's metadata for the registry. Real metadata is messy (see
- * tests/fixtures/idp-samples): ADFS/Entra put WS-Federation RoleDescriptors (with their own keys) before
- * the SAML descriptors, Okta puts whitespace inside certificates, federations ship aggregates.
- * The signing keys are taken only from IDPSSODescriptor/KeyDescriptor[use=signing or no use]. */
+ * tests/fixtures/idp-samples): ADFS/Entra put WS-Federation RoleDescriptors (with their own keys)
+ * before the SAML descriptors, Okta puts whitespace inside certificates, federations ship
+ * aggregates. The signing keys are taken only from IDPSSODescriptor/KeyDescriptor[use=signing or no
+ * use]. */
 #include "sp.h"
 
 #include <stdio.h>

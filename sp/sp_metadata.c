@@ -37,11 +37,13 @@ esc(const char *s)
 }
 
 char *
-sp_metadata_xml(const char *entity_id, const char *base_url, const char *cert_pem)
+sp_metadata_xml(const char *entity_id, const char *base_url, const char *acs_url,
+                const char *cert_pem)
 {
     char *cert = pem_body(cert_pem), *id = esc(entity_id), *base = esc(base_url);
+    char *acs = esc(acs_url);
     char *out = NULL;
-    if (cert == NULL || id == NULL || base == NULL)
+    if (cert == NULL || id == NULL || base == NULL || acs == NULL)
         goto done;
 #define KEY_DESCRIPTOR                                                                             \
     "    <md:KeyDescriptor use=\"%s\">\n"                                                          \
@@ -81,10 +83,10 @@ sp_metadata_xml(const char *entity_id, const char *base_url, const char *cert_pe
                  "</md:NameIDFormat>\n"
                  "    <md:AssertionConsumerService index=\"0\" isDefault=\"true\" "
                  "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
-                 "Location=\"%s/saml/acs\"/>\n"
+                 "Location=\"%s\"/>\n"
                  "  </md:SPSSODescriptor>\n"
                  "</md:EntityDescriptor>\n",
-                 id, signing, encryption, base, base, base) < 0)
+                 id, signing, encryption, base, base, acs) < 0)
         out = NULL;
     free(signing);
     free(encryption);
@@ -92,5 +94,6 @@ done:
     free(cert);
     free(id);
     free(base);
+    free(acs);
     return out;
 }

@@ -63,8 +63,9 @@ class MiniIdP:
                  lifetime=300, audience=None, recipient=None, destination=None, issuer=None,
                  assertion_id=None, sign=True, sha1=False, status="Success",
                  name_id_format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
-                 extra_condition=""):
-        """A signed (assertion) Response, as base64 for the HTTP-POST binding."""
+                 extra_condition="", edit=None):
+        """A signed (assertion) Response, as base64 for the HTTP-POST binding. edit(xml), when
+        given, changes the XML before it is signed (for shapes the arguments cannot make)."""
         now = time.time() if now is None else now
         aid = assertion_id or "_a" + uuid.uuid4().hex
         rid = "_r" + uuid.uuid4().hex
@@ -99,6 +100,8 @@ class MiniIdP:
                f'<saml:Issuer>{escape(issuer)}</saml:Issuer><samlp:Status><samlp:StatusCode '
                f'Value="urn:oasis:names:tc:SAML:2.0:status:{status}"/></samlp:Status>'
                f'{assertion}</samlp:Response>')
+        if edit is not None:
+            xml = edit(xml)
         if sign:
             xml = self.sign(xml)
         return base64.b64encode(xml.encode()).decode(), aid

@@ -1,0 +1,233 @@
+"""The SAML Core 2.0 / Web Browser SSO profile MUSTs an SP enforces, each refusal with its own
+reason (README, "Requirements of the profile"), and the time-window checks at their boundaries:
+the clock is frozen (an absolute faketime date) so that one second decides."""
+import json
+import re
+import time
+
+import pytest
+import requests
+
+from samlidp import MiniIdP
+
+SKEW = 180  # [sp] clock_skew_seconds, the default
+MAX_AGE = 300  # [sp] max_response_age_seconds, the default
+X = (int(time.time()) // 60) * 60 + 7  # the IdP's instant: whole seconds, as the XML carries
+ATTRS = {"email": "alice@example.com"}
+
+
+@pytest.fixture
+def idp(server, tmp_path):
+    i = MiniIdP(tmp_path)
+    server.ctl("idp", "add", "--metadata", i.metadata_path, "--idp-initiated", "on")
+    return i
+
+
+def freeze(server, t):
+    """Stops the server's clock at t (libfaketime's absolute form)."""
+    with open(server.time_file, "w") as f:
+        f.write(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + "\n")
+
+
+def mint(server, idp, **kw):
+    kw.setdefault("now", X)
+    return idp.response(server.url("/saml/metadata"), server.url("/saml/acs"),
+                        "alice@example.com", ATTRS, **kw)[0]
+
+
+def post(server, b64):
+    return requests.post(server.url("/saml/acs"), data={"SAMLResponse": b64},
+                         allow_redirects=False, timeout=30)
+
+
+def last(server):
+    return json.loads(server.ctl("saml-log", "list", "--json", "--limit", "1").stdout)[0]
+
+
+def verdict(server, idp, at, **kw):
+    """(reason, detail) of a response minted with kw and posted at the frozen instant at."""
+    b64 = mint(server, idp, **kw)
+    freeze(server, at)
+    r = post(server, b64)
+    e = last(server)
+    assert (r.status_code == 303) == (e["reason"] == "ok"), (r.status_code, e)
+    return e["reason"], e["detail"]
+
+
+def sub(pattern, repl):
+    return lambda xml: re.sub(pattern, repl, xml, count=1)
+
+
+# -- time windows at skew - 1 s and skew + 1 s (issue 19: a doubled skew must not survive) ------
+
+def not_before_at(t):
+    """Conditions NotBefore and both IssueInstants at t."""
+    return sub(r'NotBefore="[^"]+"', f'NotBefore="{time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))}"')
+
+
+def test_conditions_not_before_holds_to_the_second_of_the_skew(server, idp):
+    edit = not_before_at(X)
+    assert verdict(server, idp, X - SKEW + 1, edit=edit)[0] == "ok"
+    reason, detail = verdict(server, idp, X - SKEW - 1, edit=edit)
+    assert reason == "not_yet_valid" and detail.startswith("Conditions NotBefore is 181 s"), detail
+
+
+def test_conditions_not_on_or_after_holds_to_the_second_of_the_skew(server, idp):
+    # SubjectConfirmationData ends later, so that the Conditions decide.
+    edit = sub(r'(<saml:SubjectConfirmationData NotOnOrAfter=")[^"]+"',
+               r'\g<1>' + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(X + 900)) + '"')
+    assert verdict(server, idp, X + 300 + SKEW - 1, lifetime=300, edit=edit)[0] == "ok"
+    reason, detail = verdict(server, idp, X + 300 + SKEW + 1, lifetime=300, edit=edit)
+    assert reason == "expired" and detail.startswith("Conditions NotOnOrAfter passed 181 s"), detail
+
+
+def test_bearer_not_on_or_after_holds_to_the_second_of_the_skew(server, idp):
+    edit = sub(r'(<saml:SubjectConfirmationData NotOnOrAfter=")[^"]+"',
+               r'\g<1>' + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(X + 100)) + '"')
+    assert verdict(server, idp, X + 100 + SKEW - 1, edit=edit)[0] == "ok"
+    reason, detail = verdict(server, idp, X + 100 + SKEW + 1, edit=edit)
+    assert reason == "expired"
+    assert detail.startswith("SubjectConfirmationData NotOnOrAfter passed 181 s"), detail
+
+
+def test_issue_instant_in_the_future_holds_to_the_second_of_the_skew(server, idp):
+    edit = sub(r'NotBefore="[^"]+"', 'NotBefore="2000-01-01T00:00:00Z"')
+    assert verdict(server, idp, X - SKEW + 1, edit=edit)[0] == "ok"
+    reason, detail = verdict(server, idp, X - SKEW - 1, edit=edit)
+    assert reason == "not_yet_valid"
+    assert detail == "the Response's IssueInstant is 181 s in the future (allowed skew 180 s)"
+
+
+def test_a_response_older_than_the_maximum_age_is_refused(server, idp):
+    assert verdict(server, idp, X + MAX_AGE + SKEW, lifetime=3600)[0] == "ok"
+    reason, detail = verdict(server, idp, X + MAX_AGE + SKEW + 1, lifetime=3600)
+    assert reason == "expired" and "issued 481 s ago (max_response_age_seconds 300" in detail
+
+
+def test_the_maximum_age_is_configurable(make_server, tmp_path):
+    server = make_server({"sp": {"max_response_age_seconds": "3000"}})
+    i = MiniIdP(tmp_path)
+    server.ctl("idp", "add", "--metadata", i.metadata_path, "--idp-initiated", "on")
+    assert verdict(server, i, X + 3000 + SKEW, lifetime=7200)[0] == "ok"
+    assert verdict(server, i, X + 3000 + SKEW + 1, lifetime=7200)[0] == "expired"
+
+
+# -- audience (SAML core 2.5.1.4, profiles 4.1.4.2) -------------------------------------------
+
+AR = '<saml:AudienceRestriction>{}</saml:AudienceRestriction>'
+AUD = '<saml:Audience>{}</saml:Audience>'
+
+
+def restrictions(server, *groups):
+    """Replaces the AudienceRestriction with one per group of audiences."""
+    ours = server.url("/saml/metadata")
+    xml = "".join(AR.format("".join(AUD.format(ours if a == "US" else a) for a in g))
+                  for g in groups)
+    return sub(r'<saml:AudienceRestriction>.*?</saml:AudienceRestriction>', xml)
+
+
+def test_an_assertion_without_conditions_is_refused(server, idp):
+    reason, detail = verdict(server, idp, X, edit=sub(r'<saml:Conditions .*?</saml:Conditions>', ''))
+    assert reason == "no_conditions", detail
+
+
+def test_conditions_without_an_audience_restriction_are_refused(server, idp):
+    reason, detail = verdict(server, idp, X, edit=restrictions(server))
+    assert reason == "no_audience" and "no AudienceRestriction" in detail
+
+
+def test_every_audience_restriction_must_name_us(server, idp):
+    assert verdict(server, idp, X, edit=restrictions(server, ["US"], ["US"]))[0] == "ok"
+    reason, detail = verdict(server, idp, X,
+                             edit=restrictions(server, ["US"], ["https://other.example/sp"]))
+    assert reason == "audience_mismatch" and "(AudienceRestriction 2)" in detail
+
+
+def test_one_audience_of_a_restriction_naming_us_is_enough(server, idp):
+    assert verdict(server, idp, X,
+                   edit=restrictions(server, ["https://other.example/sp", "US"]))[0] == "ok"
+    reason, detail = verdict(server, idp, X, edit=restrictions(
+        server, ["https://other.example/sp", "https://third.example/sp"]))
+    assert reason == "audience_mismatch" and "(and others)" in detail
+
+
+# -- the other MUSTs -------------------------------------------------------------------------
+
+def test_an_assertion_without_authn_statement_is_refused(server, idp):
+    reason, _ = verdict(server, idp, X,
+                        edit=sub(r'<saml:AuthnStatement .*?</saml:AuthnStatement>', ''))
+    assert reason == "no_authn_statement"
+
+
+def session_not_on_or_after(t):
+    iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    return sub(r'<saml:AuthnStatement ', f'<saml:AuthnStatement SessionNotOnOrAfter="{iso}" ')
+
+
+def test_a_session_not_on_or_after_already_passed_is_refused(server, idp):
+    assert verdict(server, idp, X, edit=session_not_on_or_after(X + 3600))[0] == "ok"
+    reason, detail = verdict(server, idp, X, edit=session_not_on_or_after(X - SKEW - 1))
+    assert reason == "session_ended" and "SessionNotOnOrAfter passed 181 s" in detail
+
+
+@pytest.mark.parametrize("where", ["Response", "Assertion"])
+def test_version_must_be_2_0(server, idp, where):
+    pat = r'(<samlp:Response [^>]*?)Version="2.0"' if where == "Response" else \
+          r'(<saml:Assertion [^>]*?)Version="2.0"'
+    reason, detail = verdict(server, idp, X, edit=sub(pat, r'\g<1>Version="2.1"'))
+    assert reason == "malformed" and detail == f'the {where}\'s Version is "2.1", not 2.0'
+
+
+def test_one_time_use_is_honoured_by_the_replay_cache(server, idp):
+    b64 = mint(server, idp, extra_condition="<saml:OneTimeUse/>")
+    freeze(server, X)
+    assert post(server, b64).status_code == 303
+    assert post(server, b64).status_code == 403 and last(server)["reason"] == "replay"
+
+
+def test_an_unknown_condition_is_refused(server, idp):
+    cond = ('<saml:Condition xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            'xmlns:x="urn:example" xsi:type="x:Mystery"/>')
+    reason, _ = verdict(server, idp, X, extra_condition=cond)
+    assert reason == "unknown_condition"
+
+
+def test_a_signature_elsewhere_than_after_the_issuer_is_malformed(server, idp):
+    def move(xml):
+        sig = re.search(r'<ds:Signature .*?</ds:Signature>', xml).group(0)
+        return xml.replace(sig, "").replace("</saml:Subject>", "</saml:Subject>" + sig)
+    reason, detail = verdict(server, idp, X, edit=move)
+    assert reason == "malformed" and "Assertion's ds:Signature is its child element 3" in detail
+
+
+def test_an_assertion_from_another_issuer_than_the_response_is_refused(server, idp):
+    edit = sub(r'(<saml:Assertion [^>]*><saml:Issuer>)[^<]+', r'\g<1>https://other.example/idp')
+    reason, detail = verdict(server, idp, X, edit=edit)
+    assert reason == "issuer_mismatch", detail
+
+
+def test_a_response_from_an_unregistered_issuer_is_refused(server, idp):
+    reason, _ = verdict(server, idp, X, issuer="https://other.example/idp")
+    assert reason == "unknown_issuer"
+
+
+# -- wrapping: the assertion lasso verified is the one read -------------------------------------
+
+def test_a_signed_assertion_hidden_beside_a_forged_one_is_refused(server, idp):
+    """A signed response taken apart by hand: the IdP's signed assertion hidden in the forged
+    one's Advice, and a forged assertion (other NameID) in plain sight."""
+    b64 = mint(server, idp)
+    import base64
+    xml = base64.b64decode(b64).decode()
+    signed = re.search(r'<saml:Assertion .*</saml:Assertion>', xml, re.S).group(0)
+    forged = (signed.replace("alice@example.com", "mallory@example.com")
+              .replace('ID="_a', 'ID="_forged'))
+    forged = re.sub(r'<ds:Signature .*?</ds:Signature>', '', forged, flags=re.S)
+    forged = forged.replace("</saml:Assertion>",
+                            f"<saml:Advice>{signed}</saml:Advice></saml:Assertion>", 1)
+    forged = forged[:forged.rindex("</saml:Assertion>")]
+    freeze(server, X)
+    r = post(server, base64.b64encode(xml.replace(signed, forged + "</saml:Assertion>")
+                                      .encode()).decode())
+    e = last(server)
+    assert r.status_code == 403 and e["reason"] == "signature_wrapping", e
