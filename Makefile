@@ -21,6 +21,8 @@ TEST_DEBS = libcmocka-dev python3 python3-pytest python3-requests faketime xmlse
             zbar-tools sqlite3 wrk apache2 libapache2-mod-auth-mellon libapache2-mod-shib openssl curl chromium nodejs
 # The password reset tests receive their e-mail with a real SMTP server.
 TEST_DEBS += python3-aiosmtpd clang-format
+# A real SimpleSAMLphp IdP for the interop tests (its DOM extension is in php-xml).
+TEST_DEBS += simplesamlphp php libapache2-mod-php php-xml
 # make install's test reviews the unit with systemd-analyze and the man pages with groff.
 TEST_DEBS += systemd groff-base man-db
 # Chromium trusts the TLS tests' private CA through an NSS database (certutil).

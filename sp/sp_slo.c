@@ -25,7 +25,7 @@ int sp_out_take(LassoProfile *p, int post, struct sp_out *out);
  * session_index): what lasso reads to build a LogoutRequest or to validate one. */
 static int
 give_session(LassoProfile *profile, const char *idp, const char *name_id, const char *format,
-             const char *session_index)
+             const char *session_index, const LassoSaml2NameID *like)
 {
     LassoSession *session = lasso_session_new();
     LassoSaml2Assertion *as = LASSO_SAML2_ASSERTION(lasso_saml2_assertion_new());
@@ -35,6 +35,13 @@ give_session(LassoProfile *profile, const char *idp, const char *name_id, const 
     g_free(content);
     nid->Format =
         g_strdup(format && format[0] ? format : LASSO_SAML2_NAME_IDENTIFIER_FORMAT_UNSPECIFIED);
+    /* lasso matches the request's NameID with the assertion's, qualifiers included:
+     * SimpleSAMLphp sends SPNameQualifier (our entity ID). */
+    if (like != NULL) {
+        nid->NameQualifier = g_strdup(like->NameQualifier);
+        nid->SPNameQualifier = g_strdup(like->SPNameQualifier);
+        nid->SPProvidedID = g_strdup(like->SPProvidedID);
+    }
     subject->NameID = nid;
     as->Subject = subject;
     /* lasso looks assertions up through their AuthnStatement: one is always there. */
@@ -68,7 +75,7 @@ sp_logout_request(const struct sp *sp, const struct sp_logout *l, int post, stru
         return -1;
     }
     LassoProfile *p = LASSO_PROFILE(lo);
-    int rc = give_session(p, l->idp, l->name_id, l->name_id_format, l->session_index);
+    int rc = give_session(p, l->idp, l->name_id, l->name_id_format, l->session_index, NULL);
     gchar *idp = g_strdup(l->idp);
     if (rc == 0)
         rc = lasso_logout_init_request(lo, idp,
@@ -166,7 +173,7 @@ sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in
         snprintf(out->session_index, sizeof out->session_index, "%s", req->SessionIndex);
     /* Every logout succeeds here (the sessions named, zero or more, end): lasso answers Success
      * when the session it is given matches the request. */
-    rc = give_session(p, out->idp, out->name_id, nid->Format, out->session_index);
+    rc = give_session(p, out->idp, out->name_id, nid->Format, out->session_index, nid);
     if (rc == 0)
         rc = lasso_logout_validate_request(lo);
     if (rc == 0)

@@ -23,7 +23,7 @@ for t in "$unitdir"/test_*; do
 done
 
 suites=""
-for d in tests/e2e tests/mockidp tests/browser; do
+for d in tests/e2e tests/mockidp tests/interop tests/browser; do
     if ls "$top/$d"/test_*.py >/dev/null 2>&1; then suites="$suites $top/$d"; fi
 done
 if [ -n "$suites" ]; then
