@@ -11,6 +11,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -145,12 +146,15 @@ def run_tests(scratch, env, tests, stop_first):
         tenv = dict(env, GATEHOUSE_TOP=scratch, GATEHOUSE_BIN_DIR=os.path.join(scratch, "bin"))
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
                "--no-header"] + (["-x"] if stop_first else []) + nodes
+        # Its own process group: on a hang, pytest and the servers it started go together.
+        p = subprocess.Popen(cmd, cwd=scratch, env=tenv, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
-            p = subprocess.run(cmd, cwd=scratch, env=tenv, capture_output=True, text=True,
-                               timeout=max(1, deadline - time.monotonic()), start_new_session=True)
+            out, _ = p.communicate(timeout=max(1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
             return "timeout", "the tests hung"
-        out = p.stdout + p.stderr
         if p.returncode == 1:
             failed += re.findall(r"^(?:FAILED|ERROR) (\S+)", out, re.M) or ["pytest"]
         elif p.returncode != 0:
@@ -197,6 +201,8 @@ def main():
     ap.add_argument("--build-only", action="store_true",
                     help="only check that each mutation compiles (its object file), no tests")
     args = ap.parse_args()
+    # Stopped with SIGTERM: the finally clauses still restore and remove the scratch copy.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     muts = list(MUTATIONS)
     if args.only:
