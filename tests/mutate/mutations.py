@@ -7,11 +7,13 @@ M(id, file, find, replace, breaks, tests):
   replace  what the runner puts in its place, in a scratch copy;
   breaks   the behaviour lost, in words;
   tests    pytest node IDs (tests/e2e/..., tests/mockidp/...) and cmocka programs as
-           "unit:test_x"; the runner stops at the first failure.
+           "unit:test_x"; the runner stops at the first failure;
+  also     more (file, find, replace) edits applied with the first, for a check kept in two
+           places on purpose (breaking one alone changes nothing any test could see).
 """
 from collections import namedtuple
 
-M = namedtuple("M", "id file find replace breaks tests")
+M = namedtuple("M", "id file find replace breaks tests also", defaults=((),))
 
 E2E = "tests/e2e/"
 ACS = E2E + "test_saml_acs.py::"
@@ -256,8 +258,12 @@ MUTATIONS = [
     M("acs-relaystate-same-origin", "auth/sso.c",
       "str_safe_return_to(relay_state) ? relay_state : \"/\"",
       "relay_state ? relay_state : \"/\"",
-      "an IdP-initiated RelayState redirects anywhere (open redirect)",
-      [ACS + "test_idp_initiated_is_refused_when_off_and_accepted_when_on"]),
+      "an IdP-initiated RelayState redirects anywhere (open redirect; checked when stored and "
+      "again at the redirect)",
+      [ACS + "test_idp_initiated_is_refused_when_off_and_accepted_when_on"],
+      [("auth/route_saml.c",
+        'req_redirect(r, 303, str_safe_return_to(o->return_to) ? o->return_to : "/");',
+        "req_redirect(r, 303, o->return_to);")]),
     M("acs-replay", "auth/sso.c",
       "    if (once != 0)\n",
       "    if (once < 0)\n",
@@ -563,6 +569,21 @@ MUTATIONS = [
       "    if (0 && absolute_seconds > 0 && now - created >= absolute_seconds)\n",
       "an active session lives for ever (no absolute lifetime)",
       ["unit:test_policy_timeout", SESSIONS + "test_absolute_lifetime_ends_an_active_session"]),
+    M("session-logout-server-side", "auth/route_login.c",
+      "        store_session_delete(w->store, w->session_hash);\n        log_info(\"sign-out",
+      "        log_info(\"sign-out",
+      "POST /logout only clears the cookie: the session token keeps working",
+      [SESSIONS + "test_logout_revokes_the_session_server_side"]),
+    M("session-api-logout", "auth/route_api.c",
+      "    store_session_delete(w->store, w->session_hash);\n    return req_respond(r, 204,",
+      "    return req_respond(r, 204,",
+      "POST /api/logout leaves the Bearer token valid",
+      [SESSIONS + "test_api_logout_revokes_a_bearer_token"]),
+    M("session-replaced-at-sign-in", "auth/web.c",
+      "    if (browser && w->signed_in)\n        store_session_delete(w->store, w->session_hash);",
+      "    if (0 && browser && w->signed_in)\n        store_session_delete(w->store, w->session_hash);",
+      "signing in again leaves the previous session token valid",
+      [SESSIONS + "test_signing_in_again_replaces_and_revokes_the_old_token"]),
     M("session-disabled-user", "auth/login.c",
       '    if (strcmp(out->user.status, "active") != 0) {\n        store_rollback(s);\n        return LOGIN_DISABLED;',
       '    if (0) {\n        store_rollback(s);\n        return LOGIN_DISABLED;',

@@ -33,6 +33,35 @@ def say(*a):
     print(*a, flush=True)
 
 
+def edits(m):
+    """(file, find, replace) of a mutation: its own, then those of `also` (one check kept in
+    two places is broken in both)."""
+    return [(m.file, m.find, m.replace)] + [tuple(e) for e in m.also]
+
+
+def apply(root, m):
+    """Applies m's edits under root; returns {path: original text} for restore()."""
+    originals = {}
+    for file, find, replace in edits(m):
+        path = os.path.join(root, file)
+        if path not in originals:
+            with open(path, encoding="utf-8") as f:
+                originals[path] = f.read()
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace(find, replace, 1))
+    return originals
+
+
+def restore(originals):
+    # Written anew (a fresh mtime): the next build compiles the original again, which ccache
+    # answers from the baseline build.
+    for path, text in originals.items():
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
 def check_table(muts):
     """Problems of the table itself: ids, files, and text that must occur exactly once."""
     problems = {}
@@ -42,16 +71,17 @@ def check_table(muts):
         if m.id in seen:
             errs.append("duplicate id")
         seen.add(m.id)
-        path = os.path.join(TOP, m.file)
-        if not os.path.isfile(path):
-            errs.append(f"no file {m.file}")
-        else:
-            with open(path, encoding="utf-8") as f:
-                n = f.read().count(m.find)
-            if n != 1:
-                errs.append(f"stale: the text to find occurs {n} times in {m.file}")
-        if m.find == m.replace:
-            errs.append("the replacement changes nothing")
+        for file, find, replace in edits(m):
+            path = os.path.join(TOP, file)
+            if not os.path.isfile(path):
+                errs.append(f"no file {file}")
+            else:
+                with open(path, encoding="utf-8") as f:
+                    n = f.read().count(find)
+                if n != 1:
+                    errs.append(f"stale: the text to find occurs {n} times in {file}")
+            if find == replace:
+                errs.append("the replacement changes nothing")
         if not m.tests:
             errs.append("no tests named")
         if errs:
@@ -169,17 +199,14 @@ def build_only(scratch, env, muts, problems):
     """Compiles each mutation's own object file (a header: the whole build)."""
     broken = list(problems)
     for m in muts:
-        path = os.path.join(scratch, m.file)
-        with open(path, encoding="utf-8") as f:
-            original = f.read()
+        files = [e[0] for e in edits(m)]
+        targets = (["build/" + f[:-2] + ".o" for f in files]
+                   if all(f.endswith(".c") for f in files) else ["all"])
+        originals = apply(scratch, m)
         try:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(original.replace(m.find, m.replace, 1))
-            target = "build/" + m.file[:-2] + ".o" if m.file.endswith(".c") else "all"
-            ok, out = make(scratch, env, [target])
+            ok, out = make(scratch, env, targets)
         finally:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(original)
+            restore(originals)
         if not ok:
             errs = [l for l in out.splitlines() if "error" in l]
             say(f"mutate: {m.id}: does not build: {(errs or ['?'])[0]}")
@@ -260,12 +287,8 @@ def main():
         width = max([len(m.id) for m in muts] + [8])
         for i, m in enumerate(runnable, 1):
             start = time.monotonic()
-            path = os.path.join(scratch, m.file)
-            with open(path, encoding="utf-8") as f:
-                original = f.read()
+            originals = apply(scratch, m)
             try:
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(original.replace(m.find, m.replace, 1))
                 ok, out = make(scratch, env, build_targets(m.tests))
                 if not ok:
                     errs = [l for l in out.splitlines() if "error" in l]
@@ -273,10 +296,7 @@ def main():
                 else:
                     state, detail = run_tests(scratch, env, m.tests, stop_first=True)
             finally:
-                # Written anew (a fresh mtime): the next build compiles the original again,
-                # which ccache answers from the baseline build.
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(original)
+                restore(originals)
             verdict = {"fail": "caught", "timeout": "caught", "pass": "SURVIVED"}.get(state, "ERROR")
             results[m.id] = verdict
             note = {"fail": f"by {detail}", "timeout": "(the tests hung)",
