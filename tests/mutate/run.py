@@ -185,6 +185,9 @@ def run_tests(scratch, env, tests, stop_first):
             os.killpg(p.pid, signal.SIGKILL)
             p.communicate()
             return "timeout", "the tests hung"
+        except BaseException:  # stopped (SIGTERM, ^C): not without the servers it started
+            os.killpg(p.pid, signal.SIGKILL)
+            raise
         if p.returncode == 1:
             failed += re.findall(r"^(?:FAILED|ERROR) (\S+)", out, re.M) or ["pytest"]
         elif p.returncode != 0:
