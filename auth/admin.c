@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "authz.h"
 #include "clock.h"
+#include "login.h"
 #include "policy/settings.h"
 #include "store.h"
 
@@ -56,14 +57,14 @@ json_t *
 admin_user_json(struct store *s, const struct user *u)
 {
     char a[32], b[32], d[32], e[32];
-    struct lockout_row row;
-    int locked = store_lockout_get(s, u->email, &row) == 0 && row.locked_until > clock_now();
+    time_t until = 0;
+    int locked = login_lock_state(s, u->email, &until) == LOGIN_LOCKED;
     return json_pack(
         "{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:s, s:s?, s:b, s:s, "
         "s:s}",
         "id", (json_int_t)u->id, "email", u->email, "name", u->display_name, "role", u->role,
         "status", u->status, "auth_method", u->auth_method, "must_change", u->must_change != 0,
-        "locked", locked, "locked_until", locked ? iso_or_empty(row.locked_until, e, sizeof e) : "",
+        "locked", locked, "locked_until", locked ? iso_or_empty(until, e, sizeof e) : "",
         "created_at", iso_or_empty(u->created_at, a, sizeof a), "last_login_at",
         iso_or_empty(u->last_login_at, b, sizeof b), "password_changed_at",
         strcmp(u->auth_method, "password") == 0 ? iso_or_empty(u->password_changed_at, d, sizeof d)

@@ -223,6 +223,34 @@ login_lock_state(struct store *s, const char *email, time_t *locked_until)
     return LOGIN_LOCKED;
 }
 
+struct locked_ctx {
+    time_t now;
+    long long n;
+};
+
+static int
+count_locked(const char *email, const struct lockout_row *row, void *ctx)
+{
+    struct locked_ctx *c = ctx;
+    struct lockout_state st;
+    (void)email;
+    to_state(row, &st);
+    if (lockout_check(&st, c->now) == LOCKOUT_LOCKED)
+        c->n++;
+    return 0;
+}
+
+int
+login_locked_count(struct store *s, long long *n_out)
+{
+    struct locked_ctx c = {clock_now(), 0};
+    *n_out = 0;
+    if (store_lockouts_each(s, count_locked, &c) != 0)
+        return -1;
+    *n_out = c.n;
+    return 0;
+}
+
 int
 login_completed(struct store *s, const char *email)
 {

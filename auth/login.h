@@ -51,8 +51,12 @@ void login_password(struct app *a, struct store *s, const char *email, const cha
  * LOGIN_LOCKED (locked_until filled) or LOGIN_ERROR. */
 enum login_result login_count_failure(struct app *a, struct store *s, const char *email,
                                       time_t *locked_until);
-/* LOGIN_LOCKED (locked_until filled) while email is locked, LOGIN_OK when not, LOGIN_ERROR. */
+/* Whether email is locked: the one place that decides it (sign-in, the password-change and MFA
+ * pages, reset links, the admin pages, API and CLI all ask here; policy/lockout.c holds the
+ * rule). LOGIN_LOCKED (locked_until filled) while locked, LOGIN_OK when not, LOGIN_ERROR. */
 enum login_result login_lock_state(struct store *s, const char *email, time_t *locked_until);
+/* How many addresses are locked now, by the same rule. 0 or -1. */
+int login_locked_count(struct store *s, long long *n_out);
 /* The whole sign-in (password and second factor) succeeded: the failure count restarts. */
 int login_completed(struct store *s, const char *email);
 

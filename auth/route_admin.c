@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "http.h"
 #include "idp.h"
+#include "login.h"
 #include "policy/settings.h"
 #include "routes.h"
 #include "sp/sp.h"
@@ -179,7 +180,7 @@ route_admin_home(struct req *r)
     h.first = (w->now / 3600 - 23) * 3600;
     long long locked = 0;
     if (store_signin_hourly(w->store, h.first, count_hour, &h) != 0 ||
-        store_locked_count(w->store, w->now, &locked) != 0) {
+        login_locked_count(w->store, &locked) != 0) {
         web_error(r, 500, "The sign-in counts could not be read.");
         return 0;
     }
@@ -200,15 +201,15 @@ route_admin_home(struct req *r)
 /* ---- users ---- */
 
 static const char *
-user_state(struct req *r, const struct user *u, struct store *s, time_t now)
+user_state(struct req *r, const struct user *u, struct store *s)
 {
-    struct lockout_row row;
+    time_t locked_until = 0;
     char until[40];
     if (strcmp(u->status, "active") != 0)
         return "disabled";
-    if (store_lockout_get(s, u->email, &row) == 0 && row.locked_until > now)
+    if (login_lock_state(s, u->email, &locked_until) == LOGIN_LOCKED)
         return arena_printf(req_arena(r), "locked until %s",
-                            clock_format(row.locked_until, until, sizeof until));
+                            clock_format(locked_until, until, sizeof until));
     if (u->must_change)
         return "must change password";
     return "active";
@@ -234,7 +235,7 @@ list_user(const struct user *u, void *ctx)
     tmpl_set(it, "name", u->display_name);
     tmpl_set(it, "role", u->role);
     tmpl_set(it, "method", u->auth_method);
-    tmpl_set(it, "state", user_state(l->r, u, w->store, w->now));
+    tmpl_set(it, "state", user_state(l->r, u, w->store));
     tmpl_set(it, "mfa", u->mfa_enabled ? "TOTP" : "");
     return ++l->n >= PAGE_ROWS;
 }
@@ -307,7 +308,7 @@ user_page(struct req *r, int status, const char *email, const char *error, const
     tmpl_set(c, "method", u.auth_method);
     tmpl_set(c, "is_password", strcmp(u.auth_method, "password") == 0 ? "1" : "");
     tmpl_set(c, "idp", u.idp);
-    tmpl_set(c, "state", user_state(r, &u, w->store, w->now));
+    tmpl_set(c, "state", user_state(r, &u, w->store));
     tmpl_set(c, "active", strcmp(u.status, "active") == 0 ? "1" : "");
     tmpl_set(c, "mfa", u.mfa_enabled ? "1" : "");
     tmpl_set(c, "created", clock_format(u.created_at, a, sizeof a));

@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "http.h"
 #include "idp.h"
+#include "login.h"
 #include "idp_source.h"
 #include "policy/settings.h"
 #include "routes.h"
@@ -562,7 +563,7 @@ stats(struct api *a)
     json_t *hours = json_object();
     long long locked = 0;
     if (store_signin_hourly(a->w->store, since, add_hour, hours) != 0 ||
-        store_locked_count(a->w->store, now, &locked) != 0) {
+        login_locked_count(a->w->store, &locked) != 0) {
         json_decref(hours);
         return err(a, 500, "internal", "Cannot read the sign-in counts.");
     }

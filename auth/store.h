@@ -328,8 +328,11 @@ int store_signin_hourly(struct store *s, time_t since,
                                    void *),
                         void *ctx);
 int store_signin_prune(struct store *s, time_t before);
-/* Addresses locked at now. */
-int store_locked_count(struct store *s, time_t now, long long *n_out);
+/* Calls cb with each address whose failures once locked it (locked_until set), for the
+ * callers to decide which are locked now (login_locked_count); non-zero from cb stops. */
+int store_lockouts_each(struct store *s,
+                        int (*cb)(const char *email, const struct lockout_row *row, void *ctx),
+                        void *ctx);
 /* Sessions still alive: web sessions seen since web_idle_before, client ones since
  * client_idle_before, none created before created_before (what store_session_prune keeps). */
 int store_session_count_active(struct store *s, time_t web_idle_before, time_t client_idle_before,

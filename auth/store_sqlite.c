@@ -317,7 +317,7 @@ enum stmt_id {
     ST_SIGNIN_EVENT,
     ST_SIGNIN_HOURLY,
     ST_SIGNIN_PRUNE,
-    ST_LOCKED_COUNT,
+    ST_LOCKOUTS_EACH,
     ST_RESET_TOKEN_PUT,
     ST_RESET_TOKEN_GET,
     ST_RESET_TOKEN_USE,
@@ -479,7 +479,8 @@ static const char *const sql[ST_COUNT] = {
                          "FROM signin_events WHERE at >= ? GROUP BY hour, method, result "
                          "ORDER BY hour",
     [ST_SIGNIN_PRUNE] = "DELETE FROM signin_events WHERE at < ?",
-    [ST_LOCKED_COUNT] = "SELECT COUNT(*) FROM lockouts WHERE locked_until > ?",
+    [ST_LOCKOUTS_EACH] = "SELECT email, failures, first_failure, locked_until FROM lockouts "
+                         "WHERE locked_until <> 0",
     [ST_RESET_TOKEN_PUT] = "INSERT INTO reset_tokens (token_hash, user_id, created_at, expires_at, "
                            "used_at) VALUES (?, ?, ?, ?, 0)",
     [ST_RESET_TOKEN_GET] = "SELECT user_id, created_at, expires_at, used_at FROM reset_tokens "
@@ -2310,18 +2311,24 @@ store_signin_prune(struct store *s, time_t before)
 }
 
 int
-store_locked_count(struct store *s, time_t now, long long *n_out)
+store_lockouts_each(struct store *s,
+                    int (*cb)(const char *email, const struct lockout_row *row, void *ctx),
+                    void *ctx)
 {
-    *n_out = 0;
-    sqlite3_stmt *st = stmt(s, ST_LOCKED_COUNT);
+    sqlite3_stmt *st = stmt(s, ST_LOCKOUTS_EACH);
     if (st == NULL)
         return -1;
-    sqlite3_bind_int64(st, 1, now);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *n_out = sqlite3_column_int64(st, 0);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct lockout_row row = {sqlite3_column_int(st, 1), (time_t)sqlite3_column_int64(st, 2),
+                                  (time_t)sqlite3_column_int64(st, 3)};
+        if (cb((const char *)sqlite3_column_text(st, 0), &row, ctx) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : -1;
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int
