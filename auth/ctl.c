@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "audit.h"
 #include "idp.h"
+#include "federation.h"
 #include "idp_source.h"
 #include "sp/sp.h"
 #include "clock.h"
@@ -56,6 +57,8 @@ static const char usage_text[] =
     "  idp add --entity-id E --sso-url URL [--sso-binding redirect|post] --cert FILE...\n"
     "          [--slo-url URL] [the other options of add]   (an IdP without metadata)\n"
     "  idp add --metadata-url URL [--metadata-cert FILE] [the other options of add]\n"
+    "  federation add --url URL --cert FILE [--name N] | federation list [--json]\n"
+    "  federation refresh URL | federation remove URL\n"
     "  idp refresh ENTITY_ID   (fetch the metadata of an IdP added with --metadata-url now)\n"
     "  idp set ENTITY_ID [the options of add but --entity-id] [--no-domains]\n"
     "          [--no-group-roles]   (--domain / --group-role replace the whole list;\n"
@@ -742,6 +745,95 @@ print_idp(const struct idp_row *r, void *ctx)
 }
 
 static int
+cmd_federation_add(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"url", required_argument, NULL, 'u'},
+                                         {"cert", required_argument, NULL, 'c'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {NULL, 0, NULL, 0}};
+    const char *url = NULL, *cert_file = NULL, *name = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt == 'u')
+            url = optarg;
+        else if (opt == 'c')
+            cert_file = optarg;
+        else if (opt == 'n')
+            name = optarg;
+        else
+            return usage();
+    }
+    if (optind != argc || url == NULL || cert_file == NULL)
+        return usage();
+    char msg[1024] = "";
+    size_t len = 0;
+    char *cert = sp_read_file(cert_file, 64 * 1024, &len, msg, sizeof msg);
+    if (cert == NULL)
+        return refused(msg);
+    enum account_rc rc = federation_add(c->store, &c->actor, c->app.conf.sp_metadata_ca_file, url,
+                                        cert, name, msg, sizeof msg);
+    free(cert);
+    if (rc != ACCOUNT_OK)
+        return account_exit(rc, msg);
+    printf("added federation %s: %s\n", url, msg);
+    return 0;
+}
+
+static int
+print_federation(const struct federation_row *f, void *ctx)
+{
+    json_t *arr = ctx;
+    char last[32] = "never", next[32];
+    if (f->last_ok)
+        clock_iso(f->last_ok, last, sizeof last);
+    clock_iso(f->next_at, next, sizeof next);
+    if (arr != NULL)
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "url", f->url,
+                                             "name", f->name, "idps", f->n_idps, "last_refresh",
+                                             f->last_ok ? last : "", "next_refresh", next,
+                                             "refresh_error", f->last_error));
+    else
+        printf("%s\n  name: %s\n  IdPs: %d\n  last refresh: %s  next: %s%s%s\n", f->url, f->name,
+               f->n_idps, last, next, f->last_error[0] ? "\n  last error: " : "", f->last_error);
+    return 0;
+}
+
+static int
+cmd_federation(struct ctl *c, int argc, char **argv)
+{
+    char msg[1024] = "";
+    enum account_rc rc;
+    if (argc >= 1 && strcmp(argv[0], "add") == 0)
+        return cmd_federation_add(c, argc, argv);
+    if (argc == 1 && strcmp(argv[0], "list") == 0) {
+        json_t *arr = c->json ? json_array() : NULL;
+        if (store_federation_list(c->store, print_federation, arr) != 0) {
+            json_decref(arr);
+            return refused("the store could not list the federations");
+        }
+        if (arr != NULL) {
+            json_dumpf(arr, stdout, JSON_INDENT(2));
+            putchar('\n');
+            json_decref(arr);
+        }
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[0], "refresh") == 0) {
+        rc = federation_refresh(c->store, &c->actor, c->app.conf.sp_metadata_ca_file, argv[1], msg,
+                                sizeof msg);
+    } else if (argc == 2 && strcmp(argv[0], "remove") == 0) {
+        rc = federation_remove(c->store, &c->actor, argv[1], msg, sizeof msg);
+    } else {
+        return usage();
+    }
+    if (rc != ACCOUNT_OK)
+        return account_exit(rc, msg);
+    printf("federation %s: %s\n", argv[1], msg);
+    return 0;
+}
+
+static int
 cmd_idp(struct ctl *c, int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "add") == 0)
@@ -1021,6 +1113,8 @@ main(int argc, char **argv)
         rc = cmd_audit(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "idp") == 0)
         rc = cmd_idp(&c, sub_argc, sub_argv);
+    else if (strcmp(cmd, "federation") == 0)
+        rc = cmd_federation(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "saml") == 0)
         rc = cmd_saml(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "secrets") == 0)

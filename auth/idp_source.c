@@ -141,14 +141,13 @@ find_stored(const char *entity_id, const char *xml, void *ctx)
     return 1;
 }
 
-/* Applies a fetched copy: nothing when it equals the stored one, else idp_set (audited). */
-static enum account_rc
-apply(struct store *s, const struct actor *who, const char *entity_id, struct sp_idp_meta *m,
-      char *msg, size_t msglen)
+enum account_rc
+idp_metadata_apply(struct store *s, const struct actor *who, const char *entity_id, const char *xml,
+                   char *msg, size_t msglen)
 {
     struct stored st = {entity_id, NULL};
     store_idp_metadata_each(s, find_stored, &st);
-    int same = st.xml != NULL && strcmp(st.xml, m->xml) == 0;
+    int same = st.xml != NULL && strcmp(st.xml, xml) == 0;
     free(st.xml);
     if (same) {
         snprintf(msg, msglen, "unchanged");
@@ -157,8 +156,8 @@ apply(struct store *s, const struct actor *who, const char *entity_id, struct sp
     struct idp_options o;
     memset(&o, 0, sizeof o);
     o.idp_initiated = o.allow_sha1 = -1;
-    o.metadata = m->xml;
-    o.metadata_len = strlen(m->xml);
+    o.metadata = xml;
+    o.metadata_len = strlen(xml);
     enum account_rc rc = idp_set(s, who, entity_id, &o, msg, msglen);
     if (rc == ACCOUNT_OK && (msg[0] == '\0' || strncmp(msg, "note:", 5) != 0))
         snprintf(msg, msglen, "updated from its metadata URL");
@@ -187,7 +186,7 @@ idp_refresh(struct store *s, const struct actor *who, const char *ca_file, const
     src.last_try = now;
     enum account_rc rc = ACCOUNT_REFUSED;
     if (fetch_checked(ca_file, src.url, src.signer_cert, entity_id, &m, msg, msglen) == 0) {
-        rc = apply(s, who, entity_id, &m, msg, msglen);
+        rc = idp_metadata_apply(s, who, entity_id, m.xml, msg, msglen);
         if (rc == ACCOUNT_OK) {
             src.last_ok = now;
             src.failures = 0;

@@ -37,6 +37,12 @@ enum account_rc idp_add_from_url(struct store *s, const struct actor *who, const
 enum account_rc idp_refresh(struct store *s, const struct actor *who, const char *ca_file,
                             const char *entity_id, char *msg, size_t msglen);
 
+/* Takes a newly fetched EntityDescriptor (as sp_idp_parse's meta.xml) for a registered IdP:
+ * nothing ("unchanged") when it equals the stored one, else through idp_set (certificates and
+ * endpoints re-read, settings kept, audited old -> new). */
+enum account_rc idp_metadata_apply(struct store *s, const struct actor *who, const char *entity_id,
+                                   const char *xml, char *msg, size_t msglen);
+
 /* Refreshes every source due at the current time, as the system actor. Returns how many were
  * tried. */
 int idp_refresh_due(struct store *s, const char *ca_file);

@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "clock.h"
+#include "federation.h"
 #include "http.h"
 #include "idp_source.h"
 #include "log.h"
@@ -60,8 +61,10 @@ static void
 refresh_metadata(struct app *a)
 {
     struct store *s = app_store(a);
-    if (s != NULL)
-        idp_refresh_due(s, a->conf.sp_metadata_ca_file);
+    if (s == NULL)
+        return;
+    idp_refresh_due(s, a->conf.sp_metadata_ca_file);
+    federation_refresh_due(s, a->conf.sp_metadata_ca_file);
 }
 
 static void

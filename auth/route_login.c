@@ -34,6 +34,7 @@ login_page(struct req *r, int status, const char *email, const char *error, int 
     tmpl_set(c, "password_form", show_password ? "1" : "");
     tmpl_set(c, "break_glass", !w->policy.password_login && break_glass ? "1" : "");
     tmpl_set(c, "password_off", w->policy.password_login ? "" : "1");
+    web_discovery_link(r, c);
     return web_page(r, status, "login", "Sign in", c);
 }
 

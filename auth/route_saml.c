@@ -65,6 +65,7 @@ route_saml_login(struct req *r)
                      "it, or sign in with your password.");
             tmpl_set(c, "password_form", w->policy.password_login ? "1" : "");
             tmpl_set(c, "password_off", w->policy.password_login ? "" : "1");
+            web_discovery_link(r, c);
             return web_page(r, 404, "login", "Sign in", c);
         }
     } else {

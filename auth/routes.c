@@ -28,6 +28,8 @@ static const struct route table[] = {
     {"POST", "/api/logout", route_api_logout, 0, 0},
     {"GET", "/saml/metadata", route_saml_metadata, 0, 0},
     {"GET", "/saml/login", route_saml_login, 0, 0},
+    {"GET", "/login/discovery", route_discovery_get, 0, 0},
+    {"GET", "/login/discovery/choose", route_discovery_choose, 0, 0},
     /* Posted by the IdP's page from another site: no CSRF token, no cookie needed. */
     {"POST", "/saml/acs", route_saml_acs, ROUTE_FORM | ROUTE_NO_CSRF | ROUTE_BLOCKING,
      SAML_FORM_MAX},

@@ -16,6 +16,13 @@ int route_login_post(struct req *r);
 int route_logout_post(struct req *r);
 int route_home_get(struct req *r);
 
+/* route_discovery.c: find your institution (federation IdPs), and the remembered choice */
+int route_discovery_get(struct req *r);
+int route_discovery_choose(struct req *r);
+/* Links the sign-in page in c to the discovery page when a federation is set up. */
+struct tmpl_ctx;
+void web_discovery_link(struct req *r, struct tmpl_ctx *c);
+
 /* route_mfa.c */
 int route_login_mfa_get(struct req *r);
 int route_login_mfa_post(struct req *r);

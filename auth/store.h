@@ -216,6 +216,34 @@ int store_idp_source_result(struct store *s, const struct idp_source *src, int o
 int store_idp_sources_due(struct store *s, time_t now, int max,
                           int (*cb)(const char *entity_id, void *), void *ctx);
 
+/* A federation: the URL of its signed aggregate, its signer's certificate, the refresh schedule
+ * (as struct idp_source's) and how many IdPs it brought. */
+struct federation_row {
+    char url[1024];
+    char name[256];
+    char signer_cert[8192];
+    time_t created_at, last_ok, last_try, next_at;
+    int failures;
+    char last_error[512];
+    int n_idps;
+};
+int store_federation_insert(struct store *s, const struct federation_row *f); /* 1 = exists */
+int store_federation_get(struct store *s, const char *url,
+                         struct federation_row *out); /* 1 = none */
+int store_federation_list(struct store *s, int (*cb)(const struct federation_row *, void *),
+                          void *ctx);
+/* Deletes the federation and its membership rows (not its IdPs); 1 = none. */
+int store_federation_delete(struct store *s, const char *url);
+/* Records a fetch (last_try, next_at, failures, last_error; last_ok and n_idps when ok). */
+int store_federation_result(struct store *s, const struct federation_row *f, int ok);
+/* Calls cb with at most max federation URLs due at now; cb non-zero stops. */
+int store_federations_due(struct store *s, time_t now, int max, int (*cb)(const char *url, void *),
+                          void *ctx);
+/* Records that the IdP came from the federation (kept until the IdP is removed). */
+int store_federation_member_add(struct store *s, const char *entity_id, const char *url);
+/* At most max entity IDs of the federation's IdPs, into *ids (calloc'd; caller frees). */
+int store_federation_members(struct store *s, const char *url, int max, char (**ids)[1024], int *n);
+
 /* Updates name, switches, default role and attribute names of a registered IdP; 1 = none. */
 int store_idp_update(struct store *s, const struct idp_row *r);
 /* Replaces the IdP's metadata and what was read from it: endpoints and certificates. */

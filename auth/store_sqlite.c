@@ -215,6 +215,25 @@ static const char *const migrations[] = {
     ");",
     /* 8: each IdP's NameID policy for AuthnRequests (none: AllowCreate and no Format) */
     "ALTER TABLE idps ADD COLUMN name_id_format TEXT NOT NULL DEFAULT 'none';",
+    /* 9: federations (a signed aggregate of IdPs, refreshed like a metadata URL) and which IdPs
+     * came from which */
+    "CREATE TABLE federations ("
+    "  url TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  signer_cert TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_ok INTEGER NOT NULL DEFAULT 0,"
+    "  last_try INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL DEFAULT 0,"
+    "  failures INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  n_idps INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE federation_members ("
+    "  entity_id TEXT PRIMARY KEY REFERENCES idps(entity_id) ON DELETE CASCADE,"
+    "  federation TEXT NOT NULL REFERENCES federations(url) ON DELETE CASCADE"
+    ");"
+    "CREATE INDEX federation_members_fed ON federation_members(federation);",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -231,6 +250,9 @@ static const char *const migrations[] = {
 #define SAML_LOG_COLS                                                                              \
     "id, at, client_addr, issuer, name_id, in_response_to, assertion_id, verdict, reason, "        \
     "detail, user_id"
+
+#define FED_COLS                                                                                   \
+    "url, name, signer_cert, created_at, last_ok, last_try, next_at, failures, last_error, n_idps"
 
 enum stmt_id {
     ST_USER_BY_EMAIL,
@@ -330,6 +352,14 @@ enum stmt_id {
     ST_IDP_SOURCE_GET,
     ST_IDP_SOURCE_RESULT,
     ST_IDP_SOURCES_DUE,
+    ST_FED_INSERT,
+    ST_FED_GET,
+    ST_FED_LIST,
+    ST_FED_DELETE,
+    ST_FED_RESULT,
+    ST_FED_DUE,
+    ST_FED_MEMBER_ADD,
+    ST_FED_MEMBERS,
     ST_PING,
     ST_BEGIN,
     ST_COMMIT,
@@ -505,6 +535,19 @@ static const char *const sql[ST_COUNT] = {
         "UPDATE idp_sources SET last_ok = CASE WHEN ? THEN ? ELSE last_ok END, "
         "last_try = ?, next_at = ?, failures = ?, last_error = ? "
         "WHERE entity_id = ?",
+    [ST_FED_INSERT] = "INSERT INTO federations (url, name, signer_cert, created_at, last_ok, "
+                      "last_try, next_at, n_idps) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_FED_GET] = "SELECT " FED_COLS " FROM federations WHERE url = ?",
+    [ST_FED_LIST] = "SELECT " FED_COLS " FROM federations ORDER BY name, url",
+    [ST_FED_DELETE] = "DELETE FROM federations WHERE url = ?",
+    [ST_FED_RESULT] = "UPDATE federations SET last_ok = CASE WHEN ? THEN ? ELSE last_ok END, "
+                      "last_try = ?, next_at = ?, failures = ?, last_error = ?, "
+                      "n_idps = CASE WHEN ? THEN ? ELSE n_idps END WHERE url = ?",
+    [ST_FED_DUE] = "SELECT url FROM federations WHERE next_at <= ? ORDER BY next_at LIMIT ?",
+    [ST_FED_MEMBER_ADD] = "INSERT INTO federation_members (entity_id, federation) VALUES (?, ?) "
+                          "ON CONFLICT (entity_id) DO NOTHING",
+    [ST_FED_MEMBERS] = "SELECT entity_id FROM federation_members WHERE federation = ? "
+                       "ORDER BY entity_id",
     [ST_IDP_SOURCES_DUE] = "SELECT entity_id FROM idp_sources WHERE next_at <= ? "
                            "ORDER BY next_at LIMIT ?",
     [ST_PING] = "SELECT 1",
@@ -2564,4 +2607,175 @@ store_idp_sources_due(struct store *s, time_t now, int max,
 out:
     free(ids);
     return rc;
+}
+
+/* ---- federations ---- */
+
+int
+store_federation_insert(struct store *s, const struct federation_row *f)
+{
+    sqlite3_stmt *st = stmt(s, ST_FED_INSERT);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, f->url);
+    bind_text(st, 2, f->name);
+    bind_text(st, 3, f->signer_cert);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)f->created_at);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)f->last_ok);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)f->last_try);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)f->next_at);
+    sqlite3_bind_int(st, 8, f->n_idps);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+        return 1;
+    if (rc != SQLITE_DONE) {
+        log_error("store_federation_insert: %s", sqlite3_errmsg(s->c->db));
+        return -1;
+    }
+    return 0;
+}
+
+static void
+fed_from(sqlite3_stmt *st, struct federation_row *f)
+{
+    memset(f, 0, sizeof *f);
+    col_text(st, 0, f->url, sizeof f->url);
+    col_text(st, 1, f->name, sizeof f->name);
+    col_text(st, 2, f->signer_cert, sizeof f->signer_cert);
+    f->created_at = (time_t)sqlite3_column_int64(st, 3);
+    f->last_ok = (time_t)sqlite3_column_int64(st, 4);
+    f->last_try = (time_t)sqlite3_column_int64(st, 5);
+    f->next_at = (time_t)sqlite3_column_int64(st, 6);
+    f->failures = sqlite3_column_int(st, 7);
+    col_text(st, 8, f->last_error, sizeof f->last_error);
+    f->n_idps = sqlite3_column_int(st, 9);
+}
+
+int
+store_federation_get(struct store *s, const char *url, struct federation_row *out)
+{
+    sqlite3_stmt *st = stmt(s, ST_FED_GET);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, url);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        fed_from(st, out);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+store_federation_list(struct store *s, int (*cb)(const struct federation_row *, void *), void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_FED_LIST);
+    if (st == NULL)
+        return -1;
+    struct federation_row *f = malloc(sizeof *f);
+    int rc = f ? SQLITE_ROW : SQLITE_NOMEM;
+    while (f != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fed_from(st, f);
+        if (cb(f, ctx) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    free(f);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_federation_delete(struct store *s, const char *url)
+{
+    sqlite3_stmt *st = stmt(s, ST_FED_DELETE);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, url);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return -1;
+    return sqlite3_changes(s->c->db) == 1 ? 0 : 1;
+}
+
+int
+store_federation_result(struct store *s, const struct federation_row *f, int ok)
+{
+    sqlite3_stmt *st = stmt(s, ST_FED_RESULT);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int(st, 1, ok);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)f->last_ok);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)f->last_try);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)f->next_at);
+    sqlite3_bind_int(st, 5, f->failures);
+    bind_text(st, 6, f->last_error);
+    sqlite3_bind_int(st, 7, ok);
+    sqlite3_bind_int(st, 8, f->n_idps);
+    bind_text(st, 9, f->url);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Up to max keys (text column 0) of a statement already bound, into a calloc'd array. */
+static int
+collect_keys(sqlite3_stmt *st, int max, char (**out)[1024], int *n)
+{
+    *n = 0;
+    *out = calloc((size_t)(max > 0 ? max : 1), sizeof **out);
+    if (*out == NULL)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+        col_text(st, 0, (*out)[(*n)++], sizeof **out);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_federations_due(struct store *s, time_t now, int max, int (*cb)(const char *url, void *),
+                      void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_FED_DUE);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+    sqlite3_bind_int(st, 2, max);
+    char(*urls)[1024] = NULL;
+    int n = 0, rc = collect_keys(st, max, &urls, &n);
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (cb(urls[i], ctx) != 0)
+            break;
+    free(urls);
+    return rc;
+}
+
+int
+store_federation_member_add(struct store *s, const char *entity_id, const char *url)
+{
+    sqlite3_stmt *st = stmt(s, ST_FED_MEMBER_ADD);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, entity_id);
+    bind_text(st, 2, url);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_federation_members(struct store *s, const char *url, int max, char (**ids)[1024], int *n)
+{
+    sqlite3_stmt *st = stmt(s, ST_FED_MEMBERS);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, url);
+    return collect_keys(st, max, ids, n);
 }

@@ -79,6 +79,30 @@ int sp_metadata_verify(const char *xml, size_t len, const char *cert_pem, char *
 /* An xs:duration ("PT6H", "P1D") in seconds; -1 when it is not one. */
 long sp_duration_seconds(const char *d);
 
+/* One SAML 2.0 IdP of a federation's aggregate, with what discovery needs. */
+#define SP_FED_MAX_SCOPES 8
+struct sp_fed_idp {
+    struct sp_idp_meta meta;             /* as sp_idp_parse reads the IdP on its own */
+    char display_name[256];              /* mdui:DisplayName, English first; "" = none */
+    char scopes[SP_FED_MAX_SCOPES][256]; /* literal shibmd:Scope values */
+    int n_scopes;
+};
+/* What the aggregate as a whole says. */
+struct sp_federation_info {
+    char name[256];     /* the EntitiesDescriptor's Name */
+    time_t valid_until; /* 0 = none */
+    long cache_seconds; /* -1 = none */
+    int n_idps;         /* IdPs handed to the callback */
+    int n_skipped;      /* IdPs whose metadata the registry would refuse */
+    char first_skipped[640];
+};
+
+/* Calls cb for each SAML 2.0 IdP of an EntitiesDescriptor (nested ones too; other entities are
+ * ignored); cb returning non-zero stops. 0, or -1 with a message (not XML, not an aggregate).
+ * Check the signature first (sp_metadata_verify). */
+int sp_federation_each(const char *xml, size_t len, int (*cb)(const struct sp_fed_idp *, void *),
+                       void *ctx, struct sp_federation_info *info, char *err, size_t errlen);
+
 /* Makes an RSA-2048 key and a self-signed certificate (10 years, CN = cn) at the two paths when
  * the key file is absent; the key is written 0600. 0 or -1 with a message. */
 int sp_keys_ensure(const char *key_file, const char *cert_file, const char *cn, char *err,

@@ -154,8 +154,8 @@ out:
 }
 
 /* The EntityDescriptor on its own, with the namespaces it borrows from ancestors declared. */
-static char *
-standalone(xmlNodePtr ed)
+char *
+sp_idp_standalone(xmlNodePtr ed)
 {
     xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
     if (doc == NULL)
@@ -272,7 +272,7 @@ sp_idp_parse(const char *xml, size_t len, const char *entity_id, struct sp_idp_m
     out->cache_seconds = cache[0] != '\0' ? sp_duration_seconds(cache) : -1;
     if (read_certs(ctx, ed, out, err, errlen) != 0)
         goto out;
-    out->xml = standalone(ed);
+    out->xml = sp_idp_standalone(ed);
     if (out->xml == NULL) {
         snprintf(err, errlen, "out of memory");
         goto out;

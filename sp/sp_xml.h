@@ -30,4 +30,8 @@ char *sp_xml_attr(xmlNodePtr node, const char *name);
  * max). Returns how many keys were written. */
 int sp_idp_signing_keys(const char *xml, char *entity_id, size_t entity_len, char **pems, int max);
 
+/* The EntityDescriptor ed on its own, as a document with the namespaces it borrows from its
+ * ancestors declared (malloc), or NULL. */
+char *sp_idp_standalone(xmlNodePtr ed);
+
 #endif
