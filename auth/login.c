@@ -13,6 +13,30 @@
 #include "pwhash.h"
 #include "str.h"
 
+static const struct login_answer answers[] = {
+    [LOGIN_OK] = {200, "", "Signed in.", "success"},
+    [LOGIN_INVALID] = {401, "invalid_credentials", "The e-mail address or password is not correct.",
+                       "failure"},
+    [LOGIN_LOCKED] = {429, "locked",
+                      "Too many failed attempts: sign-in for this address is locked.", "locked"},
+    [LOGIN_DISABLED] = {403, "account_disabled",
+                        "This account has been disabled. Contact your administrator.", "failure"},
+    [LOGIN_PASSWORD_OFF] = {403, "password_login_disabled",
+                            "Password sign-in is turned off for this organisation. Sign in with "
+                            "your organisation's single sign-on (SSO) instead.",
+                            "failure"},
+    [LOGIN_ERROR] = {500, "internal", "Sign-in is not available right now. Try again in a moment.",
+                     "failure"},
+};
+
+const struct login_answer *
+login_answer(enum login_result r)
+{
+    if ((size_t)r >= sizeof answers / sizeof answers[0])
+        r = LOGIN_ERROR;
+    return &answers[r];
+}
+
 /* The key failures are counted under: the normalised address, or for input that is no address
  * the lower-cased input cut to a bounded length (it can never be an account). */
 static void

@@ -33,6 +33,16 @@ struct login_outcome {
     int enrol; /* LOGIN_OK: mfa.required and no TOTP yet: enrolment before any session */
 };
 
+/* How a result is answered: the one table POST /login and POST /api/login share (as the SAML
+ * refusals' reason table). */
+struct login_answer {
+    int status;          /* HTTP status */
+    const char *code;    /* the API's "error" */
+    const char *message; /* for the person; the page adds when a lock ends */
+    const char *event;   /* the sign-in event's result: "success", "failure" or "locked" */
+};
+const struct login_answer *login_answer(enum login_result r);
+
 /* Where a password sign-in comes from: while password sign-in is off, only the break-glass
  * form checks a password, and only an owner's; the others answer LOGIN_PASSWORD_OFF at once. */
 enum login_via {

@@ -99,27 +99,15 @@ route_api_login(struct req *r)
     char code[65];
     snprintf(code, sizeof code, "%s", totp ? totp : "");
     json_decref(in);
-    char until[40];
-    switch (o.result) {
-    case LOGIN_OK:
-        break;
-    case LOGIN_INVALID:
-        web_signin_event(r, "password", "failure");
-        return web_json_error(r, 401, "invalid_credentials",
-                              "The e-mail address or password is not correct.");
-    case LOGIN_LOCKED:
-        web_signin_event(r, "password", "locked");
-        return web_json(r, 429,
-                        json_pack("{s:s, s:s, s:s}", "error", "locked", "message",
-                                  "Too many failed attempts: sign-in for this address is locked.",
+    if (o.result != LOGIN_OK) {
+        const struct login_answer *ans = login_answer(o.result);
+        web_signin_event(r, "password", ans->event);
+        if (o.result != LOGIN_LOCKED)
+            return web_json_error(r, ans->status, ans->code, ans->message);
+        char until[40];
+        return web_json(r, ans->status,
+                        json_pack("{s:s, s:s, s:s}", "error", ans->code, "message", ans->message,
                                   "locked_until", clock_iso(o.locked_until, until, sizeof until)));
-    case LOGIN_DISABLED:
-        return web_json_error(r, 403, "account_disabled", "This account has been disabled.");
-    case LOGIN_PASSWORD_OFF:
-        return web_json_error(r, 403, "password_login_disabled",
-                              "Password sign-in is turned off; sign in with SSO.");
-    case LOGIN_ERROR:
-        return web_json_error(r, 500, "internal", "Sign-in is not available right now.");
     }
     if (o.enrol)
         return web_json_error(r, 403, "mfa_enrolment_required",

@@ -79,47 +79,27 @@ route_login_post(struct req *r)
     struct login_outcome o;
     login_password(w->app, w->store, email, password, req_client(r),
                    break_glass ? LOGIN_VIA_BREAK_GLASS : LOGIN_VIA_FORM, &o);
-    char until[40];
-    const char *msg = NULL;
-    int status = 200;
-    switch (o.result) {
-    case LOGIN_OK:
+    if (o.result == LOGIN_OK) {
         /* With a second factor due, the attempt is counted when that step ends. */
         if (!o.mfa && !o.enrol)
             web_signin_event(r, "password", "success");
         if (start_session(r, &o) == 0)
             return 0;
         return login_page(r, 500, email, "Your session could not be created. Try again.", 0);
-    case LOGIN_INVALID:
-        status = 401;
-        msg = "The e-mail address or password is not correct.";
-        break;
-    case LOGIN_LOCKED:
-        status = 429;
+    }
+    const struct login_answer *ans = login_answer(o.result);
+    const char *msg = ans->message;
+    if (o.result == LOGIN_LOCKED) {
+        char until[40], retry[24];
         msg = arena_printf(req_arena(r),
                            "Too many failed attempts: sign-in for this address is locked until "
                            "%s. Try again then, or ask an administrator to unlock it.",
                            clock_format(o.locked_until, until, sizeof until));
-        char retry[24];
         snprintf(retry, sizeof retry, "%lld", (long long)(o.locked_until - w->now));
         req_add_header(r, "Retry-After", retry);
-        break;
-    case LOGIN_DISABLED:
-        status = 403;
-        msg = "This account has been disabled. Contact your administrator.";
-        break;
-    case LOGIN_PASSWORD_OFF:
-        status = 403;
-        msg = "Password sign-in is turned off for this organisation. Sign in with your "
-              "organisation's single sign-on (SSO) instead.";
-        break;
-    case LOGIN_ERROR:
-        status = 500;
-        msg = "Sign-in is not available right now. Try again in a moment.";
-        break;
     }
-    web_signin_event(r, "password", o.result == LOGIN_LOCKED ? "locked" : "failure");
-    return login_page(r, status, email, msg, break_glass);
+    web_signin_event(r, "password", ans->event);
+    return login_page(r, ans->status, email, msg, break_glass);
 }
 
 int
