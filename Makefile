@@ -4,6 +4,8 @@
 #   make test       the same set-up, then every test (unit, end-to-end, mock IdP)
 #   make check-asan every test again against an AddressSanitizer + UBSan build
 #   make bench      benchmark figures (prints, asserts nothing)
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (clang 14; build-fuzz/)
+#   make check-asan-quick  the unit tests and the fuzz corpora under ASan + UBSan (minutes)
 #   make deps       only the Debian packages; make lint / format / format-check / clean
 
 CC ?= cc
@@ -27,6 +29,8 @@ TEST_DEBS += simplesamlphp php libapache2-mod-php php-xml
 TEST_DEBS += systemd groff-base man-db
 # Chromium trusts the TLS tests' private CA through an NSS database (certutil).
 TEST_DEBS += libnss3-tools
+# make fuzz: libFuzzer with clang 14 (make test replays the corpora with gcc).
+TEST_DEBS += clang libfuzzer-14-dev libclang-rt-14-dev
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
        -Wcast-qual -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough
@@ -44,6 +48,8 @@ AUTH_LIB_SRC = $(filter-out auth/main.c auth/ctl.c,$(wildcard auth/*.c))
 SP_SRC = $(wildcard sp/*.c)
 MOCKIDP_SRC = $(wildcard sp/mockidp/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_HELPER_SRC = $(filter-out $(FUZZ_SRC) tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c))
 
 # $(1) = object dir, $(2) = bin dir, $(3) = extra CFLAGS
 define FLAVOUR
@@ -72,6 +78,12 @@ $(1)/unit/%: $(1)/tests/unit/%.o $(1)/libgh.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $(3) -pie $$^ $$(PKG_LIBS) -lcmocka -o $$@
 
+# A fuzz target with tests/fuzz/replay.c as its main: replays corpus files, no libFuzzer.
+$(1)/fuzz/replay_%: $(1)/tests/fuzz/%.o $(1)/tests/fuzz/replay.o \
+                    $$(patsubst %.c,$(1)/%.o,$$(FUZZ_HELPER_SRC)) $(1)/libgh.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(3) -pie $$^ $$(PKG_LIBS) -o $$@
+
 -include $$(shell find $(1) -name '*.d' 2>/dev/null)
 endef
 
@@ -80,15 +92,18 @@ $(eval $(call FLAVOUR,build-asan,build-asan/bin,$(ASAN_CFLAGS)))
 
 PROGRAMS = gatehouse gatehousectl $(if $(MOCKIDP_SRC),mock-idp)
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(UNIT_SRC))
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC))
 
 .PHONY: all run test check check-asan bench deps test-deps lint format format-check clean \
-        unit-bins unit-bins-asan install config man
+        unit-bins unit-bins-asan install config man fuzz fuzz-bins fuzz-replay-bins \
+        check-asan-quick
 .DEFAULT_GOAL := all
 
 all: $(addprefix bin/,$(PROGRAMS))
 
 unit-bins: $(addprefix build/unit/,$(UNIT_TESTS))
 unit-bins-asan: $(addprefix build-asan/unit/,$(UNIT_TESTS))
+fuzz-replay-bins: $(addprefix build-asan/fuzz/replay_,$(FUZZ_TARGETS))
 
 # Installs missing packages when root; otherwise prints the exact command and stops.
 deps:
@@ -106,18 +121,26 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./bin/gatehouse -c $(CONF)
 
+# The fuzz corpora are replayed by the sanitizer build (build-asan/fuzz/replay_*), once per file.
 test: test-deps
-	@$(MAKE) --no-print-directory all unit-bins
+	@$(MAKE) --no-print-directory all unit-bins fuzz-replay-bins
 	@$(MAKE) --no-print-directory lint format-check
-	@PYTHON=$(PYTHON) sh tests/run.sh bin build/unit
+	@$(REPLAY_ENV) PYTHON=$(PYTHON) sh tests/run.sh bin build/unit build-asan/fuzz
 
 check: test
 
 check-asan: test-deps
-	@$(MAKE) --no-print-directory $(addprefix build-asan/bin/,$(PROGRAMS)) unit-bins-asan
+	@$(MAKE) --no-print-directory $(addprefix build-asan/bin/,$(PROGRAMS)) unit-bins-asan \
+	  fuzz-replay-bins
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	  PYTHON=$(PYTHON) sh tests/run.sh build-asan/bin build-asan/unit
+	  PYTHON=$(PYTHON) sh tests/run.sh build-asan/bin build-asan/unit build-asan/fuzz
+
+# CI's sanitizer pass in minutes: the cmocka programs and the fuzz corpora under ASan + UBSan
+# (leaks included), not the end-to-end suites (make check-asan runs those too, for ~an hour).
+check-asan-quick: test-deps
+	@$(MAKE) --no-print-directory unit-bins-asan fuzz-replay-bins
+	@$(LEAK_ENV) RUN_E2E=0 PYTHON=$(PYTHON) sh tests/run.sh build-asan/bin build-asan/unit build-asan/fuzz
 
 bench: test-deps
 	@$(MAKE) --no-print-directory all build/bench/bench_argon2 build/bench/bench_acs
@@ -130,6 +153,49 @@ build/bench/bench_argon2 build/bench/bench_acs: build/bench/%: tests/bench/%.c b
 # conf/gatehouse.conf is printed from auth/conf.c's settings table (tests/e2e/test_docs.py checks).
 config: bin/gatehouse
 	bin/gatehouse -p conf > conf/gatehouse.conf
+
+# ---- fuzzing: libFuzzer (clang 14) over the product built with clang -Werror in build-fuzz/ ----
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS ?=
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# make test replays with leak checks off: fast (seconds), with fast unwinding. make check-asan-quick
+# replays with them on, which needs full unwinding (tests/lsan.supp names lasso's own leaks by our
+# wrappers around it, invisible to the fast unwinder) and costs ~20x the CPU.
+REPLAY_ENV = ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+LEAK_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 \
+           UBSAN_OPTIONS=print_stacktrace=1 \
+           LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+
+build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CLANG $@"
+	@$(FUZZ_CC) $(BASE_CFLAGS) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(PKG_CFLAGS) -c $< -o $@
+
+build-fuzz/libgh.a: $(patsubst %.c,build-fuzz/%.o,$(POLICY_SRC) $(AUTH_LIB_SRC) $(SP_SRC))
+	rm -f $@ && ar rcs $@ $^
+
+build-fuzz/fuzz_%: build-fuzz/tests/fuzz/fuzz_%.o $(patsubst %.c,build-fuzz/%.o,$(FUZZ_HELPER_SRC)) \
+                   build-fuzz/libgh.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $^ $(PKG_LIBS) -o $@
+
+fuzz-bins: $(addprefix build-fuzz/,$(FUZZ_TARGETS))
+
+# Each target for FUZZ_SECONDS from its committed seeds (tests/fuzz/corpus/<target>/); what it
+# finds new goes to build-fuzz/corpus/<target>/, a crashing input to build-fuzz/crash-<target>-*.
+# One target: make fuzz FUZZ_TARGETS=fuzz_form. More libFuzzer flags: FUZZ_FLAGS=...
+fuzz: test-deps
+	@$(MAKE) --no-print-directory fuzz-bins
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t tests/fuzz/corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  $(REPLAY_ENV) build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/crash-$$t- $(FUZZ_FLAGS) build-fuzz/corpus/$$t \
+	    tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+-include $(shell find build-fuzz -name '*.d' 2>/dev/null)
+.SECONDARY: $(foreach d,build-fuzz build-asan,$(patsubst %.c,$(d)/%.o,$(wildcard tests/fuzz/*.c)))
 
 # curl's banned functions: none of these in product code.
 lint:
@@ -162,10 +228,12 @@ lint-owners:
 	done; exit $$fail
 
 format:
-	clang-format -i auth/*.[ch] policy/*.[ch] $(wildcard sp/*.[ch] sp/mockidp/*.[ch]) tests/unit/*.c tests/bench/*.c
+	clang-format -i auth/*.[ch] policy/*.[ch] $(wildcard sp/*.[ch] sp/mockidp/*.[ch]) tests/unit/*.c tests/bench/*.c \
+	  tests/fuzz/*.[ch]
 
 format-check:
-	@clang-format --dry-run --Werror auth/*.[ch] policy/*.[ch] $(wildcard sp/*.[ch] sp/mockidp/*.[ch]) tests/unit/*.c tests/bench/*.c
+	@clang-format --dry-run --Werror auth/*.[ch] policy/*.[ch] $(wildcard sp/*.[ch] sp/mockidp/*.[ch]) tests/unit/*.c tests/bench/*.c \
+	  tests/fuzz/*.[ch]
 
 # make install [PREFIX=/usr/local] [DESTDIR=staging dir]: programs, templates, man pages, the
 # configuration (with the installed paths; an existing one is kept), the systemd unit and the
@@ -224,7 +292,7 @@ install: all man
 	  "$(SYSCONFDIR)/gatehouse/gatehouse.conf; systemctl daemon-reload; systemctl enable --now gatehouse"; fi
 
 clean:
-	rm -rf build build-asan bin test-artifacts
+	rm -rf build build-asan build-fuzz bin test-artifacts
 
 # Mutation run (issue 19; not part of make test): breaks each security check listed in
 # tests/mutate/mutations.py in a scratch copy, rebuilds, runs the tests named for it.

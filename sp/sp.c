@@ -24,6 +24,11 @@
  * as lasso sends them (domain "Lasso", same level), without lasso's date. */
 static int lasso_debug = -1; /* -1 until sp_global_init */
 
+/* lasso/logging.h declares lasso_log without a format attribute: say it is printf-like, so the
+ * compilers check the forwarding below (clang refuses a non-literal format otherwise). */
+void lasso_log(GLogLevelFlags level, const char *filename, int line, const char *function,
+               const char *format, ...) G_GNUC_PRINTF(5, 6);
+
 void
 lasso_log(GLogLevelFlags level, const char *filename, int line, const char *function,
           const char *format, ...)
