@@ -692,7 +692,7 @@ value_text(LassoSaml2AttributeValue *av)
     return strdup("");
 }
 
-static void
+static enum sp_reason
 collect_attributes(LassoSaml2Assertion *a, struct sp_verdict *v)
 {
     for (GList *s = a->AttributeStatement; s; s = s->next) {
@@ -714,10 +714,17 @@ collect_attributes(LassoSaml2Assertion *a, struct sp_verdict *v)
     for (GList *l = a->AuthnStatement; l; l = l->next) {
         LassoSaml2AuthnStatement *as = l->data;
         if (LASSO_IS_SAML2_AUTHN_STATEMENT(as) && as->SessionIndex != NULL) {
+            /* Never cut: single logout names the session by it. */
+            size_t n = strlen(as->SessionIndex);
+            if (n >= sizeof v->session_index)
+                return fail(v, SP_ERR_IDENTITY,
+                            "the SessionIndex is %zu bytes long; at most %zu are accepted", n,
+                            sizeof v->session_index - 1);
             copy(v->session_index, sizeof v->session_index, as->SessionIndex);
             break;
         }
     }
+    return SP_OK;
 }
 
 /* SAML core 3.2.2 / 2.3.3: IssueInstant is required on a Response and an Assertion. Not in the
@@ -833,7 +840,7 @@ check_assertion(LassoLogin *login, const struct shape *sh, const struct sp_expec
     if (r == SP_OK)
         r = check_envelope(sr, a, e, v);
     if (r == SP_OK)
-        collect_attributes(a, v);
+        r = collect_attributes(a, v);
 out:
     g_object_unref(node);
     return r;

@@ -338,3 +338,25 @@ def test_the_sp_metadata_lists_the_formats_in_our_order(server):
     md = requests.get(server.url("/saml/metadata"), timeout=30).text
     assert re.findall(r"<md:NameIDFormat>([^<]+)</md:NameIDFormat>", md) == [
         PERSISTENT, FORMAT_URI["emailAddress"], UNSPECIFIED, FORMAT_URI["transient"]]
+
+
+@pytest.mark.parametrize("size, accepted", [(255, True), (256, False)])
+def test_a_session_index_over_the_stored_bound_is_refused_never_cut(server, tmp_path, size,
+                                                                   accepted):
+    import re
+    from samlidp import MiniIdP
+    i = MiniIdP(tmp_path)
+    server.ctl("idp", "add", "--metadata", i.metadata_path, "--idp-initiated", "on")
+    index = "_" + "s" * (size - 1)
+    b64, _ = i.response(server.url("/saml/metadata"), server.url("/saml/acs"),
+                        "alice@example.com", {"email": "alice@example.com"},
+                        edit=lambda x: re.sub(r'SessionIndex="[^"]*"', f'SessionIndex="{index}"', x))
+    r = requests.post(server.url("/saml/acs"), data={"SAMLResponse": b64},
+                      allow_redirects=False, timeout=30)
+    if accepted:
+        assert r.status_code == 303, r.text
+        return
+    assert r.status_code == 403
+    entry = failures(server)[0]
+    assert entry["reason"] == "identity_refused"
+    assert f"SessionIndex is {size} bytes long; at most 255" in entry["detail"]
