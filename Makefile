@@ -216,6 +216,7 @@ LINT_OWNERS = \
   '\#include <argon2\.h>@auth/pwhash\.c@argon2' \
   '\#include <curl/@auth/(smtp|fetch)\.c@libcurl' \
   '\#include <ini\.h>@auth/conf\.c@inih' \
+  '\#include <gnutls/@auth/tls\.c@GnuTLS' \
   '\#include <jansson\.h>@[a-z/_]+\.c@jansson (no header exposes it)' \
   '\<(RAND_bytes|RAND_priv_bytes|CRYPTO_memcmp)[[:space:]]*\(@auth/rand\.c|sp/[a-z_]+\.c@OpenSSL random and compare (auth/rand.h)'
 
