@@ -11,10 +11,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "access.h"
 #include "log.h"
 #include "rand.h"
 #include "sp/sp.h"
 #include "store.h"
+#include "str.h"
 #include "tmpl.h"
 #include "totp.h"
 
@@ -253,14 +255,123 @@ load_secrets(struct app *a, char *err, size_t errlen)
     return 0;
 }
 
+static struct access_ref *
+access_ref_new(struct access_rules *rules)
+{
+    struct access_ref *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->rules = rules;
+    r->refs = 1;
+    return r;
+}
+
+static void
+access_ref_drop(struct access_ref *r)
+{
+    access_rules_free(r->rules);
+    free(r);
+}
+
+struct access_ref *
+app_access_acquire(struct app *a)
+{
+    pthread_mutex_lock(&a->access_mu);
+    struct access_ref *r = a->access_cur;
+    r->refs++;
+    pthread_mutex_unlock(&a->access_mu);
+    return r;
+}
+
+void
+app_access_release(struct app *a, struct access_ref *r)
+{
+    pthread_mutex_lock(&a->access_mu);
+    int last = --r->refs == 0;
+    pthread_mutex_unlock(&a->access_mu);
+    if (last)
+        access_ref_drop(r);
+}
+
+/* Takes the rules conf_load made (an empty set when the file has no [access]). */
+static int
+take_access(struct conf *c, struct access_ref **out)
+{
+    struct access_rules *rules = c->access ? c->access : access_rules_new();
+    c->access = NULL;
+    *out = rules ? access_ref_new(rules) : NULL;
+    if (*out == NULL)
+        access_rules_free(rules);
+    return *out ? 0 : -1;
+}
+
+int
+app_reload(struct app *a, char *err, size_t errlen)
+{
+    struct conf *fresh = malloc(sizeof *fresh);
+    if (fresh == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    conf_defaults(fresh);
+    struct access_ref *next = NULL;
+    int rc = conf_load(fresh, a->conf.path, err, errlen);
+    if (rc == 0 && take_access(fresh, &next) != 0) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    if (rc == 0) {
+        pthread_mutex_lock(&a->access_mu);
+        struct access_ref *old = a->access_cur;
+        a->access_cur = next;
+        int last = --old->refs == 0;
+        pthread_mutex_unlock(&a->access_mu);
+        if (last)
+            access_ref_drop(old);
+        log_info("configuration reloaded path=%s access_rules=%zu", a->conf.path, next->rules->n);
+    }
+    conf_free(fresh);
+    free(fresh);
+    return rc;
+}
+
+/* Where rd= may lead (str_safe_redirect): the base URL's scheme and port, and the cookie domain
+ * or else the base URL's host. */
+static void
+set_redirect_scope(struct app *a)
+{
+    snprintf(a->base_scheme, sizeof a->base_scheme, "%s", a->conf.base_https ? "https" : "http");
+    struct str_url u;
+    char url[600];
+    snprintf(url, sizeof url, "%s/", a->conf.base_url);
+    a->base_port = str_url_split(url, &u) == 0 ? u.port : (a->conf.base_https ? 443 : 80);
+    if (a->conf.cookie_domain[0] != '\0')
+        snprintf(a->redirect_domain, sizeof a->redirect_domain, "%s", a->conf.cookie_domain);
+    else
+        conf_base_host(&a->conf, a->redirect_domain, sizeof a->redirect_domain);
+}
+
+int
+app_safe_redirect(const struct app *a, const char *target)
+{
+    struct str_redirect_scope scope = {a->base_scheme, a->base_port, a->redirect_domain};
+    return str_safe_redirect(target, &scope);
+}
+
 int
 app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
     pthread_mutex_init(&a->sp_mu, NULL);
+    pthread_mutex_init(&a->access_mu, NULL);
     conf_defaults(&a->conf);
     if (conf_load(&a->conf, conf_path, err, errlen) != 0)
         return -1;
+    if (take_access(&a->conf, &a->access_cur) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    set_redirect_scope(a);
     log_set_level((enum log_level)a->conf.log_level);
     log_set_format((enum log_format)a->conf.log_format);
     a->pw.memory_kib = (unsigned)a->conf.argon2_memory_kib;
@@ -327,6 +438,11 @@ app_free(struct app *a)
         sp_ref_drop(a, a->sp_cur);
         a->sp_cur = NULL;
     }
+    if (a->access_cur != NULL) {
+        access_ref_drop(a->access_cur);
+        a->access_cur = NULL;
+    }
+    conf_free(&a->conf);
     if (a->store_key_made) {
         store_close(pthread_getspecific(a->store_key));
         pthread_setspecific(a->store_key, NULL);

@@ -11,6 +11,7 @@
 #include "pwhash.h"
 #include "secrets.h"
 
+struct access_rules;
 struct mailer;
 struct store;
 struct tmpl_set;
@@ -22,6 +23,12 @@ struct sp_ref {
     struct sp *sp;
     char *idp_origins; /* the IdPs' SSO and SLO origins, space-separated, for the CSP (or NULL) */
     long long version;
+    int refs;
+};
+
+/* The access rules in force, counted so a reload never frees a set in use. */
+struct access_ref {
+    struct access_rules *rules;
     int refs;
 };
 
@@ -52,6 +59,11 @@ struct app {
     pthread_mutex_t sp_mu;
     struct sp_ref *sp_cur;
     struct mailer *mailer; /* the server's reset e-mails; NULL when [smtp] host is empty */
+    pthread_mutex_t access_mu;
+    struct access_ref *access_cur; /* [access] rules; replaced by app_reload */
+    char base_scheme[8];           /* of base_url: "http" or "https" */
+    int base_port;                 /* of base_url, explicit or the scheme's default */
+    char redirect_domain[256];     /* where rd= may lead: cookie_domain, else base_url's host */
 };
 
 enum app_parts {
@@ -63,6 +75,24 @@ enum app_parts {
 
 /* Loads the configuration and the parts asked for (enum app_parts). -1 with a message in err. */
 int app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t errlen);
+/* Reads the configuration file again and puts its [access] rules in force (other keys need a
+ * restart; changes to them are logged). 0, or -1 with a message in err (the old rules stay). */
+int app_reload(struct app *a, char *err, size_t errlen);
+
+/* Whether target may be redirected to: a same-origin path, or an http(s) URL with the base URL's
+ * scheme (or https) and port (or the default) on the cookie domain or under it (else on the base
+ * URL's host) -- str_safe_redirect with this server's scope. */
+int app_safe_redirect(const struct app *a, const char *target);
+
+/* Whether target may be redirected to: a same-origin path, or an http(s) URL with the base URL's
+ * scheme (or https) and port (or the default) on the cookie domain or under it (else on the base
+ * URL's host) -- str_safe_redirect with this server's scope. */
+int app_safe_redirect(const struct app *a, const char *target);
+
+/* The access rules in force (never NULL after app_init); release them. */
+struct access_ref *app_access_acquire(struct app *a);
+void app_access_release(struct app *a, struct access_ref *r);
+
 /* Releases the templates and the calling thread's store connection. */
 void app_free(struct app *a);
 

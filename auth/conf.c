@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "arena.h"
 #include "log.h"
 #include "str.h"
@@ -28,6 +29,10 @@ enum conf_type {
     CT_TLS,        /* on | off | implicit (enum conf_smtp_tls) */
     CT_FILE,       /* a path to a readable file; "" allowed */
     CT_HTTP_URL,   /* an absolute http:// or https:// URL; "" allowed */
+    CT_COOKIE_DOMAIN, /* a DNS name (checked against base_url once the file is read) */
+    CT_HEADER,        /* an HTTP header name */
+    CT_ACCESS_DEFAULT,
+    CT_ACCESS_RULE, /* repeated: each one appends a rule; "" adds none */
 };
 
 struct conf_key {
@@ -103,6 +108,31 @@ static const struct conf_key conf_keys[] = {
        "follow."),
     TS("server", "tls_key_file", tls_key_file, CT_FILE, "", "file",
        "The certificate's unencrypted PEM private key (keep it readable by the server only)."),
+    TS("server", "cookie_domain", cookie_domain, CT_COOKIE_DOMAIN, "", "domain name",
+       "One sign-in for every host under this domain (e.g. example.com): the session cookie is "
+       "set for it and rd= may lead to its hosts. Not a public suffix; must contain the base "
+       "URL's host. Empty = this host only."),
+    S("server", "pid_file", pid_file, "",
+      "The server writes its process id here; `gatehousectl config reload` signals that process "
+      "to reload [access]. Empty = no file."),
+    X("access", "default", CT_ACCESS_DEFAULT, "signed_in", "deny | signed_in",
+      "Forward-auth (GET /auth/verify) when no rule matches."),
+    X("access", "rule", CT_ACCESS_RULE, "", "HOST PATH POLICY...",
+      "Repeated; the first matching rule decides. HOST: exact, *.suffix or *; PATH: a prefix "
+      "matched at a '/'; POLICY: bypass | deny | signed_in | roles=a,b | groups=a,b | "
+      "idp=ENTITY_ID | mfa (all must hold). E.g. rule = admin.example.com / roles=owner,admin"),
+    TS("access", "header_user", header_user, CT_HEADER, "Remote-User", "",
+       "Header carrying the e-mail address of an allowed request."),
+    TS("access", "header_email", header_email, CT_HEADER, "Remote-Email", "",
+       "Header carrying the e-mail address."),
+    TS("access", "header_name", header_name, CT_HEADER, "Remote-Name", "",
+       "Header carrying the display name."),
+    TS("access", "header_groups", header_groups, CT_HEADER, "Remote-Groups", "",
+       "Header carrying the role and the IdP's groups, comma-separated."),
+    TS("access", "header_role", header_role, CT_HEADER, "Remote-Role", "",
+       "Header carrying the role."),
+    TS("access", "header_auth_method", header_auth_method, CT_HEADER, "Remote-Auth-Method", "",
+       "Header carrying password or saml."),
     X("store", "driver", CT_DRIVER, "sqlite", "sqlite | postgres",
       "Storage back end (postgres is not built in yet)."),
     S("store", "path", store_path, "var/gatehouse.db",
@@ -166,6 +196,10 @@ static const struct {
     const char *intro;
 } conf_sections[] = {
     {"server", "The HTTP server."},
+    {"access",
+     "Forward-auth: what GET /auth/verify answers a reverse proxy (nginx auth_request, Caddy "
+     "forward_auth, Traefik forwardAuth). Reloaded on SIGHUP and with `gatehousectl config "
+     "reload`."},
     {"store", "Where users, sessions and logs are kept."},
     {"sp", "Gatehouse as a SAML service provider."},
     {"secrets", "Secrets at rest."},
@@ -190,6 +224,7 @@ struct parse_ctx {
     char msg[512];
     int failed;
     int smtp_host_line; /* where [smtp] host was set: cross-key errors point there */
+    int cookie_domain_line;
 };
 
 int
@@ -351,6 +386,43 @@ set_email(char *out, size_t size, const char *v, char *msg, size_t len)
     return rc;
 }
 
+/* RFC 9110 token characters. */
+static int
+set_header(char *out, size_t size, const char *v, char *msg, size_t len)
+{
+    size_t n = strlen(v);
+    int ok = n > 0 && n < size;
+    for (size_t i = 0; i < n && ok; i++)
+        ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+             (v[i] >= '0' && v[i] <= '9') || strchr("!#$%&'*+-.^_`|~", v[i]) != NULL;
+    if (!ok) {
+        snprintf(msg, len, "\"%.64s\" is not an HTTP header name", v);
+        return -1;
+    }
+    snprintf(out, size, "%s", v);
+    return 0;
+}
+
+/* [access] default and rule. The rule set is made at the first key that needs it (no [access]:
+ * no rules, default signed_in). */
+static int
+set_access(struct conf *c, const struct conf_key *k, const char *v, int line, char *msg, size_t len)
+{
+    if (k->type == CT_ACCESS_RULE && v[0] == '\0')
+        return 0;
+    if (k->type == CT_ACCESS_DEFAULT && c->access == NULL && strcmp(v, "signed_in") == 0)
+        return 0;
+    if (c->access == NULL)
+        c->access = access_rules_new();
+    if (c->access == NULL) {
+        snprintf(msg, len, "out of memory");
+        return -1;
+    }
+    if (k->type == CT_ACCESS_DEFAULT)
+        return access_set_default(c->access, v, msg, len);
+    return access_rules_add(c->access, v, line, msg, len);
+}
+
 static int
 set_key(struct conf *c, const struct conf_key *k, const char *v, char *msg, size_t len)
 {
@@ -406,7 +478,18 @@ set_key(struct conf *c, const struct conf_key *k, const char *v, char *msg, size
         snprintf(msg, len, "\"%.40s\" is not sqlite or postgres", v);
         return -1;
     case CT_HOST:
-        return set_host(base + k->offset, k->size, v, msg, len);
+    case CT_COOKIE_DOMAIN:
+        if (set_host(base + k->offset, k->size, v, msg, len) != 0)
+            return -1;
+        for (char *p = base + k->offset; *p; p++)
+            if (k->type == CT_COOKIE_DOMAIN && *p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        return 0;
+    case CT_HEADER:
+        return set_header(base + k->offset, k->size, v, msg, len);
+    case CT_ACCESS_DEFAULT:
+    case CT_ACCESS_RULE:
+        return set_access(c, k, v, 0, msg, len);
     case CT_EMAIL:
         return set_email(base + k->offset, k->size, v, msg, len);
     case CT_FILE:
@@ -484,13 +567,19 @@ on_ini_key(void *user, const char *section, const char *name, const char *value)
                 continue;
             known_section = 1;
             if (strcmp(conf_keys[i].name, name) == 0) {
-                rc = set_key(ctx->c, &conf_keys[i], value, msg, sizeof msg);
-                if (conf_keys[i].type == CT_HOST)
+                enum conf_type t = conf_keys[i].type;
+                if (t == CT_ACCESS_DEFAULT || t == CT_ACCESS_RULE)
+                    rc = set_access(ctx->c, &conf_keys[i], value, ctx->lineno, msg, sizeof msg);
+                else
+                    rc = set_key(ctx->c, &conf_keys[i], value, msg, sizeof msg);
+                if (t == CT_HOST)
                     ctx->smtp_host_line = ctx->lineno;
                 if (conf_keys[i].offset == offsetof(struct conf, tls_cert_file))
                     ctx->c->tls_cert_line = ctx->lineno;
                 if (conf_keys[i].offset == offsetof(struct conf, tls_key_file))
                     ctx->c->tls_key_line = ctx->lineno;
+                if (t == CT_COOKIE_DOMAIN)
+                    ctx->cookie_domain_line = ctx->lineno;
                 break;
             }
         }
@@ -583,6 +672,14 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
                  c->tls_cert_file[0] ? c->tls_cert_line : c->tls_key_line,
                  c->tls_cert_file[0] ? "tls_cert_file" : "tls_key_file");
         return -1;
+    }
+    if (line == 0 && !ctx.failed && c->cookie_domain[0] != '\0') {
+        char host[256], msg[400];
+        conf_base_host(c, host, sizeof host);
+        if (conf_cookie_domain_check(c->cookie_domain, host, msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s:%d: cookie_domain: %s", path, ctx.cookie_domain_line, msg);
+            return -1;
+        }
     }
     if (line == 0 && !ctx.failed)
         return 0;
@@ -758,4 +855,125 @@ conf_print(FILE *f, enum conf_print_format fmt)
         settings_range_text(&d[i], values, sizeof values);
         print_key(f, fmt, d[i].name, def, values, d[i].description);
     }
+}
+
+void
+conf_free(struct conf *c)
+{
+    access_rules_free(c->access);
+    c->access = NULL;
+}
+
+void
+conf_base_host(const struct conf *c, char *out, size_t len)
+{
+    const char *h = c->base_url + (c->base_https ? 8 : 7);
+    size_t n = strcspn(h, ":/");
+    if (h[0] == '[')
+        n = strcspn(h, "]") + 1;
+    snprintf(out, len, "%.*s", (int)n, h);
+    for (char *p = out; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+}
+
+/* Public suffixes under which a cookie would reach other people's sites: the common ones of the
+ * Public Suffix List (publicsuffix.org); single labels ("com", "localhost") are refused too. */
+static const char *const PUBLIC_SUFFIXES[] = {
+    "co.uk",
+    "org.uk",
+    "ac.uk",
+    "gov.uk",
+    "ltd.uk",
+    "plc.uk",
+    "me.uk",
+    "net.uk",
+    "com.au",
+    "net.au",
+    "org.au",
+    "edu.au",
+    "gov.au",
+    "co.nz",
+    "org.nz",
+    "co.jp",
+    "ne.jp",
+    "or.jp",
+    "ac.jp",
+    "co.in",
+    "net.in",
+    "org.in",
+    "com.br",
+    "net.br",
+    "org.br",
+    "com.cn",
+    "net.cn",
+    "org.cn",
+    "com.mx",
+    "com.ar",
+    "com.tr",
+    "co.za",
+    "co.kr",
+    "or.kr",
+    "com.sg",
+    "com.hk",
+    "com.tw",
+    "co.il",
+    "com.es",
+    "com.pl",
+    "github.io",
+    "gitlab.io",
+    "herokuapp.com",
+    "appspot.com",
+    "blogspot.com",
+    "cloudfront.net",
+    "azurewebsites.net",
+    "netlify.app",
+    "vercel.app",
+    "pages.dev",
+    "workers.dev",
+    "firebaseapp.com",
+    "web.app",
+    "onrender.com",
+    "fly.dev",
+    "s3.amazonaws.com",
+    "elasticbeanstalk.com",
+    "now.sh",
+    "surge.sh",
+    "ngrok.io",
+    "ngrok-free.app",
+    "duckdns.org",
+    "dyndns.org",
+    "no-ip.org",
+    "glitch.me",
+    "repl.co",
+    "nip.io",
+    "sslip.io",
+    "localhost.run",
+    "eu.org",
+};
+
+int
+conf_cookie_domain_check(const char *domain, const char *base_host, char *msg, size_t len)
+{
+    if (strchr(domain, '.') == NULL) {
+        snprintf(msg, len,
+                 "\"%.64s\" is a single label (a top-level domain or a local name): "
+                 "a cookie for it would reach other sites",
+                 domain);
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof PUBLIC_SUFFIXES / sizeof PUBLIC_SUFFIXES[0]; i++)
+        if (strcasecmp(domain, PUBLIC_SUFFIXES[i]) == 0) {
+            snprintf(msg, len,
+                     "\"%.64s\" is a public suffix: a cookie for it would reach "
+                     "other people's sites",
+                     domain);
+            return -1;
+        }
+    if (!str_host_within(base_host, domain)) {
+        snprintf(msg, len, "\"%.64s\" does not contain the base URL's host %.200s", domain,
+                 base_host);
+        return -1;
+    }
+    return 0;
 }

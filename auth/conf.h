@@ -19,6 +19,8 @@ enum conf_smtp_tls {
     CONF_SMTP_IMPLICIT,     /* implicit: TLS from the first byte (SMTPS, usually port 465) */
 };
 
+struct access_rules;
+
 struct cidr {
     int family; /* AF_INET or AF_INET6 */
     unsigned char addr[16];
@@ -44,6 +46,17 @@ struct conf {
     char tls_cert_file[CONF_PATH_MAX]; /* "" = plain HTTP */
     char tls_key_file[CONF_PATH_MAX];
     int tls_cert_line, tls_key_line; /* where they were set, for errors found after parsing */
+    char cookie_domain[254]; /* lower case; "" = host-only cookies */
+    char pid_file[CONF_PATH_MAX];
+    /* [access]: forward-auth rules (owned; conf_free; NULL = none, default signed_in), and the
+     * identity headers' names */
+    struct access_rules *access;
+    char header_user[64];
+    char header_email[64];
+    char header_name[64];
+    char header_groups[64];
+    char header_role[64];
+    char header_auth_method[64];
     /* [store] */
     char store_driver[16];
     char store_path[CONF_PATH_MAX];
@@ -79,6 +92,9 @@ struct conf {
 /* Sets every key to its default (the table's default text, parsed as the file's would be). */
 void conf_defaults(struct conf *c);
 
+/* Frees what conf_load allocated (the access rules); the struct stays usable with defaults. */
+void conf_free(struct conf *c);
+
 /* Reads path over the defaults. On error returns -1 and writes "FILE:LINE: message" (or
  * "FILE: message") into err. */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
@@ -88,6 +104,14 @@ int conf_is_trusted_proxy(const struct conf *c, int family, const unsigned char 
 
 /* Parses "10.0.0.0/8" or "::1/128" (no prefix = a single host). -1 when malformed. */
 int conf_parse_cidr(const char *s, struct cidr *out);
+
+/* Whether domain may be [server] cookie_domain with a base URL on base_host: not a public
+ * suffix (a built-in list of common ones, or a single label) and base_host is it or under it.
+ * 0, or -1 with a message. */
+int conf_cookie_domain_check(const char *domain, const char *base_host, char *msg, size_t len);
+
+/* The host of the base URL (lower case, no port) into out. */
+void conf_base_host(const struct conf *c, char *out, size_t len);
 
 /* One key of the table, for documentation and tests; strings are borrowed from the table. */
 struct conf_key_info {

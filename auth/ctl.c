@@ -1,7 +1,9 @@
 /* auth/ctl.c: bin/gatehousectl — the admin CLI on the same config and store as the server.
  * Exit 0 done, 1 refused or failed (message on stderr), 2 usage. Every change is audited with
  * actor cli:<unix user>. */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <jansson.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "access.h"
 #include "account.h"
 #include "admin.h"
 #include "app.h"
@@ -69,7 +72,9 @@ static const char usage_text[] =
     "  saml-log show ID [--json]\n"
     "  audit list [--limit N] [--action A] [--actor X] [--target T] [--since ISO-TIME]\n"
     "             [--json | --jsonl]\n"
-    "  secrets rotate\n";
+    "  secrets rotate\n"
+    "  access check URL [--user E] [--groups a,b] [--mfa]\n"
+    "  config reload\n";
 
 static int
 usage(void)
@@ -1070,6 +1075,102 @@ cmd_saml(struct ctl *c, int argc, char **argv)
     return usage();
 }
 
+/* access check URL [--user E] [--groups a,b] [--mfa]: which [access] rule decides and why. A
+ * session's groups and second factor are not known here: --groups and --mfa state them. */
+static int
+cmd_access(struct ctl *c, int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[0], "check") != 0)
+        return usage();
+    const char *url = argv[1], *email = NULL, *groups = "";
+    int mfa = 0;
+    for (int k = 2; k < argc; k++) {
+        if (strcmp(argv[k], "--user") == 0 && k + 1 < argc)
+            email = argv[++k];
+        else if (strcmp(argv[k], "--groups") == 0 && k + 1 < argc)
+            groups = argv[++k];
+        else if (strcmp(argv[k], "--mfa") == 0)
+            mfa = 1;
+        else
+            return usage();
+    }
+    struct str_url u;
+    char path[ACCESS_PATH_MAX], lines[1024];
+    if (str_url_split(url, &u) != 0 ||
+        access_path_normalize(u.rest[0] == '/' ? u.rest : "/", path, sizeof path) != 0)
+        return refused("the URL must be absolute: http(s)://HOST[:PORT]/PATH");
+    snprintf(lines, sizeof lines, "%s", groups);
+    for (char *p = lines; *p; p++)
+        if (*p == ',')
+            *p = '\n';
+    struct user user;
+    memset(&user, 0, sizeof user);
+    if (email != NULL) {
+        struct arena *ar = arena_new();
+        char *norm = ar ? str_email_normalize(ar, email) : NULL;
+        int found = norm ? store_user_by_email(c->store, norm, &user) : 1;
+        arena_free(ar);
+        if (found != 0)
+            return refused("no such user");
+    }
+    struct access_subject s = {email != NULL && strcmp(user.status, "active") == 0, user.role,
+                               lines, user.auth_method[0] == 's' ? user.idp : "", mfa};
+    struct access_decision d;
+    struct access_ref *ref = app_access_acquire(&c->app);
+    access_decide(ref->rules, u.host, path, &s, &d);
+    app_access_release(&c->app, ref);
+    static const char *const verdicts[] = {"allow", "sign-in", "deny"};
+    printf("%s %s%s: %s\n%s\n", url, email ? "for " : "(not signed in)", email ? email : "",
+           verdicts[d.verdict], d.why);
+    if (email != NULL && !s.signed_in)
+        printf("note: the account is disabled, so it cannot sign in\n");
+    return 0;
+}
+
+/* config reload: SIGHUP to the server whose pid [server] pid_file holds, after this program
+ * has read the file (so a bad rule is refused here with FILE:LINE, and the server keeps its
+ * rules). */
+static int
+cmd_config(struct ctl *c, int argc, char **argv)
+{
+    if (argc != 1 || strcmp(argv[0], "reload") != 0)
+        return usage();
+    const char *pf = c->app.conf.pid_file;
+    if (pf[0] == '\0')
+        return refused("[server] pid_file is not set: set it so that this command can find the "
+                       "server (or send the server SIGHUP yourself)");
+    FILE *f = fopen(pf, "r");
+    char buf[32] = "", comm[64] = "", proc[64];
+    if (f == NULL || fgets(buf, sizeof buf, f) == NULL) {
+        if (f != NULL)
+            fclose(f);
+        fprintf(stderr, "gatehousectl: %s: cannot read: %s (is the server running?)\n", pf,
+                strerror(errno));
+        return 1;
+    }
+    fclose(f);
+    buf[strcspn(buf, "\n")] = '\0';
+    const char *e;
+    long long pid = str_to_num(buf, 2, 4194304, &e);
+    if (e != NULL)
+        return refused("the pid file does not hold a process id");
+    /* A stale file may name a process id reused by another program. */
+    snprintf(proc, sizeof proc, "/proc/%lld/comm", pid);
+    f = fopen(proc, "r");
+    if (f != NULL) {
+        if (fgets(comm, sizeof comm, f) == NULL)
+            comm[0] = '\0';
+        fclose(f);
+    }
+    comm[strcspn(comm, "\n")] = '\0';
+    if (strcmp(comm, "gatehouse") != 0 || kill((pid_t)pid, SIGHUP) != 0) {
+        fprintf(stderr, "gatehousectl: no gatehouse process %lld (from %s) to signal\n", pid, pf);
+        return 1;
+    }
+    printf("configuration checked; gatehouse (pid %lld) told to reload its [access] rules\n", pid);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1121,6 +1222,10 @@ main(int argc, char **argv)
         rc = cmd_secrets(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "saml-log") == 0)
         rc = cmd_saml_log(&c, sub_argc, sub_argv);
+    else if (strcmp(cmd, "access") == 0)
+        rc = cmd_access(&c, sub_argc, sub_argv);
+    else if (strcmp(cmd, "config") == 0)
+        rc = cmd_config(&c, sub_argc, sub_argv);
     else
         rc = usage();
     app_free(&c.app);

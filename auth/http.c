@@ -82,6 +82,7 @@ struct req {
     struct pair form[MAX_FORM_FIELDS];
     size_t n_form;
     char client[64];
+    int peer_trusted; /* the peer (not X-Forwarded-For) is in [server] trusted_proxies */
     struct timespec start;
     void *state;
     /* response: built by req_respond (on any thread), queued by the MHD thread */
@@ -342,12 +343,27 @@ req_add_header(struct req *r, const char *name, const char *value)
 int
 req_set_cookie(struct req *r, const char *name, const char *value, long max_age)
 {
+    return req_set_cookie_domain(r, name, value, max_age, NULL);
+}
+
+int
+req_set_cookie_domain(struct req *r, const char *name, const char *value, long max_age,
+                      const char *domain)
+{
     char age[48] = "";
     if (max_age >= 0)
         snprintf(age, sizeof age, "; Max-Age=%ld", max_age);
-    const char *v = arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s%s", name,
-                                 max_age == 0 ? "" : value, age, req_secure(r) ? "; Secure" : "");
+    int dom = domain != NULL && domain[0] != '\0';
+    const char *v = arena_printf(r->arena, "%s=%s; Path=/%s%s; HttpOnly; SameSite=Lax%s%s", name,
+                                 max_age == 0 ? "" : value, dom ? "; Domain=" : "",
+                                 dom ? domain : "", age, req_secure(r) ? "; Secure" : "");
     return v ? req_add_header(r, "Set-Cookie", v) : -1;
+}
+
+int
+req_peer_trusted(const struct req *r)
+{
+    return r->peer_trusted;
 }
 
 void
@@ -605,6 +621,7 @@ set_client(struct req *r)
     inet_ntop(family, raw, r->client, sizeof r->client);
     if (!conf_is_trusted_proxy(r->srv->conf, family, raw))
         return;
+    r->peer_trusted = 1;
     /* Behind a trusted proxy: the right-most X-Forwarded-For entry that is not a trusted proxy. */
     const char *xff = req_header(r, "X-Forwarded-For");
     if (xff == NULL || strlen(xff) > 1024)

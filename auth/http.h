@@ -63,6 +63,9 @@ void *req_ctx(const struct req *r);
 /* A slot for the auth layer's per-request state. */
 void *req_state(const struct req *r);
 void req_set_state(struct req *r, void *state);
+/* Whether the connection's peer is one of [server] trusted_proxies (its X-Forwarded-* headers
+ * may be believed). */
+int req_peer_trusted(const struct req *r);
 /* Whether the connection / public URL is HTTPS (cookies then get Secure). */
 int req_secure(const struct req *r);
 
@@ -77,6 +80,10 @@ void req_allow_autopost(struct req *r, const char *script_sha256, const char *fo
 /* Set-Cookie with HttpOnly, SameSite=Lax, Path=/, Secure when HTTPS. max_age < 0: a session
  * cookie; 0: delete it. */
 int req_set_cookie(struct req *r, const char *name, const char *value, long max_age);
+/* The same with "; Domain=domain" when domain is not NULL or "" (one cookie for every host under
+ * it). */
+int req_set_cookie_domain(struct req *r, const char *name, const char *value, long max_age,
+                          const char *domain);
 /* Builds the response (the body is copied); it is sent when the handler returns. Only the first
  * call counts. */
 int req_respond(struct req *r, int status, const char *content_type, const char *body, size_t len);

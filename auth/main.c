@@ -67,6 +67,20 @@ refresh_metadata(struct app *a)
     federation_refresh_due(s, a->conf.sp_metadata_ca_file);
 }
 
+/* [server] pid_file: where `gatehousectl config reload` finds the process to send SIGHUP. */
+static int
+write_pid_file(const char *path)
+{
+    if (path[0] == '\0')
+        return 0;
+    FILE *f = fopen(path, "w");
+    if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "gatehouse: %s: cannot write the pid file: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static void
 bootstrap_hint(struct app *a)
 {
@@ -112,7 +126,7 @@ main(int argc, char **argv)
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGHUP);
+    sigaddset(&stop, SIGHUP); /* reload the TLS certificate and the [access] rules */
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -168,6 +182,12 @@ main(int argc, char **argv)
         app_free(&app);
         return 1;
     }
+    if (write_pid_file(app.conf.pid_file) != 0) {
+        http_stop(srv);
+        mailer_stop(app.mailer);
+        app_free(&app);
+        return 1;
+    }
     log_info("gatehouse started base_url=%s store=%s", app.conf.base_url, app.conf.store_path);
     bootstrap_hint(&app);
     unsigned ticks = 0;
@@ -182,12 +202,16 @@ main(int argc, char **argv)
             log_error("SIGHUP: TLS certificate not reloaded, the one in use stays: %s", err);
         else if (sig == SIGHUP && app.conf.tls_cert_file[0] != '\0')
             log_info("SIGHUP: TLS certificate reloaded from %s", app.conf.tls_cert_file);
+        if (sig == SIGHUP && app_reload(&app, err, sizeof err) != 0)
+            log_error("configuration not reloaded (the rules in force stay): %s", err);
         if (sig < 0 && errno == EAGAIN) {
             if (++ticks % (PRUNE_SECONDS / TICK_SECONDS) == 0)
                 prune(&app);
             refresh_metadata(&app);
         }
     }
+    if (app.conf.pid_file[0] != '\0')
+        unlink(app.conf.pid_file);
     http_stop(srv);
     mailer_stop(app.mailer); /* after the listener: nothing queues mail any more */
     app.mailer = NULL;

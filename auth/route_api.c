@@ -123,7 +123,7 @@ route_api_login(struct req *r)
     if (o.change != PW_CHANGE_NONE)
         return web_json_error(r, 403, "password_change_required",
                               "Sign in through the browser and change your password first.");
-    struct session_new n = {.user_id = o.user.id, .kind = SESSION_CLIENT};
+    struct session_new n = {.user_id = o.user.id, .kind = SESSION_CLIENT, .mfa = o.mfa};
     char token[SESSION_TOKEN_LEN + 1];
     if (web_start_session(r, &n, token) != 0)
         return web_json_error(r, 500, "internal", "The session could not be created.");

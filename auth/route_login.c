@@ -114,7 +114,7 @@ route_logout_post(struct req *r)
         store_session_delete(w->store, w->session_hash);
         log_info("sign-out user_id=%lld slo=%d", w->user.id, has_slo);
     }
-    req_set_cookie(r, SESSION_COOKIE, "", 0);
+    web_clear_session_cookie(r);
     if (!has_slo)
         return req_redirect(r, 303, "/login");
     int rc = saml_send(r, &slo, "SAMLRequest", NULL);

@@ -70,7 +70,7 @@ mfa_pending_start(struct req *r, const struct user *u, int change_reason, int en
     /* A new sign-in: whatever session this browser had ends now. */
     if (w->signed_in) {
         store_session_delete(w->store, w->session_hash);
-        req_set_cookie(r, SESSION_COOKIE, "", 0);
+        web_clear_session_cookie(r);
     }
     req_set_cookie(r, MFA_COOKIE, token, MFA_PENDING_SECONDS);
     log_info("sign-in password ok, second step due user_id=%lld enrol=%d client=%s", u->id, enrol,
@@ -167,7 +167,8 @@ complete(struct req *r, const struct mfa_pending_row *p, const struct user *u)
     end_pending(r, p);
     login_completed(w->store, u->email);
     store_user_set_login(w->store, u->id, w->now);
-    struct session_new n = {.user_id = u->id, .kind = SESSION_WEB, .restricted = p->change_reason};
+    struct session_new n = {
+        .user_id = u->id, .kind = SESSION_WEB, .restricted = p->change_reason, .mfa = 1};
     if (web_start_session(r, &n, NULL) != 0)
         return -1;
     web_signin_event(r, "password", "success");

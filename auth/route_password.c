@@ -117,7 +117,12 @@ route_password_change_post(struct req *r)
         return change_page(r, 422, msg, violations);
     if (rc != ACCOUNT_OK)
         return change_page(r, 500, "Your password could not be changed. Try again.", 0);
-    struct session_new n = {.user_id = w->user.id, .kind = SESSION_WEB};
+    /* The new session keeps what the sign-in proved (a second factor, the IdP's context). */
+    struct session_new n = {.user_id = w->user.id,
+                            .kind = SESSION_WEB,
+                            .mfa = w->session.mfa,
+                            .authn_context = w->session.authn_context,
+                            .groups = w->session.groups};
     if (web_start_session(r, &n, NULL) != 0)
         return req_redirect(r, 303, "/login");
     login_completed(w->store, w->user.email);

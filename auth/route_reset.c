@@ -167,7 +167,7 @@ post_new_password(struct req *r, const char *token)
         w->signed_in = 0;
         web_bind_session(r, "");
     }
-    req_set_cookie(r, SESSION_COOKIE, "", 0);
+    web_clear_session_cookie(r);
     return web_page(r, 200, "password_reset_done", "Password changed", web_ctx(r));
 }
 

@@ -148,10 +148,10 @@ route_saml_acs(struct req *r)
         web_signin_event_count(r, "sso", "success");
         log_info("sign-in method=saml user_id=%lld idp=%s", o->user_id, o->idp.entity_id);
         sso_outcome_free(o);
-        return req_redirect(r, 303, str_safe_return_to(o->return_to) ? o->return_to : "/");
+        return req_redirect(r, 303, web_safe_redirect(r, o->return_to) ? o->return_to : "/");
     }
     if (as.started) { /* started, then rolled back: the cookie would name no session */
-        req_set_cookie(r, SESSION_COOKIE, "", 0);
+        web_clear_session_cookie(r);
         web_bind_session(r, "");
     }
     web_signin_event(r, "sso", "failure");
@@ -231,7 +231,7 @@ slo_request(struct req *r, struct sp_ref *ref, const char *msg, const char *rela
     log_info("saml logout from idp=%s sessions_ended=%lld", in.idp, n);
     if (w->signed_in && strcmp(w->session.idp, in.idp) == 0 &&
         strcmp(w->session.name_id, in.name_id) == 0)
-        req_set_cookie(r, SESSION_COOKIE, "", 0);
+        web_clear_session_cookie(r);
     struct sp_out answer = {in.response_body != NULL, in.response_url, in.response_body};
     int rc = saml_send(r, &answer, "SAMLResponse", relay_state);
     sp_out_free(&answer);

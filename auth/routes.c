@@ -57,6 +57,8 @@ static const struct route table[] = {
     {"POST", "/api/admin/", route_admin_api_post, ROUTE_PREFIX | ROUTE_JSON | ROUTE_BLOCKING,
      SAML_FORM_MAX * 3},
     {"GET", "/healthz", route_healthz, 0, 0},
+    /* Asked by the reverse proxy for every request it passes on (HEAD too). */
+    {"GET", "/auth/verify", route_auth_verify, 0, 0},
     {"GET", "/metrics", route_metrics, 0, 0},
     {"GET", "/static/", route_static, ROUTE_PREFIX | ROUTE_STATIC, 0},
 };

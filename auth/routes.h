@@ -70,6 +70,8 @@ int route_api_whoami(struct req *r);
 int route_api_login(struct req *r);
 int route_api_logout(struct req *r);
 int route_healthz(struct req *r);
+/* GET/HEAD /auth/verify: the forward-auth decision (route_verify.c). */
+int route_auth_verify(struct req *r);
 int route_metrics(struct req *r);
 int route_static(struct req *r);
 

@@ -50,6 +50,10 @@ session_create(struct store *s, const struct session_new *n, char *token_out, ch
              n->session_index ? n->session_index : "");
     snprintf(row.name_id_format, sizeof row.name_id_format, "%s",
              n->name_id_format ? n->name_id_format : "");
+    row.mfa = n->mfa;
+    snprintf(row.authn_context, sizeof row.authn_context, "%s",
+             n->authn_context ? n->authn_context : "");
+    snprintf(row.groups, sizeof row.groups, "%s", n->groups ? n->groups : "");
     if (store_session_insert(s, &row) != 0)
         return -1;
     memcpy(hash_out, row.token_hash, sizeof row.token_hash);

@@ -27,6 +27,9 @@ struct session_new {
     const char *name_id;
     const char *session_index;
     const char *name_id_format;
+    int mfa;                   /* a second factor was used in this sign-in */
+    const char *authn_context; /* SAML: the AuthnContextClassRef */
+    const char *groups;        /* SAML: the IdP's groups, one per line */
 };
 
 /* Creates a session; writes the token (SESSION_TOKEN_LEN + 1 bytes) and its hash (65 bytes). */

@@ -63,6 +63,28 @@ static const char *const GROUP_ATTRS[] = {
     NULL};
 
 /* One response being accepted: what the steps share. */
+/* AuthnContextClassRefs that say the IdP used more than one factor (forward-auth's mfa rule). */
+static const char *const MFA_CONTEXTS[] = {
+    "https://refeds.org/profile/mfa",
+    "http://schemas.microsoft.com/claims/multipleauthn",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:MultiFactor",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:MultiFactorContract",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI",
+    NULL};
+
+static int
+mfa_context(const char *class_ref)
+{
+    for (size_t i = 0; MFA_CONTEXTS[i] != NULL; i++)
+        if (strcmp(class_ref, MFA_CONTEXTS[i]) == 0)
+            return 1;
+    return 0;
+}
+
 struct acs {
     struct app *app;
     struct store *s;
@@ -75,6 +97,7 @@ struct acs {
     char key[512];     /* the NameID the user is found by (see map_key) */
     char role[16];     /* from the group mapping, else the IdP's default role */
     int groups_mapped; /* the IdP maps groups to roles: the role follows them at each sign-in */
+    char groups[1024]; /* the asserted groups, one per line (whole names only) */
 };
 
 static int
@@ -147,6 +170,31 @@ map_role(struct acs *a)
     if (best != 0)
         snprintf(a->role, sizeof a->role, "%s", best == 2 ? "admin" : "member");
     return SP_OK;
+}
+
+/* The asserted groups, kept with the session for forward-auth: one per line, whole names only
+ * (a cut name could equal another group's). */
+static void
+collect_groups(struct acs *a)
+{
+    const char *const custom[] = {a->o->idp.attr_groups, NULL};
+    const char *const *names = a->o->idp.attr_groups[0] ? custom : GROUP_ATTRS;
+    size_t used = 0;
+    for (int i = 0; i < a->o->v.n_attrs; i++) {
+        const struct sp_attr *at = &a->o->v.attrs[i];
+        if (!attr_named(at, names))
+            continue;
+        for (int k = 0; k < at->n_values; k++) {
+            const char *g = at->values[k];
+            size_t n = g ? strlen(g) : 0;
+            if (n == 0 || !str_utf8_clean(g, n, 0) || used + n + 2 > sizeof a->groups)
+                continue;
+            if (used > 0)
+                a->groups[used++] = '\n';
+            memcpy(a->groups + used, g, n + 1);
+            used += n;
+        }
+    }
 }
 
 #define NAMEID_EMAIL "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
@@ -400,9 +448,9 @@ accept_in_store(struct acs *a, const char *relay_state)
             return refuse(a, SP_ERR_UNSOLICITED,
                           "unsolicited response (no InResponseTo) and "
                           "IdP-initiated sign-in is off for this IdP");
-        /* IdP-initiated: RelayState is honoured only as a same-origin path. */
+        /* IdP-initiated: RelayState is honoured only where rd= may lead. */
         snprintf(a->o->return_to, sizeof a->o->return_to, "%s",
-                 str_safe_return_to(relay_state) ? relay_state : "/");
+                 app_safe_redirect(a->app, relay_state) ? relay_state : "/");
     }
     time_t keep = a->o->v.not_on_or_after ? a->o->v.not_on_or_after + skew : a->now + 3600;
     int once = store_saml_assertion_once(s, a->o->v.assertion_id, a->o->idp.entity_id, keep);
@@ -410,6 +458,7 @@ accept_in_store(struct acs *a, const char *relay_state)
         return refuse(a, once < 0 ? SP_ERR_INTERNAL : SP_ERR_REPLAY,
                       "this assertion ID was accepted before");
     enum sp_reason rc = map_identity(a);
+    collect_groups(a);
     return rc == SP_OK ? provision(a) : rc;
 }
 
@@ -483,7 +532,10 @@ accept_signin(struct acs *a, const struct sso_request *in)
                                 .idp = o->idp.entity_id,
                                 .name_id = o->v.name_id,
                                 .session_index = o->v.session_index,
-                                .name_id_format = o->v.name_id_format};
+                                .name_id_format = o->v.name_id_format,
+                                .mfa = mfa_context(o->v.authn_context),
+                                .authn_context = o->v.authn_context,
+                                .groups = a->groups};
         if (in->start_session(in->ctx, &n) != 0)
             refuse(a, SP_ERR_INTERNAL, "the session could not be created");
     }

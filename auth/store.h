@@ -44,6 +44,9 @@ struct session_row {
     char name_id[512];
     char session_index[256];
     char name_id_format[256];
+    int mfa;                 /* a second factor was used: TOTP, or an MFA AuthnContext */
+    char authn_context[256]; /* SAML sessions: the AuthnContextClassRef asserted */
+    char groups[1024];       /* SAML sessions: the IdP's groups, one per line */
 };
 
 struct audit_row {

@@ -234,6 +234,11 @@ static const char *const migrations[] = {
     "  federation TEXT NOT NULL REFERENCES federations(url) ON DELETE CASCADE"
     ");"
     "CREATE INDEX federation_members_fed ON federation_members(federation);",
+    /* 10: what forward-auth decides on, recorded with each session: a second factor was used
+     * (TOTP, or an MFA AuthnContext from the IdP), the IdP's AuthnContextClassRef and groups */
+    "ALTER TABLE sessions ADD COLUMN mfa INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sessions ADD COLUMN authn_context TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE sessions ADD COLUMN groups TEXT NOT NULL DEFAULT '';",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -402,10 +407,11 @@ static const char *const sql[ST_COUNT] = {
     [ST_LOCKOUT_CLEAR] = "DELETE FROM lockouts WHERE email = ?",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, kind, restricted, "
                           "created_at, last_seen, client_addr, idp, name_id, session_index, "
-                          "name_id_format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          "name_id_format, mfa, authn_context, groups) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_SESSION_GET] = "SELECT token_hash, user_id, kind, restricted, created_at, last_seen, "
-                       "client_addr, idp, name_id, session_index, name_id_format FROM sessions "
-                       "WHERE token_hash = ?",
+                       "client_addr, idp, name_id, session_index, name_id_format, mfa, "
+                       "authn_context, groups FROM sessions WHERE token_hash = ?",
     [ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ? WHERE token_hash = ?",
     [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?",
     [ST_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = ?",
@@ -1303,6 +1309,9 @@ store_session_insert(struct store *s, const struct session_row *r)
     bind_text(st, 9, r->name_id);
     bind_text(st, 10, r->session_index);
     bind_text(st, 11, r->name_id_format);
+    sqlite3_bind_int(st, 12, r->mfa);
+    bind_text(st, 13, r->authn_context);
+    bind_text(st, 14, r->groups);
     return exec_done(s, st);
 }
 
@@ -1327,6 +1336,9 @@ store_session_get(struct store *s, const char *token_hash, struct session_row *o
         col_text(st, 8, out->name_id, sizeof out->name_id);
         col_text(st, 9, out->session_index, sizeof out->session_index);
         col_text(st, 10, out->name_id_format, sizeof out->name_id_format);
+        out->mfa = sqlite3_column_int(st, 11);
+        col_text(st, 12, out->authn_context, sizeof out->authn_context);
+        col_text(st, 13, out->groups, sizeof out->groups);
         ret = 0;
     } else if (rc == SQLITE_DONE) {
         ret = 1;

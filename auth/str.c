@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arena.h"
 
@@ -176,6 +177,90 @@ str_safe_return_to(const char *s)
             return 0;
     }
     return 1;
+}
+
+static int
+host_char(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
+}
+
+int
+str_url_split(const char *url, struct str_url *out)
+{
+    memset(out, 0, sizeof *out);
+    if (url == NULL || strlen(url) > STR_URL_MAX)
+        return -1;
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || *p == '\\')
+            return -1;
+    const char *h;
+    if (strncmp(url, "https://", 8) == 0) {
+        memcpy(out->scheme, "https", 6);
+        out->port = 443;
+        h = url + 8;
+    } else if (strncmp(url, "http://", 7) == 0) {
+        memcpy(out->scheme, "http", 5);
+        out->port = 80;
+        h = url + 7;
+    } else {
+        return -1;
+    }
+    size_t n = 0;
+    while (h[n] != '\0' && host_char((unsigned char)h[n]))
+        n++;
+    /* A label may not be empty: no leading, trailing or doubled dot. */
+    if (n == 0 || n >= sizeof out->host || h[0] == '.' || h[n - 1] == '.' || h[0] == '-' ||
+        memmem(h, n, "..", 2) != NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        out->host[i] = (char)tolower((unsigned char)h[i]);
+    out->host[n] = '\0';
+    const char *p = h + n;
+    if (*p == ':') {
+        size_t d = 0;
+        long port = 0;
+        while (p[1 + d] >= '0' && p[1 + d] <= '9' && d < 6)
+            port = port * 10 + (p[1 + d++] - '0');
+        if (d == 0 || d > 5 || port < 1 || port > 65535)
+            return -1;
+        out->port = (int)port;
+        p += 1 + d;
+    }
+    if (*p != '\0' && *p != '/' && *p != '?' && *p != '#')
+        return -1; /* '@' (userinfo), '[' (IP literal), '%' and anything else */
+    out->rest = p;
+    return 0;
+}
+
+int
+str_host_within(const char *host, const char *domain)
+{
+    size_t hl = strlen(host), dl = strlen(domain);
+    if (dl == 0 || hl < dl)
+        return 0;
+    if (hl == dl)
+        return strcasecmp(host, domain) == 0;
+    return host[hl - dl - 1] == '.' && strcasecmp(host + hl - dl, domain) == 0;
+}
+
+int
+str_safe_redirect(const char *s, const struct str_redirect_scope *scope)
+{
+    if (s == NULL || s[0] == '\0' || strlen(s) > 1024)
+        return 0;
+    if (s[0] == '/')
+        return str_safe_return_to(s);
+    struct str_url u;
+    if (str_url_split(s, &u) != 0)
+        return 0;
+    if (strcmp(u.scheme, "https") != 0 && strcmp(u.scheme, scope->base_scheme) != 0)
+        return 0;
+    int default_port = strcmp(u.scheme, "https") == 0 ? 443 : 80;
+    if (u.port != default_port && u.port != scope->base_port)
+        return 0;
+    return str_host_within(u.host, scope->domain);
 }
 
 char *

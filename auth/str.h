@@ -34,6 +34,40 @@ char *str_email_normalize(struct arena *a, const char *in);
  * no backslash, no control characters or spaces, at most 1024 bytes. */
 int str_safe_return_to(const char *s);
 
+#define STR_URL_MAX 2048
+#define STR_HOST_MAX 254
+
+/* An absolute http(s) URL split by str_url_split. */
+struct str_url {
+    char scheme[8];          /* "http" or "https" */
+    char host[STR_HOST_MAX]; /* lower case */
+    int port;                /* the explicit port, else the scheme's default (80, 443) */
+    const char *rest;        /* borrowed from the input: "" or the path, query and fragment */
+};
+
+/* Splits an absolute URL strictly: scheme http or https in lower case, "//", a host of letters,
+ * digits, '-' and '.' (no userinfo, IP literal or percent-escape), an optional port 1-65535,
+ * then nothing or '/', '?', '#'. The whole URL must be printable ASCII without spaces or
+ * backslashes, at most STR_URL_MAX bytes. 0, or -1 when it is not such a URL. */
+int str_url_split(const char *url, struct str_url *out);
+
+/* Whether host (lower case) is domain or a name under it ("a.example.com" under "example.com";
+ * "badexample.com" is not). */
+int str_host_within(const char *host, const char *domain);
+
+/* Where an absolute redirect target (rd=) may lead: scheme https or base_scheme, the port the
+ * base URL uses or the scheme's default, a host equal to or under domain (the cookie domain,
+ * else the base URL's host). */
+struct str_redirect_scope {
+    const char *base_scheme;
+    int base_port;
+    const char *domain;
+};
+
+/* Whether s is a safe redirect target: a same-origin path (str_safe_return_to) or an absolute
+ * URL (str_url_split) within scope, at most 1024 bytes. One validator for every redirect. */
+int str_safe_redirect(const char *s, const struct str_redirect_scope *scope);
+
 /* Copy of s for a log line: printable ASCII kept, anything else as \xNN, at most max bytes of
  * input, in the arena. */
 char *str_log_escape(struct arena *a, const char *s, size_t max);

@@ -38,14 +38,15 @@ allowed_while_restricted(const char *path)
 {
     return !strcmp(path, "/password/change") || !strcmp(path, "/password/reset") ||
            !strcmp(path, "/logout") || !strcmp(path, "/api/logout") || !strcmp(path, "/healthz") ||
-           starts_with(path, "/static/");
+           !strcmp(path, "/auth/verify") || starts_with(path, "/static/");
 }
 
 static void
 load_session(struct req *r, struct web *w)
 {
     const char *token = NULL;
-    if (w->api) {
+    /* API clients and forward-auth (a proxy passes the client's Authorization on). */
+    if (w->api || strcmp(req_path(r), "/auth/verify") == 0) {
         const char *auth = req_header(r, "Authorization");
         if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0)
             token = auth + 7;
@@ -98,7 +99,7 @@ web_before(struct req *r, const struct route *route)
     const char *v = req_cookie(r, CSRF_COOKIE);
     if (csrf_visitor_ok(v)) {
         memcpy(w->visitor, v, CSRF_VISITOR_LEN + 1);
-    } else if (!w->api) {
+    } else if (!w->api && strcmp(req_path(r), "/auth/verify") != 0) {
         if (csrf_new_visitor(w->visitor) != 0) {
             web_error(r, 500, "Out of randomness.");
             return 1;
@@ -153,6 +154,21 @@ web_ctx(struct req *r)
     return c;
 }
 
+/* With a cookie domain, a sign-in form ends in a redirect to rd=, on any host under it: the
+ * CSP's form-action names them (CSP3: form-action applies to the redirects after a submission). */
+static const char *
+cookie_domain_origins(struct req *r, const struct app *a)
+{
+    if (a->conf.cookie_domain[0] == '\0')
+        return NULL;
+    const char *d = a->conf.cookie_domain;
+    if (strcmp(a->base_scheme, "https") == 0 && a->base_port == 443)
+        return arena_printf(req_arena(r), "https://%s https://*.%s", d, d);
+    /* https is always allowed; base_scheme on the base URL's port too. */
+    return arena_printf(req_arena(r), "https://%s https://*.%s %s://%s:%d %s://*.%s:%d", d, d,
+                        a->base_scheme, d, a->base_port, a->base_scheme, d, a->base_port);
+}
+
 int
 web_page(struct req *r, int status, const char *name, const char *title, struct tmpl_ctx *ctx)
 {
@@ -167,10 +183,13 @@ web_page(struct req *r, int status, const char *name, const char *title, struct 
     /* Sign-in (SSO) and sign-out (SLO) forms end in a redirect to an IdP. The registry is read
      * afresh (-1): this very request may have changed it. */
     struct sp_ref *ref = (body && w && w->store) ? app_sp_acquire(w->app, w->store, -1) : NULL;
-    if (ref != NULL) {
-        req_allow_form_targets(r, ref->idp_origins);
+    const char *targets = w ? cookie_domain_origins(r, w->app) : NULL;
+    if (ref != NULL && ref->idp_origins != NULL)
+        targets = targets ? arena_printf(req_arena(r), "%s %s", targets, ref->idp_origins)
+                          : ref->idp_origins;
+    req_allow_form_targets(r, targets);
+    if (ref != NULL)
         app_sp_release(w->app, ref);
-    }
     if (body == NULL) {
         static const char msg[] = "The page could not be rendered.";
         return req_respond(r, 500, "text/plain; charset=utf-8", msg, sizeof msg - 1);
@@ -271,19 +290,36 @@ web_error(struct req *r, int status, const char *message)
     web_page(r, status, "error", status_title(status), c);
 }
 
+int
+web_safe_redirect(struct req *r, const char *target)
+{
+    return app_safe_redirect(web_of(r)->app, target);
+}
+
 const char *
 web_return_to(struct req *r)
 {
-    const char *rt = req_form(r, "return_to");
-    if (rt == NULL)
-        rt = req_query(r, "return_to");
-    return str_safe_return_to(rt) ? rt : "/";
+    const char *names[] = {"return_to", "rd"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *rt = req_form(r, names[i]);
+        if (rt == NULL)
+            rt = req_query(r, names[i]);
+        if (rt != NULL)
+            return web_safe_redirect(r, rt) ? rt : "/";
+    }
+    return "/";
 }
 
 int
 web_set_session_cookie(struct req *r, const char *token)
 {
-    return req_set_cookie(r, SESSION_COOKIE, token, -1);
+    return req_set_cookie_domain(r, SESSION_COOKIE, token, -1, web_of(r)->app->conf.cookie_domain);
+}
+
+int
+web_clear_session_cookie(struct req *r)
+{
+    return req_set_cookie_domain(r, SESSION_COOKIE, "", 0, web_of(r)->app->conf.cookie_domain);
 }
 
 int

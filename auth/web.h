@@ -48,11 +48,18 @@ int web_json(struct req *r, int status, struct json_t *obj);
 /* {"error": code, "message": message} */
 int web_json_error(struct req *r, int status, const char *code, const char *message);
 
-/* return_to from the query or form when it is a safe same-origin path, else "/". */
+/* Whether target may be redirected to (app_safe_redirect): a same-origin path, or an absolute
+ * URL on the cookie domain. The one check for return_to, rd and RelayState. */
+int web_safe_redirect(struct req *r, const char *target);
+
+/* return_to (or rd, for forward-auth) from the form or the query when web_safe_redirect allows
+ * it, else "/". */
 const char *web_return_to(struct req *r);
 
 /* Sets the session cookie for token (a browser session). */
 int web_set_session_cookie(struct req *r, const char *token);
+/* Deletes the session cookie (with the same Domain: [server] cookie_domain). */
+int web_clear_session_cookie(struct req *r);
 
 /* Starts the session n describes: the one way every flow (password, second factor, password
  * change, SSO, API client) begins a session. n->client_addr defaults to r's client. A browser

@@ -711,6 +711,15 @@ collect_attributes(LassoSaml2Assertion *a, struct sp_verdict *v)
                     x->values[x->n_values++] = value_text(k->data);
         }
     }
+    /* SAML core 2.7.2.2: how the IdP authenticated the person (forward-auth's mfa rule). */
+    for (GList *l = a->AuthnStatement; l; l = l->next) {
+        LassoSaml2AuthnStatement *as = l->data;
+        if (LASSO_IS_SAML2_AUTHN_STATEMENT(as) && LASSO_IS_SAML2_AUTHN_CONTEXT(as->AuthnContext) &&
+            as->AuthnContext->AuthnContextClassRef != NULL) {
+            copy(v->authn_context, sizeof v->authn_context, as->AuthnContext->AuthnContextClassRef);
+            break;
+        }
+    }
     for (GList *l = a->AuthnStatement; l; l = l->next) {
         LassoSaml2AuthnStatement *as = l->data;
         if (LASSO_IS_SAML2_AUTHN_STATEMENT(as) && as->SessionIndex != NULL) {

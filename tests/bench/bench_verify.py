@@ -1,0 +1,146 @@
+"""make bench, forward-auth: GET /auth/verify decisions per second with a session, beside
+GET /healthz, directly and through a real nginx (auth_request, the README's snippet), and the same
+nginx passing the same upstream on with no auth at all. The upstream is an nginx `return 200`, so
+that the figure is nginx + Gatehouse, not a slow application. Prints, asserts nothing; the
+target is: through nginx >= 80 % of nginx without auth."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
+
+import conftest  # noqa: E402
+from bench import wrk  # noqa: E402
+from test_forward_auth_proxies import indent, readme_snippet  # noqa: E402
+
+CONNS = int(os.environ.get("BENCH_VERIFY_CONNS", "16"))
+
+NGINX = """
+daemon off;
+user root;
+worker_processes {workers};
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/tmp/body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+    upstream app {{ server 127.0.0.1:{upstream}; keepalive 32; }}
+    server {{
+        listen 127.0.0.1:{port};
+        server_name app.example.test;
+{snippet}
+        location / {{
+{identity}
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass http://app;
+        }}
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        server_name noauth.example.test;
+        location / {{
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass http://app;
+        }}
+    }}
+    server {{
+        listen 127.0.0.1:{upstream};
+        location / {{ return 200 "ok\\n"; }}
+    }}
+}}
+"""
+
+
+def start_nginx(tmp, gatehouse):
+    prefix = os.path.join(tmp, "nginx")
+    os.makedirs(os.path.join(prefix, "tmp"))
+    port, upstream = conftest.free_port(), conftest.free_port()
+    snippet = readme_snippet("nginx-verify").replace("127.0.0.1:9091", f"127.0.0.1:{gatehouse}")
+    conf = os.path.join(prefix, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX.format(prefix=prefix, port=port, upstream=upstream,
+                             workers=os.cpu_count() or 2, snippet=indent(snippet, 8),
+                             identity=indent(readme_snippet("nginx-identity"), 12)))
+    proc = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", prefix, "-c", conf,
+                             "-e", os.path.join(prefix, "error.log")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return proc, port
+
+
+def main():
+    if shutil.which("wrk") is None or shutil.which("nginx") is None:
+        sys.exit("bench_verify: wrk and nginx are needed (Debian packages wrk, nginx)")
+    tmp = tempfile.mkdtemp(prefix="gatehouse-bench-verify-")
+    conftest.TEST_CONF["argon2"] = {"memory_kib": "1024", "iterations": "1", "parallelism": "1"}
+    srv = conftest.Server(tmp, {"server": {"access_log": "off", "threads": "0",
+                                           "cookie_domain": "example.test"},
+                                "policy": {"session.web_idle_minutes": "120"}})
+    srv.env = lambda: dict(os.environ, TZ="UTC")
+    with open(srv.conf_path) as f:
+        text = f.read().replace(f"base_url = {srv.base}", "base_url = http://auth.example.test")
+    with open(srv.conf_path, "w") as f:
+        f.write(text + "[access]\nrule = *.example.test / signed_in\n")
+    srv.start()
+    nginx = None
+    try:
+        # A session: the user signs in and makes their password (cookie for example.test, read
+        # from the Set-Cookie header since the harness talks to 127.0.0.1).
+        import requests
+        temp = srv.add_user("bench@example.com")
+        s = requests.Session()
+        page = s.get(srv.url("/login"), timeout=30)
+        r = s.post(srv.url("/login"), data={"email": "bench@example.com", "password": temp,
+                                            "csrf_token": conftest.csrf_of(page.text)},
+                   allow_redirects=False, timeout=30)
+        token = re.search(r"gatehouse_session=([0-9a-f]{64})", r.headers["Set-Cookie"]).group(1)
+        s.cookies.set("gatehouse_session", token)
+        page = s.get(srv.url("/password/change"), timeout=30)
+        r = s.post(srv.url("/password/change"), data={
+            "current_password": temp, "new_password": "Correct-Horse-92",
+            "confirm_password": "Correct-Horse-92", "csrf_token": conftest.csrf_of(page.text)},
+            allow_redirects=False, timeout=30)
+        token = re.search(r"gatehouse_session=([0-9a-f]{64})", r.headers["Set-Cookie"]).group(1)
+        cookie = ["-H", f"Cookie: gatehouse_session={token}"]
+        threads = str(min(CONNS, 2))
+        rows = []
+        rate, p50, bad = wrk(srv.url("/healthz"), CONNS, threads)
+        rows.append(("GET /healthz, direct", rate, p50, bad))
+        rate, p50, bad = wrk(srv.url("/auth/verify"), CONNS, threads,
+                             cookie + ["-H", "X-Original-URL: http://app.example.test/x"])
+        rows.append(("GET /auth/verify with a session, direct", rate, p50, bad))
+        nginx, port = start_nginx(tmp, srv.port)
+        base = f"http://127.0.0.1:{port}/x"
+        rate, p50, bad = wrk(base, CONNS, threads, cookie + ["-H", "Host: app.example.test"])
+        rows.append(("through nginx with /auth/verify", rate, p50, bad))
+        through = rate
+        rate, p50, bad = wrk(base, CONNS, threads, ["-H", "Host: noauth.example.test"])
+        rows.append(("through nginx, no auth", rate, p50, bad))
+        noauth = rate
+        print(f"forward-auth, {CONNS} connections, {os.cpu_count()} CPUs:")
+        for name, rate, p50, bad in rows:
+            print(f"  {name:42s} {rate:9.0f}/s  p50 {p50:>8s}" + (f"  non-2xx {bad}" if bad else ""))
+        print(f"  through nginx with auth / without: {100 * through / noauth:.0f} % (target >= 80 %)")
+    finally:
+        if nginx is not None:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+        srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
