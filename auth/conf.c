@@ -117,10 +117,11 @@ static const struct conf_key conf_keys[] = {
       "to reload [access]. Empty = no file."),
     X("access", "default", CT_ACCESS_DEFAULT, "signed_in", "deny | signed_in",
       "Forward-auth (GET /auth/verify) when no rule matches."),
-    X("access", "rule", CT_ACCESS_RULE, "", "HOST PATH POLICY...",
-      "Repeated; the first matching rule decides. HOST: exact, *.suffix or *; PATH: a prefix "
-      "matched at a '/'; POLICY: bypass | deny | signed_in | roles=a,b | groups=a,b | "
-      "idp=ENTITY_ID | mfa (all must hold). E.g. rule = admin.example.com / roles=owner,admin"),
+    X("access", "rule", CT_ACCESS_RULE, "", "",
+      "HOST PATH POLICY..., repeated; the first matching rule decides. HOST: exact, *.suffix or "
+      "*; PATH: a prefix matched at a '/'; POLICY: bypass | deny | signed_in | roles=a,b | "
+      "groups=a,b | idp=ENTITY_ID | mfa (all must hold). E.g. admin.example.com / "
+      "roles=owner,admin."),
     TS("access", "header_user", header_user, CT_HEADER, "Remote-User", "",
        "Header carrying the e-mail address of an allowed request."),
     TS("access", "header_email", header_email, CT_HEADER, "Remote-Email", "",
