@@ -21,6 +21,8 @@ BUILD_DEBS = build-essential pkg-config liblasso3-dev libxmlsec1-dev libxml2-dev
              libjansson-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev libgnutls28-dev
 TEST_DEBS = libcmocka-dev python3 python3-pytest python3-requests faketime xmlsec1 oathtool \
             zbar-tools sqlite3 wrk apache2 libapache2-mod-auth-mellon libapache2-mod-shib openssl curl chromium nodejs
+# Forward-auth is tested through a real nginx (auth_request) and a real Caddy (forward_auth).
+TEST_DEBS += nginx caddy
 # The password reset tests receive their e-mail with a real SMTP server.
 TEST_DEBS += python3-aiosmtpd clang-format
 # A real SimpleSAMLphp IdP for the interop tests (its DOM extension is in php-xml).

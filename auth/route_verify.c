@@ -81,7 +81,8 @@ sign_in(struct req *r, const struct original *o)
     return req_redirect(r, get ? 302 : 303, login);
 }
 
-/* 200 with the person's identity in the configured headers. */
+/* 200, with the person's identity in the configured headers when signed in (on a bypass path
+ * too); none without a session. */
 static int
 allow(struct req *r)
 {

@@ -26,7 +26,8 @@ static const char USAGE[] =
     "         --state-dir DIR (default " DEFAULT_STATE_DIR ") --key FILE --cert FILE\n"
     "         --users FILE --profile okta|adfs|entra|google|shibboleth|plain\n"
     "         --attr NAME=VALUE --name-id VALUE --name-id-format URI --in-response-to ID\n"
-    "         --session-index ID --acs-url URL --sign assertion|response|both|none --encrypt\n"
+    "         --session-index ID --authn-context URI --acs-url URL\n"
+    "         --sign assertion|response|both|none --encrypt\n"
     "         --sig-alg rsa-sha1|rsa-sha256|rsa-sha512 --lifetime SECONDS\n"
     "faults:  --expired --not-yet-valid --audience URI --recipient URL --destination URL\n"
     "         --issuer URI --status Requester|Responder|AuthnFailed --wrong-key\n"
@@ -60,6 +61,7 @@ enum {
     OPT_NAME_ID_FORMAT,
     OPT_IN_RESPONSE_TO,
     OPT_SESSION_INDEX,
+    OPT_AUTHN_CONTEXT,
     OPT_ACS_URL,
     OPT_SIGN,
     OPT_ENCRYPT,
@@ -98,6 +100,7 @@ static const struct option OPTIONS[] = {
     {"name-id-format", required_argument, NULL, OPT_NAME_ID_FORMAT},
     {"in-response-to", required_argument, NULL, OPT_IN_RESPONSE_TO},
     {"session-index", required_argument, NULL, OPT_SESSION_INDEX},
+    {"authn-context", required_argument, NULL, OPT_AUTHN_CONTEXT},
     {"acs-url", required_argument, NULL, OPT_ACS_URL},
     {"sign", required_argument, NULL, OPT_SIGN},
     {"encrypt", no_argument, NULL, OPT_ENCRYPT},
@@ -174,6 +177,9 @@ response_option(struct cli *c, int opt, char *arg)
         return 0;
     case OPT_SESSION_INDEX:
         m->session_index = arg;
+        return 0;
+    case OPT_AUTHN_CONTEXT:
+        m->authn_context = arg;
         return 0;
     case OPT_ACS_URL:
         m->acs_url = arg;

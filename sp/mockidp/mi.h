@@ -182,6 +182,7 @@ struct mi_mint {
     const char *acs_url;          /* Destination and Recipient; NULL: the SP's ACS */
     const char *in_response_to;   /* NULL for IdP-initiated */
     const char *session_index;    /* NULL: a new one */
+    const char *authn_context;    /* AuthnContextClassRef; NULL: PasswordProtectedTransport */
     enum mi_sign sign;
     enum mi_alg alg;
     int encrypt;

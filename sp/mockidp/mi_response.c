@@ -125,7 +125,8 @@ authn_statement(struct build *b)
         "<%sAuthnStatement AuthnInstant=\"%s\" SessionIndex=\"%s\" SessionNotOnOrAfter=\"%s\">"
         "<%sAuthnContext><%sAuthnContextClassRef>%s</%sAuthnContextClassRef></%sAuthnContext>"
         "</%sAuthnStatement>",
-        p, b->now, b->issued->session_index, b->session_end, p, p, AUTHN_CONTEXT, p, p, p);
+        p, b->now, b->issued->session_index, b->session_end, p, p,
+        m->authn_context ? m->authn_context : AUTHN_CONTEXT, p, p, p);
 }
 
 static void

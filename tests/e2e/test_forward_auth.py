@@ -261,3 +261,30 @@ def test_cookie_domain_is_refused_when_public_or_not_containing_the_base_host(ma
         _set_base(srv, "http://auth.example.test:8080")
         p = srv.ctl("user", "list", check=False)
         assert p.returncode == 1 and "cookie_domain" in p.stderr and words in p.stderr, p.stderr
+
+
+def test_mfa_rule_lets_in_a_session_signed_in_with_totp_only(make_server):
+    from test_mfa import enrol, password_step, submit_code, totp
+    srv = start_auth_host(make_server)
+    b, cookie = login_cookie(srv, "tia@example.com")
+    url = f"http://app.example.test:{srv.port}/secure/x"
+    assert verify(srv, url, cookie=cookie).status_code == 403  # no second factor used
+    loopback, srv.base = srv.base, srv.public_base
+    try:
+        secret, _ = enrol(b, srv)
+        # enrolling does not make this session a two-factor one
+        assert verify(srv, url, cookie=cookie).status_code == 403
+        b2 = password_step(srv, "tia@example.com", "Correct-Horse-92")
+        r = submit_code(b2, totp(secret, srv, 1))
+        assert r.status_code == 303, r.text
+        mfa_cookie = b2.session_cookie()
+    finally:
+        srv.base = loopback
+    r = verify(srv, url, cookie=mfa_cookie)
+    assert r.status_code == 200 and r.headers["Remote-User"] == "tia@example.com"
+    # the API's sign-in with a TOTP code counts too (a later step: each is accepted once)
+    srv.advance(60)
+    tok = requests.post(srv.url("/api/login"), json={
+        "email": "tia@example.com", "password": "Correct-Horse-92",
+        "totp": totp(secret, srv, 0)}, timeout=10).json()["token"]
+    assert verify(srv, url, headers={"Authorization": f"Bearer {tok}"}).status_code == 200
