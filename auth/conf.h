@@ -46,7 +46,7 @@ struct conf {
     char tls_cert_file[CONF_PATH_MAX]; /* "" = plain HTTP */
     char tls_key_file[CONF_PATH_MAX];
     int tls_cert_line, tls_key_line; /* where they were set, for errors found after parsing */
-    char cookie_domain[254]; /* lower case; "" = host-only cookies */
+    char cookie_domain[254];         /* lower case; "" = host-only cookies */
     char pid_file[CONF_PATH_MAX];
     /* [access]: forward-auth rules (owned; conf_free; NULL = none, default signed_in), and the
      * identity headers' names */

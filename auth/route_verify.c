@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "routes.h"
 #include "str.h"
 #include "web.h"
@@ -113,6 +114,7 @@ route_auth_verify(struct req *r)
     if (o == NULL)
         return -1;
     if (read_original(r, o) != 0) {
+        metrics_verify(METRICS_VERIFY_ERROR);
         log_warn("verify without a usable original URL client=%s: send X-Original-URL (nginx), "
                  "or X-Forwarded-Host/-Uri from an address in [server] trusted_proxies",
                  req_client(r));
@@ -134,10 +136,13 @@ route_auth_verify(struct req *r)
               (int)d.verdict, str_log_escape(req_arena(r), d.why, 400));
     switch (d.verdict) {
     case ACCESS_ALLOW:
+        metrics_verify(d.bypass ? METRICS_VERIFY_BYPASS : METRICS_VERIFY_ALLOWED);
         return allow(r);
     case ACCESS_SIGN_IN:
+        metrics_verify(METRICS_VERIFY_UNAUTHENTICATED);
         return sign_in(r, o);
     case ACCESS_FORBID:
+        metrics_verify(METRICS_VERIFY_FORBIDDEN);
         break;
     }
     if (wants_api_answer(r))

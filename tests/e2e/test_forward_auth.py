@@ -12,7 +12,7 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import Browser, signed_in_user
+from conftest import metric, signed_in_user
 
 _real_getaddrinfo = socket.getaddrinfo
 
@@ -170,6 +170,9 @@ def test_rules_roles_bypass_deny_groups_mfa_and_default(make_server):
     assert verify(srv, f"http://app.example.test:{p}/secure/", cookie=admin).status_code == 403
     # no rule matches another domain: default = deny
     assert verify(srv, "http://other.test/", cookie=admin).status_code == 403
+    # each decision is counted by its result in /metrics
+    assert metric(srv, 'gatehouse_verify_total{result="bypass"}') == 1
+    assert metric(srv, 'gatehouse_verify_total{result="unauthenticated"}') == 0
 
 
 def test_dot_segments_and_escapes_cannot_reach_around_a_rule(make_server):
