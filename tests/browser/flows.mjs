@@ -1,7 +1,7 @@
 // tests/browser/flows.mjs: one browser flow against a running Gatehouse, in Debian's headless
 // Chromium driven by playwright-core. Run by tests/browser/test_browser.py, which starts the
 // server (and the mock IdP) and passes what the flow needs in the environment:
-//   node flows.mjs FLOW      FLOW: password | totp | sso | switch | samllog | tls
+//   node flows.mjs FLOW      FLOW: password | totp | sso | switch | samllog | tls | forward_auth
 //   GH_NO_CSP_VIOLATIONS=1   fail when the console reports a Content-Security-Policy violation
 //   GH_BASE  the server's URL        GH_EMAIL / GH_PASSWORD  the account
 //   GH_NEW_PASSWORD                  GH_ART  where screenshots go (one per step)
@@ -169,6 +169,27 @@ const flows = {
     expect(await page.isVisible('#xml'), 'the response XML is shown');
     await shot(page, 'saml-log-entry');
   },
+  // Forward-auth through nginx: the application's URL leads to the sign-in page (on another host
+  // under the cookie domain), and the sign-in back to the application, which sees Remote-User.
+  // GH_APP_URL: the application's URL; GH_RESOLVE: Chromium's host resolver rules.
+  async forward_auth(page) {
+    await page.goto(env.GH_APP_URL);
+    expect(page.url().includes('/login?rd='), 'sent to the sign-in page with rd');
+    await shot(page, 'sign-in-page-with-rd');
+    await page.fill('#email', env.GH_EMAIL);
+    await page.fill('#password', env.GH_PASSWORD);
+    await Promise.all([
+      page.waitForURL(env.GH_APP_URL),
+      page.click('form[action="/login"] button'),
+    ]);
+    const body = await page.textContent('body');
+    expect(body.includes(`"Remote-User", "${env.GH_EMAIL}"`), 'the application sees Remote-User');
+    await shot(page, 'back-at-the-application');
+    await page.goto(env.GH_APP_URL.replace('//app.', '//app2.'));
+    const other = await page.textContent('body');
+    expect(other.includes(`"Remote-User", "${env.GH_EMAIL}"`), 'one sign-in serves app2 too');
+    await shot(page, 'second-host-same-session');
+  },
 };
 
 async function main() {
@@ -178,7 +199,7 @@ async function main() {
   }
   const browser = await chromium.launch({
     executablePath: env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox'],
+    args: ['--no-sandbox', ...(env.GH_RESOLVE ? [`--host-resolver-rules=${env.GH_RESOLVE}`] : [])],
   });
   const page = await browser.newPage();
   page.setDefaultTimeout(15000);

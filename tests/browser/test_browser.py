@@ -119,3 +119,26 @@ def test_sso_sign_in_through_mock_idp(server, tmp_path):
     assert rc in (0, None), idp.read_log()
     user = json.loads(server.ctl("user", "show", "sara@example.com", "--json").stdout)
     assert user["auth_method"] == "saml" and user["name"] == "Sara Lane"
+
+
+def test_forward_auth_through_nginx(tmp_path):
+    """An application behind a real nginx (auth_request): Chromium opens it, is sent to the
+    sign-in page on auth.example.test, signs in, is back at the application (the CSP lets the
+    form's redirect reach another host under the cookie domain), and a second host under the
+    domain is served by the same session."""
+    assert _ready(), ("Debian's chromium, node or playwright-core is missing: `make test-deps` "
+                      "installs them")
+    import socket
+    sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
+    import test_forward_auth_proxies as proxies
+    from test_forward_auth import _loopback_for_test_names
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket, "getaddrinfo", _loopback_for_test_names)
+        env = proxies.Env(tmp_path, "nginx")
+        try:
+            env.user("mia@example.com")
+            run_flow(env.gh, "forward_auth", GH_APP_URL=env.url("app", "/docs?x=1"),
+                     GH_EMAIL="mia@example.com", GH_PASSWORD=proxies.STRONG,
+                     GH_RESOLVE="MAP *.example.test 127.0.0.1")
+        finally:
+            env.stop()
