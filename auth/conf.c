@@ -23,12 +23,12 @@ enum conf_type {
     CT_PROXIES,
     CT_DRIVER,
     CT_LEVEL,
-    CT_LOG_FORMAT, /* text | json */
-    CT_HOST,       /* a DNS name or an IP address; "" allowed */
-    CT_EMAIL,      /* an e-mail address; "" allowed */
-    CT_TLS,        /* on | off | implicit (enum conf_smtp_tls) */
-    CT_FILE,       /* a path to a readable file; "" allowed */
-    CT_HTTP_URL,   /* an absolute http:// or https:// URL; "" allowed */
+    CT_LOG_FORMAT,    /* text | json */
+    CT_HOST,          /* a DNS name or an IP address; "" allowed */
+    CT_EMAIL,         /* an e-mail address; "" allowed */
+    CT_TLS,           /* on | off | implicit (enum conf_smtp_tls) */
+    CT_FILE,          /* a path to a readable file; "" allowed */
+    CT_HTTP_URL,      /* an absolute http:// or https:// URL; "" allowed */
     CT_COOKIE_DOMAIN, /* a DNS name (checked against base_url once the file is read) */
     CT_HEADER,        /* an HTTP header name */
     CT_ACCESS_DEFAULT,

@@ -79,7 +79,7 @@ struct sp_verdict {
     char name_id[512];
     char name_id_format[256];
     char session_index[256];
-    char authn_context[256]; /* the first AuthnStatement's AuthnContextClassRef, or "" */
+    char authn_context[256];        /* the first AuthnStatement's AuthnContextClassRef, or "" */
     time_t not_on_or_after;         /* keep the assertion ID for replay detection until then */
     time_t session_not_on_or_after; /* AuthnStatement/@SessionNotOnOrAfter: the session ends
                                        then (0 = the IdP set no end) */
