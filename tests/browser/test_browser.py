@@ -139,6 +139,6 @@ def test_forward_auth_through_nginx(tmp_path):
             env.user("mia@example.com")
             run_flow(env.gh, "forward_auth", GH_APP_URL=env.url("app", "/docs?x=1"),
                      GH_EMAIL="mia@example.com", GH_PASSWORD=proxies.STRONG,
-                     GH_RESOLVE="MAP *.example.test 127.0.0.1")
+                     GH_RESOLVE="MAP *.example.test 127.0.0.1", GH_NO_CSP_VIOLATIONS="1")
         finally:
             env.stop()
