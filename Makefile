@@ -247,6 +247,8 @@ DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 SYSCONFDIR ?= /etc
 STATEDIR ?= /var/lib/gatehouse
+# Which build to install (the tests pass the one they test, e.g. build-asan/bin).
+INSTALL_BIN ?= bin
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/sysusers.d,/etc/sysusers.d)
 INSTALL_SUBST = -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -260,25 +262,25 @@ build/man/gatehouse.8: man/gatehouse.8
 	sed -e 's|/usr/local/share/gatehouse|$(DATADIR)/gatehouse|' $< > $@
 
 # The settings section comes from the table the parser reads (gatehouse -p man).
-build/man/gatehouse.conf.5: man/gatehouse.conf.5.in bin/gatehouse
+build/man/gatehouse.conf.5: man/gatehouse.conf.5.in $(INSTALL_BIN)/gatehouse
 	@mkdir -p $(dir $@)
-	bin/gatehouse -p man > $@.settings
+	$(INSTALL_BIN)/gatehouse -p man > $@.settings
 	sed -e '/^@SETTINGS@$$/{r $@.settings' -e 'd;}' $< > $@
 	rm -f $@.settings
 
 # The command list is gatehousectl's own usage text.
-build/man/gatehousectl.8: man/gatehousectl.8.in bin/gatehousectl
+build/man/gatehousectl.8: man/gatehousectl.8.in $(INSTALL_BIN)/gatehousectl
 	@mkdir -p $(dir $@)
-	bin/gatehousectl 2>&1 | tail -n +2 | sed -e 's/\\/\\e/g' -e 's/-/\\-/g' -e "s/^[.']/\\\\\&&/" \
+	$(INSTALL_BIN)/gatehousectl 2>&1 | tail -n +2 | sed -e 's/\\/\\e/g' -e 's/-/\\-/g' -e "s/^[.']/\\\\\&&/" \
 	  > $@.usage
 	sed -e '/^@USAGE@$$/{r $@.usage' -e 'd;}' $< > $@
 	rm -f $@.usage
 
-install: all man
+install: $(INSTALL_BIN)/gatehouse $(INSTALL_BIN)/gatehousectl man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/gatehouse/templates \
 	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/gatehouse \
 	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
-	install -m 755 bin/gatehouse bin/gatehousectl $(DESTDIR)$(BINDIR)/
+	install -m 755 $(INSTALL_BIN)/gatehouse $(INSTALL_BIN)/gatehousectl $(DESTDIR)$(BINDIR)/
 	install -m 644 templates/*.html templates/*.css $(DESTDIR)$(DATADIR)/gatehouse/templates/
 	install -m 644 build/man/gatehouse.8 build/man/gatehousectl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 build/man/gatehouse.conf.5 $(DESTDIR)$(MANDIR)/man5/
@@ -286,7 +288,7 @@ install: all man
 	install -m 644 build/gatehouse.service $(DESTDIR)$(UNITDIR)/gatehouse.service
 	sed $(INSTALL_SUBST) dist/sysusers.conf > build/gatehouse.sysusers
 	install -m 644 build/gatehouse.sysusers $(DESTDIR)$(SYSUSERSDIR)/gatehouse.conf
-	bin/gatehouse -p conf | sed -e 's|^templates = templates$$|templates = $(DATADIR)/gatehouse/templates|' \
+	$(INSTALL_BIN)/gatehouse -p conf | sed -e 's|^templates = templates$$|templates = $(DATADIR)/gatehouse/templates|' \
 	  -e 's|^\([a-z_]*\) = var/|\1 = $(STATEDIR)/|' > build/gatehouse.conf.installed
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf ]; then \
 	  echo "kept $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf (new defaults: build/gatehouse.conf.installed)"; \

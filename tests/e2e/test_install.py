@@ -9,12 +9,14 @@ import time
 
 import requests
 
-from conftest import TOP, free_port
+from conftest import BIN, TOP, free_port
 
 
 def install(dest):
+    # The build under test (bin/ or build-asan/bin), not whatever `make all` would rebuild.
     p = subprocess.run(["make", "--no-print-directory", "-C", TOP, "install", f"DESTDIR={dest}",
-                        "PREFIX=/usr"], capture_output=True, text=True, timeout=600)
+                        "PREFIX=/usr", f"INSTALL_BIN={BIN}"], capture_output=True, text=True,
+                       timeout=600)
     assert p.returncode == 0, p.stdout + p.stderr
     return p
 
