@@ -10,7 +10,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_reqbuf b = {0};
-    fuzz_reqbuf_str(&b, "GET /f?a=1 HTTP/1.1\r\nHost: gh.test\r\nConnection: close\r\nCookie: ");
+    fuzz_reqbuf_str(&b, "GET /f?a=1 HTTP/1.1\r\nHost: gh.test\r\nCookie: ");
     for (size_t i = 0; i < size; i++)
         if (data[i] != '\r' && data[i] != '\n' && data[i] != '\0')
             fuzz_reqbuf_add(&b, &data[i], 1);

@@ -12,7 +12,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fuzz_reqbuf b = {0};
     char head[256];
     snprintf(head, sizeof head,
-             "POST /f HTTP/1.1\r\nHost: gh.test\r\nConnection: close\r\n"
+             "POST /f HTTP/1.1\r\nHost: gh.test\r\n"
              "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n",
              size);
     fuzz_reqbuf_str(&b, head);

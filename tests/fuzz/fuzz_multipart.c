@@ -15,7 +15,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (nl == NULL)
         return -1;
     struct fuzz_reqbuf b = {0};
-    fuzz_reqbuf_str(&b, "POST /f HTTP/1.1\r\nHost: gh.test\r\nConnection: close\r\nContent-Type: ");
+    fuzz_reqbuf_str(&b, "POST /f HTTP/1.1\r\nHost: gh.test\r\nContent-Type: ");
     for (const uint8_t *p = data; p < nl; p++)
         if (*p != '\r' && *p != '\0')
             fuzz_reqbuf_add(&b, p, 1);

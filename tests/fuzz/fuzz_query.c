@@ -22,7 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_reqbuf_add(&b, &data[i], 1);
         }
     }
-    fuzz_reqbuf_str(&b, " HTTP/1.1\r\nHost: gh.test\r\nConnection: close\r\n\r\n");
+    fuzz_reqbuf_str(&b, " HTTP/1.1\r\nHost: gh.test\r\n\r\n");
     fuzz_http_send(b.data, b.len);
     free(b.data);
     return 0;

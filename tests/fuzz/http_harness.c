@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -96,16 +97,36 @@ start(void)
     fuzz_fail("cannot start the server: %s", err);
 }
 
-int
-fuzz_http_send(const char *request, size_t len)
+/* The length of the whole answer once its head is in buf[0..n): head plus Content-Length; 0
+ * while the head is incomplete. */
+static size_t
+answer_length(const char *buf, size_t n)
 {
-    pthread_once(&started, start);
+    const char *end = memmem(buf, n, "\r\n\r\n", 4);
+    if (end == NULL)
+        return 0;
+    size_t head = (size_t)(end - buf) + 4, body = 0;
+    for (const char *p = buf; p < end; p++)
+        if ((p == buf || p[-1] == '\n') && strncasecmp(p, "Content-Length:", 15) == 0)
+            body = (size_t)strtoul(p + 15, NULL, 10);
+    return head + body;
+}
+
+/* One exchange on a fresh connection that this side closes with a reset once the answer is
+ * complete: with "Connection: close" the server would close first, and tens of thousands of its
+ * TIME_WAIT sockets make the kernel reset new connections that reuse a client port. The status
+ * line's first bytes go to head; 0, or -1 with errno when no byte of answer came. */
+static int
+exchange(const char *request, size_t len, char *head, size_t headlen)
+{
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     struct timeval tv = {10, 0};
+    struct linger reset = {1, 0};
     if (s < 0 || setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+        setsockopt(s, SOL_SOCKET, SO_LINGER, &reset, sizeof reset) != 0 ||
         connect(s, (struct sockaddr *)&a, sizeof a) != 0)
         fuzz_fail("cannot connect to the server: %s", strerror(errno));
     for (size_t off = 0; off < len;) {
@@ -114,22 +135,40 @@ fuzz_http_send(const char *request, size_t len)
             break; /* the server may answer (413, 400) before reading it all */
         off += (size_t)n;
     }
-    char head[16] = "";
-    size_t got = 0;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = recv(s, buf, sizeof buf, 0);
+    static _Thread_local char buf[256 * 1024];
+    size_t got = 0, want = 0;
+    int err = 0;
+    while (got < sizeof buf && (want == 0 || got < want)) {
+        ssize_t n = recv(s, buf + got, sizeof buf - got, 0);
         if (n < 0 && errno == EAGAIN)
             fuzz_fail("the server did not answer within 10 s");
+        if (n < 0)
+            err = errno;
         if (n <= 0)
             break;
-        for (ssize_t i = 0; i < n && got < sizeof head - 1; i++)
-            head[got++] = buf[i];
+        got += (size_t)n;
+        want = answer_length(buf, got);
     }
+    size_t keep = got < headlen - 1 ? got : headlen - 1;
+    memcpy(head, buf, keep);
+    head[keep] = '\0';
     close(s);
+    errno = err;
+    return got > 0 ? 0 : -1;
+}
+
+int
+fuzz_http_send(const char *request, size_t len)
+{
+    pthread_once(&started, start);
+    char head[16] = "";
+    /* An exchange without an answer is tried again (twice) before it counts as a failure. */
+    int tries = 0, err = 0;
+    while (exchange(request, len, head, sizeof head) != 0 && ++tries < 3)
+        err = errno;
     int status = 0;
     if (strncmp(head, "HTTP/1.1 ", 9) != 0 || (status = (int)strtol(head + 9, NULL, 10)) < 100)
-        fuzz_fail("no HTTP answer (got \"%s\")", head);
+        fuzz_fail("no HTTP answer in %d tries (got \"%s\", %s)", tries, head, strerror(err));
     if (status >= 500)
         fuzz_fail("the server answered %d", status);
     return status;
