@@ -147,6 +147,7 @@ check-asan-quick: test-deps
 bench: test-deps
 	@$(MAKE) --no-print-directory all build/bench/bench_argon2 build/bench/bench_acs
 	@$(PYTHON) tests/bench/bench.py
+	@$(PYTHON) tests/bench/bench_verify.py
 
 build/bench/bench_argon2 build/bench/bench_acs: build/bench/%: tests/bench/%.c build/libgh.a
 	@mkdir -p $(dir $@)

@@ -36,6 +36,7 @@ http {{
     uwsgi_temp_path {prefix}/tmp/uwsgi;
     scgi_temp_path {prefix}/tmp/scgi;
     upstream app {{ server 127.0.0.1:{upstream}; keepalive 32; }}
+    upstream gatehouse {{ server 127.0.0.1:{gatehouse}; keepalive 32; }}
     server {{
         listen 127.0.0.1:{port};
         server_name app.example.test;
@@ -68,10 +69,17 @@ def start_nginx(tmp, gatehouse):
     prefix = os.path.join(tmp, "nginx")
     os.makedirs(os.path.join(prefix, "tmp"))
     port, upstream = conftest.free_port(), conftest.free_port()
-    snippet = readme_snippet("nginx-verify").replace("127.0.0.1:9091", f"127.0.0.1:{gatehouse}")
+    snippet = readme_snippet("nginx-verify")
+    if os.environ.get("BENCH_VERIFY_KEEPALIVE", "1") == "1":
+        # The README's keep-alive variant: one upstream block, HTTP/1.1 to Gatehouse.
+        snippet = snippet.replace("proxy_pass http://127.0.0.1:9091/auth/verify;",
+                                  "proxy_pass http://gatehouse/auth/verify;\n"
+                                  "    proxy_http_version 1.1;\n"
+                                  "    proxy_set_header Connection \"\";")
+    snippet = snippet.replace("127.0.0.1:9091", f"127.0.0.1:{gatehouse}")
     conf = os.path.join(prefix, "nginx.conf")
     with open(conf, "w") as f:
-        f.write(NGINX.format(prefix=prefix, port=port, upstream=upstream,
+        f.write(NGINX.format(prefix=prefix, port=port, upstream=upstream, gatehouse=gatehouse,
                              workers=os.cpu_count() or 2, snippet=indent(snippet, 8),
                              identity=indent(readme_snippet("nginx-identity"), 12)))
     proc = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", prefix, "-c", conf,
