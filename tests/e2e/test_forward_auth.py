@@ -291,3 +291,29 @@ def test_mfa_rule_lets_in_a_session_signed_in_with_totp_only(make_server):
         "email": "tia@example.com", "password": "Correct-Horse-92",
         "totp": totp(secret, srv, 0)}, timeout=10).json()["token"]
     assert verify(srv, url, headers={"Authorization": f"Bearer {tok}"}).status_code == 200
+
+
+def test_header_names_are_configurable_and_a_restricted_session_is_not_signed_in(make_server):
+    srv = fa_server(make_server)
+    with open(srv.conf_path, "a") as f:
+        f.write("header_user = X-Auth-User\nheader_groups = X-Auth-Groups\n")
+    _set_base(srv, f"http://auth.example.test:{srv.port}")
+    srv.start()
+    _, cookie = login_cookie(srv, "mia@example.com")
+    r = verify(srv, f"http://app.example.test:{srv.port}/docs", cookie=cookie)
+    assert r.status_code == 200
+    assert r.headers["X-Auth-User"] == "mia@example.com" and "Remote-User" not in r.headers
+    assert r.headers["X-Auth-Groups"] == "member" and r.headers["Remote-Role"] == "member"
+    # a session that must change its password first is no sign-in for applications
+    temp = srv.add_user("new@example.com")
+    s = requests.Session()
+    page = s.get(auth_url(srv, "/login"), timeout=10)
+    from conftest import csrf_of
+    r = s.post(auth_url(srv, "/login"), data={"email": "new@example.com", "password": temp,
+                                              "csrf_token": csrf_of(page.text)},
+               allow_redirects=False, timeout=10)
+    assert r.headers["Location"] == "/password/change"
+    restricted = s.cookies.get("gatehouse_session")
+    assert restricted
+    r = verify(srv, f"http://app.example.test:{srv.port}/docs", cookie=restricted)
+    assert r.status_code == 401 and "Location" in r.headers
