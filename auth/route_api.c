@@ -161,7 +161,7 @@ route_metrics(struct req *r)
     struct buf b;
     buf_init(&b, 16 * 1024);
     buf_printf(&b,
-               "# HELP gatehouse_logins_total Password sign-in attempts by result.\n"
+               "# HELP gatehouse_logins_total Sign-in attempts (any method) by result.\n"
                "# TYPE gatehouse_logins_total counter\n"
                "gatehouse_logins_total{result=\"success\"} %lu\n"
                "gatehouse_logins_total{result=\"failure\"} %lu\n"

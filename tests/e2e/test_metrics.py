@@ -90,3 +90,16 @@ def test_saml_signins_and_refusals_by_idp_and_reason(server, tmp_path):
     assert "evil.example" not in text
     assert re.search(r'gatehouse_saml_refusals_total\{idp="unknown",reason="[a-z_]+"\} 1', text)
     assert metric(server, 'gatehouse_signins_total{method="sso",result="failure"}') == 2
+
+
+def test_forward_auth_decisions_and_latency(server):
+    """GET and HEAD /auth/verify count their decision and land in the verify histogram."""
+    before = metric(server, 'gatehouse_request_duration_seconds_count{route="verify"}')
+    unauth = metric(server, 'gatehouse_verify_total{result="unauthenticated"}')
+    hdrs = {"X-Original-URL": server.url("/app/"), "X-Original-Method": "GET"}
+    r = requests.get(server.url("/auth/verify"), headers=hdrs, allow_redirects=False, timeout=10)
+    assert r.status_code == 401, r.text
+    r = requests.head(server.url("/auth/verify"), headers=hdrs, allow_redirects=False, timeout=10)
+    assert r.status_code == 401
+    assert metric(server, 'gatehouse_verify_total{result="unauthenticated"}') == unauth + 2
+    assert metric(server, 'gatehouse_request_duration_seconds_count{route="verify"}') == before + 2
