@@ -1,7 +1,7 @@
 // tests/browser/flows.mjs: one browser flow against a running Gatehouse, in Debian's headless
 // Chromium driven by playwright-core. Run by tests/browser/test_browser.py, which starts the
 // server (and the mock IdP) and passes what the flow needs in the environment:
-//   node flows.mjs FLOW      FLOW: password | totp | sso | switch | samllog | tls | forward_auth
+//   node flows.mjs FLOW      FLOW: password | totp | sso | switch | samllog | tls | postnojs | forward_auth
 //   GH_NO_CSP_VIOLATIONS=1   fail when the console reports a Content-Security-Policy violation
 //   GH_BASE  the server's URL        GH_EMAIL / GH_PASSWORD  the account
 //   GH_NEW_PASSWORD                  GH_ART  where screenshots go (one per step)
@@ -140,6 +140,31 @@ const flows = {
     const cookie = (await page.context().cookies()).find((c) => c.name === 'gatehouse_session');
     expect(cookie && cookie.secure && cookie.httpOnly, 'the session cookie is Secure and HttpOnly');
     await shot(page, 'tls-signed-in');
+  },
+
+  // The HTTP-POST binding with JavaScript off: each auto-submitting page waits for its button
+  // (Gatehouse's Continue; mock-idp's under <noscript>), and the person still lands signed in.
+  async postnojs(page, browser) {
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(15000);
+    const origin = new URL(base).origin;
+    await p.goto(`${base}/saml/login?idp=${encodeURIComponent(env.GH_IDP)}`);
+    expect(new URL(p.url()).pathname === '/saml/login', 'without JavaScript the page stays');
+    expect(await p.isVisible('#saml-post button'), 'its Continue button is shown');
+    await shot(p, 'post-binding-no-js');
+    await Promise.all([p.waitForURL((u) => u.origin !== origin), p.click('#saml-post button')]);
+    expect(await p.isVisible('form button[type=submit]'), "the IdP's <noscript> button");
+    await shot(p, 'idp-form-no-js');
+    await Promise.all([
+      p.waitForURL((u) => u.origin === origin && u.pathname === '/'),
+      p.click('form button[type=submit]'),
+    ]);
+    const who = await (await ctx.request.get(`${base}/api/whoami`)).json();
+    expect(who.auth_method === 'saml' && who.email === env.GH_EMAIL,
+      `signed in through SSO without JavaScript: ${JSON.stringify(who)}`);
+    await shot(p, 'signed-in-no-js');
+    await ctx.close();
   },
 
   // An owner turns password sign-in off; the sign-in page changes.

@@ -88,3 +88,24 @@ def test_chromium_sso_and_logout_through_the_post_binding(tmp_path):
     finally:
         assert idp.stop() in (0, None), idp.read_log()
         assert srv.stop() == 0, srv.read_log()
+
+
+def test_post_binding_without_javascript(tmp_path):
+    """JavaScript off: the person presses Continue on Gatehouse's page and on the IdP's, and
+    lands signed in."""
+    sys.path.insert(0, os.path.join(TOP, "tests", "mockidp"))
+    from mockidp_harness import MockIdP
+    (tmp_path / "gh").mkdir()
+    srv = harness.Server(tmp_path / "gh").start()
+    sp_md = str(tmp_path / "sp-metadata.xml")
+    with open(sp_md, "w") as f:
+        f.write(requests.get(srv.url("/saml/metadata"), timeout=30).text)
+    (tmp_path / "idp").mkdir()
+    idp = MockIdP(tmp_path / "idp", sp_md, "--post-only", "--auto-login",
+                  "noa@example.com").start()
+    try:
+        srv.ctl("idp", "add", "--metadata", idp.metadata_path, "--domain", "example.com")
+        run_flow(srv.base, "postnojs", GH_IDP=idp.entity_id, GH_EMAIL="noa@example.com")
+    finally:
+        assert idp.stop() in (0, None), idp.read_log()
+        assert srv.stop() == 0, srv.read_log()
