@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "auth/conf.h"
 #include "auth/str.h"
 
 /* The hostile list of tests/e2e/test_bad_input.py, and more: none may lead anywhere. */
@@ -115,6 +116,31 @@ test_url_split_reads_scheme_host_port_and_rest(void **state)
     assert_false(str_host_within("com", "example.com"));
 }
 
+static void
+test_cookie_domain_refuses_public_suffixes_and_foreign_base_hosts(void **state)
+{
+    (void)state;
+    char msg[400];
+    assert_int_equal(conf_cookie_domain_check("example.com", "auth.example.com", msg, sizeof msg),
+                     0);
+    assert_int_equal(conf_cookie_domain_check("example.com", "example.com", msg, sizeof msg), 0);
+    assert_int_equal(conf_cookie_domain_check("a.example.com", "b.a.example.com", msg, sizeof msg),
+                     0);
+    static const char *const refused[][2] = {
+        {"com", "auth.example.com"},         {"localhost", "localhost"},
+        {"co.uk", "auth.example.co.uk"},     {"github.io", "me.github.io"},
+        {"CO.UK", "auth.example.co.uk"},     {"example.org", "auth.example.com"},
+        {"example.com", "badexample.com"},   {"example.com", "example.com.evil.net"},
+        {"auth.example.com", "example.com"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        msg[0] = '\0';
+        assert_int_equal(conf_cookie_domain_check(refused[i][0], refused[i][1], msg, sizeof msg),
+                         -1);
+        assert_true(msg[0] != '\0');
+    }
+}
+
 int
 main(void)
 {
@@ -123,6 +149,7 @@ main(void)
         cmocka_unit_test(test_paths_and_urls_within_the_cookie_domain_are_accepted),
         cmocka_unit_test(test_http_and_the_base_port_only_when_the_base_url_uses_them),
         cmocka_unit_test(test_url_split_reads_scheme_host_port_and_rest),
+        cmocka_unit_test(test_cookie_domain_refuses_public_suffixes_and_foreign_base_hosts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
