@@ -366,6 +366,23 @@ signature_misplaced(xmlNodePtr parent)
     return 0;
 }
 
+#define SP_NS_XENC "http://www.w3.org/2001/04/xmlenc#"
+
+static xmlNodePtr child_el(xmlNodePtr n, xmlNodePtr after, const char *ns, const char *name);
+
+/* Whether an EncryptedAssertion has what decryption needs (SAML core 2.2.4, xmlenc 3.4):
+ * xenc:EncryptedData, and an xenc:EncryptedKey beside it or in its ds:KeyInfo. lasso 2.8 leaks
+ * the copy of our private key it makes for decryption (~160 bytes) when it finds no EncryptedKey:
+ * refused here first, an anonymous POST could otherwise grow the server's memory at will. */
+static int
+encrypted_shape_ok(xmlNodePtr ea)
+{
+    xmlNodePtr data = child_el(ea, NULL, SP_NS_XENC, "EncryptedData");
+    xmlNodePtr info = data ? child_el(data, NULL, SP_NS_DS, "KeyInfo") : NULL;
+    return data != NULL && (child_el(ea, NULL, SP_NS_XENC, "EncryptedKey") != NULL ||
+                            (info && child_el(info, NULL, SP_NS_XENC, "EncryptedKey") != NULL));
+}
+
 static enum sp_reason
 inspect(const char *xml, size_t len, struct sp_verdict *v, struct shape *sh)
 {
@@ -392,6 +409,12 @@ inspect(const char *xml, size_t len, struct sp_verdict *v, struct shape *sh)
         } else if (is_el(c, SP_NS_SAML, "EncryptedAssertion")) {
             sh->assertions++;
             sh->encrypted++;
+            if (!encrypted_shape_ok(c)) {
+                r = fail(v, SP_ERR_DECRYPT,
+                         "an EncryptedAssertion without xenc:EncryptedData and an "
+                         "xenc:EncryptedKey for it");
+                goto out;
+            }
         }
     }
     if (first != NULL) {
