@@ -104,7 +104,9 @@ route_api_login(struct req *r)
         web_signin_event(r, "password", ans->event);
         if (o.result != LOGIN_LOCKED)
             return web_json_error(r, ans->status, ans->code, ans->message);
-        char until[40];
+        char until[40], retry[24];
+        snprintf(retry, sizeof retry, "%lld", (long long)(o.locked_until - w->now));
+        req_add_header(r, "Retry-After", retry);
         return web_json(r, ans->status,
                         json_pack("{s:s, s:s, s:s}", "error", ans->code, "message", ans->message,
                                   "locked_until", clock_iso(o.locked_until, until, sizeof until)));
