@@ -64,6 +64,7 @@ struct app {
     char base_scheme[8];           /* of base_url: "http" or "https" */
     int base_port;                 /* of base_url, explicit or the scheme's default */
     char redirect_domain[256];     /* where rd= may lead: cookie_domain, else base_url's host */
+    struct ratelimit *acs_limit;   /* refused SAML responses per client address (the server) */
 };
 
 enum app_parts {

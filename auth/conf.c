@@ -90,6 +90,11 @@ static const struct conf_key conf_keys[] = {
       "believed; empty = none."),
     I("server", "threads", threads, 0, 64, "0",
       "HTTP worker threads; 0 = twice the number of CPUs."),
+    I("server", "hash_queue", hash_queue, 1, 100000, "128",
+      "Password checks waiting for an argon2 worker (one per CPU); more answer 503."),
+    I("server", "saml_queue", saml_queue, 1, 100000, "64",
+      "SAML responses waiting for a SAML worker (one per CPU, apart from argon2's); more answer "
+      "503."),
     I("server", "max_body_bytes", max_body_bytes, 1024, 16 * 1024 * 1024, "1048576",
       "Default request body limit in bytes; routes may set lower ones."),
     S("server", "templates", templates_dir, "templates",
@@ -139,6 +144,14 @@ static const struct conf_key conf_keys[] = {
     S("store", "path", store_path, "var/gatehouse.db",
       "The SQLite database file (its folder is created when absent)."),
     S("store", "conninfo", store_conninfo, "", "PostgreSQL connection string."),
+    I("store", "max_size_mb", store_max_size_mb, 0, 16 * 1024 * 1024, "0",
+      "Store ceiling (database + WAL) in MiB: above it the SAML log keeps its rows but drops "
+      "their bodies; 0 = none."),
+    I("store", "min_free_mb", store_min_free_mb, 0, 1024 * 1024, "64",
+      "Free disk under the store, in MiB, below which the SAML log keeps its rows but drops "
+      "their bodies."),
+    I("store", "audit_days", audit_days, 0, 36500, "0",
+      "Days audit log entries are kept; 0 = for ever."),
     S("sp", "entity_id", sp_entity_id, "",
       "The SP's SAML entity ID; empty = {base_url}/saml/metadata."),
     S("sp", "key_file", sp_key_file, "var/sp-key.pem",
@@ -157,6 +170,9 @@ static const struct conf_key conf_keys[] = {
     TS("sp", "metadata_ca_file", sp_metadata_ca_file, CT_FILE, "", "file",
        "PEM CA bundle that verifies the TLS certificates of IdP metadata URLs; empty = the "
        "system's."),
+    I("sp", "acs_refusals_per_minute", acs_refusals_per_minute, 1, 100000, "30",
+      "Refused SAML responses accepted per client address (burst, then per minute); more answer "
+      "429 with Retry-After."),
     S("secrets", "key_file", secrets_key_file, "var/master.key",
       "Master key that encrypts secrets at rest (TOTP seeds); generated at first start when "
       "absent."),

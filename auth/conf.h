@@ -37,6 +37,8 @@ struct conf {
     struct cidr trusted_proxies[CONF_MAX_PROXIES];
     size_t n_trusted_proxies;
     int threads;
+    int hash_queue; /* password sign-ins waiting for an argon2 worker; more answer 503 */
+    int saml_queue; /* SAML responses waiting for a worker; more answer 503 */
     long max_body_bytes;
     char templates_dir[CONF_PATH_MAX];
     int session_max_hours;
@@ -61,6 +63,9 @@ struct conf {
     char store_driver[16];
     char store_path[CONF_PATH_MAX];
     char store_conninfo[CONF_PATH_MAX];
+    int store_max_size_mb; /* 0 = no ceiling: the SAML log keeps bodies until min_free_mb */
+    int store_min_free_mb; /* below this much free disk the SAML log drops bodies */
+    int audit_days;        /* audit retention; 0 = kept for ever */
     /* [sp] */
     char sp_entity_id[512];
     char sp_key_file[CONF_PATH_MAX];
@@ -70,6 +75,7 @@ struct conf {
     int sp_max_response_age_seconds;
     int saml_log_days;
     char sp_metadata_ca_file[CONF_PATH_MAX];
+    int acs_refusals_per_minute; /* per client address; more answer 429 */
     /* [secrets] */
     char secrets_key_file[CONF_PATH_MAX];
     /* [smtp]: reset e-mails; an empty host turns them off */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,20 +38,32 @@
 #define CSP_TAIL "; frame-ancestors 'none'; base-uri 'none'"
 static const char CSP[] = CSP_HEAD CSP_TAIL;
 
-/* Handlers that block for long (argon2 takes ~20-30 ms) run on this pool while their connection
- * is suspended, so the epoll threads keep serving other connections and both cores hash. */
+/* Handlers that block for long run on a pool while their connection is suspended, so the epoll
+ * threads keep serving other connections. Two pools, each with its own threads and a bounded
+ * queue, so one kind of work cannot starve the other: password hashing (argon2 takes ~20-30 ms)
+ * and SAML responses (lasso; a large hostile one costs milliseconds). A full queue ([server]
+ * hash_queue, saml_queue) answers 503 with Retry-After at once instead of letting waits grow
+ * without bound. */
+/* The SAML workers run at a lower CPU priority (nice +SAML_NICE): a flood of responses then
+ * yields the cores to password hashing, while SSO alone still uses every core. */
+#define SAML_NICE 10
+#define POOL_RETRY_AFTER "1"
+
 struct job_pool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct req *head, *tail;
+    unsigned queued, max_queued;
     int stop;
+    int nice; /* added to the workers' nice value */
     pthread_t threads[JOB_THREADS_MAX];
     unsigned n_threads;
 };
 
 struct http_server {
     struct MHD_Daemon *daemon;
-    struct job_pool jobs;
+    struct job_pool jobs;      /* ROUTE_BLOCKING: password hashing */
+    struct job_pool saml_jobs; /* ROUTE_SAML: the ACS */
     const struct conf *conf;
     const struct route *routes;
     size_t n_routes;
@@ -476,6 +489,19 @@ run_handler(struct req *r)
         fail(r, 500, "The server could not answer this request.");
 }
 
+/* Reserves a place in the queue: 0, or -1 when it is full. */
+static int
+job_reserve(struct job_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int ok = p->queued < p->max_queued;
+    if (ok)
+        p->queued++;
+    pthread_mutex_unlock(&p->mu);
+    return ok ? 0 : -1;
+}
+
+/* Queues r in the place job_reserve kept for it. */
 static void
 job_submit(struct job_pool *p, struct req *r)
 {
@@ -495,6 +521,9 @@ static void *
 job_worker(void *arg)
 {
     struct job_pool *p = arg;
+    /* Linux keeps a nice value per thread: this lowers this worker's priority only. */
+    if (p->nice != 0 && setpriority(PRIO_PROCESS, (id_t)gettid(), p->nice) != 0)
+        log_warn("the SAML workers keep the default CPU priority: %s", strerror(errno));
     for (;;) {
         pthread_mutex_lock(&p->mu);
         while (p->head == NULL && !p->stop)
@@ -507,6 +536,7 @@ job_worker(void *arg)
         p->head = r->next_job;
         if (p->head == NULL)
             p->tail = NULL;
+        p->queued--;
         pthread_mutex_unlock(&p->mu);
         run_handler(r);
         atomic_store(&r->job, JOB_DONE);
@@ -515,12 +545,14 @@ job_worker(void *arg)
 }
 
 static int
-jobs_start(struct job_pool *p, unsigned n)
+jobs_start(struct job_pool *p, unsigned n, unsigned max_queued, int nice)
 {
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if (n > JOB_THREADS_MAX)
         n = JOB_THREADS_MAX;
+    p->max_queued = max_queued;
+    p->nice = nice;
     for (; p->n_threads < n; p->n_threads++)
         if (pthread_create(&p->threads[p->n_threads], NULL, job_worker, p) != 0)
             return -1;
@@ -591,10 +623,24 @@ dispatch(struct req *r)
         fail(r, 415, "The request body must be application/json.");
         return;
     }
-    if ((rt->flags & ROUTE_BLOCKING) && r->srv->jobs.n_threads > 0) {
+    struct job_pool *pool = (rt->flags & ROUTE_SAML)       ? &r->srv->saml_jobs
+                            : (rt->flags & ROUTE_BLOCKING) ? &r->srv->jobs
+                                                           : NULL;
+    if (pool != NULL && pool->n_threads > 0) {
+        if (job_reserve(pool) != 0) {
+            req_add_header(r, "Retry-After", POOL_RETRY_AFTER);
+            fail(r, 503, "The server is busy. Try again in a moment.");
+            return;
+        }
+        if (r->srv->hooks.admit != NULL && r->srv->hooks.admit(r, rt) != 0) {
+            pthread_mutex_lock(&pool->mu);
+            pool->queued--;
+            pthread_mutex_unlock(&pool->mu);
+            return;
+        }
         /* Resumed by the job pool once the handler has built its response. */
         MHD_suspend_connection(r->conn);
-        job_submit(&r->srv->jobs, r);
+        job_submit(pool, r);
         return;
     }
     run_handler(r);
@@ -799,10 +845,13 @@ http_start(const struct conf *conf, const struct route *routes, size_t n_routes,
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads =
         conf->threads > 0 ? (unsigned)conf->threads : (unsigned)(cpus > 0 ? cpus : 2);
-    /* One hashing worker per core: argon2 is CPU-bound. */
-    if (jobs_start(&s->jobs, (unsigned)(cpus > 0 ? cpus : 2)) != 0) {
+    /* One worker per core in each pool: argon2 and lasso are CPU-bound. */
+    unsigned per_core = (unsigned)(cpus > 0 ? cpus : 2);
+    if (jobs_start(&s->jobs, per_core, (unsigned)conf->hash_queue, 0) != 0 ||
+        jobs_start(&s->saml_jobs, per_core, (unsigned)conf->saml_queue, SAML_NICE) != 0) {
         snprintf(err, errlen, "cannot start worker threads");
         jobs_stop(&s->jobs);
+        jobs_stop(&s->saml_jobs);
         free(s);
         return NULL;
     }
@@ -834,6 +883,7 @@ http_start(const struct conf *conf, const struct route *routes, size_t n_routes,
         snprintf(err, errlen, "cannot listen on %s:%d: %s", conf->listen_host, conf->listen_port,
                  errno ? strerror(errno) : "libmicrohttpd refused to start");
         jobs_stop(&s->jobs);
+        jobs_stop(&s->saml_jobs);
         tls_free(s->tls);
         free(s);
         return NULL;
@@ -870,6 +920,7 @@ http_stop(struct http_server *s)
     }
     MHD_stop_daemon(s->daemon);
     jobs_stop(&s->jobs);
+    jobs_stop(&s->saml_jobs);
     tls_free(s->tls);
     free(s);
 }

@@ -17,9 +17,11 @@ enum route_flags {
     ROUTE_JSON = 1u << 1,      /* the body is application/json (415 otherwise) */
     ROUTE_PREFIX = 1u << 2,    /* path matches as a prefix ("/admin/") */
     ROUTE_STATIC = 1u << 3,    /* cacheable (no Cache-Control: no-store) */
-    ROUTE_BLOCKING = 1u << 4,  /* runs on the worker pool (password hashing), not an epoll thread */
+    ROUTE_BLOCKING = 1u << 4,  /* runs on the hashing pool (argon2), not an epoll thread */
     ROUTE_NO_CSRF = 1u << 5,   /* a cross-site POST by design (the SAML ACS): no CSRF token */
     ROUTE_MULTIPART = 1u << 6, /* with ROUTE_FORM: multipart/form-data too (a file upload) */
+    ROUTE_SIGNIN = 1u << 7,    /* a sign-in: fails closed (503) while the store cannot write */
+    ROUTE_SAML = 1u << 8,      /* runs on the SAML worker pool (the ACS), apart from hashing */
 };
 
 struct route {
@@ -36,6 +38,9 @@ struct http_hooks {
     int (*before)(struct req *r, const struct route *route);
     /* Answers with an error page or JSON error for status and a human message. */
     void (*error)(struct req *r, int status, const char *message);
+    /* Runs on the connection's thread before a pooled route is queued (ROUTE_BLOCKING,
+     * ROUTE_SAML): 0 to go on, non-zero when it has answered itself (e.g. 429). */
+    int (*admit)(struct req *r, const struct route *route);
 };
 
 /* Starts listening on conf's address with a thread pool (epoll). NULL with a message. */

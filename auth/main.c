@@ -13,6 +13,7 @@
 #include "idp_source.h"
 #include "log.h"
 #include "mailer.h"
+#include "ratelimit.h"
 #include "reset.h"
 #include "routes.h"
 #include "sp/sp.h"
@@ -50,6 +51,8 @@ prune(struct app *a)
                         now - (time_t)a->conf.session_max_hours * 3600);
     /* Expired requests and assertion IDs, and log rows past their retention. */
     store_saml_prune(s, now, now - (time_t)a->conf.saml_log_days * 86400);
+    if (a->conf.audit_days > 0)
+        store_audit_prune(s, now - (time_t)a->conf.audit_days * 86400);
     store_mfa_pending_prune(s, now);
     store_signin_prune(s, now - 30 * 86400);
     store_reset_prune(s, now - RESET_WINDOW_SECONDS, now - RESET_TOKEN_KEEP_SECONDS);
@@ -129,6 +132,9 @@ main(int argc, char **argv)
     sigaddset(&stop, SIGHUP); /* reload the TLS certificate and the [access] rules */
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Past RLIMIT_FSIZE a write fails with EFBIG instead of killing the process: the store
+     * reports the error, sign-ins answer 503 and /readyz says why. */
+    signal(SIGXFSZ, SIG_IGN);
 
     static struct app app;
     char err[1024];
@@ -174,7 +180,9 @@ main(int argc, char **argv)
     }
     size_t n_routes;
     const struct route *routes = routes_table(&n_routes);
-    struct http_hooks hooks = {.ctx = &app, .before = web_before, .error = web_error};
+    app.acs_limit = ratelimit_new(app.conf.acs_refusals_per_minute);
+    struct http_hooks hooks = {
+        .ctx = &app, .before = web_before, .error = web_error, .admit = web_admit};
     struct http_server *srv = http_start(&app.conf, routes, n_routes, &hooks, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "gatehouse: %s\n", err);
@@ -191,6 +199,7 @@ main(int argc, char **argv)
     log_info("gatehouse started base_url=%s store=%s", app.conf.base_url, app.conf.store_path);
     bootstrap_hint(&app);
     unsigned ticks = 0;
+    prune(&app); /* retention applies from the start, not a minute later */
     for (;;) {
         struct timespec ts = {TICK_SECONDS, 0};
         int sig = sigtimedwait(&stop, NULL, &ts);
@@ -215,6 +224,8 @@ main(int argc, char **argv)
     http_stop(srv);
     mailer_stop(app.mailer); /* after the listener: nothing queues mail any more */
     app.mailer = NULL;
+    ratelimit_free(app.acs_limit);
+    app.acs_limit = NULL;
     app_free(&app);
     sp_global_cleanup();
     log_info("stopped cleanly");

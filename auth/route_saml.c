@@ -145,6 +145,7 @@ route_saml_acs(struct req *r)
                              acs_start_session,
                              &as};
     if (sso_acs(w->app, w->store, &in, o) == SP_OK) {
+        web_admit_refund(r);
         web_signin_event_count(r, "sso", "success");
         log_info("sign-in method=saml user_id=%lld idp=%s", o->user_id, o->idp.entity_id);
         sso_outcome_free(o);

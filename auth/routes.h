@@ -72,6 +72,8 @@ int route_api_logout(struct req *r);
 int route_healthz(struct req *r);
 /* GET/HEAD /auth/verify: the forward-auth decision (route_verify.c). */
 int route_auth_verify(struct req *r);
+/* GET /readyz: JSON readiness (store writable, keys loaded, IdP registry built); 503 when not. */
+int route_readyz(struct req *r);
 int route_metrics(struct req *r);
 int route_static(struct req *r);
 

@@ -8,7 +8,9 @@
 #include "arena.h"
 #include "audit.h"
 #include "log.h"
+#include "samllog.h"
 #include "session.h"
+#include "storage.h"
 #include "str.h"
 
 /* Attribute names that carry each fact in the shapes IdPs really send: plain (Okta, Google,
@@ -483,7 +485,12 @@ write_log(struct acs *a)
     char *text[] = {row.issuer, row.name_id, row.in_response_to, row.assertion_id, row.detail};
     for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
         str_utf8_scrub(text[i]);
-    row.xml = a->o->v.xml;
+    /* Bounded: an unverified response leaves an excerpt, low room leaves no body. */
+    struct storage_room room;
+    storage_room(&a->app->conf, &room);
+    char excerpt[SAML_LOG_EXCERPT_BYTES + 1];
+    samllog_keep(&row, a->o->v.xml, a->o->v.xml_size, a->o->v.signature_verified, room.low,
+                 excerpt);
     long long id = 0;
     if (store_saml_log_append(a->s, &row, &id) != 0)
         log_error("saml log append failed");

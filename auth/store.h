@@ -94,6 +94,11 @@ int store_integrity_check(struct store *s, char *err, size_t errlen);
  * (their root pages), so a corrupt page answers -1 even while other connections have it cached.
  * Logs what failed. */
 int store_health(struct store *s);
+/* Readiness: commits a one-row write (the store takes writes now). 0 or -1. */
+int store_probe_write(struct store *s, time_t at);
+/* 1 while the process's last write failed for want of space or a working disk (SQLITE_FULL,
+ * I/O error, read-only), with SQLite's message in why; 0 once a write has committed since. */
+int store_writes_failing(char *why, size_t len);
 
 /* Users. */
 int store_user_by_email(struct store *s, const char *email, struct user *out);   /* 1 = none */
@@ -293,8 +298,10 @@ struct saml_log_row {
     char verdict[16]; /* accepted | refused */
     char reason[48];
     char detail[600];
-    long long user_id; /* 0 when none */
-    char *xml;         /* the decoded response (bounded); may be NULL */
+    long long user_id;  /* 0 when none */
+    char *xml;          /* what was kept of the decoded response (see xml_kept); may be NULL */
+    long long xml_size; /* bytes of the whole decoded response */
+    char xml_kept[16];  /* full | excerpt (the first bytes only) | dropped (space ran low) | none */
 };
 
 /* Appends a row; *id_out receives its id (the reference shown to the person). */
@@ -391,8 +398,10 @@ int store_reset_request_add(struct store *s, const char *email, time_t at);
 /* Deletes requests before requests_before and tokens that expired before tokens_before. */
 int store_reset_prune(struct store *s, time_t requests_before, time_t tokens_before);
 
-/* Audit log: append-only; no function updates or deletes a row. */
+/* Audit log: append-only; only retention deletes rows, and only those older than `before`. */
 int store_audit_append(struct store *s, const struct audit_row *row);
+/* Deletes audit rows older than before ([store] audit_days), in one transaction. */
+int store_audit_prune(struct store *s, time_t before);
 /* Which audit rows to list: filters NULL or "" match all; since 0 = from the start. */
 struct audit_filter {
     long long limit;

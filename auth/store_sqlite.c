@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include "log.h"
 #include "rand.h"
@@ -239,6 +240,25 @@ static const char *const migrations[] = {
     "ALTER TABLE sessions ADD COLUMN mfa INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE sessions ADD COLUMN authn_context TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE sessions ADD COLUMN groups TEXT NOT NULL DEFAULT '';",
+    /* 11: bounded storage. What the SAML log kept of each response (the whole document, a bounded
+     * excerpt, or nothing when space ran low) and its full size; a one-row table that readiness
+     * writes to prove the store takes writes; audit retention: rows older than the bound that
+     * pruning moves forward may be deleted, every other row stays append-only. */
+    "ALTER TABLE saml_log ADD COLUMN xml_size INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE saml_log ADD COLUMN xml_kept TEXT NOT NULL DEFAULT 'full';"
+    "CREATE TABLE store_probe ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  at INTEGER NOT NULL,"
+    "  pad BLOB"
+    ");"
+    "CREATE TABLE audit_retention ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  before_at INTEGER NOT NULL"
+    ");"
+    "DROP TRIGGER audit_no_delete;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    "  WHEN old.at >= (SELECT COALESCE(MAX(before_at), 0) FROM audit_retention)"
+    "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -254,7 +274,7 @@ static const char *const migrations[] = {
 
 #define SAML_LOG_COLS                                                                              \
     "id, at, client_addr, issuer, name_id, in_response_to, assertion_id, verdict, reason, "        \
-    "detail, user_id"
+    "detail, user_id, xml_size, xml_kept"
 
 #define FED_COLS                                                                                   \
     "url, name, signer_cert, created_at, last_ok, last_try, next_at, failures, last_error, n_idps"
@@ -475,8 +495,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_USER_REKEY] =
         "UPDATE users SET name_id = ? WHERE id = ? AND auth_method = 'saml' AND idp = ?",
     [ST_SAML_LOG_PUT] = "INSERT INTO saml_log (at, client_addr, issuer, name_id, in_response_to, "
-                        "assertion_id, verdict, reason, detail, user_id, xml) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "assertion_id, verdict, reason, detail, user_id, xml, xml_size, "
+                        "xml_kept) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_SAML_LOG_LIST] = "SELECT " SAML_LOG_COLS " FROM saml_log WHERE (? = 0 OR verdict = "
                          "'refused') AND (? = '' OR issuer = ?) AND (? = '' OR name_id = ?) "
                          "ORDER BY id DESC LIMIT ?",
@@ -634,12 +654,55 @@ col_text(sqlite3_stmt *st, int i, char *out, size_t len)
     snprintf(out, len, "%s", t ? (const char *)t : "");
 }
 
+/* Whether the process's last write failed for want of space or of the disk (SQLITE_FULL, an
+ * I/O error such as ENOSPC or EFBIG, a read-only file), until a write commits again. Process
+ * state like the write turn: the server fails sign-ins closed while it is set. */
+static _Atomic int writes_failing;
+static pthread_mutex_t write_error_mu = PTHREAD_MUTEX_INITIALIZER;
+static char write_error[256]; /* guarded by write_error_mu */
+
+static void
+note_write(struct store *s, sqlite3_stmt *st, int rc)
+{
+    int primary = rc & 0xff;
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        /* Committed (outside a transaction each statement commits by itself); a rollback
+         * proves nothing. */
+        if (atomic_load(&writes_failing) && sqlite3_get_autocommit(s->c->db) &&
+            strncmp(sqlite3_sql(st), "ROLLBACK", 8) != 0 && atomic_exchange(&writes_failing, 0))
+            log_info("store writes succeed again");
+        return;
+    }
+    if (primary != SQLITE_FULL && primary != SQLITE_IOERR && primary != SQLITE_READONLY &&
+        primary != SQLITE_CANTOPEN)
+        return;
+    pthread_mutex_lock(&write_error_mu);
+    snprintf(write_error, sizeof write_error, "%s", sqlite3_errmsg(s->c->db));
+    pthread_mutex_unlock(&write_error_mu);
+    if (!atomic_exchange(&writes_failing, 1))
+        log_error("store writes fail: %s", sqlite3_errmsg(s->c->db));
+}
+
+int
+store_writes_failing(char *why, size_t len)
+{
+    if (!atomic_load(&writes_failing))
+        return 0;
+    if (why != NULL) {
+        pthread_mutex_lock(&write_error_mu);
+        snprintf(why, len, "%s", write_error);
+        pthread_mutex_unlock(&write_error_mu);
+    }
+    return 1;
+}
+
 /* Steps a statement that returns no rows; 0 or -1. */
 static int
 exec_done(struct store *s, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
+    note_write(s, st, rc);
     if (rc != SQLITE_DONE) {
         log_error("step failed: %s", sqlite3_errmsg(s->c->db));
         return -1;
@@ -903,6 +966,73 @@ store_rollback(struct store *s)
     if (sqlite3_get_autocommit(s->c->db) == 0)
         simple(s, ST_ROLLBACK);
     end_write_turn(s);
+}
+
+/* Runs one statement with integer parameters on s's connection (prepared here: rare work). */
+static int
+exec_ints(struct store *s, const char *q, const long long *args, int n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->c->db, q, -1, &st, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < n; i++)
+        rc = sqlite3_bind_int64(st, i + 1, args[i]);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (st != NULL)
+        note_write(s, st, rc);
+    if (rc != SQLITE_DONE)
+        log_error("%s: %s", q, sqlite3_errmsg(s->c->db));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* What the readiness probe writes: about what a sign-in writes (~14 pages), so that a store
+ * with room for the probe has room for sign-ins. */
+#define PROBE_BYTES (64 * 1024)
+
+int
+store_probe_write(struct store *s, time_t at)
+{
+    if (store_begin_write(s) != 0)
+        return -1;
+    sqlite3_stmt *st = NULL;
+    int rc =
+        sqlite3_prepare_v2(s->c->db,
+                           "INSERT INTO store_probe (id, at, pad) VALUES (1, ?, ?) "
+                           "ON CONFLICT (id) DO UPDATE SET at = excluded.at, pad = excluded.pad",
+                           -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 1, (long long)at);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_zeroblob(st, 2, PROBE_BYTES);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (st != NULL)
+        note_write(s, st, rc);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        store_rollback(s);
+        return -1;
+    }
+    return store_commit(s);
+}
+
+int
+store_audit_prune(struct store *s, time_t before)
+{
+    if (store_begin_write(s) != 0)
+        return -1;
+    long long b = (long long)before;
+    /* The trigger lets rows older than the recorded bound go, and no others. */
+    if (exec_ints(s,
+                  "INSERT INTO audit_retention (id, before_at) VALUES (1, ?) "
+                  "ON CONFLICT (id) DO UPDATE SET before_at = excluded.before_at",
+                  &b, 1) != 0 ||
+        exec_ints(s, "DELETE FROM audit WHERE at < ?", &b, 1) != 0) {
+        store_rollback(s);
+        return -1;
+    }
+    return store_commit(s);
 }
 
 int
@@ -1819,6 +1949,8 @@ store_saml_log_append(struct store *s, const struct saml_log_row *r, long long *
         sqlite3_bind_text(st, 11, r->xml, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null(st, 11);
+    sqlite3_bind_int64(st, 12, r->xml_size);
+    bind_text(st, 13, r->xml_kept[0] ? r->xml_kept : (r->xml ? "full" : "none"));
     if (exec_done(s, st) != 0)
         return -1;
     if (id_out != NULL)
@@ -1841,6 +1973,8 @@ read_saml_log(sqlite3_stmt *st, struct saml_log_row *r)
     col_text(st, 8, r->reason, sizeof r->reason);
     col_text(st, 9, r->detail, sizeof r->detail);
     r->user_id = sqlite3_column_int64(st, 10);
+    r->xml_size = sqlite3_column_int64(st, 11);
+    col_text(st, 12, r->xml_kept, sizeof r->xml_kept);
 }
 
 int
@@ -1879,7 +2013,7 @@ store_saml_log_get(struct store *s, long long id, struct saml_log_row *out)
     int rc = sqlite3_step(st), ret = -1;
     if (rc == SQLITE_ROW) {
         read_saml_log(st, out);
-        const unsigned char *x = sqlite3_column_text(st, 11);
+        const unsigned char *x = sqlite3_column_text(st, 13);
         out->xml = x ? strdup((const char *)x) : NULL;
         ret = 0;
     } else if (rc == SQLITE_DONE) {

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "policy/expiry.h"
+#include "ratelimit.h"
 #include "session.h"
 #include "str.h"
 #include "tmpl.h"
@@ -38,7 +39,8 @@ allowed_while_restricted(const char *path)
 {
     return !strcmp(path, "/password/change") || !strcmp(path, "/password/reset") ||
            !strcmp(path, "/logout") || !strcmp(path, "/api/logout") || !strcmp(path, "/healthz") ||
-           !strcmp(path, "/auth/verify") || starts_with(path, "/static/");
+           !strcmp(path, "/auth/verify") || !strcmp(path, "/readyz") ||
+           starts_with(path, "/static/");
 }
 
 static void
@@ -85,12 +87,19 @@ web_before(struct req *r, const struct route *route)
     req_set_state(r, w);
     w->app = app;
     w->now = clock_now();
-    w->api = starts_with(req_path(r), "/api/");
+    w->api = starts_with(req_path(r), "/api/") || strcmp(req_path(r), "/readyz") == 0;
     if (route->flags & ROUTE_STATIC)
         return 0;
     w->store = app_store(app);
     if (w->store == NULL) {
         web_error(r, 503, "The store is not available. Try again in a moment.");
+        return 1;
+    }
+    /* Sign-ins fail closed while the store cannot write (disk full): one probe write decides,
+     * and ends that state by itself once there is space again. */
+    if ((route->flags & ROUTE_SIGNIN) && store_writes_failing(NULL, 0) &&
+        store_probe_write(w->store, w->now) != 0) {
+        web_error(r, 503, STORE_FULL_MESSAGE);
         return 1;
     }
     app_policy_and_idps(app, w->store, &w->policy, &w->idps_version);
@@ -128,6 +137,35 @@ web_before(struct req *r, const struct route *route)
         return 1;
     }
     return 0;
+}
+
+int
+web_admit(struct req *r, const struct route *route)
+{
+    struct app *app = req_ctx(r);
+    if (!(route->flags & ROUTE_SAML) || app->acs_limit == NULL)
+        return 0;
+    /* Each response takes a token of its address; an accepted sign-in gives it back, so only
+     * refusals count, and a flood of them waits here, before any parsing. */
+    long wait = ratelimit_take(app->acs_limit, req_client(r), clock_now());
+    if (wait == 0)
+        return 0;
+    char retry[24];
+    snprintf(retry, sizeof retry, "%ld", wait);
+    req_add_header(r, "Retry-After", retry);
+    log_info("saml response rate-limited client=%s retry_after=%ld", req_client(r), wait);
+    web_error(r, 429,
+              "Too many refused sign-in responses came from your address. Wait a moment and "
+              "sign in again.");
+    return 1;
+}
+
+void
+web_admit_refund(struct req *r)
+{
+    struct web *w = web_of(r);
+    if (w->app->acs_limit != NULL)
+        ratelimit_give(w->app->acs_limit, req_client(r), w->now);
 }
 
 struct tmpl_ctx *
@@ -169,10 +207,30 @@ cookie_domain_origins(struct req *r, const struct app *a)
                         a->base_scheme, d, a->base_port, a->base_scheme, d, a->base_port);
 }
 
+/* A failure while the store cannot write becomes 503 with Retry-After and says why (a page
+ * that says "try again" then means it: the state ends by itself once there is space). */
+static int
+store_unavailable(struct req *r, int status)
+{
+    if (status < 500 || !store_writes_failing(NULL, 0))
+        return 0;
+    req_add_header(r, "Retry-After", STORE_RETRY_AFTER);
+    return 1;
+}
+
 int
 web_page(struct req *r, int status, const char *name, const char *title, struct tmpl_ctx *ctx)
 {
     struct web *w = web_of(r);
+    if (strcmp(name, "error") != 0 && store_unavailable(r, status)) {
+        ctx = web_ctx(r);
+        tmpl_set(ctx, "status", "503");
+        tmpl_set(ctx, "heading", "Temporarily unavailable");
+        tmpl_set(ctx, "message", STORE_FULL_MESSAGE);
+        name = "error";
+        title = "Temporarily unavailable";
+        status = 503;
+    }
     const struct tmpl_set *t = w ? w->app->tmpl : NULL;
     char *body = t ? tmpl_render(t, name, ctx) : NULL;
     if (body != NULL) {
@@ -214,6 +272,11 @@ web_json(struct req *r, int status, json_t *obj)
 int
 web_json_error(struct req *r, int status, const char *code, const char *message)
 {
+    if (store_unavailable(r, status)) {
+        status = 503;
+        code = "unavailable";
+        message = STORE_FULL_MESSAGE;
+    }
     return web_json(r, status, json_pack("{s:s, s:s}", "error", code, "message", message));
 }
 
@@ -235,6 +298,8 @@ status_code_name(int status)
         return "too_large";
     case 415:
         return "unsupported_media_type";
+    case 429:
+        return "rate_limited";
     case 503:
         return "unavailable";
     default:
@@ -258,6 +323,8 @@ status_title(int status)
         return "Request too large";
     case 415:
         return "Unsupported request";
+    case 429:
+        return "Too many requests";
     case 503:
         return "Temporarily unavailable";
     default:
@@ -270,11 +337,15 @@ web_error(struct req *r, int status, const char *message)
 {
     struct web *w = web_of(r);
     int api = w ? w->api : starts_with(req_path(r), "/api/");
-    if (api || w == NULL || w->app == NULL) {
-        if (api) {
-            web_json_error(r, status, status_code_name(status), message);
-            return;
-        }
+    if (api) {
+        web_json_error(r, status, status_code_name(status), message);
+        return;
+    }
+    if (store_unavailable(r, status)) {
+        status = 503;
+        message = STORE_FULL_MESSAGE;
+    }
+    if (w == NULL || w->app == NULL) {
         /* Before the middleware ran (404, 413...): the server's templates via the hooks ctx. */
         struct app *app = req_ctx(r);
         struct web *fresh = arena_alloc(req_arena(r), sizeof *fresh);

@@ -32,12 +32,23 @@ struct web {
     int api; /* path under /api/ : JSON errors */
 };
 
+/* What sign-ins answer (503, with Retry-After) while the store cannot write. */
+#define STORE_FULL_MESSAGE                                                                         \
+    "Sign-in is unavailable: the server cannot save anything right now (its storage is full or "   \
+    "failing). Nothing was changed. Try again in a minute."
+#define STORE_RETRY_AFTER "30"
+
 /* The state of r (set by web_before). */
 struct web *web_of(struct req *r);
 
 /* http_hooks.before and .error for the server. */
 int web_before(struct req *r, const struct route *route);
 void web_error(struct req *r, int status, const char *message);
+/* http_hooks.admit: refused SAML responses are rate-limited per client address (429 with
+ * Retry-After before any work). */
+int web_admit(struct req *r, const struct route *route);
+/* The ACS accepted the response: the token web_admit took is given back. */
+void web_admit_refund(struct req *r);
 
 /* A new template context pre-filled with the layout's common values. */
 struct tmpl_ctx *web_ctx(struct req *r);

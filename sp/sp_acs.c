@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "sp.h"
+#include "sp_cost.h"
 #include "sp_time.h"
 #include "sp_xml.h"
 
@@ -878,6 +879,16 @@ out:
     return r;
 }
 
+/* The cost bound (sp_cost.h), before any parser runs on the document. */
+static enum sp_reason
+within_cost(const char *xml, size_t len, struct sp_verdict *v)
+{
+    char why[160];
+    if (sp_cost_check(xml, len, NULL, why, sizeof why) != 0)
+        return fail(v, SP_ERR_TOO_LARGE, "%s", why);
+    return SP_OK;
+}
+
 enum sp_reason
 sp_acs_process(const struct sp *sp, const char *b64, size_t len, const struct sp_expect *e,
                struct sp_verdict *v)
@@ -892,8 +903,11 @@ sp_acs_process(const struct sp *sp, const char *b64, size_t len, const struct sp
         free(xml);
         return fail(v, SP_ERR_MALFORMED, "the SAMLResponse is not valid base64");
     }
+    v->xml_size = xml_len;
     struct shape sh;
-    enum sp_reason r = inspect(xml, xml_len, v, &sh);
+    enum sp_reason r = within_cost(xml, xml_len, v);
+    if (r == SP_OK)
+        r = inspect(xml, xml_len, v, &sh);
     if (xml_len > SP_LOG_XML_MAX)
         xml[SP_LOG_XML_MAX] = '\0'; /* the log keeps this much */
     v->xml = xml;
@@ -928,6 +942,7 @@ sp_acs_process(const struct sp *sp, const char *b64, size_t len, const struct sp
             }
         }
     } else {
+        v->signature_verified = 1;
         r = check_assertion(login, &sh, e, v);
     }
     g_object_unref(login);

@@ -10,8 +10,10 @@
 #include <stddef.h>
 #include <time.h>
 
-/* Bounds on what is accepted at all. */
-#define SP_MAX_RESPONSE_B64 (1024 * 1024)
+/* Bounds on what is accepted at all. The largest real response in tests/fixtures/idp-samples
+ * is 14 KB (Shibboleth, encrypted; Okta's ~7.6 KB): 384 KiB of base64 (~280 KiB of XML, line
+ * breaks included) leaves ample room for big group lists. See also sp_cost.h. */
+#define SP_MAX_RESPONSE_B64 (384 * 1024)
 #define SP_MAX_ATTRS 64
 #define SP_MAX_VALUES 64
 #define SP_LOG_XML_MAX (64 * 1024)
@@ -85,7 +87,9 @@ struct sp_verdict {
                                        then (0 = the IdP set no end) */
     struct sp_attr attrs[SP_MAX_ATTRS];
     int n_attrs;
-    char *xml; /* the decoded response, at most SP_LOG_XML_MAX bytes (malloc), or NULL */
+    char *xml;       /* the decoded response, at most SP_LOG_XML_MAX bytes (malloc), or NULL */
+    size_t xml_size; /* bytes of the whole decoded response */
+    int signature_verified; /* lasso verified the response's signature(s) */
 };
 
 struct sp;

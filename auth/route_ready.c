@@ -1,0 +1,47 @@
+/* auth/route_ready.c: GET /readyz, readiness for load balancers and orchestrators (/healthz
+ * stays liveness): the store takes a write, the keys are loaded, the IdP registry is built. */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "app.h"
+#include "http.h"
+#include "routes.h"
+#include "storage.h"
+#include "store.h"
+#include "web.h"
+
+int
+route_readyz(struct req *r)
+{
+    struct web *w = web_of(r);
+    struct app *a = w->app;
+    char why[256] = "";
+    /* A real write: readiness follows the disk, and a success ends the failing state. */
+    int writable = store_probe_write(w->store, w->now) == 0;
+    if (!writable && !store_writes_failing(why, sizeof why))
+        snprintf(why, sizeof why, "the store refused a write");
+    int keys = a->secrets.ready && a->sp_metadata != NULL;
+    struct sp_ref *ref = app_sp_acquire(a, w->store, -1);
+    int idps = ref != NULL;
+    app_sp_release(a, ref);
+    struct storage_room room;
+    storage_room(&a->conf, &room);
+    int ready = writable && keys && idps;
+    char reason[400] = "";
+    if (!writable)
+        snprintf(reason, sizeof reason, "store_writable: %s", why);
+    else if (!keys)
+        snprintf(reason, sizeof reason, "keys_loaded: the SP key or the master key is missing");
+    else if (!idps)
+        snprintf(reason, sizeof reason, "idp_registry: the SAML state could not be built");
+    json_t *o = json_pack("{s:b, s:{s:b, s:b, s:b}, s:o, s:{s:I, s:I, s:b}}", "ready", ready,
+                          "checks", "store_writable", writable, "keys_loaded", keys, "idp_registry",
+                          idps, "reason", ready ? json_null() : json_string(reason), "storage",
+                          "free_bytes", (json_int_t)room.free_bytes, "size_bytes",
+                          (json_int_t)room.size_bytes, "bodies_dropped", room.low);
+    if (!ready)
+        req_add_header(r, "Retry-After", STORE_RETRY_AFTER);
+    return web_json(r, ready ? 200 : 503, o);
+}
