@@ -18,10 +18,9 @@ route_readyz(struct req *r)
     struct web *w = web_of(r);
     struct app *a = w->app;
     char why[256] = "";
-    /* A real write: readiness follows the disk, and a success ends the failing state. */
-    int writable = store_probe_write(w->store, w->now) == 0;
-    if (!writable && !store_writes_failing(why, sizeof why))
-        snprintf(why, sizeof why, "the store refused a write");
+    /* Free space and a real write: readiness follows the disk, and a success ends the failing
+     * state. */
+    int writable = storage_writable(&a->conf, w->store, (long long)w->now, why, sizeof why);
     int keys = a->secrets.ready && a->sp_metadata != NULL;
     struct sp_ref *ref = app_sp_acquire(a, w->store, -1);
     int idps = ref != NULL;

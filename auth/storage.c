@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 
 #include "conf.h"
+#include "store.h"
 
 #define MIB (1024LL * 1024LL)
 
@@ -35,4 +36,21 @@ storage_room(const struct conf *c, struct storage_room *out)
     out->size_bytes = file_size(c->store_path) + file_size(wal);
     out->low = (out->free_bytes >= 0 && out->free_bytes < c->store_min_free_mb * MIB) ||
                (c->store_max_size_mb > 0 && out->size_bytes >= c->store_max_size_mb * MIB);
+}
+
+int
+storage_writable(const struct conf *c, struct store *s, long long now, char *why, size_t whylen)
+{
+    struct storage_room room;
+    storage_room(c, &room);
+    if (room.free_bytes >= 0 && room.free_bytes < STORAGE_WRITE_RESERVE) {
+        snprintf(why, whylen, "the disk under the store is full (%lld KiB free)",
+                 room.free_bytes / 1024);
+        return 0;
+    }
+    if (store_probe_write(s, (time_t)now) == 0)
+        return 1;
+    if (!store_writes_failing(why, whylen))
+        snprintf(why, whylen, "the store refused a write");
+    return 0;
 }

@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "policy/expiry.h"
 #include "ratelimit.h"
+#include "storage.h"
 #include "session.h"
 #include "str.h"
 #include "tmpl.h"
@@ -95,10 +96,11 @@ web_before(struct req *r, const struct route *route)
         web_error(r, 503, "The store is not available. Try again in a moment.");
         return 1;
     }
-    /* Sign-ins fail closed while the store cannot write (disk full): one probe write decides,
-     * and ends that state by itself once there is space again. */
+    /* Sign-ins fail closed while the store cannot write (disk full): the free space and one
+     * probe write decide, and end that state by itself once there is room again. */
+    char why[256];
     if ((route->flags & ROUTE_SIGNIN) && store_writes_failing(NULL, 0) &&
-        store_probe_write(w->store, w->now) != 0) {
+        !storage_writable(&app->conf, w->store, (long long)w->now, why, sizeof why)) {
         web_error(r, 503, STORE_FULL_MESSAGE);
         return 1;
     }

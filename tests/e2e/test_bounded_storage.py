@@ -195,7 +195,7 @@ def test_full_disk_fails_sign_ins_closed_and_recovers_by_itself(make_server, tmp
     filler = tmpfs / "filler"
 
     # Nearly full: the log keeps counting refusals but drops their bodies.
-    fill(filler, leave_bytes=1024 * 1024)
+    fill(filler, leave_bytes=1536 * 1024)  # under min_free_mb, above the 1 MiB reserve
     b64, _ = idp.response(*sp(server), "alice@example.com", {"email": "alice@example.com"})
     r = requests.post(server.url("/saml/acs"), data={"SAMLResponse": tampered(b64)}, timeout=30)
     assert r.status_code == 403
