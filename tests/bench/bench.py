@@ -155,12 +155,16 @@ def flood_bench(srv, tmp):
     connections posting as fast as the server answers), each from wrk on this machine."""
     import base64
     args = register_idp(srv, tmp)
-    # Near the ACS bounds: ~270 KB of XML in ~1,000 attribute values, signed, then tampered.
-    attrs = [a for i in range(4) for a in ("--attr", f"bulk{i}=" + "x" * 270)] * 180
+    # Near the ACS bounds: ~270 KB of XML in ~720 attribute values inside the signed assertion,
+    # added after signing (so every post is refused as bad_signature after full validation).
     b64 = subprocess.run([os.path.join(TOP, "bin", "mock-idp"), "mint", *args, "--user",
-                          "flood@example.com", "--lifetime", "3600", *attrs],
+                          "flood@example.com", "--lifetime", "3600"],
                          capture_output=True, text=True, check=True).stdout.strip()
-    xml = base64.b64decode(b64).replace(b"flood@example.com", b"mallory@example.com")
+    bulk = "".join(f'<saml:Attribute Name="bulk{i % 4}"><saml:AttributeValue>{"x" * 300}'
+                   "</saml:AttributeValue></saml:Attribute>" for i in range(720))
+    xml = base64.b64decode(b64).decode()
+    assert "</saml:AttributeStatement>" in xml, "bench: mock-idp's response shape changed"
+    xml = xml.replace("</saml:AttributeStatement>", bulk + "</saml:AttributeStatement>", 1).encode()
     body = "SAMLResponse=" + urllib.parse.quote(base64.b64encode(xml).decode(), safe="")
     flood_file = os.path.join(tmp, "flood.txt")
     with open(flood_file, "w") as f:
@@ -183,8 +187,10 @@ def flood_bench(srv, tmp):
           f"p50 {quiet[1]:>8}  p99 {quiet[3]:>8}")
     print(f"POST /api/login, 1 conn, beside 4 flooding conns: {busy[0]:6.1f}/s  "
           f"p50 {busy[1]:>8}  p99 {busy[3]:>8}")
+    reasons = conftest.db_rows(srv, "SELECT reason, count(*) FROM saml_log WHERE reason <> 'ok' "
+                                    "GROUP BY reason ORDER BY 2 DESC")
     print(f"the flood meanwhile: {flood[0]:.1f} responses/s refused, p50 {flood[1]}, "
-          f"p99 {flood[3]}")
+          f"p99 {flood[3]} (logged: " + ", ".join(f"{n} {r}" for r, n in reasons) + ")")
 
 
 def saml_bench(srv, tmp):
