@@ -10,6 +10,7 @@ import time
 
 import requests
 
+from mdserver import MetadataServer, Signer
 from conftest import BIN, Browser, csrf_of, metric, signed_in_user
 from samlidp import MiniIdP, _sig_template
 from test_admin_api import Api, token_for
@@ -294,3 +295,44 @@ def test_an_admin_cannot_change_another_admins_account(server):
     assert admin.post("users/admin2@example.com/role", {"role": "member"}).status_code == 403
     other = json.loads(server.ctl("user", "show", "admin2@example.com", "--json").stdout)
     assert other["role"] == "admin" and other["status"] == "active"
+
+
+# ---- signed metadata: the signature must cover the whole document ------------------------------
+
+def test_metadata_signed_only_in_part_is_refused(make_server, tmp_path):
+    """A signature whose one Reference names a child (the IDPSSODescriptor) leaves the rest of
+    the document unsigned: refused, though the signature itself verifies."""
+    mds = MetadataServer(tmp_path)
+    try:
+        srv = make_server({"sp": {"metadata_ca_file": mds.ca}})
+        idp = MiniIdP(tmp_path)
+        signer = Signer(tmp_path)
+        # xml:id: an ID for libxml2 and xmlsec without a schema, so the Reference resolves.
+        xml = idp.metadata().replace("<md:IDPSSODescriptor ", '<md:IDPSSODescriptor xml:id="part" ',
+                                     1)
+        whole = signer.sign(xml)
+        part = whole.decode().replace('<ds:Reference URI="">', '<ds:Reference URI="#part">', 1)
+        # Re-signed by xmlsec1 with the Reference on the child: a valid signature of a part.
+        start = part.index("<ds:Signature")
+        end = part.index("</ds:Signature>") + len("</ds:Signature>")
+        tmpl = part[:start] + re.sub(
+            r"<ds:DigestValue>[^<]*</ds:DigestValue>", "<ds:DigestValue/>", re.sub(
+                r"<ds:SignatureValue>[^<]*</ds:SignatureValue>", "<ds:SignatureValue/>",
+                part[start:end])) + part[end:]
+        tmpl = re.sub(r"<ds:KeyInfo>.*?</ds:KeyInfo>", "", tmpl, flags=re.S)
+        (tmp_path / "part.xml").write_text(tmpl)
+        signed = subprocess.run(
+            ["xmlsec1", "--sign", "--privkey-pem", f"{signer.key},{signer.cert}",
+             str(tmp_path / "part.xml")],
+            check=True, capture_output=True).stdout
+        mds.files["/part.xml"] = signed
+        mds.files["/whole.xml"] = whole
+        p = srv.ctl("idp", "add", "--metadata-url", mds.url("/part.xml"), "--metadata-cert",
+                    signer.cert, check=False)
+        assert p.returncode == 1 and "does not cover" in p.stderr, p.stderr
+        assert json.loads(srv.ctl("idp", "list", "--json").stdout) == []
+        # The same metadata signed over its root is accepted.
+        srv.ctl("idp", "add", "--metadata-url", mds.url("/whole.xml"), "--metadata-cert",
+                signer.cert)
+    finally:
+        mds.stop()
