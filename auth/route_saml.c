@@ -172,6 +172,22 @@ route_saml_acs(struct req *r)
 
 /* ---- single logout ---- */
 
+/* The LogoutRequests we send are kept as pending requests (consumed once by the IdP's
+ * LogoutResponse), the ones we receive as used IDs (a replay is refused): prefixed so that
+ * neither can pass for the other or for an AuthnRequest's ID, which have no space. */
+#define SLO_SENT "slo-sent "
+#define SLO_SEEN "slo-seen "
+
+static void
+slo_expect(struct web *w, char *url, size_t len, struct sp_slo_expect *e)
+{
+    snprintf(url, len, "%s/saml/slo", w->app->conf.base_url);
+    e->slo_url = url;
+    e->skew_seconds = w->app->conf.sp_clock_skew_seconds;
+    e->max_age_seconds = w->app->conf.sp_max_response_age_seconds;
+    e->now = w->now;
+}
+
 int
 saml_logout_start(struct req *r, struct sp_out *out)
 {
@@ -190,6 +206,14 @@ saml_logout_start(struct req *r, struct sp_out *out)
     /* HTTP-Redirect when the IdP offers it; HTTP-POST for IdPs that offer only POST. */
     int post = row.slo_redirect[0] == '\0';
     int rc = sp_logout_request(ref->sp, &l, post, out, id, sizeof id, err, sizeof err);
+    char key[300];
+    snprintf(key, sizeof key, SLO_SENT "%s", id);
+    if (rc == 0 && store_saml_request_put(w->store, key, w->session.idp, "/",
+                                          w->now + SAML_REQUEST_SECONDS) != 0) {
+        snprintf(err, sizeof err, "the request could not be stored");
+        sp_out_free(out);
+        rc = -1;
+    }
     if (rc != 0)
         log_warn("single logout not started idp=%s: %s", w->session.idp, err);
     else
@@ -214,14 +238,29 @@ slo_request(struct req *r, struct sp_ref *ref, const char *msg, const char *rela
 {
     struct web *w = web_of(r);
     struct sp_logout_in in;
-    char err[512];
-    if (sp_logout_request_in(ref->sp, msg, &in, err, sizeof err) != 0) {
+    struct sp_slo_expect e;
+    char err[512], url[700], key[300];
+    slo_expect(w, url, sizeof url, &e);
+    if (sp_logout_request_in(ref->sp, msg, &e, &in, err, sizeof err) != 0) {
         app_sp_release(w->app, ref);
         log_warn("saml logout request refused client=%s: %s", req_client(r), err);
         web_error(r, 400, "This sign-out request could not be verified; nothing was changed.");
         return 0;
     }
     app_sp_release(w->app, ref);
+    /* SAML core 3.2.1: an ID is used once; kept until the request would be too old anyway. */
+    snprintf(key, sizeof key, SLO_SEEN "%s", in.id);
+    int once = store_saml_assertion_once(w->store, key, in.idp, in.keep_until);
+    if (once != 0) {
+        free(in.response_url);
+        free(in.response_body);
+        log_warn("saml logout request refused client=%s idp=%s: %s", req_client(r), in.idp,
+                 once > 0 ? "replay of a LogoutRequest ID seen before" : "store error");
+        web_error(r, once > 0 ? 400 : 500,
+                  once > 0 ? "This sign-out request was used already; nothing was changed."
+                           : "The sign-out could not be completed. Try again.");
+        return 0;
+    }
     long long n = 0;
     if (store_session_delete_saml(w->store, in.idp, in.name_id, in.session_index, &n) != 0) {
         free(in.response_url);
@@ -263,9 +302,21 @@ route_saml_slo(struct req *r)
     }
     if (is_request)
         return slo_request(r, ref, msg, relay);
-    char idp[512], err[512];
-    int rc = sp_logout_response_in(ref->sp, msg, idp, sizeof idp, err, sizeof err);
+    char idp[512], err[512], irt[256], url[700], key[300], ignored[8];
+    struct sp_slo_expect e;
+    slo_expect(w, url, sizeof url, &e);
+    int rc =
+        sp_logout_response_in(ref->sp, msg, &e, idp, sizeof idp, irt, sizeof irt, err, sizeof err);
     app_sp_release(w->app, ref);
+    /* Its InResponseTo must name a LogoutRequest we sent to that IdP, still pending: each is
+     * consumed by the first answer. */
+    snprintf(key, sizeof key, SLO_SENT "%s", irt);
+    if (rc == 0 &&
+        store_saml_request_take(w->store, key, idp, w->now, ignored, sizeof ignored) != 0) {
+        snprintf(err, sizeof err,
+                 "InResponseTo \"%.100s\" names no pending LogoutRequest of ours to this IdP", irt);
+        rc = -1;
+    }
     if (rc != 0) {
         log_warn("saml logout response not confirmed idp=%s: %s", idp, err);
         return signed_out_page(r, 200,

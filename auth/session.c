@@ -54,6 +54,7 @@ session_create(struct store *s, const struct session_new *n, char *token_out, ch
     snprintf(row.authn_context, sizeof row.authn_context, "%s",
              n->authn_context ? n->authn_context : "");
     snprintf(row.groups, sizeof row.groups, "%s", n->groups ? n->groups : "");
+    row.ends_at = n->ends_at;
     if (store_session_insert(s, &row) != 0)
         return -1;
     memcpy(hash_out, row.token_hash, sizeof row.token_hash);
@@ -84,8 +85,14 @@ session_lookup(struct store *s, const struct policy *p, long absolute_seconds, c
         return rc;
     enum timeout_verdict v = timeout_check(p, (enum session_kind)out->kind, out->created_at,
                                            out->last_seen, absolute_seconds, now);
-    if (v != TIMEOUT_NONE) {
-        log_info("session ended reason=%s user_id=%lld", v == TIMEOUT_IDLE ? "idle" : "absolute",
+    /* SAML core 2.7.2: the IdP's SessionNotOnOrAfter ends the session (no skew: the IdP's end
+     * is honoured as given). */
+    int idp_end = v == TIMEOUT_NONE && out->ends_at != 0 && now >= out->ends_at;
+    if (v != TIMEOUT_NONE || idp_end) {
+        log_info("session ended reason=%s user_id=%lld",
+                 idp_end             ? "idp_session_not_on_or_after"
+                 : v == TIMEOUT_IDLE ? "idle"
+                                     : "absolute",
                  out->user_id);
         store_session_delete(s, hash);
         return 1;

@@ -30,6 +30,8 @@ struct session_new {
     int mfa;                   /* a second factor was used in this sign-in */
     const char *authn_context; /* SAML: the AuthnContextClassRef */
     const char *groups;        /* SAML: the IdP's groups, one per line */
+    time_t ends_at; /* SAML: AuthnStatement/@SessionNotOnOrAfter; the session ends then (0 = no
+                       end but the timeouts) */
 };
 
 /* Creates a session; writes the token (SESSION_TOKEN_LEN + 1 bytes) and its hash (65 bytes). */

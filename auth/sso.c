@@ -542,7 +542,8 @@ accept_signin(struct acs *a, const struct sso_request *in)
                                 .name_id_format = o->v.name_id_format,
                                 .mfa = mfa_context(o->v.authn_context),
                                 .authn_context = o->v.authn_context,
-                                .groups = a->groups};
+                                .groups = a->groups,
+                                .ends_at = o->v.session_not_on_or_after};
         if (in->start_session(in->ctx, &n) != 0)
             refuse(a, SP_ERR_INTERNAL, "the session could not be created");
     }

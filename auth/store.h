@@ -47,6 +47,7 @@ struct session_row {
     int mfa;                 /* a second factor was used: TOTP, or an MFA AuthnContext */
     char authn_context[256]; /* SAML sessions: the AuthnContextClassRef asserted */
     char groups[1024];       /* SAML sessions: the IdP's groups, one per line */
+    time_t ends_at;          /* SAML: the IdP's SessionNotOnOrAfter; 0 = no end but the timeouts */
 };
 
 struct audit_row {

@@ -259,6 +259,8 @@ static const char *const migrations[] = {
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     "  WHEN old.at >= (SELECT COALESCE(MAX(before_at), 0) FROM audit_retention)"
     "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+    /* 12: when the IdP said the session ends (AuthnStatement/@SessionNotOnOrAfter; 0 = never) */
+    "ALTER TABLE sessions ADD COLUMN ends_at INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -427,11 +429,11 @@ static const char *const sql[ST_COUNT] = {
     [ST_LOCKOUT_CLEAR] = "DELETE FROM lockouts WHERE email = ?",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, kind, restricted, "
                           "created_at, last_seen, client_addr, idp, name_id, session_index, "
-                          "name_id_format, mfa, authn_context, groups) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          "name_id_format, mfa, authn_context, groups, ends_at) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_SESSION_GET] = "SELECT token_hash, user_id, kind, restricted, created_at, last_seen, "
                        "client_addr, idp, name_id, session_index, name_id_format, mfa, "
-                       "authn_context, groups FROM sessions WHERE token_hash = ?",
+                       "authn_context, groups, ends_at FROM sessions WHERE token_hash = ?",
     [ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ? WHERE token_hash = ?",
     [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?",
     [ST_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = ?",
@@ -1442,6 +1444,7 @@ store_session_insert(struct store *s, const struct session_row *r)
     sqlite3_bind_int(st, 12, r->mfa);
     bind_text(st, 13, r->authn_context);
     bind_text(st, 14, r->groups);
+    sqlite3_bind_int64(st, 15, r->ends_at);
     return exec_done(s, st);
 }
 
@@ -1469,6 +1472,7 @@ store_session_get(struct store *s, const char *token_hash, struct session_row *o
         out->mfa = sqlite3_column_int(st, 11);
         col_text(st, 12, out->authn_context, sizeof out->authn_context);
         col_text(st, 13, out->groups, sizeof out->groups);
+        out->ends_at = (time_t)sqlite3_column_int64(st, 14);
         ret = 0;
     } else if (rc == SQLITE_DONE) {
         ret = 1;

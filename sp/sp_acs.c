@@ -164,8 +164,12 @@ fail:
 int
 sp_add_idp(struct sp *sp, const char *idp_metadata, char *err, size_t errlen)
 {
-    int rc = lasso_server_add_provider_from_buffer(sp->server, LASSO_PROVIDER_ROLE_IDP,
-                                                   idp_metadata, NULL, NULL);
+    /* Registry rows stored before only the IdP role was kept are trimmed here too. */
+    char *idp_only = sp_idp_role_only(idp_metadata);
+    int rc = idp_only == NULL ? LASSO_SERVER_ERROR_INVALID_XML
+                              : lasso_server_add_provider_from_buffer(
+                                    sp->server, LASSO_PROVIDER_ROLE_IDP, idp_only, NULL, NULL);
+    free(idp_only);
     if (rc != 0) {
         snprintf(err, errlen, "the SAML library refused an IdP's metadata: %s", lasso_strerror(rc));
         return -1;

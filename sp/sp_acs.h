@@ -144,24 +144,38 @@ int sp_logout_redirect(const struct sp *sp, const struct sp_logout *l, char **ur
 int sp_logout_request(const struct sp *sp, const struct sp_logout *l, int post, struct sp_out *out,
                       char *id_out, size_t idlen, char *err, size_t errlen);
 
+/* What a logout message from an IdP must match (SAML core 3.2.1-3.2.2, 3.7.1; bindings
+ * 3.4.5.2, 3.5.5.2: a signed message names where it was sent). */
+struct sp_slo_expect {
+    const char *slo_url; /* our SingleLogoutService: the Destination */
+    long skew_seconds;
+    long max_age_seconds; /* the oldest IssueInstant accepted (plus the skew) */
+    time_t now;
+};
+
 /* A LogoutRequest from an IdP (the query string of GET /saml/slo, or the SAMLRequest field of
- * POST /saml/slo): its signature verified by
- * lasso, the IdP, NameID and SessionIndex read, and the signed LogoutResponse to send back. */
+ * POST /saml/slo): its signature verified by lasso, Version, IssueInstant, NotOnOrAfter and
+ * Destination checked against e, the IdP, NameID and SessionIndex read, and the signed
+ * LogoutResponse to send back. The caller refuses a replay: id is kept until keep_until. */
 struct sp_logout_in {
     char idp[512];
     char name_id[512];
     char session_index[256];
+    char id[256];        /* the request's ID */
+    time_t keep_until;   /* after this the request is refused as too old anyway */
     char *response_url;  /* malloc: redirect the browser here (HTTP-POST: the form's action) */
     char *response_body; /* malloc: a request that came by HTTP-POST is answered by POST: the
                           * SAMLResponse field (base64, signed); NULL for Redirect */
 };
-int sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in *out,
-                         char *err, size_t errlen);
+int sp_logout_request_in(const struct sp *sp, const char *query, const struct sp_slo_expect *e,
+                         struct sp_logout_in *out, char *err, size_t errlen);
 
 /* A LogoutResponse from an IdP (query string, or the SAMLResponse field of a POST): 0 when signed
- * by a registered IdP and successful; idp_out gets its issuer. */
-int sp_logout_response_in(const struct sp *sp, const char *query, char *idp_out, size_t idplen,
-                          char *err, size_t errlen);
+ * by a registered IdP, successful, and Version, IssueInstant and Destination hold; idp_out gets
+ * its issuer, irt_out its InResponseTo (the caller checks it names a LogoutRequest of ours). */
+int sp_logout_response_in(const struct sp *sp, const char *query, const struct sp_slo_expect *e,
+                          char *idp_out, size_t idplen, char *irt_out, size_t irtlen, char *err,
+                          size_t errlen);
 
 /* What the response must match. */
 struct sp_expect {

@@ -134,6 +134,15 @@ read_certs(xmlXPathContextPtr ctx, xmlNodePtr ed, struct sp_idp_meta *out, char 
                  "IDPSSODescriptor");
         goto out;
     }
+    /* Never half-taken: lasso would trust every key of the metadata, the registry would show
+     * only the first ones. */
+    if (o->nodesetval->nodeNr > SP_MAX_CERTS) {
+        snprintf(err, errlen,
+                 "the IdP's metadata lists %d signing certificates in its IDPSSODescriptor; at "
+                 "most %d are accepted (remove retired ones from the metadata)",
+                 o->nodesetval->nodeNr, SP_MAX_CERTS);
+        goto out;
+    }
     for (int i = 0; i < o->nodesetval->nodeNr && out->n_certs < SP_MAX_CERTS; i++) {
         xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
         int bad = v == NULL || read_cert((const char *)v, &out->certs[out->n_certs]) != 0;
@@ -153,7 +162,32 @@ out:
     return rc;
 }
 
-/* The EntityDescriptor on its own, with the namespaces it borrows from ancestors declared. */
+/* lasso takes signing keys from every role descriptor of an EntityDescriptor: a key of an
+ * AttributeAuthorityDescriptor, an SPSSODescriptor or a WS-Federation RoleDescriptor would
+ * verify SSO responses. Only the IDPSSODescriptor stays (with Extensions, Organization and
+ * ContactPerson, which carry no keys). */
+static void
+only_idp_role(xmlNodePtr ed)
+{
+    xmlNodePtr next = NULL;
+    for (xmlNodePtr c = ed->children; c != NULL; c = next) {
+        next = c->next;
+        if (c->type != XML_ELEMENT_NODE || c->ns == NULL ||
+            strcmp((const char *)c->ns->href, SP_NS_MD) != 0)
+            continue;
+        const char *n = (const char *)c->name;
+        size_t l = strlen(n);
+        int role =
+            (l > 10 && strcmp(n + l - 10, "Descriptor") == 0) || strcmp(n, "RoleDescriptor") == 0;
+        if (role && strcmp(n, "IDPSSODescriptor") != 0) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        }
+    }
+}
+
+/* The EntityDescriptor on its own, with the namespaces it borrows from ancestors declared, and
+ * only its IdP role (only_idp_role). */
 char *
 sp_idp_standalone(xmlNodePtr ed)
 {
@@ -164,6 +198,7 @@ sp_idp_standalone(xmlNodePtr ed)
     char *result = NULL;
     if (copy != NULL) {
         xmlDocSetRootElement(doc, copy);
+        only_idp_role(copy);
         xmlReconciliateNs(doc, copy);
         xmlChar *mem = NULL;
         int len = 0;
@@ -292,6 +327,19 @@ out:
     if (rc != 0)
         sp_idp_meta_free(out);
     return rc;
+}
+
+char *
+sp_idp_role_only(const char *xml)
+{
+    char err[256];
+    xmlDocPtr doc = sp_xml_parse(xml, strlen(xml), err, sizeof err);
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    char *out = NULL;
+    if (root != NULL)
+        out = sp_idp_standalone(root);
+    xmlFreeDoc(doc);
+    return out;
 }
 
 void

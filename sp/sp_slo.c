@@ -20,6 +20,7 @@
 
 #include "sp.h"
 #include "sp_xml.h"
+#include "sp_time.h"
 
 LassoServer *sp_lasso_server(const struct sp *sp);
 /* Defined in sp_authn.c: copies a built message out of the profile. */
@@ -267,9 +268,79 @@ logout_request_names_someone(const char *msg, char *err, size_t errlen)
     return ok;
 }
 
+/* SAML core 3.2.1-3.2.2 on a logout message: Version 2.0; IssueInstant neither in the future
+ * beyond the skew nor older than the maximum age (plus the skew); bindings 3.4.5.2 / 3.5.5.2:
+ * the message is signed, so its Destination must be present and name our SLO URL. 0, or -1
+ * with the reason in err. */
+static int
+check_message(const char *what, const char *version, const char *instant, const char *destination,
+              const struct sp_slo_expect *e, char *err, size_t errlen)
+{
+    time_t t;
+    if (version == NULL || strcmp(version, "2.0") != 0) {
+        snprintf(err, errlen, "the %s's Version is \"%.20s\", not 2.0", what,
+                 version ? version : "");
+        return -1;
+    }
+    if (instant == NULL || sp_time_parse(instant, &t) != 0) {
+        snprintf(err, errlen, "the %s's IssueInstant is missing or not a time", what);
+        return -1;
+    }
+    if (t - e->now > e->skew_seconds) {
+        snprintf(err, errlen, "the %s's IssueInstant is %lld s in the future (allowed skew %ld s)",
+                 what, (long long)(t - e->now), e->skew_seconds);
+        return -1;
+    }
+    if (e->now - t > e->max_age_seconds + e->skew_seconds) {
+        snprintf(err, errlen,
+                 "the %s was issued %lld s ago (max_response_age_seconds %ld, allowed skew %ld s)",
+                 what, (long long)(e->now - t), e->max_age_seconds, e->skew_seconds);
+        return -1;
+    }
+    if (destination == NULL || strcmp(destination, e->slo_url) != 0) {
+        snprintf(err, errlen, "the %s's Destination is \"%.200s\", expected \"%.200s\"", what,
+                 destination ? destination : "(none)", e->slo_url);
+        return -1;
+    }
+    return 0;
+}
+
+/* SAML core 3.7.1: a LogoutRequest past its NotOnOrAfter is not acted on. Also fills the
+ * request's ID and how long to remember it. */
+static int
+check_request(LassoSamlp2LogoutRequest *req, const struct sp_slo_expect *e,
+              struct sp_logout_in *out, char *err, size_t errlen)
+{
+    LassoSamlp2RequestAbstract *ra = LASSO_SAMLP2_REQUEST_ABSTRACT(req);
+    if (check_message("LogoutRequest", ra->Version, ra->IssueInstant, ra->Destination, e, err,
+                      errlen) != 0)
+        return -1;
+    if (ra->ID == NULL || ra->ID[0] == '\0' || strlen(ra->ID) >= sizeof out->id) {
+        snprintf(err, errlen, "the LogoutRequest has no usable ID");
+        return -1;
+    }
+    snprintf(out->id, sizeof out->id, "%s", ra->ID);
+    time_t issued = 0, until = 0;
+    sp_time_parse(ra->IssueInstant, &issued);
+    out->keep_until = issued + e->max_age_seconds + 2 * e->skew_seconds;
+    if (req->NotOnOrAfter != NULL) {
+        if (sp_time_parse(req->NotOnOrAfter, &until) != 0) {
+            snprintf(err, errlen, "the LogoutRequest's NotOnOrAfter is not a time");
+            return -1;
+        }
+        if (e->now - e->skew_seconds >= until) {
+            snprintf(err, errlen,
+                     "the LogoutRequest's NotOnOrAfter passed %lld s ago (allowed skew %ld s)",
+                     (long long)(e->now - until), e->skew_seconds);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int
-sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in *out, char *err,
-                     size_t errlen)
+sp_logout_request_in(const struct sp *sp, const char *query, const struct sp_slo_expect *e,
+                     struct sp_logout_in *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     if (!logout_request_names_someone(query, err, errlen))
@@ -286,6 +357,10 @@ sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in
     }
     snprintf(out->idp, sizeof out->idp, "%s", p->remote_providerID);
     LassoSamlp2LogoutRequest *req = LASSO_SAMLP2_LOGOUT_REQUEST(p->request);
+    if (check_request(req, e, out, err, errlen) != 0) {
+        g_object_unref(lo);
+        return -1;
+    }
     LassoSaml2NameID *nid = LASSO_IS_SAML2_NAME_ID(req->NameID) ? req->NameID : NULL;
     if (nid == NULL || nid->content == NULL) {
         snprintf(err, errlen,
@@ -318,21 +393,37 @@ sp_logout_request_in(const struct sp *sp, const char *query, struct sp_logout_in
 }
 
 int
-sp_logout_response_in(const struct sp *sp, const char *query, char *idp_out, size_t idplen,
-                      char *err, size_t errlen)
+sp_logout_response_in(const struct sp *sp, const char *query, const struct sp_slo_expect *e,
+                      char *idp_out, size_t idplen, char *irt_out, size_t irtlen, char *err,
+                      size_t errlen)
 {
     int rc;
+    irt_out[0] = '\0';
     LassoLogout *lo = logout_from_query(sp, query, lasso_redirect_response_in, &rc, err, errlen);
     if (lo == NULL)
         return -1;
     LassoProfile *p = LASSO_PROFILE(lo);
     snprintf(idp_out, idplen, "%s", p->remote_providerID ? p->remote_providerID : "");
-    /* Without the request object, lasso cannot match InResponseTo and says so; the signature
-     * and the status are what matter here. */
+    /* Without the request object, lasso cannot match InResponseTo and says so; the caller
+     * matches it with the LogoutRequests it sent. */
     if (rc == LASSO_PROFILE_ERROR_MISSING_REQUEST)
         rc = 0;
-    if (rc != 0)
+    if (rc != 0) {
         snprintf(err, errlen, "%s", lasso_strerror(rc));
+    } else if (!LASSO_IS_SAMLP2_STATUS_RESPONSE(p->response)) {
+        snprintf(err, errlen, "no LogoutResponse");
+        rc = -1;
+    } else {
+        LassoSamlp2StatusResponse *sr = LASSO_SAMLP2_STATUS_RESPONSE(p->response);
+        rc = check_message("LogoutResponse", sr->Version, sr->IssueInstant, sr->Destination, e, err,
+                           errlen);
+        if (rc == 0 && (sr->InResponseTo == NULL || sr->InResponseTo[0] == '\0')) {
+            snprintf(err, errlen, "the LogoutResponse has no InResponseTo");
+            rc = -1;
+        }
+        if (rc == 0)
+            snprintf(irt_out, irtlen, "%s", sr->InResponseTo);
+    }
     g_object_unref(lo);
     return rc == 0 ? 0 : -1;
 }

@@ -34,4 +34,8 @@ int sp_idp_signing_keys(const char *xml, char *entity_id, size_t entity_len, cha
  * ancestors declared (malloc), or NULL. */
 char *sp_idp_standalone(xmlNodePtr ed);
 
+/* An IdP's EntityDescriptor (as the registry stores it) with only its IDPSSODescriptor role:
+ * what lasso is given, so that it takes no signing key from another role (malloc), or NULL. */
+char *sp_idp_role_only(const char *xml);
+
 #endif

@@ -181,20 +181,26 @@ def redirect_xml(url):
 
 
 def logout_request(issuer, destination, name_id, session_index=None,
-                   name_id_format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"):
+                   name_id_format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+                   now=None, not_on_or_after=None):
+    """(ID, XML) of a LogoutRequest; destination None leaves Destination out."""
     rid = "_lr" + uuid.uuid4().hex
+    now = time.time() if now is None else now
     si = f"<samlp:SessionIndex>{escape(session_index)}</samlp:SessionIndex>" if session_index else ""
+    dest = f" Destination={quoteattr(destination)}" if destination is not None else ""
+    nooa = f' NotOnOrAfter="{iso(not_on_or_after)}"' if not_on_or_after is not None else ""
     return rid, (f'<samlp:LogoutRequest xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="{rid}" '
-                 f'Version="2.0" IssueInstant="{iso(time.time())}" Destination={quoteattr(destination)}>'
+                 f'Version="2.0" IssueInstant="{iso(now)}"{dest}{nooa}>'
                  f'<saml:Issuer>{escape(issuer)}</saml:Issuer>'
                  f'<saml:NameID Format="{name_id_format}">{escape(name_id)}</saml:NameID>{si}'
                  '</samlp:LogoutRequest>')
 
 
-def logout_response(issuer, destination, in_response_to, status="Success"):
+def logout_response(issuer, destination, in_response_to, status="Success", now=None):
     rid = "_lp" + uuid.uuid4().hex
+    now = time.time() if now is None else now
     return (f'<samlp:LogoutResponse xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="{rid}" '
-            f'Version="2.0" IssueInstant="{iso(time.time())}" Destination={quoteattr(destination)} '
+            f'Version="2.0" IssueInstant="{iso(now)}" Destination={quoteattr(destination)} '
             f'InResponseTo={quoteattr(in_response_to)}><saml:Issuer>{escape(issuer)}</saml:Issuer>'
             f'<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:{status}"/>'
             '</samlp:Status></samlp:LogoutResponse>')

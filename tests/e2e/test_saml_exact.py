@@ -170,6 +170,19 @@ def test_a_session_not_on_or_after_already_passed_is_refused(server, idp):
     assert reason == "session_ended" and "SessionNotOnOrAfter passed 181 s" in detail
 
 
+def test_the_session_ends_at_session_not_on_or_after(server, idp):
+    b64 = mint(server, idp, edit=session_not_on_or_after(X + 600))
+    freeze(server, X)
+    s = requests.Session()
+    assert s.post(server.url("/saml/acs"), data={"SAMLResponse": b64}, allow_redirects=False,
+                  timeout=30).status_code == 303
+    freeze(server, X + 599)
+    assert s.get(server.url("/api/whoami"), timeout=30).status_code == 200
+    freeze(server, X + 600)
+    assert s.get(server.url("/api/whoami"), timeout=30).status_code == 401
+    assert "reason=idp_session_not_on_or_after" in server.read_log()
+
+
 @pytest.mark.parametrize("where", ["Response", "Assertion"])
 def test_version_must_be_2_0(server, idp, where):
     pat = r'(<samlp:Response [^>]*?)Version="2.0"' if where == "Response" else \
@@ -231,3 +244,53 @@ def test_a_signed_assertion_hidden_beside_a_forged_one_is_refused(server, idp):
                                       .encode()).decode())
     e = last(server)
     assert r.status_code == 403 and e["reason"] == "signature_wrapping", e
+
+
+# -- which keys verify (issue 13 item 2) ----------------------------------------------------------
+
+def metadata_with_roles(idp, other_cert_b64, role):
+    """idp's metadata with a second certificate in another role of the same EntityDescriptor."""
+    md = idp.metadata()
+    key = ('<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+           f'{other_cert_b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>')
+    proto = 'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"'
+    extra = {
+        "AttributeAuthorityDescriptor":
+            f'<md:AttributeAuthorityDescriptor {proto}>{key}<md:AttributeService '
+            'Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" '
+            'Location="https://idp.test.example/aa"/></md:AttributeAuthorityDescriptor>',
+        "SPSSODescriptor":
+            f'<md:SPSSODescriptor {proto}>{key}<md:AssertionConsumerService index="0" '
+            'Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
+            'Location="https://idp.test.example/acs"/></md:SPSSODescriptor>',
+    }[role]
+    return md.replace("</md:EntityDescriptor>", extra + "</md:EntityDescriptor>")
+
+
+@pytest.mark.parametrize("role", ["AttributeAuthorityDescriptor", "SPSSODescriptor"])
+def test_only_idpsso_descriptor_keys_verify_sso_responses(server, tmp_path, role):
+    idp = MiniIdP(tmp_path)
+    other = MiniIdP(tmp_path, idp.entity_id, name="aa")
+    md = tmp_path / "md.xml"
+    md.write_text(metadata_with_roles(idp, other.cert_b64, role))
+    server.ctl("idp", "add", "--metadata", str(md), "--idp-initiated", "on")
+    # Signed by the other role's key, under the IdP's name: refused.
+    b64 = other.response(server.url("/saml/metadata"), server.url("/saml/acs"),
+                         "alice@example.com", ATTRS, now=X)[0]
+    freeze(server, X)
+    assert post(server, b64).status_code == 403 and last(server)["reason"] == "bad_signature"
+    assert verdict(server, idp, X)[0] == "ok"
+
+
+def test_metadata_with_more_signing_keys_than_stored_is_refused(server, tmp_path):
+    idp = MiniIdP(tmp_path)
+    md = idp.metadata()
+    key = ('<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+           f'{idp.cert_b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>')
+    path = tmp_path / "five.xml"
+    path.write_text(md.replace('<md:KeyDescriptor use="signing">', key * 4 +
+                               '<md:KeyDescriptor use="signing">', 1))
+    p = server.ctl("idp", "add", "--metadata", str(path), check=False)
+    assert p.returncode == 1
+    assert "lists 5 signing certificates" in p.stderr and "at most 4" in p.stderr, p.stderr
+    assert json.loads(server.ctl("idp", "list", "--json").stdout) == []

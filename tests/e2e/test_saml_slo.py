@@ -132,3 +132,96 @@ def test_password_sessions_log_out_locally(server):
     r = b.s.post(server.url("/logout"), data={"csrf_token": csrf_of(b.get("/").text)},
                  allow_redirects=False, timeout=30)
     assert r.status_code == 303 and r.headers["Location"] == "/login"
+
+
+# -- single logout exact (SAML core 3.2.1-3.2.2, 3.7.1; bindings 3.4.5.2) ------------------------
+
+def slo_get(server, xml, key):
+    return requests.get(server.url("/saml/slo?" + sign_redirect("SAMLRequest", xml, key)),
+                        allow_redirects=False, timeout=30)
+
+
+@pytest.mark.parametrize("name,kw,why", [
+    ("another SP's Destination", dict(destination="https://other-sp.example/saml/slo"),
+     "Destination is \"https://other-sp.example/saml/slo\""),
+    ("no Destination", dict(destination=None), "Destination is \"(none)\""),
+    ("signed a year ago", dict(now_shift=-365 * 86400), "was issued"),
+    ("issued past the skew and the maximum age", dict(now_shift=-(300 + 180 + 5)),
+     "max_response_age_seconds 300"),
+    ("issued in the future", dict(now_shift=180 + 5), "in the future"),
+    ("past its NotOnOrAfter", dict(not_on_or_after_shift=-(180 + 5)), "NotOnOrAfter passed"),
+])
+def test_a_logout_request_outside_its_window_or_for_elsewhere_ends_nothing(server, idp, name, kw,
+                                                                           why):
+    import time
+    alice, _ = sign_in(server, idp, "alice@example.com")
+    kw = dict(kw)
+    now = time.time() + kw.pop("now_shift", 0)
+    nooa = kw.pop("not_on_or_after_shift", None)
+    dest = kw.pop("destination", server.url("/saml/slo"))
+    _, xml = logout_request(idp.entity_id, dest, "alice@example.com", now=now,
+                            not_on_or_after=None if nooa is None else time.time() + nooa)
+    assert slo_get(server, xml, idp.key).status_code == 400
+    assert alice.whoami().status_code == 200
+    assert why in server.read_log(), server.read_log()[-2000:]
+
+
+def test_a_logout_request_within_its_window_is_honoured(server, idp):
+    import time
+    alice, _ = sign_in(server, idp, "alice@example.com")
+    _, xml = logout_request(idp.entity_id, server.url("/saml/slo"), "alice@example.com",
+                            now=time.time() - 300, not_on_or_after=time.time() + 60)
+    assert slo_get(server, xml, idp.key).status_code == 303
+    assert alice.whoami().status_code == 401
+
+
+def test_a_replayed_logout_request_ends_nothing(server, idp):
+    alice, _ = sign_in(server, idp, "alice@example.com")
+    _, xml = logout_request(idp.entity_id, server.url("/saml/slo"), "alice@example.com")
+    q = sign_redirect("SAMLRequest", xml, idp.key)
+    assert requests.get(server.url("/saml/slo?" + q), allow_redirects=False,
+                        timeout=30).status_code == 303
+    assert alice.whoami().status_code == 401
+    again, _ = sign_in(server, idp, "alice@example.com")
+    r = requests.get(server.url("/saml/slo?" + q), allow_redirects=False, timeout=30)
+    assert r.status_code == 400 and "used already" in r.text
+    assert again.whoami().status_code == 200
+    assert "replay of a LogoutRequest ID" in server.read_log()
+
+
+def logout_and_request_id(server, idp):
+    b, _ = sign_in(server, idp, "alice@example.com")
+    r = b.s.post(server.url("/logout"), data={"csrf_token": csrf_of(b.get("/").text)},
+                 allow_redirects=False, timeout=30)
+    xml = redirect_xml(r.headers["Location"])
+    return b, re.search(r'\sID="([^"]+)"', xml).group(1)
+
+
+def test_a_logout_response_must_answer_a_pending_request_of_ours_once(server, idp):
+    b, rid = logout_and_request_id(server, idp)
+    answer = sign_redirect("SAMLResponse",
+                           logout_response(idp.entity_id, server.url("/saml/slo"), "_never_sent"),
+                           idp.key)
+    r = b.get("/saml/slo?" + answer)
+    assert r.status_code == 200 and "did not confirm" in r.text
+    assert "names no pending LogoutRequest" in server.read_log()
+    answer = sign_redirect("SAMLResponse",
+                           logout_response(idp.entity_id, server.url("/saml/slo"), rid), idp.key)
+    r = b.get("/saml/slo?" + answer)
+    assert r.status_code == 200 and "signed you out too" in r.text
+    r = b.get("/saml/slo?" + answer)
+    assert r.status_code == 200 and "did not confirm" in r.text
+
+
+@pytest.mark.parametrize("kw,why", [
+    (dict(destination="https://other-sp.example/saml/slo"), "Destination is"),
+    (dict(now_shift=-3600), "was issued"),
+])
+def test_a_logout_response_for_elsewhere_or_too_old_is_not_confirmed(server, idp, kw, why):
+    import time
+    b, rid = logout_and_request_id(server, idp)
+    xml = logout_response(idp.entity_id, kw.get("destination", server.url("/saml/slo")), rid,
+                          now=time.time() + kw.get("now_shift", 0))
+    r = b.get("/saml/slo?" + sign_redirect("SAMLResponse", xml, idp.key))
+    assert r.status_code == 200 and "did not confirm" in r.text
+    assert why in server.read_log()
