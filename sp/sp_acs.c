@@ -273,6 +273,7 @@ fail:
 struct shape {
     int assertions;         /* Assertion + EncryptedAssertion children of the Response */
     int encrypted;          /* of which EncryptedAssertion */
+    int response_signed;    /* the Response has a ds:Signature child */
     int sha1;               /* a signature's SignatureMethod or DigestMethod uses SHA-1 */
     char assertion_id[256]; /* of the only plain Assertion, if any */
 };
@@ -433,6 +434,8 @@ inspect(const char *xml, size_t len, struct sp_verdict *v, struct shape *sh)
     }
     if (issuer != NULL)
         copy_content(v->issuer, sizeof v->issuer, issuer);
+    for (xmlNodePtr c = root->children; c != NULL && !sh->response_signed; c = c->next)
+        sh->response_signed = is_el(c, SP_NS_DS, "Signature");
     int at = signature_misplaced(root);
     if (at == 0 && first != NULL && (at = signature_misplaced(first)) != 0) {
         r = fail(v, SP_ERR_MALFORMED,
@@ -849,6 +852,11 @@ check_assertion(LassoLogin *login, const struct shape *sh, const struct sp_expec
     if (sr->Destination != NULL && strcmp(sr->Destination, e->acs_url) != 0)
         return fail(v, SP_ERR_DESTINATION, "Destination is \"%.200s\", expected \"%.200s\"",
                     sr->Destination, e->acs_url);
+    /* Bindings 3.5.5.2: a signed Response MUST name where it was sent (an unsigned one may
+     * leave Destination out, as PingFederate does). */
+    if (sr->Destination == NULL && sh->response_signed)
+        return fail(v, SP_ERR_DESTINATION,
+                    "the Response is signed but has no Destination (bindings 3.5.5.2)");
     LassoNode *node = lasso_login_get_assertion(login);
     if (node == NULL || !LASSO_IS_SAML2_ASSERTION(node)) {
         if (node != NULL)

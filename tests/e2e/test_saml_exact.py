@@ -191,6 +191,18 @@ def test_version_must_be_2_0(server, idp, where):
     assert reason == "malformed" and detail == f'the {where}\'s Version is "2.1", not 2.0'
 
 
+@pytest.mark.parametrize("name,edit,why", [
+    ("assertion IssueInstant", sub(r'(<saml:Assertion [^>]*?) IssueInstant="[^"]*"', r"\g<1>"),
+     "the Assertion's IssueInstant \"\" is missing or not a time"),
+    ("response Status", sub(r"<samlp:Status>.*?</samlp:Status>", ""),
+     "the Response has no Status/StatusCode"),
+    ("AuthnInstant", sub(r' AuthnInstant="[^"]*"', ""), "the AuthnStatement has no AuthnInstant"),
+])
+def test_a_required_element_missing_is_malformed(server, idp, name, edit, why):
+    reason, detail = verdict(server, idp, X, edit=edit)
+    assert reason == "malformed" and why in detail, detail
+
+
 def test_one_time_use_is_honoured_by_the_replay_cache(server, idp):
     b64 = mint(server, idp, extra_condition="<saml:OneTimeUse/>")
     freeze(server, X)
@@ -294,3 +306,34 @@ def test_metadata_with_more_signing_keys_than_stored_is_refused(server, tmp_path
     assert p.returncode == 1
     assert "lists 5 signing certificates" in p.stderr and "at most 4" in p.stderr, p.stderr
     assert json.loads(server.ctl("idp", "list", "--json").stdout) == []
+
+
+# -- Destination per binding (bindings 3.5.5.2) ---------------------------------------------------
+
+def response_signed_at_response_level(server, idp, tmp_path, destination):
+    """A Response signed as a whole (the assertion unsigned), with or without Destination."""
+    import base64
+    import subprocess
+    from samlidp import _sig_template
+    b64 = mint(server, idp, sign=False)
+    xml = base64.b64decode(b64).decode()
+    if not destination:
+        xml = re.sub(r' Destination="[^"]*"', "", xml, count=1)
+    rid = re.search(r'<samlp:Response [^>]*?ID="([^"]+)"', xml).group(1)
+    at = xml.index("</saml:Issuer>") + len("</saml:Issuer>")
+    src = tmp_path / "response.xml"
+    src.write_text(xml[:at] + _sig_template(rid) + xml[at:])
+    out = subprocess.run(["xmlsec1", "--sign", "--privkey-pem", f"{idp.key},{idp.cert}",
+                          "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+                          str(src)], check=True, capture_output=True).stdout
+    return base64.b64encode(out).decode()
+
+
+def test_a_signed_response_must_carry_its_destination(server, idp, tmp_path):
+    freeze(server, X)
+    assert post(server, response_signed_at_response_level(server, idp, tmp_path, True)
+                ).status_code == 303
+    r = post(server, response_signed_at_response_level(server, idp, tmp_path, False))
+    e = last(server)
+    assert r.status_code == 403 and e["reason"] == "destination_mismatch", e
+    assert "signed but has no Destination" in e["detail"]

@@ -27,7 +27,11 @@ PING_AUD = "https://saml.test.nope/session/sso/saml/spentityid/hp24dqnpvq"
 PING_ACS = "https://saml.test.nope/session/sso/saml/acs/hp24dqnpvq"
 PING_ISSUER = "https://saml.test.nope:9031/eid/sxpmrhbkzn"
 PING_CERT = "ping/pingfederate-signing-cert.pem"
-TESTSHIB = dict(metadata="shibboleth/testshib-providers-metadata.xml",
+# TestShib signed in 2014 with its 2006 key; the metadata kept here is from after its 2016
+# rollover, where the 2006 key is left only in the AttributeAuthorityDescriptor (which vouches for
+# no SSO response): the IdP's key at that instant is given as minimal metadata.
+TESTSHIB = dict(cert="shibboleth/testshib-signing-cert-2006.pem",
+                issuer="https://idp.testshib.org/idp/shibboleth",
                 instant="2014-06-02T17:49:00Z", audience="http://subspacesw.com",
                 acs="http://localhost/browserSamlLogin",
                 idp_args=["--attr-email", "urn:oid:1.3.6.1.4.1.5923.1.1.1.6"],
@@ -105,6 +109,13 @@ REFUSED = {
         cert="auth0/auth0-scaleft-test-signing-cert.pem", issuer="urn:scaleft-test.auth0.com",
         idp_args=["--allow-sha1", "on"], reason="malformed",
         detail="the Response's ds:Signature is its child element 4"),
+    # The 2016 TestShib metadata lists the 2006 key that signed this 2014 response only in its
+    # AttributeAuthorityDescriptor: only IDPSSODescriptor keys verify SSO responses.
+    "shibboleth-key-only-in-attribute-authority": sample(
+        "shibboleth/testshib-response-DERIVED-decrypted.xml",
+        metadata="shibboleth/testshib-providers-metadata.xml", reason="bad_signature",
+        detail="no key of the IdP verifies the signature",
+        **{k: v for k, v in TESTSHIB.items() if k not in ("cert", "issuer")}),
     # SHA-1 stays refused unless an admin allows it for the IdP.
     "onelogin-sha1-not-allowed": sample(
         "onelogin/onelogin-503983-response.xml", "2016-01-05T17:53:20Z", NGROK_AUD, NGROK_ACS,
