@@ -891,7 +891,17 @@ route_admin_saml_entry(struct req *r)
     }
     if (!accepted && failed_at < 0)
         tmpl_set(c, "unplaced", "1");
-    char *pretty = sp_xml_pretty(row.xml);
+    /* What the log kept of the response (bounded storage): say when it is not all of it. */
+    if (strcmp(row.xml_kept, "excerpt") == 0)
+        tmpl_setf(c, "xml_note",
+                  "An excerpt: the first %zu bytes of a response of %lld bytes (a response whose "
+                  "signature did not verify keeps only this much).",
+                  row.xml ? strlen(row.xml) : 0, row.xml_size);
+    else if (strcmp(row.xml_kept, "dropped") == 0)
+        tmpl_setf(c, "xml_note",
+                  "Not kept: the disk was nearly full when this response (%lld bytes) arrived.",
+                  row.xml_size);
+    char *pretty = strcmp(row.xml_kept, "excerpt") == 0 ? NULL : sp_xml_pretty(row.xml);
     tmpl_set(c, "xml", pretty ? pretty : row.xml);
     free(pretty);
     free(row.xml);

@@ -103,6 +103,10 @@ def test_an_unverified_response_leaves_a_bounded_excerpt_cut_on_utf8(server, idp
     (n,), = db_rows(server, "SELECT length(CAST(xml AS BLOB)) FROM saml_log WHERE id = ?",
                     (entry["id"],))
     assert n == len(kept)
+    # And the admin page's detail view.
+    admin, _ = signed_in_user(server, "admin@example.com", "admin")
+    page = admin.get(f"/admin/saml-log/view?id={entry['id']}").text
+    assert f"An excerpt: the first {len(kept)} bytes of a response of {len(whole)} bytes" in page
     # A response whose signature verified (refused later: audience) is kept whole.
     b64, _ = idp.response(*sp(server), "alice@example.com", attrs={"email": "alice@example.com"},
                           audience="https://other.example/")
@@ -234,6 +238,28 @@ def test_full_disk_fails_sign_ins_closed_and_recovers_by_itself(make_server, tmp
     assert r.status_code == 303, r.text
     assert "store writes fail" in server.read_log()
     assert "store writes succeed again" in server.read_log()
+
+
+def test_above_the_store_ceiling_the_log_keeps_rows_without_bodies(make_server, tmp_path):
+    server = make_server({"store": {"max_size_mb": "1"},
+                          "sp": {"acs_refusals_per_minute": "100000"}})
+    idp = register(server, tmp_path)
+    b64, _ = idp.response(*sp(server), "alice@example.com", {"email": "alice@example.com"})
+    bad = tampered(b64)
+    kept = []
+    for _ in range(400):
+        r = requests.post(server.url("/saml/acs"), data={"SAMLResponse": bad}, timeout=30)
+        assert r.status_code == 403
+        (k,), = db_rows(server, "SELECT xml_kept FROM saml_log ORDER BY id DESC LIMIT 1")
+        kept.append(k)
+        if kept[-1] == "dropped":
+            break
+    assert kept[-1] == "dropped", kept[-5:]
+    status, body, _ = readyz(server)
+    assert status == 200 and body["storage"]["bodies_dropped"] is True
+    assert body["storage"]["size_bytes"] >= 1024 * 1024
+    # Every refusal still has its row.
+    assert len(db_rows(server, "SELECT id FROM saml_log")) == len(kept)
 
 
 def test_a_file_size_limit_is_an_error_never_a_crash(make_server, tmp_path):
