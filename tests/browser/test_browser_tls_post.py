@@ -51,8 +51,9 @@ def test_chromium_over_gatehouse_tls_with_a_private_ca(tmp_path, monkeypatch):
     srv = harness.Server(tmp_path / "gh", {"server": {"listen": f"127.0.0.1:{port}",
                                                       "tls_cert_file": cert,
                                                       "tls_key_file": key}},
-                         base_url=f"https://127.0.0.1:{port}").start()
+                         base_url=f"https://127.0.0.1:{port}")
     try:
+        srv.start()
         harness.signed_in_user(srv, "tia@example.com")
         home = tmp_path / "home"
         nssdb = home / ".pki" / "nssdb"
@@ -64,30 +65,34 @@ def test_chromium_over_gatehouse_tls_with_a_private_ca(tmp_path, monkeypatch):
         run_flow(srv.base, "tls", home=str(home), GH_EMAIL="tia@example.com",
                  GH_PASSWORD=harness.STRONG, GH_CA_NAME="Gatehouse test CA")
     finally:
-        assert srv.stop() == 0, srv.read_log()
+        rc = srv.stop()
+    assert rc == 0, srv.read_log()
 
 
 def test_chromium_sso_and_logout_through_the_post_binding(tmp_path):
     sys.path.insert(0, os.path.join(TOP, "tests", "mockidp"))
     from mockidp_harness import MockIdP
     (tmp_path / "gh").mkdir()
-    srv = harness.Server(tmp_path / "gh").start()
+    srv = harness.Server(tmp_path / "gh")
     sp_md = str(tmp_path / "sp-metadata.xml")
-    with open(sp_md, "w") as f:
-        f.write(requests.get(srv.url("/saml/metadata"), timeout=30).text)
     users = str(tmp_path / "users.json")
     with open(users, "w") as f:
         f.write('[{"email": "pia@example.com", "name": "Pia Post"}]')
     (tmp_path / "idp").mkdir()
-    idp = MockIdP(tmp_path / "idp", sp_md, "--post-only", users=users).start()
+    idp = MockIdP(tmp_path / "idp", sp_md, "--post-only", users=users)
     try:
+        srv.start()
+        with open(sp_md, "w") as f:
+            f.write(requests.get(srv.url("/saml/metadata"), timeout=30).text)
+        idp.start()
         srv.ctl("idp", "add", "--metadata", idp.metadata_path, "--domain", "example.com")
         run_flow(srv.base, "sso", GH_EMAIL="pia@example.com", GH_NO_CSP_VIOLATIONS="1")
         log = srv.read_log()
         assert "binding=post" in log and "saml logout confirmed" in log, log
     finally:
-        assert idp.stop() in (0, None), idp.read_log()
-        assert srv.stop() == 0, srv.read_log()
+        rc_idp, rc_srv = idp.stop(), srv.stop()
+    assert rc_idp in (0, None), idp.read_log()
+    assert rc_srv == 0, srv.read_log()
 
 
 def test_post_binding_without_javascript(tmp_path):
@@ -96,16 +101,18 @@ def test_post_binding_without_javascript(tmp_path):
     sys.path.insert(0, os.path.join(TOP, "tests", "mockidp"))
     from mockidp_harness import MockIdP
     (tmp_path / "gh").mkdir()
-    srv = harness.Server(tmp_path / "gh").start()
+    srv = harness.Server(tmp_path / "gh")
     sp_md = str(tmp_path / "sp-metadata.xml")
-    with open(sp_md, "w") as f:
-        f.write(requests.get(srv.url("/saml/metadata"), timeout=30).text)
     (tmp_path / "idp").mkdir()
-    idp = MockIdP(tmp_path / "idp", sp_md, "--post-only", "--auto-login",
-                  "noa@example.com").start()
+    idp = MockIdP(tmp_path / "idp", sp_md, "--post-only", "--auto-login", "noa@example.com")
     try:
+        srv.start()
+        with open(sp_md, "w") as f:
+            f.write(requests.get(srv.url("/saml/metadata"), timeout=30).text)
+        idp.start()
         srv.ctl("idp", "add", "--metadata", idp.metadata_path, "--domain", "example.com")
         run_flow(srv.base, "postnojs", GH_IDP=idp.entity_id, GH_EMAIL="noa@example.com")
     finally:
-        assert idp.stop() in (0, None), idp.read_log()
-        assert srv.stop() == 0, srv.read_log()
+        rc_idp, rc_srv = idp.stop(), srv.stop()
+    assert rc_idp in (0, None), idp.read_log()
+    assert rc_srv == 0, srv.read_log()

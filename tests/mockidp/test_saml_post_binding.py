@@ -27,15 +27,20 @@ SIGNATURE = re.compile(rb'<(ds:)?Signature xmlns(:ds)?="http://www.w3.org/2000/0
 def pair(tmp_path):
     (tmp_path / "gh").mkdir()
     (tmp_path / "idp").mkdir()
-    gh = Server(tmp_path / "gh").start()
+    gh = Server(tmp_path / "gh")
     md = str(tmp_path / "gh" / "sp-metadata.xml")
-    with open(md, "w") as f:
-        f.write(requests.get(gh.url("/saml/metadata"), timeout=30).text)
-    idp = MockIdP(tmp_path / "idp", md, "--post-only", "--auto-login", "alice@example.com").start()
-    gh.ctl("idp", "add", "--metadata", idp.metadata_path, "--domain", "example.com")
-    yield gh, idp
-    assert idp.stop() in (0, None), idp.read_log()
-    gh.stop()
+    idp = MockIdP(tmp_path / "idp", md, "--post-only", "--auto-login", "alice@example.com")
+    try:  # both stopped even when one fails to start
+        gh.start()
+        with open(md, "w") as f:
+            f.write(requests.get(gh.url("/saml/metadata"), timeout=30).text)
+        idp.start()
+        gh.ctl("idp", "add", "--metadata", idp.metadata_path, "--domain", "example.com")
+        yield gh, idp
+    finally:
+        rc = idp.stop()
+        gh.stop()
+    assert rc in (0, None), idp.read_log()
 
 
 def csp_of(r):
@@ -156,8 +161,9 @@ def test_idp_initiated_logout_by_post(pair, tmp_path):
 
 
 def test_onelogin_sample_metadata_gets_the_post_binding(tmp_path):
-    gh = Server(tmp_path).start()
+    gh = Server(tmp_path)
     try:
+        gh.start()
         md = os.path.join(TOP, "tests", "fixtures", "idp-samples", "onelogin",
                           "onelogin-503983-metadata.xml")
         gh.ctl("idp", "add", "--metadata", md)
