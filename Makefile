@@ -13,18 +13,20 @@ PYTHON ?= /usr/bin/python3
 CONF ?= conf/gatehouse.conf
 
 PKGS = lasso glib-2.0 gobject-2.0 xmlsec1-openssl libxml-2.0 openssl libmicrohttpd liboath libargon2 libqrencode \
-       inih jansson libcurl sqlite3 zlib gnutls
+       inih jansson libcurl sqlite3 zlib p11-kit-1 gnutls
 
 # Debian packages: what the build needs, and what the tests drive it with.
 BUILD_DEBS = build-essential pkg-config liblasso3-dev libxmlsec1-dev libxml2-dev libssl-dev \
              libmicrohttpd-dev liboath-dev libargon2-dev libqrencode-dev libinih-dev \
-             libjansson-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev libgnutls28-dev
+             libjansson-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev libp11-kit-dev libgnutls28-dev
 TEST_DEBS = libcmocka-dev python3 python3-pytest python3-requests faketime xmlsec1 oathtool \
             zbar-tools sqlite3 wrk apache2 libapache2-mod-auth-mellon libapache2-mod-shib openssl curl chromium nodejs
 # Forward-auth is tested through a real nginx (auth_request) and a real Caddy (forward_auth).
 TEST_DEBS += nginx caddy
 # The password reset tests receive their e-mail with a real SMTP server.
 TEST_DEBS += python3-aiosmtpd clang-format
+# Customer-managed keys: a real PKCS#11 token (SoftHSM2) and OpenSC's pkcs11-tool to make its key.
+TEST_DEBS += softhsm2 opensc
 # A real SimpleSAMLphp IdP for the interop tests (its DOM extension is in php-xml).
 TEST_DEBS += simplesamlphp php libapache2-mod-php php-xml
 # make install's test reviews the unit with systemd-analyze and the man pages with groff.
@@ -218,6 +220,7 @@ LINT_OWNERS = \
   '\#include <(lasso|xmlsec|libxml)/@sp/[a-z_]+\.[ch]@lasso, xmlsec and libxml2' \
   '\#include <argon2\.h>@auth/pwhash\.c@argon2' \
   '\#include <curl/@auth/(smtp|fetch)\.c@libcurl' \
+  '\#include <p11-kit/@auth/pkcs11\.c@PKCS\#11' \
   '\#include <ini\.h>@auth/conf\.c@inih' \
   '\#include <gnutls/@auth/tls\.c@GnuTLS' \
   '\#include <jansson\.h>@[a-z/_]+\.c@jansson (no header exposes it)' \

@@ -6,12 +6,14 @@
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include "access.h"
+#include "audit.h"
 #include "log.h"
 #include "rand.h"
 #include "sp/sp.h"
@@ -230,6 +232,31 @@ app_sp_release(struct app *a, struct sp_ref *r)
 
 /* The master key and the data key (stopping start-up when they do not match the store), and the
  * key recovery codes are hashed under, derived from the data key so it is not in the store. */
+/* The data key unwrapped inside the customer's PKCS#11 token. Each unwrap is a use of the
+ * customer's key: it is written to the audit log, where the customer sees every one. */
+static int
+load_token_secrets(struct app *a, struct store *s, char *err, size_t errlen)
+{
+    struct secrets_token t = {a->conf.secrets_pkcs11_module, a->conf.secrets_token_label,
+                              a->conf.secrets_key_label, a->conf.secrets_pin_file};
+    if (secrets_load_token(&a->secrets, s, &t, err, errlen) != 0)
+        return -1;
+    char target[256], host[128] = "";
+    gethostname(host, sizeof host - 1);
+    snprintf(target, sizeof target, "pkcs11:%s/%s", a->conf.secrets_token_label,
+             a->conf.secrets_key_label);
+    struct actor sys = {"system", "system", host};
+    if (audit_record(s, &sys, "secrets.unwrap", target, NULL, "data key unwrapped at start-up") !=
+        0) {
+        snprintf(err, errlen,
+                 "the data key was unwrapped but the audit record could not be "
+                 "written: refusing to start without it");
+        secrets_clear(&a->secrets);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 load_secrets(struct app *a, char *err, size_t errlen)
 {
@@ -238,9 +265,13 @@ load_secrets(struct app *a, char *err, size_t errlen)
         snprintf(err, errlen, "%s: the store cannot be opened", a->conf.store_path);
         return -1;
     }
-    if (make_parent(a->conf.secrets_key_file, err, errlen) != 0 ||
-        secrets_load(&a->secrets, s, a->conf.secrets_key_file, err, errlen) != 0)
+    if (strcmp(a->conf.secrets_provider, "pkcs11") == 0) {
+        if (load_token_secrets(a, s, err, errlen) != 0)
+            return -1;
+    } else if (make_parent(a->conf.secrets_key_file, err, errlen) != 0 ||
+               secrets_load(&a->secrets, s, a->conf.secrets_key_file, err, errlen) != 0) {
         return -1;
+    }
     static const char label[] = "gatehouse recovery codes v1";
     unsigned int n = 0;
     if (HMAC(EVP_sha256(), a->secrets.data_key, sizeof a->secrets.data_key,

@@ -33,6 +33,7 @@ enum conf_type {
     CT_HEADER,        /* an HTTP header name */
     CT_ACCESS_DEFAULT,
     CT_ACCESS_RULE, /* repeated: each one appends a rule; "" adds none */
+    CT_PROVIDER,      /* file | pkcs11 */
 };
 
 struct conf_key {
@@ -176,6 +177,17 @@ static const struct conf_key conf_keys[] = {
     S("secrets", "key_file", secrets_key_file, "var/master.key",
       "Master key that encrypts secrets at rest (TOTP seeds); generated at first start when "
       "absent."),
+    TS("secrets", "provider", secrets_provider, CT_PROVIDER, "file", "file | pkcs11",
+       "Where the key that wraps the data key lives: key_file, or an AES key in a PKCS#11 token "
+       "(an HSM or KMS: customer-managed keys)."),
+    TS("secrets", "pkcs11_module", secrets_pkcs11_module, CT_FILE, "", "file",
+       "The PKCS#11 module (provider = pkcs11), e.g. /usr/lib/softhsm/libsofthsm2.so."),
+    S("secrets", "token_label", secrets_token_label, "",
+      "The label of the token that holds the key (provider = pkcs11)."),
+    S("secrets", "key_label", secrets_key_label, "",
+      "The label of the AES key in the token that wraps the data key (provider = pkcs11)."),
+    TS("secrets", "pin_file", secrets_pin_file, CT_FILE, "", "file",
+       "A file holding the token's user PIN, readable only by Gatehouse (provider = pkcs11)."),
     TS("smtp", "host", smtp_host, CT_HOST, "", "host name or IP address",
        "Relay for password reset e-mails; empty = no reset e-mails."),
     I("smtp", "port", smtp_port, 1, 65535, "587",
@@ -483,6 +495,13 @@ set_key(struct conf *c, const struct conf_key *k, const char *v, char *msg, size
         return set_url(c, v, msg, len);
     case CT_PROXIES:
         return set_proxies(c, v, msg, len);
+    case CT_PROVIDER:
+        if (strcmp(v, "file") == 0 || strcmp(v, "pkcs11") == 0) {
+            snprintf(c->secrets_provider, sizeof c->secrets_provider, "%s", v);
+            return 0;
+        }
+        snprintf(msg, len, "\"%.40s\" is not file or pkcs11", v);
+        return -1;
     case CT_DRIVER:
         if (strcmp(v, "sqlite") == 0) {
             snprintf(c->store_driver, sizeof c->store_driver, "%s", v);

@@ -78,6 +78,11 @@ struct conf {
     int acs_refusals_per_minute; /* per client address; more answer 429 */
     /* [secrets] */
     char secrets_key_file[CONF_PATH_MAX];
+    char secrets_provider[16]; /* file | pkcs11 */
+    char secrets_pkcs11_module[CONF_PATH_MAX];
+    char secrets_token_label[64];
+    char secrets_key_label[128];
+    char secrets_pin_file[CONF_PATH_MAX];
     /* [smtp]: reset e-mails; an empty host turns them off */
     char smtp_host[256];
     int smtp_port;

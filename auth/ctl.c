@@ -72,7 +72,8 @@ static const char usage_text[] =
     "  saml-log show ID [--json]\n"
     "  audit list [--limit N] [--action A] [--actor X] [--target T] [--since ISO-TIME]\n"
     "             [--json | --jsonl]\n"
-    "  secrets rotate\n"
+    "  secrets rotate [--key-label LABEL]   (LABEL: the token's new key, provider = pkcs11)\n"
+    "  secrets migrate --to pkcs11\n"
     "  access check URL [--user E] [--groups a,b] [--mfa]\n"
     "  config reload\n";
 
@@ -1051,9 +1052,65 @@ cmd_saml_log(struct ctl *c, int argc, char **argv)
 
 /* secrets rotate: a new master key; the data key is re-wrapped, sealed secrets stay as they are
  * and running servers (which hold the data key) go on without a restart. */
+static struct secrets_token
+token_of(const struct ctl *c)
+{
+    return (struct secrets_token){c->app.conf.secrets_pkcs11_module,
+                                  c->app.conf.secrets_token_label, c->app.conf.secrets_key_label,
+                                  c->app.conf.secrets_pin_file};
+}
+
+/* secrets migrate --to pkcs11: the data key leaves the key file for the customer's token. */
+static int
+cmd_secrets_migrate(struct ctl *c)
+{
+    char err[1200];
+    struct secrets_token t = token_of(c);
+    if (strcmp(c->app.conf.secrets_provider, "pkcs11") == 0)
+        return refused("[secrets] provider is pkcs11 already");
+    if (secrets_migrate_to_token(c->store, c->app.conf.secrets_key_file, &t, err, sizeof err) != 0)
+        return refused(err);
+    char target[256];
+    snprintf(target, sizeof target, "pkcs11:%s/%s", t.token_label, t.key_label);
+    if (audit_record(c->store, &c->actor, "secrets.migrate", "data key", "file", target) != 0)
+        return refused("the data key was moved but the audit record could not be written");
+    printf("the data key is now wrapped by PKCS#11 token \"%s\" key \"%s\". Set [secrets] "
+           "provider = pkcs11 in %s and restart; then %s is no longer needed (keep a backup "
+           "until the first start on the token has worked).\n",
+           t.token_label, t.key_label, c->app.conf.path, c->app.conf.secrets_key_file);
+    return 0;
+}
+
+static int
+cmd_secrets_rotate_token(struct ctl *c, const char *new_label)
+{
+    char err[1200];
+    struct secrets_token t = token_of(c);
+    if (secrets_rotate_token(c->store, &t, new_label, err, sizeof err) != 0)
+        return refused(err);
+    char before[256], after[256];
+    snprintf(before, sizeof before, "pkcs11:%s/%s", t.token_label, t.key_label);
+    snprintf(after, sizeof after, "pkcs11:%s/%s", t.token_label, new_label);
+    if (audit_record(c->store, &c->actor, "secrets.rotate", "data key", before, after) != 0)
+        return refused("the key was rotated but the audit record could not be written");
+    printf("the data key is now wrapped by token key \"%s\": set [secrets] key_label = %s in "
+           "%s before the next start. Running servers go on.\n",
+           new_label, new_label, c->app.conf.path);
+    return 0;
+}
+
 static int
 cmd_secrets(struct ctl *c, int argc, char **argv)
 {
+    int token = strcmp(c->app.conf.secrets_provider, "pkcs11") == 0;
+    if (argc == 3 && strcmp(argv[0], "migrate") == 0 && strcmp(argv[1], "--to") == 0 &&
+        strcmp(argv[2], "pkcs11") == 0)
+        return cmd_secrets_migrate(c);
+    if (token && argc == 3 && strcmp(argv[0], "rotate") == 0 && strcmp(argv[1], "--key-label") == 0)
+        return cmd_secrets_rotate_token(c, argv[2]);
+    if (token && argc == 1 && strcmp(argv[0], "rotate") == 0)
+        return refused("with provider = pkcs11, name the token's new key: "
+                       "secrets rotate --key-label LABEL");
     if (argc != 1 || strcmp(argv[0], "rotate") != 0)
         return usage();
     char err[1200], fp[17];

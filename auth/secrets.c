@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "pkcs11.h"
 #include "rand.h"
 #include "str.h"
 #include "store.h"
@@ -357,4 +358,186 @@ void
 secrets_clear(struct secrets *k)
 {
     OPENSSL_cleanse(k, sizeof *k);
+}
+
+/* ---- the customer-managed key in a PKCS#11 token ---- */
+
+#define P11_PREFIX "p11:"
+
+static int
+token_label_ok(const char *label, char *err, size_t errlen)
+{
+    if (label == NULL || label[0] == '\0' || strlen(label) > 64 || strchr(label, ':') != NULL) {
+        snprintf(err, errlen, "[secrets] key_label must be 1-64 characters without ':'");
+        return 0;
+    }
+    return 1;
+}
+
+/* "p11:KEYLABEL:hex(iv | data key encrypted in the token | tag)" */
+static int
+token_wrap(struct p11 *p, const char *key_label, const unsigned char *data_key, char *out,
+           size_t outlen)
+{
+    unsigned char raw[P11_IV_LEN + SECRETS_KEY_LEN + P11_TAG_LEN];
+    int n = snprintf(out, outlen, P11_PREFIX "%s:", key_label);
+    if (n < 0 || (size_t)n + 2 * sizeof raw + 1 > outlen || rand_bytes(raw, P11_IV_LEN) != 0 ||
+        p11_encrypt(p, raw, WRAP_AAD, data_key, SECRETS_KEY_LEN, raw + P11_IV_LEN) != 0)
+        return -1;
+    str_hex(raw, sizeof raw, out + n);
+    return 0;
+}
+
+/* The key label a token-wrapped data key names, or "" when it is not one. */
+static void
+token_wrapped_label(const char *wrapped, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (strncmp(wrapped, P11_PREFIX, strlen(P11_PREFIX)) != 0)
+        return;
+    const char *l = wrapped + strlen(P11_PREFIX), *colon = strchr(l, ':');
+    if (colon != NULL)
+        snprintf(out, len, "%.*s", (int)(colon - l), l);
+}
+
+static int
+token_unwrap(struct p11 *p, const char *wrapped, unsigned char *data_key)
+{
+    unsigned char raw[P11_IV_LEN + SECRETS_KEY_LEN + P11_TAG_LEN];
+    const char *colon = strncmp(wrapped, P11_PREFIX, strlen(P11_PREFIX)) == 0
+                            ? strchr(wrapped + strlen(P11_PREFIX), ':')
+                            : NULL;
+    if (colon == NULL || strlen(colon + 1) != 2 * sizeof raw ||
+        str_unhex(colon + 1, raw, sizeof raw) != 0)
+        return -1;
+    return p11_decrypt(p, raw, WRAP_AAD, raw + P11_IV_LEN, SECRETS_KEY_LEN + P11_TAG_LEN, data_key);
+}
+
+static struct p11 *
+token_open(const struct secrets_token *t, const char *key_label, char *err, size_t errlen)
+{
+    if (t->module == NULL || t->module[0] == '\0' || t->token_label == NULL ||
+        t->token_label[0] == '\0' || t->pin_file == NULL || t->pin_file[0] == '\0') {
+        snprintf(err, errlen,
+                 "[secrets] pkcs11 needs pkcs11_module, token_label, key_label and pin_file");
+        return NULL;
+    }
+    if (!token_label_ok(key_label, err, errlen))
+        return NULL;
+    return p11_open(t->module, t->token_label, t->pin_file, key_label, err, errlen);
+}
+
+int
+secrets_load_token(struct secrets *out, struct store *s, const struct secrets_token *t, char *err,
+                   size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    char wrapped[WRAPPED_MAX];
+    int have = store_data_key_get(s, wrapped, sizeof wrapped);
+    if (have < 0) {
+        snprintf(err, errlen, "cannot read the data key from the store");
+        return -1;
+    }
+    if (have == 0 && strncmp(wrapped, P11_PREFIX, strlen(P11_PREFIX)) != 0) {
+        snprintf(err, errlen,
+                 "the store's data key is wrapped by the master key file, not a PKCS#11 token: "
+                 "run `gatehousectl secrets migrate --to pkcs11` first, or set provider = file");
+        return -1;
+    }
+    struct p11 *p = token_open(t, t->key_label, err, errlen);
+    if (p == NULL)
+        return -1;
+    int rc = -1;
+    if (have == 1) {
+        /* First start on this token: a new data key, wrapped inside the token. */
+        if (rand_bytes(out->data_key, SECRETS_KEY_LEN) != 0 ||
+            token_wrap(p, t->key_label, out->data_key, wrapped, sizeof wrapped) != 0 ||
+            store_data_key_put(s, wrapped, clock_now()) < 0)
+            snprintf(err, errlen, "cannot make and store a data key wrapped by the token");
+        else
+            rc = 0;
+    } else {
+        char named[80];
+        token_wrapped_label(wrapped, named, sizeof named);
+        if (strcmp(named, t->key_label) != 0)
+            snprintf(err, errlen,
+                     "the store's data key is wrapped by token key \"%s\", not \"%s\" "
+                     "([secrets] key_label)",
+                     named, t->key_label);
+        else if (token_unwrap(p, wrapped, out->data_key) != 0)
+            snprintf(err, errlen,
+                     "PKCS#11 token \"%s\": key \"%s\" does not open the store's data key (a "
+                     "different key with the same label?)",
+                     t->token_label, t->key_label);
+        else
+            rc = 0;
+    }
+    p11_close(p);
+    if (rc == 0)
+        out->ready = 1;
+    else
+        secrets_clear(out);
+    return rc;
+}
+
+/* Re-wraps the data key (already unwrapped into cur) with the token key new_label. */
+static int
+rewrap_to_token(struct store *s, const unsigned char *data_key, const struct secrets_token *t,
+                const char *new_label, char *err, size_t errlen)
+{
+    char old_wrapped[WRAPPED_MAX], new_wrapped[WRAPPED_MAX];
+    if (store_data_key_get(s, old_wrapped, sizeof old_wrapped) != 0) {
+        snprintf(err, errlen, "cannot read the data key from the store");
+        return -1;
+    }
+    struct p11 *p = token_open(t, new_label, err, errlen);
+    if (p == NULL)
+        return -1;
+    int rc = token_wrap(p, new_label, data_key, new_wrapped, sizeof new_wrapped);
+    /* Proof before the switch: the new wrapping opens inside the token. */
+    unsigned char check[SECRETS_KEY_LEN];
+    if (rc == 0 && (token_unwrap(p, new_wrapped, check) != 0 ||
+                    !ct_equal(check, SECRETS_KEY_LEN, data_key, SECRETS_KEY_LEN)))
+        rc = -1;
+    OPENSSL_cleanse(check, sizeof check);
+    p11_close(p);
+    if (rc != 0) {
+        snprintf(err, errlen, "the token could not wrap the data key with key \"%s\"", new_label);
+        return -1;
+    }
+    int r = store_data_key_replace(s, old_wrapped, new_wrapped);
+    if (r != 0) {
+        snprintf(err, errlen,
+                 r == 1 ? "the data key changed meanwhile; nothing was changed"
+                        : "cannot store the re-wrapped data key; nothing was changed");
+        return -1;
+    }
+    return 0;
+}
+
+int
+secrets_migrate_to_token(struct store *s, const char *key_file, const struct secrets_token *t,
+                         char *err, size_t errlen)
+{
+    struct secrets cur;
+    if (secrets_load(&cur, s, key_file, err, errlen) != 0)
+        return -1;
+    int rc = rewrap_to_token(s, cur.data_key, t, t->key_label, err, errlen);
+    secrets_clear(&cur);
+    return rc;
+}
+
+int
+secrets_rotate_token(struct store *s, const struct secrets_token *t, const char *new_label,
+                     char *err, size_t errlen)
+{
+    struct secrets cur;
+    if (secrets_load_token(&cur, s, t, err, errlen) != 0)
+        return -1;
+    int rc =
+        strcmp(new_label, t->key_label) == 0
+            ? (snprintf(err, errlen, "the data key is wrapped by \"%s\" already", new_label), -1)
+            : rewrap_to_token(s, cur.data_key, t, new_label, err, errlen);
+    secrets_clear(&cur);
+    return rc;
 }

@@ -38,6 +38,28 @@ int secrets_open(const struct secrets *k, const char *aad, const char *sealed, u
 int secrets_rotate(struct store *s, const char *key_file, char *fingerprint_out, char *err,
                    size_t errlen);
 
+/* The customer-managed key: an AES key in a PKCS#11 token that wraps the data key inside the
+ * token ([secrets] provider = pkcs11). */
+struct secrets_token {
+    const char *module, *token_label, *key_label, *pin_file;
+};
+
+/* As secrets_load, with the token's key instead of the key file: the store's data key (wrapped
+ * "p11:KEYLABEL:...") is unwrapped inside the token; on a first start one is made and wrapped
+ * there. -1 with a message naming the module, token or key (not loadable, no such token, wrong
+ * PIN, key removed or not the one that wrapped the data key, a store still on the key file). */
+int secrets_load_token(struct secrets *out, struct store *s, const struct secrets_token *t,
+                       char *err, size_t errlen);
+
+/* Moves a key-file deployment to the token: the data key, unwrapped with key_file, is wrapped
+ * by the token key t->key_label and replaces the stored one (sealed secrets untouched). */
+int secrets_migrate_to_token(struct store *s, const char *key_file, const struct secrets_token *t,
+                             char *err, size_t errlen);
+
+/* Re-wraps the data key from the token key t->key_label to new_label (same token). */
+int secrets_rotate_token(struct store *s, const struct secrets_token *t, const char *new_label,
+                         char *err, size_t errlen);
+
 /* Wipes the key material. */
 void secrets_clear(struct secrets *k);
 

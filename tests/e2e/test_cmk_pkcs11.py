@@ -1,0 +1,192 @@
+"""Customer-managed keys (issue 18 item 1) with a real PKCS#11 token: Debian's SoftHSM2, a token
+initialised by the test in a temporary folder, an AES key made in it with OpenSC's pkcs11-tool.
+The data key is wrapped and unwrapped inside the token; TOTP works across restarts; the store
+and the configuration without the token reveal no seed; a removed key or a wrong PIN stops
+start-up naming the token and key; rotation to a new token key and migration from a key file
+keep every secret readable; each unwrap is audited."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import signed_in_user
+from test_mfa import enrol, password_step, submit_code, totp
+
+MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+PIN = "4711-2342"
+
+
+class Token:
+    def __init__(self, tmp):
+        d = str(tmp)
+        os.makedirs(os.path.join(d, "tokens"))
+        self.conf = os.path.join(d, "softhsm2.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"directories.tokendir = {d}/tokens\nobjectstore.backend = file\n"
+                    "log.level = ERROR\n")
+        self.env = dict(os.environ, SOFTHSM2_CONF=self.conf)
+        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "gatehouse",
+                        "--pin", PIN, "--so-pin", "so-" + PIN], env=self.env, check=True,
+                       capture_output=True)
+        self.pin_file = os.path.join(d, "pin")
+        with open(os.open(self.pin_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(PIN + "\n")
+
+    def tool(self, *args):
+        return subprocess.run(["pkcs11-tool", "--module", MODULE, "--token-label", "gatehouse",
+                               "--login", "--pin", PIN, *args], env=self.env, check=True,
+                              capture_output=True, text=True)
+
+    def make_key(self, label):
+        self.tool("--keygen", "--key-type", "AES:32", "--label", label)
+
+    def delete_key(self, label):
+        self.tool("--delete-object", "--type", "secrkey", "--label", label)
+
+
+@pytest.fixture
+def token(tmp_path, monkeypatch):
+    t = Token(tmp_path / "hsm")
+    t.make_key("kek-1")
+    monkeypatch.setenv("SOFTHSM2_CONF", t.conf)  # the server and the CLI find the token
+    return t
+
+
+def conf_for(token, key_label="kek-1", provider="pkcs11"):
+    return {"secrets": {"provider": provider, "pkcs11_module": MODULE,
+                        "token_label": "gatehouse", "key_label": key_label,
+                        "pin_file": token.pin_file}}
+
+
+def mfa_sign_in(server, email, password, secret):
+    server.advance(30)
+    b = password_step(server, email, password)
+    r = submit_code(b, totp(secret, server))
+    assert r.status_code == 303, r.text
+    return b
+
+
+def audit(server, action):
+    return [e for e in json.loads(server.ctl("audit", "list", "--json").stdout)
+            if e["action"] == action]
+
+
+def store_bytes(server):
+    data = b""
+    for suffix in ("", "-wal", "-shm"):
+        p = os.path.join(server.tmp, "gatehouse.db" + suffix)
+        if os.path.exists(p):
+            with open(p, "rb") as f:
+                data += f.read()
+    return data
+
+
+def restart(server, overrides):
+    server.stop()
+    with open(server.conf_path) as f:
+        text = f.read()
+    for k, v in overrides.items():
+        lines = [l for l in text.splitlines() if not l.startswith(k + " =")]
+        i = lines.index("[secrets]") + 1 if "[secrets]" in lines else len(lines)
+        if "[secrets]" not in lines:
+            lines.append("[secrets]")
+            i = len(lines)
+        lines.insert(i, f"{k} = {v}")
+        text = "\n".join(lines) + "\n"
+    with open(server.conf_path, "w") as f:
+        f.write(text)
+    return server.start()
+
+
+def test_totp_across_restarts_with_the_key_in_the_token(make_server, token):
+    import base64
+    server = make_server(conf_for(token))
+    b, pw = signed_in_user(server, "alice@example.com")
+    secret, codes = enrol(b, server)
+    server.stop()
+    server.start()
+    mfa_sign_in(server, "alice@example.com", pw, secret)
+    # Every start unwrapped the data key in the token, and said so in the audit log.
+    unwraps = audit(server, "secrets.unwrap")
+    assert len(unwraps) == 2 and unwraps[0]["target"] == "pkcs11:gatehouse/kek-1"
+    # The store and the configuration hold nothing that opens the seed: no key file, the data
+    # key wrapped by the token, no plaintext seed.
+    assert not os.path.exists(os.path.join(server.tmp, "master.key"))
+    server.stop()
+    data = store_bytes(server)
+    raw = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    assert secret.encode() not in data and raw not in data and raw.hex().encode() not in data
+    assert b"p11:kek-1:" in data
+    server.start()
+
+
+def test_start_up_refuses_without_the_key_or_with_a_wrong_pin(make_server, token):
+    server = make_server(conf_for(token))
+    server.stop()
+    token.delete_key("kek-1")
+    with pytest.raises(RuntimeError) as e:
+        server.start()
+    assert 'token "gatehouse" has no AES key labelled "kek-1"' in str(e.value)
+    token.make_key("kek-1")  # a new key with the old label is not the key that wrapped it
+    with pytest.raises(RuntimeError) as e:
+        server.start()
+    assert "does not open the store's data key" in str(e.value)
+    with open(token.pin_file, "w") as f:
+        f.write("0000\n")
+    with pytest.raises(RuntimeError) as e:
+        server.start()
+    assert "wrong PIN" in str(e.value) and '"gatehouse"' in str(e.value)
+    os.chmod(token.pin_file, 0o644)
+    with pytest.raises(RuntimeError) as e:
+        server.start()
+    assert "readable only by its owner" in str(e.value)
+    server.proc = None
+
+
+def test_rotation_to_a_new_token_key_keeps_every_secret(make_server, token):
+    server = make_server(conf_for(token))
+    b, pw = signed_in_user(server, "bob@example.com")
+    secret, _ = enrol(b, server)
+    token.make_key("kek-2")
+    out = server.ctl("secrets", "rotate", "--key-label", "kek-2").stdout
+    assert "key_label = kek-2" in out
+    server = restart(server, {"key_label": "kek-2"})
+    mfa_sign_in(server, "bob@example.com", pw, secret)
+    rot = audit(server, "secrets.rotate")[0]
+    assert rot["old"] == "pkcs11:gatehouse/kek-1" and rot["new"] == \
+        "pkcs11:gatehouse/kek-2"
+    # The old key no longer opens the store.
+    server.stop()
+    restart_conf = conf_for(token, "kek-1")
+    with open(server.conf_path) as f:
+        text = f.read().replace("key_label = kek-2", "key_label = kek-1")
+    with open(server.conf_path, "w") as f:
+        f.write(text)
+    with pytest.raises(RuntimeError) as e:
+        server.start()
+    assert 'wrapped by token key "kek-2", not "kek-1"' in str(e.value), restart_conf
+    server.proc = None
+
+
+def test_migration_from_the_key_file_to_the_token(make_server, token):
+    server = make_server(conf_for(token, provider="file"))
+    b, pw = signed_in_user(server, "carol@example.com")
+    secret, _ = enrol(b, server)
+    assert audit(server, "secrets.unwrap") == []  # the key file is not the customer's key
+    server.stop()
+    out = server.ctl("secrets", "migrate", "--to", "pkcs11").stdout
+    assert "provider = pkcs11" in out
+    server = restart(server, {"provider": "pkcs11"})
+    mfa_sign_in(server, "carol@example.com", pw, secret)
+    assert audit(server, "secrets.migrate")[0]["new"] == "pkcs11:gatehouse/kek-1"
+    assert len(audit(server, "secrets.unwrap")) == 1
+    # Once moved, the key file alone no longer opens the store.
+    server.stop()
+    with open(server.conf_path) as f:
+        text = f.read().replace("provider = pkcs11", "provider = file")
+    with open(server.conf_path, "w") as f:
+        f.write(text)
+    with pytest.raises(RuntimeError):
+        server.start()
+    server.proc = None
