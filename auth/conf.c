@@ -33,7 +33,7 @@ enum conf_type {
     CT_HEADER,        /* an HTTP header name */
     CT_ACCESS_DEFAULT,
     CT_ACCESS_RULE, /* repeated: each one appends a rule; "" adds none */
-    CT_PROVIDER,      /* file | pkcs11 */
+    CT_PROVIDER,    /* file | pkcs11 */
 };
 
 struct conf_key {
