@@ -72,17 +72,12 @@ session_token_well_formed(const char *token)
     return 1;
 }
 
-int
-session_lookup(struct store *s, const struct policy *p, long absolute_seconds, const char *token,
-               time_t now, struct session_row *out)
+/* The timeouts of a session read from the store: 0 live (last_seen refreshed when due), 1 ended
+ * (deleted), -1 error. */
+static int
+still_live(struct store *s, const struct policy *p, long absolute_seconds, const char *hash,
+           time_t now, struct session_row *out)
 {
-    if (!session_token_well_formed(token))
-        return 1;
-    char hash[65];
-    session_hash(token, hash);
-    int rc = store_session_get(s, hash, out);
-    if (rc != 0)
-        return rc;
     enum timeout_verdict v = timeout_check(p, (enum session_kind)out->kind, out->created_at,
                                            out->last_seen, absolute_seconds, now);
     /* SAML core 2.7.2: the IdP's SessionNotOnOrAfter ends the session (no skew: the IdP's end
@@ -103,4 +98,32 @@ session_lookup(struct store *s, const struct policy *p, long absolute_seconds, c
         out->last_seen = now;
     }
     return 0;
+}
+
+int
+session_lookup(struct store *s, const struct policy *p, long absolute_seconds, const char *token,
+               time_t now, struct session_row *out)
+{
+    if (!session_token_well_formed(token))
+        return 1;
+    char hash[65];
+    session_hash(token, hash);
+    int rc = store_session_get(s, hash, out);
+    if (rc != 0)
+        return rc;
+    return still_live(s, p, absolute_seconds, hash, now, out);
+}
+
+int
+session_lookup_user(struct store *s, const struct policy *p, long absolute_seconds,
+                    const char *token, time_t now, struct session_row *out, struct user *user)
+{
+    if (!session_token_well_formed(token))
+        return 1;
+    char hash[65];
+    session_hash(token, hash);
+    int rc = store_session_user_get(s, hash, out, user);
+    if (rc != 0)
+        return rc;
+    return still_live(s, p, absolute_seconds, hash, now, out);
 }

@@ -10,6 +10,7 @@
 
 struct store;
 struct session_row;
+struct user;
 
 #define SESSION_COOKIE "gatehouse_session"
 #define SESSION_TOKEN_LEN 64 /* hex characters */
@@ -49,5 +50,9 @@ void session_hash(const char *token, char *hash_out);
  * by a timeout (then deleted), -1 error. */
 int session_lookup(struct store *s, const struct policy *p, long absolute_seconds,
                    const char *token, time_t now, struct session_row *out);
+
+/* session_lookup with the session's user read in the same query (one store read). */
+int session_lookup_user(struct store *s, const struct policy *p, long absolute_seconds,
+                        const char *token, time_t now, struct session_row *out, struct user *user);
 
 #endif

@@ -138,6 +138,9 @@ int store_lockout_clear(struct store *s, const char *email);
 /* Sessions. */
 int store_session_insert(struct store *s, const struct session_row *row);
 int store_session_get(struct store *s, const char *token_hash, struct session_row *out); /* 1 */
+/* The session and its user in one read (every request's session check); 1 = none. */
+int store_session_user_get(struct store *s, const char *token_hash, struct session_row *sess,
+                           struct user *u);
 int store_session_touch(struct store *s, const char *token_hash, time_t at);
 int store_session_delete(struct store *s, const char *token_hash);
 /* Deletes every session of the user except keep_hash (NULL = all); *n_out may be NULL. */

@@ -305,6 +305,7 @@ enum stmt_id {
     ST_LOCKOUT_CLEAR,
     ST_SESSION_INSERT,
     ST_SESSION_GET,
+    ST_SESSION_USER_GET,
     ST_SESSION_TOUCH,
     ST_SESSION_DELETE,
     ST_SESSION_DELETE_USER,
@@ -434,6 +435,14 @@ static const char *const sql[ST_COUNT] = {
     [ST_SESSION_GET] = "SELECT token_hash, user_id, kind, restricted, created_at, last_seen, "
                        "client_addr, idp, name_id, session_index, name_id_format, mfa, "
                        "authn_context, groups, ends_at FROM sessions WHERE token_hash = ?",
+    /* The user's columns first (read_user reads them from 0), then the session's. */
+    [ST_SESSION_USER_GET] =
+        "SELECT u.id, u.email, u.display_name, u.role, u.status, u.auth_method, u.password_hash, "
+        "u.must_change, u.created_at, u.last_login_at, u.password_changed_at, u.idp, u.name_id, "
+        "u.mfa_enabled, s.token_hash, s.user_id, s.kind, s.restricted, s.created_at, s.last_seen, "
+        "s.client_addr, s.idp, s.name_id, s.session_index, s.name_id_format, s.mfa, "
+        "s.authn_context, s.groups, s.ends_at FROM sessions s JOIN users u ON u.id = s.user_id "
+        "WHERE s.token_hash = ?",
     [ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ? WHERE token_hash = ?",
     [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?",
     [ST_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = ?",
@@ -1446,6 +1455,50 @@ store_session_insert(struct store *s, const struct session_row *r)
     bind_text(st, 14, r->groups);
     sqlite3_bind_int64(st, 15, r->ends_at);
     return exec_done(s, st);
+}
+
+/* The session columns of a row from column `at` on. */
+static void
+read_session(sqlite3_stmt *st, int at, struct session_row *out)
+{
+    memset(out, 0, sizeof *out);
+    col_text(st, at, out->token_hash, sizeof out->token_hash);
+    out->user_id = sqlite3_column_int64(st, at + 1);
+    out->kind = sqlite3_column_int(st, at + 2);
+    out->restricted = sqlite3_column_int(st, at + 3);
+    out->created_at = (time_t)sqlite3_column_int64(st, at + 4);
+    out->last_seen = (time_t)sqlite3_column_int64(st, at + 5);
+    col_text(st, at + 6, out->client_addr, sizeof out->client_addr);
+    col_text(st, at + 7, out->idp, sizeof out->idp);
+    col_text(st, at + 8, out->name_id, sizeof out->name_id);
+    col_text(st, at + 9, out->session_index, sizeof out->session_index);
+    col_text(st, at + 10, out->name_id_format, sizeof out->name_id_format);
+    out->mfa = sqlite3_column_int(st, at + 11);
+    col_text(st, at + 12, out->authn_context, sizeof out->authn_context);
+    col_text(st, at + 13, out->groups, sizeof out->groups);
+    out->ends_at = (time_t)sqlite3_column_int64(st, at + 14);
+}
+
+int
+store_session_user_get(struct store *s, const char *token_hash, struct session_row *sess,
+                       struct user *u)
+{
+    sqlite3_stmt *st = stmt(s, ST_SESSION_USER_GET);
+    if (st == NULL)
+        return -1;
+    bind_text(st, 1, token_hash);
+    int rc = sqlite3_step(st), ret = -1;
+    if (rc == SQLITE_ROW) {
+        read_user(st, u);
+        read_session(st, 14, sess);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = 1;
+    } else {
+        log_error("step failed: %s", sqlite3_errmsg(s->c->db));
+    }
+    sqlite3_reset(st);
+    return ret;
 }
 
 int

@@ -59,10 +59,13 @@ load_session(struct req *r, struct web *w)
     if (token == NULL)
         return;
     long absolute = (long)w->app->conf.session_max_hours * 3600;
-    if (session_lookup(w->store, &w->policy, absolute, token, w->now, &w->session) != 0)
+    int rc =
+        session_lookup_user(w->store, &w->policy, absolute, token, w->now, &w->session, &w->user);
+    if (rc != 0) {
+        memset(&w->user, 0, sizeof w->user); /* an ended session names nobody */
         return;
-    if (store_user_by_id(w->store, w->session.user_id, &w->user) != 0 ||
-        strcmp(w->user.status, "active") != 0)
+    }
+    if (strcmp(w->user.status, "active") != 0)
         return;
     w->signed_in = 1;
     memcpy(w->session_hash, w->session.token_hash, sizeof w->session_hash);
