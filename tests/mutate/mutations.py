@@ -422,6 +422,19 @@ MUTATIONS = [
       "an unsigned or forged LogoutRequest ends sessions",
       [E2E + "test_saml_slo.py::test_an_unverifiable_logout_request_ends_nothing"]),
 
+    # ---- rate limits -------------------------------------------------------------------------
+    M("ratelimit-bucket", "auth/ratelimit.c",
+      "    if (s->tokens >= 1.0) {\n",
+      "    if (1) {\n",
+      "the token bucket never runs dry: an address is never limited",
+      ["unit:test_ratelimit",
+       E2E + "test_bounded_storage.py::test_refusals_are_rate_limited_per_address_never_a_valid_sign_in_elsewhere"]),
+    M("ratelimit-acs-admit", "auth/web.c",
+      "    if (wait == 0)\n        return 0;\n    char retry[24];",
+      "    if (1 || wait == 0)\n        return 0;\n    char retry[24];",
+      "refused SAML responses from one address are never slowed (the ACS takes no token)",
+      [E2E + "test_bounded_storage.py::test_refusals_are_rate_limited_per_address_never_a_valid_sign_in_elsewhere"]),
+
     # ---- files others may read ---------------------------------------------------------------
     M("store-file-private", "auth/store_sqlite.c",
       "        if ((st.st_mode & 077) != 0) {\n            snprintf(err, errlen,\n                     \"%s: the store is readable",
