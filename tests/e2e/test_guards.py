@@ -136,9 +136,11 @@ def test_an_assertion_encrypted_for_another_sp_is_decrypt_failed(server, tmp_pat
 
 
 def test_a_response_over_one_mib_is_too_large(server, tmp_path):
-    """The ACS form may carry 1.5 MiB; a SAMLResponse over 1 MiB is refused before decoding."""
+    """The ACS form may carry 512 KiB; a SAMLResponse over SP_MAX_RESPONSE_B64 (384 KiB) inside
+    it is refused before decoding, and logged as too_large. (The name is from when the bound
+    was 1 MiB; the make mutate row names it.)"""
     add_idp(server, tmp_path)
-    r = post_acs(server, "A" * (1024 * 1024 + 4))
+    r = post_acs(server, "A" * (384 * 1024 + 4))
     assert r.status_code == 413, r.status_code
     assert log(server, "--failed")[0]["reason"] == "too_large"
 
