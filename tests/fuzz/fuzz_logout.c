@@ -114,14 +114,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *query = raw ? fuzz_strndup(data, size)
                       : signed_query(response ? "SAMLResponse" : "SAMLRequest", data, size);
     char err[512] = "";
+    struct sp_slo_expect e = {
+        .slo_url = FUZZ_SP_SLO, .skew_seconds = 180, .max_age_seconds = 300, .now = FUZZ_NOW};
     if (response) {
-        char idp[512];
-        if (sp_logout_response_in(sp, query, idp, sizeof idp, err, sizeof err) == 0 &&
+        char idp[512], irt[256];
+        if (sp_logout_response_in(sp, query, &e, idp, sizeof idp, irt, sizeof irt, err,
+                                  sizeof err) == 0 &&
             strcmp(idp, FUZZ_IDP_ENTITY) != 0)
             fuzz_fail("a LogoutResponse accepted from \"%s\"", idp);
     } else {
         struct sp_logout_in in;
-        int rc = sp_logout_request_in(sp, query, &in, err, sizeof err);
+        int rc = sp_logout_request_in(sp, query, &e, &in, err, sizeof err);
         if (rc == 0 && (strcmp(in.idp, FUZZ_IDP_ENTITY) != 0 || in.name_id[0] == '\0' ||
                         in.response_url == NULL ||
                         strncmp(in.response_url, FUZZ_IDP_SLO "?", strlen(FUZZ_IDP_SLO) + 1)))
@@ -130,6 +133,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc != 0 && in.response_url != NULL)
             fuzz_fail("a refused LogoutRequest left an answer URL");
         free(in.response_url);
+        free(in.response_body);
     }
     free(query);
     return 0;

@@ -12,6 +12,7 @@
 
 #define FUZZ_SP_ENTITY "https://sp.fuzz.test/saml/metadata"
 #define FUZZ_SP_ACS "https://sp.fuzz.test/saml/acs"
+#define FUZZ_SP_SLO "https://sp.fuzz.test/saml/slo"
 #define FUZZ_IDP_ENTITY "https://idp.fuzz.test/saml"
 #define FUZZ_IDP_SLO "https://idp.fuzz.test/slo"
 /* 2026-01-01 00:01:00 UTC: a minute after fixtures/make.sh minted the seeds */
