@@ -29,7 +29,9 @@ class Load:
     def __init__(self, server, owner_token, idp_responses):
         self.server = server
         self.owner_h = {"Authorization": f"Bearer {owner_token}"}
-        self.responses = idp_responses
+        # One set aside per round for warm_up, the rest for the load thread.
+        self.warm = idp_responses[:KILLS]
+        self.responses = idp_responses[KILLS:]
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.tokens = []             # right-password sign-ins answered 200
@@ -109,7 +111,7 @@ class Load:
     def warm_up(self):
         """One SSO sign-in before the load: a restarted server builds its SAML state (seconds
         on a loaded machine) at the first one, which would otherwise outlast the round."""
-        response = self.responses.pop()
+        response = self.warm.pop()
         s = requests.Session()
         r = s.post(self.server.url("/saml/acs"), data={"SAMLResponse": response},
                    allow_redirects=False, timeout=120)
@@ -172,7 +174,7 @@ def test_sigkill_under_mixed_load_loses_nothing_acknowledged(server, tmp_path):
     r = requests.post(server.url("/api/login"), timeout=30,
                       json={"email": "owner@example.com", "password": STRONG})
     assert r.status_code == 200, r.text
-    load = Load(server, r.json()["token"], mint_responses(server, tmp_path, 400))
+    load = Load(server, r.json()["token"], mint_responses(server, tmp_path, 600))
     rng = random.Random(14)
     for round_no in range(KILLS):
         load.run(round_no, rng.uniform(0.6, 1.4))
