@@ -6,6 +6,8 @@
 #   make bench      benchmark figures (prints, asserts nothing)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (clang 14; build-fuzz/)
 #   make check-asan-quick  the unit tests and the fuzz corpora under ASan + UBSan (minutes)
+#   make test-postgres  the end-to-end suite with every server on PostgreSQL instead of SQLite
+#   make test-store-pg  the store's cmocka programs with GATEHOUSE_TEST_PG (a private PostgreSQL)
 #   make deps       only the Debian packages; make lint / format / format-check / clean
 
 CC ?= cc
@@ -35,6 +37,9 @@ TEST_DEBS += systemd groff-base man-db
 TEST_DEBS += libnss3-tools
 # make fuzz: libFuzzer with clang 14 (make test replays the corpora with gcc).
 TEST_DEBS += clang libfuzzer-14-dev libclang-rt-14-dev
+# [store] driver = postgres links libpq; the tests start a private PostgreSQL 15 (tests/e2e/pg.py).
+BUILD_DEBS += libpq-dev
+TEST_DEBS += postgresql
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
        -Wcast-qual -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough
@@ -100,7 +105,7 @@ FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC))
 
 .PHONY: all run test check check-asan bench deps test-deps lint format format-check clean \
         unit-bins unit-bins-asan install config man fuzz fuzz-bins fuzz-replay-bins \
-        check-asan-quick
+        check-asan-quick test-postgres test-store-pg
 .DEFAULT_GOAL := all
 
 all: $(addprefix bin/,$(PROGRAMS))
@@ -132,6 +137,22 @@ test: test-deps
 	@$(REPLAY_ENV) PYTHON=$(PYTHON) sh tests/run.sh bin build/unit build-asan/fuzz
 
 check: test
+
+# The end-to-end suite again with every server the harness makes on a fresh database of one
+# private PostgreSQL (tests/e2e/pg.py); tests about SQLite itself are skipped with their reason.
+test-postgres: test-deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p test-artifacts
+	GATEHOUSE_TEST_STORE=postgres GATEHOUSE_BIN_DIR=$(CURDIR)/bin GATEHOUSE_TOP=$(CURDIR) \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider -rs --junitxml=test-artifacts/pytest-postgres.xml \
+	  tests/e2e
+
+# The store's cmocka programs (build/unit/test_store_*) with GATEHOUSE_TEST_PG naming a fresh
+# database of a private PostgreSQL, so the conformance suite runs against both drivers.
+test-store-pg: test-deps
+	@$(MAKE) --no-print-directory unit-bins
+	@for t in build/unit/test_store_*; do \
+	  $(PYTHON) tests/e2e/pg.py run -- $$t || exit 1; done
 
 check-asan: test-deps
 	@$(MAKE) --no-print-directory $(addprefix build-asan/bin/,$(PROGRAMS)) unit-bins-asan \

@@ -10,8 +10,21 @@ import socket
 import subprocess
 import time
 
+import sys
+
 import pytest
 import requests
+
+# pg.py sits beside this file, which other suites load by path (tests/browser).
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pg  # noqa: E402
+
+# GATEHOUSE_TEST_STORE=postgres (make test-postgres): every server the harness makes stores in a
+# fresh database of one private PostgreSQL cluster per session (pg.py) instead of a SQLite file.
+STORE = os.environ.get("GATEHOUSE_TEST_STORE", "sqlite")
+if STORE not in ("sqlite", "postgres"):
+    raise RuntimeError(f"GATEHOUSE_TEST_STORE={STORE}: not sqlite or postgres")
 
 TOP = os.environ.get("GATEHOUSE_TOP") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -39,8 +52,15 @@ TEST_CONF = {
 
 
 class Server:
-    def __init__(self, tmp, overrides=None, base_url=None):
+    """store: None (the session's choice, GATEHOUSE_TEST_STORE), "sqlite", "postgres" (a fresh
+    database), or a pg.Database shared with other servers (nodes of one deployment)."""
+
+    def __init__(self, tmp, overrides=None, base_url=None, store=None):
         self.tmp = str(tmp)
+        store = store or STORE
+        self.owns_db = store == "postgres"
+        self.db = pg.session_cluster().create_database() if store == "postgres" else (
+            None if store == "sqlite" else store)
         self.port = free_port()
         self.base = base_url or f"http://127.0.0.1:{self.port}"
         self.conf_path = os.path.join(self.tmp, "gatehouse.conf")
@@ -51,7 +71,8 @@ class Server:
         conf = {
             "server": {"listen": f"127.0.0.1:{self.port}", "base_url": self.base,
                        "templates": os.path.join(TOP, "templates"), "threads": "4"},
-            "store": {"path": os.path.join(self.tmp, "gatehouse.db")},
+            "store": ({"driver": "postgres", "conninfo": self.db.conninfo} if self.db else
+                      {"path": os.path.join(self.tmp, "gatehouse.db")}),
             "sp": {"key_file": os.path.join(self.tmp, "sp-key.pem"),
                    "cert_file": os.path.join(self.tmp, "sp-cert.pem")},
             "secrets": {"key_file": os.path.join(self.tmp, "master.key")},
@@ -206,9 +227,41 @@ def make_server(tmp_path):
     yield make
     for srv in servers:
         rc = srv.stop()
+        if srv.owns_db:
+            srv.db.drop()
         log = srv.read_log()
         assert "AddressSanitizer" not in log and "runtime error:" not in log, log
         assert rc in (0, None), f"gatehouse exited {rc}:\n{log}"
+
+
+@pytest.fixture
+def pg_cluster():
+    """The session's private PostgreSQL (started on first use; pg.py)."""
+    return pg.session_cluster()
+
+
+@pytest.fixture
+def pg_database(pg_cluster):
+    """A fresh database of the session's cluster, dropped after the test; give it to several
+    make_server(store=...) calls for nodes of one deployment."""
+    db = pg_cluster.create_database()
+    yield db
+    db.drop()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(reason): the test is about SQLite itself "
+                            "(its files, WAL, pragmas); skipped, with the reason, under "
+                            "GATEHOUSE_TEST_STORE=postgres")
+
+
+def pytest_collection_modifyitems(config, items):
+    if STORE != "postgres":
+        return
+    for item in items:
+        m = item.get_closest_marker("sqlite_only")
+        if m is not None:
+            item.add_marker(pytest.mark.skip(reason="SQLite only: " + m.args[0]))
 
 
 @pytest.fixture
@@ -239,12 +292,39 @@ def signed_in_user(server, email="user@example.com", role="member", password=STR
 # -- helpers shared by the foundation's end-to-end tests ---------------------------------------
 
 def db_rows(server, sql, params=()):
-    """Rows of a read-only query on the server's SQLite store (WAL: sees committed data)."""
+    """Rows of a read-only query on the server's store: its SQLite file (WAL: sees committed
+    data) or its PostgreSQL database (pg.py; ? placeholders work on both)."""
+    if server.db is not None:
+        return server.db.rows(sql, params)
     import sqlite3
     path = os.path.join(server.tmp, "gatehouse.db")
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
         return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+class StoreRefused(Exception):
+    """The store refused a statement (e.g. the audit log's append-only trigger)."""
+
+
+def db_write(server, sql, params=()):
+    """Runs one statement that changes the server's store (SQLite or PostgreSQL), committed;
+    raises StoreRefused with the database's message when it refuses."""
+    if server.db is not None:
+        try:
+            server.db.execute(pg.bind(sql, params))
+        except RuntimeError as e:
+            raise StoreRefused(str(e)) from None
+        return
+    import sqlite3
+    con = sqlite3.connect(os.path.join(server.tmp, "gatehouse.db"), timeout=10)
+    try:
+        with con:
+            con.execute(sql, params)
+    except sqlite3.DatabaseError as e:
+        raise StoreRefused(str(e)) from None
     finally:
         con.close()
 

@@ -13,7 +13,7 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import Browser, STRONG, db_rows, signed_in_user
+from conftest import Browser, STRONG, StoreRefused, db_rows, db_write, signed_in_user
 from samlidp import MiniIdP
 
 EXCERPT = 4096
@@ -151,11 +151,8 @@ def test_audit_retention_deletes_only_rows_past_audit_days(make_server):
     targets = [t for (t,) in db_rows(server, "SELECT target FROM audit")]
     assert "new@example.com" in targets and "old@example.com" not in targets
     # Rows inside the retention window stay append-only.
-    import sqlite3
-    con = sqlite3.connect(os.path.join(server.tmp, "gatehouse.db"), timeout=10)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        con.execute("DELETE FROM audit")
-    con.close()
+    with pytest.raises(StoreRefused, match="append-only"):
+        db_write(server, "DELETE FROM audit")
 
 
 # -- a real full disk ----------------------------------------------------------------------------
@@ -190,6 +187,7 @@ def api_login(server, email, password):
                          timeout=30)
 
 
+@pytest.mark.sqlite_only("the SQLite file on a small tmpfs; PostgreSQL's disk is its own")
 def test_full_disk_fails_sign_ins_closed_and_recovers_by_itself(make_server, tmpfs, tmp_path):
     server = make_server({"store": {"path": str(tmpfs / "gatehouse.db"), "min_free_mb": "2"}})
     server.db_path = str(tmpfs / "gatehouse.db")
@@ -240,6 +238,7 @@ def test_full_disk_fails_sign_ins_closed_and_recovers_by_itself(make_server, tmp
     assert "store writes succeed again" in server.read_log()
 
 
+@pytest.mark.sqlite_only("max_size_mb measures the SQLite file and its WAL")
 def test_above_the_store_ceiling_the_log_keeps_rows_without_bodies(make_server, tmp_path):
     server = make_server({"store": {"max_size_mb": "1"},
                           "sp": {"acs_refusals_per_minute": "100000"}})
@@ -262,6 +261,7 @@ def test_above_the_store_ceiling_the_log_keeps_rows_without_bodies(make_server, 
     assert len(db_rows(server, "SELECT id FROM saml_log")) == len(kept)
 
 
+@pytest.mark.sqlite_only("RLIMIT_FSIZE limits the server's writes to its SQLite file")
 def test_a_file_size_limit_is_an_error_never_a_crash(make_server, tmp_path):
     server = make_server({"sp": {"acs_refusals_per_minute": "100000"}})
     idp = register(server, tmp_path)

@@ -456,12 +456,10 @@ def test_audit_list_limit_and_json(server):
 
 def test_the_audit_log_is_append_only(server):
     server.add_user("a@example.com")
-    import sqlite3
-    con = sqlite3.connect(os.path.join(server.tmp, "gatehouse.db"))
+    from conftest import StoreRefused, db_write
     for sql in ("UPDATE audit SET actor = 'x'", "DELETE FROM audit"):
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            con.execute(sql)
-    con.close()
+        with pytest.raises(StoreRefused, match="append-only"):
+            db_write(server, sql)
 
 
 def test_every_cli_change_is_audited_with_the_cli_actor(server):

@@ -73,6 +73,8 @@ def audit(server, action):
 
 
 def store_bytes(server):
+    if server.db is not None:  # PostgreSQL: every row, as pg_dump writes them
+        return server.db.dump()
     data = b""
     for suffix in ("", "-wal", "-shm"):
         p = os.path.join(server.tmp, "gatehouse.db" + suffix)

@@ -5,13 +5,13 @@ import html
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import time
 
+import pytest
 import requests
 
-from conftest import BIN, STRONG, Browser, alert_of, csrf_of, signed_in_user
+from conftest import BIN, STRONG, Browser, alert_of, csrf_of, db_write, signed_in_user
 
 
 def server_now(server):
@@ -319,6 +319,7 @@ def _store_bytes(server):
     return data
 
 
+@pytest.mark.sqlite_only("reads the raw bytes of the SQLite file and its WAL")
 def test_the_store_holds_no_plaintext_seed(server):
     import base64
     secret, codes, _ = mfa_user(server)
@@ -335,12 +336,9 @@ def test_the_store_holds_no_plaintext_seed(server):
 def test_a_seed_copied_to_another_row_does_not_open(server):
     secret, _, _ = mfa_user(server, "a@example.com")
     secret_b, _, pw_b = mfa_user(server, "b@example.com")
-    db = sqlite3.connect(os.path.join(server.tmp, "gatehouse.db"))
-    with db:
-        db.execute("UPDATE totp SET seed = (SELECT seed FROM totp t JOIN users u ON "
-                   "u.id = t.user_id WHERE u.email = 'a@example.com') WHERE user_id = "
-                   "(SELECT id FROM users WHERE email = 'b@example.com')")
-    db.close()
+    db_write(server, "UPDATE totp SET seed = (SELECT seed FROM totp t JOIN users u ON "
+             "u.id = t.user_id WHERE u.email = 'a@example.com') WHERE user_id = "
+             "(SELECT id FROM users WHERE email = 'b@example.com')")
     b = password_step(server, "b@example.com", pw_b)
     r = submit_code(b, totp(secret, server))
     assert r.status_code != 303

@@ -10,13 +10,12 @@ import calendar
 import json
 import os
 import shutil
-import sqlite3
 import time
 
 import pytest
 import requests
 
-from conftest import TOP, db_rows
+from conftest import TOP, db_rows, db_write
 from samlidp import MiniIdP
 
 S = os.path.join(TOP, "tests", "fixtures", "idp-samples")
@@ -175,11 +174,8 @@ def sp_for(make_server, case, sp_key=None):
 
 def pending_request(srv, request_id, issuer, now):
     """The AuthnRequest the IdP answered, as Gatehouse would have stored it when it sent it."""
-    con = sqlite3.connect(os.path.join(srv.tmp, "gatehouse.db"), timeout=10)
-    with con:
-        con.execute("INSERT INTO saml_requests (id, entity_id, return_to, expires_at) "
-                    "VALUES (?, ?, '/', ?)", (request_id, issuer, now + 600))
-    con.close()
+    db_write(srv, "INSERT INTO saml_requests (id, entity_id, return_to, expires_at) "
+             "VALUES (?, ?, '/', ?)", (request_id, issuer, now + 600))
 
 
 def post(srv, case_response, session=None):

@@ -5,6 +5,7 @@ import hashlib
 import os
 import re
 
+import pytest
 import requests
 
 from conftest import STRONG, Browser, csrf_of, db_rows, signed_in_user
@@ -254,6 +255,7 @@ def store_bytes(server):
     return data
 
 
+@pytest.mark.sqlite_only("reads the raw bytes of the SQLite file and its WAL")
 def test_the_store_keeps_only_the_sha256_of_tokens(server):
     b, pw = signed_in_user(server)
     web = b.session_cookie()

@@ -9,6 +9,9 @@ import requests
 
 from conftest import db_rows
 
+pytestmark = pytest.mark.sqlite_only("the modes of the SQLite file and its WAL, and a corrupt "
+                                     "SQLite page")
+
 
 def mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
