@@ -95,3 +95,13 @@ admin_saml_log_json(const struct saml_log_row *r)
                      r->detail, "user_id", (json_int_t)r->user_id, "xml_size",
                      (json_int_t)r->xml_size, "xml_kept", r->xml_kept);
 }
+
+json_t *
+admin_federation_json(const struct federation_row *f)
+{
+    char last[32], next[32];
+    return json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:i}", "url", f->url, "name", f->name, "idps",
+                     f->n_idps, "last_refresh", iso_or_empty(f->last_ok, last, sizeof last),
+                     "next_refresh", iso_or_empty(f->next_at, next, sizeof next), "refresh_error",
+                     f->last_error, "failures", f->failures);
+}

@@ -14,6 +14,7 @@ struct app;
 struct user;
 struct audit_row;
 struct saml_log_row;
+struct federation_row;
 struct store;
 struct actor;
 
@@ -28,5 +29,7 @@ enum account_rc admin_set_setting(struct app *a, struct store *s, const struct a
 struct json_t *admin_user_json(struct store *s, const struct user *u);
 struct json_t *admin_audit_json(const struct audit_row *r);
 struct json_t *admin_saml_log_json(const struct saml_log_row *r);
+/* A federation: url, name, idps, last_refresh, next_refresh ("" = never), refresh_error. */
+struct json_t *admin_federation_json(const struct federation_row *f);
 
 #endif

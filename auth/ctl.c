@@ -21,6 +21,7 @@
 #include "arena.h"
 #include "audit.h"
 #include "idp.h"
+#include "idp_health.h"
 #include "federation.h"
 #include "idp_source.h"
 #include "sp/sp.h"
@@ -66,7 +67,7 @@ static const char usage_text[] =
     "  idp set ENTITY_ID [the options of add but --entity-id] [--no-domains]\n"
     "          [--no-group-roles]   (--domain / --group-role replace the whole list;\n"
     "          --metadata FILE reloads the IdP's endpoints and signing certificates)\n"
-    "  idp list [--json] | idp remove ENTITY_ID\n"
+    "  idp list [--json] | idp show ENTITY_ID [--json] (with its health) | idp remove ENTITY_ID\n"
     "  saml check --response FILE [--audience URI] [--recipient URL] [--json]\n"
     "  saml-log list [--failed] [--idp E] [--user NAMEID] [--limit N] [--json]\n"
     "  saml-log show ID [--json]\n"
@@ -687,6 +688,38 @@ cmd_idp_refresh(struct ctl *c, const char *entity)
     return 0;
 }
 
+static void
+print_event(const char *what, const struct idp_health_event *e)
+{
+    char at[32];
+    if (e->at == 0) {
+        printf("  %s: none\n", what);
+        return;
+    }
+    printf("  %s: %s SAML-%lld%s%s%s%s\n", what, clock_iso(e->at, at, sizeof at), e->log_id,
+           e->reason[0] ? " " : "", e->reason, e->detail[0] ? ": " : "", e->detail);
+}
+
+/* idp show: the IdP's health under its settings. */
+static void
+print_health(struct store *s, const struct idp_row *r)
+{
+    struct idp_health h;
+    time_t now = clock_now();
+    char first[32];
+    if (idp_health_get(s, r, now, &h) != 0) {
+        printf("  health: the SAML log could not be read\n");
+        return;
+    }
+    print_event("last accepted", &h.last_accepted);
+    print_event("last refused", &h.last_refused);
+    if (h.n_certs > 0)
+        printf("  certificate expiry: %s (%lld days)%s\n",
+               clock_iso(h.cert_first_expiry, first, sizeof first),
+               (long long)(h.cert_first_expiry - now) / 86400,
+               h.cert_warning ? "  WARNING: within 30 days" : "");
+}
+
 static int
 print_idp(const struct idp_row *r, void *ctx)
 {
@@ -696,6 +729,7 @@ print_idp(const struct idp_row *r, void *ctx)
     idp_group_roles_text(lc->c->store, r->entity_id, groups, sizeof groups);
     clock_iso(r->created_at, created, sizeof created);
     struct idp_source src;
+    struct idp_health h;
     char last[32] = "", next[32] = "";
     int have_src = store_idp_source_get(lc->c->store, r->entity_id, &src) == 0;
     if (have_src) {
@@ -722,6 +756,8 @@ print_idp(const struct idp_row *r, void *ctx)
             json_object_set_new(o, "refresh_error", json_string(src.last_error));
         }
         json_object_set_new(o, "name_id_format", json_string(r->name_id_format));
+        if (idp_health_get(lc->c->store, r, clock_now(), &h) == 0)
+            json_object_set_new(o, "health", idp_health_json(&h, clock_now()));
         json_array_append_new(lc->arr, o);
         return 0;
     }
@@ -857,6 +893,24 @@ cmd_idp(struct ctl *c, int argc, char **argv)
             json_decref(lc.arr);
         }
         return rc == 0 ? 0 : refused("cannot read the IdPs");
+    }
+    if (argc == 2 && strcmp(argv[0], "show") == 0) {
+        struct list_ctx lc = {c, c->json ? json_array() : NULL};
+        struct idp_row row;
+        int g = store_idp_get(c->store, argv[1], &row);
+        if (g != 0) {
+            json_decref(lc.arr);
+            return refused(g == 1 ? "no such IdP" : "cannot read the IdP");
+        }
+        print_idp(&row, &lc);
+        if (c->json) {
+            json_dumpf(json_array_get(lc.arr, 0), stdout, JSON_INDENT(2));
+            putchar('\n');
+            json_decref(lc.arr);
+        } else {
+            print_health(c->store, &row);
+        }
+        return 0;
     }
     if (argc == 2 && strcmp(argv[0], "remove") == 0) {
         char msg[600];

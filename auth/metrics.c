@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const verify_names[METRICS_VERIFY_N] = {
@@ -225,4 +226,35 @@ metrics_print(struct buf *b, const struct metrics_gauges *g)
         buf_printf(b, "gatehouse_verify_total{result=\"%s\"} %lu\n", verify_names[i],
                    atomic_load(&verify_count[i]));
     print_histograms(b);
+}
+
+static int
+cmp_cert(const void *a, const void *b)
+{
+    const struct metrics_idp_cert *x = a, *y = b;
+    if (x->seconds != y->seconds)
+        return x->seconds < y->seconds ? -1 : 1;
+    return strcmp(x->idp, y->idp);
+}
+
+void
+metrics_print_idp_certs(struct buf *b, struct metrics_idp_cert *rows, size_t n_rows,
+                        long long expiring, int warn_days)
+{
+    if (n_rows > 0)
+        qsort(rows, n_rows, sizeof rows[0], cmp_cert);
+    buf_puts(b, "# HELP gatehouse_idp_cert_expiry_seconds Seconds until the IdP's earliest "
+                "signing certificate expires (negative: expired); the soonest IdPs only.\n"
+                "# TYPE gatehouse_idp_cert_expiry_seconds gauge\n");
+    for (size_t i = 0; i < n_rows && i < METRICS_MAX_IDP_CERT_ROWS; i++) {
+        buf_puts(b, "gatehouse_idp_cert_expiry_seconds{idp=\"");
+        put_label(b, rows[i].idp);
+        buf_printf(b, "\"} %lld\n", rows[i].seconds);
+    }
+    buf_printf(b,
+               "# HELP gatehouse_idp_certs_expiring IdPs with a signing certificate that expires "
+               "within %d days or has expired.\n"
+               "# TYPE gatehouse_idp_certs_expiring gauge\n"
+               "gatehouse_idp_certs_expiring %lld\n",
+               warn_days, expiring);
 }

@@ -53,6 +53,19 @@ struct metrics_gauges {
     long long sessions_web, sessions_client;
 };
 
+/* The IdPs' signing certificates, read from the store by the caller at scrape time: per IdP the
+ * seconds to its earliest certificate expiry (negative once expired), soonest first; only the
+ * first METRICS_MAX_IDP_CERT_ROWS are printed (a federation brings thousands), and the count of
+ * IdPs whose earliest expiry is within warn_days. */
+#define METRICS_MAX_IDP_CERT_ROWS 256
+struct metrics_idp_cert {
+    const char *idp; /* a registered entity ID */
+    long long seconds;
+};
+/* Sorts rows (soonest first) and appends the gauges. n_rows 0: the gauge has no samples. */
+void metrics_print_idp_certs(struct buf *b, struct metrics_idp_cert *rows, size_t n_rows,
+                             long long expiring, int warn_days);
+
 /* Appends every counter and histogram of this module, and the gauges, to b. */
 void metrics_print(struct buf *b, const struct metrics_gauges *g);
 

@@ -15,8 +15,10 @@
 #include "audit.h"
 #include "authz.h"
 #include "clock.h"
+#include "federation.h"
 #include "http.h"
 #include "idp.h"
+#include "idp_health.h"
 #include "login.h"
 #include "policy/settings.h"
 #include "routes.h"
@@ -69,6 +71,40 @@ gate_logs(struct req *r)
     return 0;
 }
 
+struct banner {
+    struct req *r;
+    struct tmpl_ctx *c;
+};
+
+static void
+banner_idp(const struct idp_row *row, time_t expiry, void *ctx)
+{
+    struct banner *b = ctx;
+    struct web *w = web_of(b->r);
+    struct tmpl_ctx *it = tmpl_add(b->c, "cert_expiring");
+    char at[40];
+    long long days = (long long)(expiry - w->now) / 86400;
+    tmpl_set(it, "name", row->name[0] ? row->name : row->entity_id);
+    tmpl_set(it, "entity_id", row->entity_id);
+    tmpl_set(it, "until", clock_format(expiry, at, sizeof at));
+    tmpl_set(it, "expired", expiry <= w->now ? "1" : "");
+    tmpl_setf(it, "days", "%lld", days);
+}
+
+/* The banner on every admin page: IdPs whose signing certificate expires within
+ * IDP_HEALTH_WARN_DAYS (the first few by name, and how many in all). */
+static void
+cert_banner(struct req *r, struct tmpl_ctx *c)
+{
+    struct banner b = {r, c};
+    int n = 0;
+    if (idp_health_expiring(web_of(r)->store, web_of(r)->now, 5, banner_idp, &b, &n) != 0 || n == 0)
+        return;
+    tmpl_setf(c, "cert_banner", "%d", n);
+    if (n > 5)
+        tmpl_setf(c, "cert_banner_more", "%d", n - 5);
+}
+
 static struct tmpl_ctx *
 admin_ctx(struct req *r, const char *section)
 {
@@ -77,6 +113,7 @@ admin_ctx(struct req *r, const char *section)
     tmpl_set(c, "wide", "1");
     tmpl_set(c, section, "1");
     tmpl_set(c, "is_owner", strcmp(w->user.role, "owner") == 0 ? "1" : "");
+    cert_banner(r, c);
     return c;
 }
 
@@ -543,6 +580,42 @@ struct list_idps {
     struct tmpl_ctx *c;
 };
 
+static void
+health_event(struct tmpl_ctx *it, const char *key, const struct idp_health_event *e)
+{
+    if (e->at == 0)
+        return;
+    char at[40];
+    struct tmpl_ctx *ev = tmpl_add(it, key);
+    tmpl_set(ev, "at", clock_format(e->at, at, sizeof at));
+    tmpl_setf(ev, "log_id", "%lld", e->log_id);
+    tmpl_set(ev, "reason", e->reason);
+    tmpl_set(ev, "detail", e->detail);
+}
+
+/* The IdP's health: last accepted and refused responses, certificate expiry. */
+static void
+health_panel(struct req *r, struct tmpl_ctx *it, const struct idp_row *row)
+{
+    struct web *w = web_of(r);
+    struct idp_health h;
+    if (idp_health_get(w->store, row, w->now, &h) != 0) {
+        tmpl_set(it, "health_error", "1");
+        return;
+    }
+    health_event(it, "last_accepted", &h.last_accepted);
+    health_event(it, "last_refused", &h.last_refused);
+    char first[40], last[40];
+    if (h.n_certs > 0) {
+        tmpl_set(it, "cert_first_expiry", clock_format(h.cert_first_expiry, first, sizeof first));
+        tmpl_set(it, "cert_last_expiry", clock_format(h.cert_last_expiry, last, sizeof last));
+        tmpl_set(it, "cert_several", h.n_certs > 1 ? "1" : "");
+        tmpl_setf(it, "cert_days", "%lld", (long long)(h.cert_first_expiry - w->now) / 86400);
+    }
+    tmpl_set(it, "cert_warning", h.cert_warning ? "1" : "");
+    tmpl_set(it, "cert_expired", h.n_certs > 0 && h.cert_first_expiry <= w->now ? "1" : "");
+}
+
 static int
 list_idp(const struct idp_row *row, void *ctx)
 {
@@ -572,6 +645,7 @@ list_idp(const struct idp_row *row, void *ctx)
             *p = '\n';
     tmpl_set(it, "group_roles", groups);
     tmpl_set(it, "role_admin", strcmp(row->default_role, "admin") == 0 ? "1" : "");
+    health_panel(l->r, it, row);
     struct idp_source src;
     if (store_idp_source_get(w->store, row->entity_id, &src) == 0) {
         char last[32] = "never", next[32];
@@ -760,6 +834,83 @@ route_admin_idps_post(struct req *r)
         return idps_page(r, rc_status(rc), result_message(rc, msg), NULL);
     return idps_page(r, 200, NULL,
                      arena_printf(req_arena(r), "Added %s.%s%s", entity, msg[0] ? " " : "", msg));
+}
+
+/* ---- federations ---- */
+
+static int
+list_federation(const struct federation_row *f, void *ctx)
+{
+    struct tmpl_ctx *it = tmpl_add(ctx, "federations");
+    char last[40] = "never", next[40] = "", added[40];
+    if (f->last_ok)
+        clock_format(f->last_ok, last, sizeof last);
+    if (f->next_at)
+        clock_format(f->next_at, next, sizeof next);
+    tmpl_set(it, "url", f->url);
+    tmpl_set(it, "name", f->name);
+    tmpl_setf(it, "n_idps", "%d", f->n_idps);
+    tmpl_set(it, "last_refresh", last);
+    tmpl_set(it, "next_refresh", next);
+    tmpl_set(it, "added", clock_format(f->created_at, added, sizeof added));
+    tmpl_set(it, "refresh_error", f->last_error);
+    return 0;
+}
+
+static int
+federations_page(struct req *r, int status, const char *error, const char *notice)
+{
+    struct web *w = web_of(r);
+    struct tmpl_ctx *c = admin_ctx(r, "nav_federations");
+    if (store_federation_list(w->store, list_federation, c) != 0)
+        error = "The federations could not be read.";
+    tmpl_set(c, "error", error);
+    tmpl_set(c, "notice", notice);
+    /* Admins see the list only: adding, refreshing and removing are trust decisions. */
+    tmpl_set(c, "may_trust", authz_allowed(w->user.role, AZ_IDP_TRUST, NULL, NULL) ? "1" : "");
+    if (status != 200) {
+        tmpl_set(c, "form_url", req_form(r, "url"));
+        tmpl_set(c, "form_name", req_form(r, "name"));
+    }
+    return page(r, status, "admin_federations", "Federations", c);
+}
+
+int
+route_admin_federations(struct req *r)
+{
+    return gate(r) != 0 ? 0 : federations_page(r, 200, NULL, NULL);
+}
+
+int
+route_admin_federations_post(struct req *r)
+{
+    if (gate(r) != 0)
+        return 0;
+    struct web *w = web_of(r);
+    struct actor who = actor_of(r);
+    const char *action = req_form(r, "action"), *url = req_form(r, "url");
+    const char *ca = w->app->conf.sp_metadata_ca_file;
+    char msg[1024] = "";
+    enum account_rc rc;
+    if (action == NULL || url == NULL || url[0] == '\0')
+        return federations_page(r, 400, "Give the URL of the federation's aggregate.", NULL);
+    if (strcmp(action, "add") == 0) {
+        const char *cert = req_form(r, "cert"), *file = req_form(r, "cert_file");
+        if ((cert == NULL || cert[0] == '\0') && file != NULL)
+            cert = file;
+        rc = federation_add(w->store, &who, ca, url, cert, req_form(r, "name"), msg, sizeof msg);
+    } else if (strcmp(action, "refresh") == 0) {
+        rc = federation_refresh(w->store, &who, ca, url, msg, sizeof msg);
+    } else if (strcmp(action, "remove") == 0) {
+        if (req_form(r, "confirm") == NULL)
+            return federations_page(r, 400, "Tick the box to confirm the removal.", NULL);
+        rc = federation_remove(w->store, &who, url, msg, sizeof msg);
+    } else {
+        return federations_page(r, 400, "Unknown action.", NULL);
+    }
+    if (rc != ACCOUNT_OK)
+        return federations_page(r, rc_status(rc), result_message(rc, msg), NULL);
+    return federations_page(r, 200, NULL, arena_printf(req_arena(r), "%s: %s", url, msg));
 }
 
 /* ---- the SAML response log ---- */

@@ -17,8 +17,10 @@
 #include "audit.h"
 #include "authz.h"
 #include "clock.h"
+#include "federation.h"
 #include "http.h"
 #include "idp.h"
+#include "idp_health.h"
 #include "login.h"
 #include "idp_source.h"
 #include "policy/settings.h"
@@ -297,6 +299,7 @@ password_switch(struct api *a)
 struct idps_ctx {
     struct store *s;
     json_t *arr;
+    time_t now;
 };
 
 static int
@@ -326,6 +329,9 @@ add_idp(const struct idp_row *r, void *ctx)
         json_object_set_new(o, "next_refresh", json_string(next));
         json_object_set_new(o, "refresh_error", json_string(src.last_error));
     }
+    struct idp_health h;
+    if (o != NULL && idp_health_get(c->s, r, c->now, &h) == 0)
+        json_object_set_new(o, "health", idp_health_json(&h, c->now));
     json_array_append_new(c->arr, o);
     return 0;
 }
@@ -333,7 +339,7 @@ add_idp(const struct idp_row *r, void *ctx)
 static int
 idps_get(struct api *a)
 {
-    struct idps_ctx c = {a->w->store, json_array()};
+    struct idps_ctx c = {a->w->store, json_array(), a->w->now};
     if (store_idp_list(a->w->store, add_idp, &c) != 0) {
         json_decref(c.arr);
         return err(a, 500, "internal", "Cannot read the IdPs.");
@@ -476,6 +482,57 @@ idps_post(struct api *a, const char *rest)
     return answer(a, rc, msg, NULL);
 }
 
+/* ---- federations ---- */
+
+static int
+add_federation(const struct federation_row *f, void *ctx)
+{
+    json_array_append_new(ctx, admin_federation_json(f));
+    return 0;
+}
+
+/* GET federations; POST federations {url, cert, name?}, federations/refresh {url},
+ * federations/remove {url}. Reading is an admin's; every change is a trust decision
+ * (AZ_IDP_TRUST: owners), refused by federation.c with 403 for anyone else. */
+static int
+federations(struct api *a, const char *rest, int post)
+{
+    struct store *s = a->w->store;
+    char msg[1024] = "";
+    if (!post) {
+        if (rest[0] != '\0')
+            return err(a, 404, "not_found", "No such resource.");
+        json_t *arr = json_array();
+        if (store_federation_list(s, add_federation, arr) != 0) {
+            json_decref(arr);
+            return err(a, 500, "internal", "Cannot read the federations.");
+        }
+        return web_json(a->r, 200, json_pack("{s:o}", "federations", arr));
+    }
+    const char *url = str_field(a, "url");
+    const char *ca = a->w->app->conf.sp_metadata_ca_file;
+    if (url == NULL)
+        return err(a, 400, "bad_request", "Send {\"url\": \"...\"}.");
+    if (rest[0] == '\0') {
+        const char *cert = str_field(a, "cert");
+        enum account_rc rc =
+            federation_add(s, &a->who, ca, url, cert, str_field(a, "name"), msg, sizeof msg);
+        if (rc == ACCOUNT_OK)
+            return web_json(a->r, 201, json_pack("{s:s, s:s}", "url", url, "note", msg));
+        return answer(a, rc, msg, NULL);
+    }
+    enum account_rc rc;
+    if (strcmp(rest, "refresh") == 0)
+        rc = federation_refresh(s, &a->who, ca, url, msg, sizeof msg);
+    else if (strcmp(rest, "remove") == 0)
+        rc = federation_remove(s, &a->who, url, msg, sizeof msg);
+    else
+        return err(a, 404, "not_found", "No such federation action.");
+    if (rc == ACCOUNT_REFUSED && strncmp(msg, "no federation", 13) == 0)
+        return err(a, 404, "not_found", msg);
+    return answer(a, rc, msg, rc == ACCOUNT_OK ? json_pack("{s:s}", "note", msg) : NULL);
+}
+
 /* ---- logs and the dashboard ---- */
 
 static int
@@ -588,6 +645,8 @@ dispatch(struct api *a, int post)
         return password_switch(a);
     if (strncmp(p, "idps", 4) == 0 && (p[4] == '\0' || p[4] == '/'))
         return post ? idps_post(a, p[4] ? p + 5 : "") : idps_get(a);
+    if (strncmp(p, "federations", 11) == 0 && (p[11] == '\0' || p[11] == '/'))
+        return federations(a, p[11] ? p + 12 : "", post);
     if (!authz_allowed(a->who.role, AZ_LOGS, NULL, &why))
         return err(a, 403, "forbidden", why);
     if (!post && strncmp(p, "saml-log", 8) == 0 && (p[8] == '\0' || p[8] == '/'))

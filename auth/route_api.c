@@ -11,6 +11,7 @@
 #include "app.h"
 #include "arena.h"
 #include "buf.h"
+#include "idp_health.h"
 #include "clock.h"
 #include "http.h"
 #include "log.h"
@@ -161,7 +162,8 @@ route_metrics(struct req *r)
     struct web *w = web_of(r);
     const struct metrics *m = &w->app->metrics;
     struct buf b;
-    buf_init(&b, 16 * 1024);
+    /* The refusal table and the IdP certificate rows are bounded: see metrics.h. */
+    buf_init(&b, 256 * 1024);
     buf_printf(&b,
                "# HELP gatehouse_logins_total Sign-in attempts (any method) by result.\n"
                "# TYPE gatehouse_logins_total counter\n"
@@ -196,6 +198,7 @@ route_metrics(struct req *r)
                                    now - (time_t)w->app->conf.session_max_hours * 3600,
                                    &g.sessions_web, &g.sessions_client) == 0;
     metrics_print(&b, &g);
+    idp_health_metrics(w->store, now, &b);
     int rc = req_respond(r, 200, "text/plain; version=0.0.4", b.data ? b.data : "", b.len);
     buf_free(&b);
     return rc;

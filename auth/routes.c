@@ -52,6 +52,10 @@ static const struct route table[] = {
     {"GET", "/admin/idps", route_admin_idps, 0, 0},
     /* Pasted metadata: large documents (ADFS's is ~70 KB; aggregates more). */
     {"POST", "/admin/idps", route_admin_idps_post, ROUTE_FORM | ROUTE_MULTIPART, SAML_FORM_MAX * 3},
+    {"GET", "/admin/federations", route_admin_federations, 0, 0},
+    /* Adding or refreshing fetches the aggregate (up to FEDERATION_FETCH_SECONDS): pooled. */
+    {"POST", "/admin/federations", route_admin_federations_post,
+     ROUTE_FORM | ROUTE_MULTIPART | ROUTE_BLOCKING, FORM_SMALL * 4},
     {"GET", "/admin/saml-log", route_admin_saml_log, 0, 0},
     {"GET", "/admin/saml-log/view", route_admin_saml_entry, 0, 0},
     {"GET", "/admin/audit", route_admin_audit, 0, 0},

@@ -46,6 +46,8 @@ int route_admin_switch(struct req *r);
 int route_admin_switch_post(struct req *r);
 int route_admin_idps(struct req *r);
 int route_admin_idps_post(struct req *r);
+int route_admin_federations(struct req *r);
+int route_admin_federations_post(struct req *r);
 int route_admin_saml_log(struct req *r);
 int route_admin_saml_entry(struct req *r);
 int route_admin_audit(struct req *r);

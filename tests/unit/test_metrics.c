@@ -128,6 +128,37 @@ test_post_binding_origin(void **state)
     assert_int_equal(saml_post_origin("https://idp.example.com/", o, 10), -1);
 }
 
+static void
+test_idp_cert_gauges_are_soonest_first_and_bounded(void **state)
+{
+    (void)state;
+    static char names[METRICS_MAX_IDP_CERT_ROWS + 10][40];
+    struct metrics_idp_cert rows[METRICS_MAX_IDP_CERT_ROWS + 10];
+    size_t n = sizeof rows / sizeof rows[0];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(names[i], sizeof names[i], "https://idp%zu.example/", i);
+        rows[i] = (struct metrics_idp_cert){names[i], 1000 - (long long)i};
+    }
+    struct buf b;
+    buf_init(&b, 1024 * 1024);
+    metrics_print_idp_certs(&b, rows, n, 7, 30);
+    buf_append(&b, "", 1);
+    size_t k = 0;
+    for (const char *q = b.data; (q = strstr(q, "\ngatehouse_idp_cert_expiry_seconds{")) != NULL;
+         q++)
+        k++;
+    assert_int_equal(k, METRICS_MAX_IDP_CERT_ROWS);
+    /* The last IdP expires soonest: it comes first; the latest ones are left out. */
+    const char *first = strstr(b.data, "gatehouse_idp_cert_expiry_seconds{idp=");
+    char want[128];
+    snprintf(want, sizeof want, "gatehouse_idp_cert_expiry_seconds{idp=\"%s\"} %lld\n",
+             names[n - 1], 1000 - (long long)(n - 1));
+    assert_int_equal(strncmp(first, want, strlen(want)), 0);
+    assert_null(strstr(b.data, "{idp=\"https://idp0.example/\"}"));
+    assert_non_null(strstr(b.data, "\ngatehouse_idp_certs_expiring 7\n"));
+    buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -138,6 +169,7 @@ main(void)
         cmocka_unit_test(test_routes_map_to_their_histograms),
         cmocka_unit_test(test_unknown_signin_methods_and_results_are_not_labels),
         cmocka_unit_test(test_post_binding_origin),
+        cmocka_unit_test(test_idp_cert_gauges_are_soonest_first_and_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

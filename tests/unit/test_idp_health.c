@@ -1,0 +1,51 @@
+/* tests/unit/test_idp_health.c: the certificate expiries read back from an IdP's certs text (as
+ * auth/idp.c writes it): earliest and latest, a line without a date skipped, none at all. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "auth/clock.h"
+#include "auth/idp_health.h"
+
+static void
+test_two_certificates_give_earliest_and_latest(void **state)
+{
+    (void)state;
+    int n;
+    time_t first, last, a, b;
+    clock_parse_iso("2027-03-01T00:00:00Z", &a);
+    clock_parse_iso("2031-12-31T23:59:59Z", &b);
+    idp_health_cert_expiry("SHA256 ab:cd (until 2031-12-31T23:59:59Z)\n"
+                           "SHA256 ef:01 (until 2027-03-01T00:00:00Z)",
+                           &n, &first, &last);
+    assert_int_equal(n, 2);
+    assert_true(first == a);
+    assert_true(last == b);
+}
+
+static void
+test_lines_without_a_date_are_skipped(void **state)
+{
+    (void)state;
+    int n;
+    time_t first, last;
+    idp_health_cert_expiry("SHA256 ab:cd (until soon)\nSHA256 ef (until 2027-03-01T00:00:00Z)", &n,
+                           &first, &last);
+    assert_int_equal(n, 1);
+    assert_true(first == last);
+    idp_health_cert_expiry("", &n, &first, &last);
+    assert_int_equal(n, 0);
+    assert_true(first == 0 && last == 0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_two_certificates_give_earliest_and_latest),
+        cmocka_unit_test(test_lines_without_a_date_are_skipped),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
