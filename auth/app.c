@@ -34,8 +34,8 @@ app_store(struct app *a)
     struct store *s = pthread_getspecific(a->store_key);
     if (s != NULL)
         return s;
-    char err[512];
-    s = store_open(a->conf.store_path, err, sizeof err);
+    char err[512], loc[CONF_PATH_MAX + 16];
+    s = store_open(conf_store_location(&a->conf, loc, sizeof loc), err, sizeof err);
     if (s == NULL) {
         log_error("%s", err);
         return NULL;
@@ -262,7 +262,7 @@ load_secrets(struct app *a, char *err, size_t errlen)
 {
     struct store *s = app_store(a);
     if (s == NULL) {
-        snprintf(err, errlen, "%s: the store cannot be opened", a->conf.store_path);
+        snprintf(err, errlen, "the store cannot be opened");
         return -1;
     }
     if (strcmp(a->conf.secrets_provider, "pkcs11") == 0) {
@@ -414,14 +414,17 @@ app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t
     }
     a->store_key_made = 1;
     if (parts & APP_STORE) {
-        if (make_parent(a->conf.store_path, err, errlen) != 0)
+        int sqlite = strcmp(a->conf.store_driver, "postgres") != 0;
+        if (sqlite && make_parent(a->conf.store_path, err, errlen) != 0)
             return -1;
-        struct store *s = store_open(a->conf.store_path, err, errlen);
+        char loc[CONF_PATH_MAX + 16];
+        struct store *s = store_open(conf_store_location(&a->conf, loc, sizeof loc), err, errlen);
         if (s == NULL)
             return -1;
         pthread_setspecific(a->store_key, s);
         if (store_secret(s, "csrf_key", a->csrf_key, sizeof a->csrf_key) != 0) {
-            snprintf(err, errlen, "%s: cannot read or create the CSRF key", a->conf.store_path);
+            snprintf(err, errlen, "%s: cannot read or create the CSRF key",
+                     sqlite ? a->conf.store_path : "the PostgreSQL store");
             return -1;
         }
     }

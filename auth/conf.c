@@ -34,6 +34,7 @@ enum conf_type {
     CT_ACCESS_DEFAULT,
     CT_ACCESS_RULE, /* repeated: each one appends a rule; "" adds none */
     CT_PROVIDER,    /* file | pkcs11 */
+    CT_NODE,        /* a node name: letters, digits, '.', '-', '_'; "" = the host name */
 };
 
 struct conf_key {
@@ -118,6 +119,9 @@ static const struct conf_key conf_keys[] = {
        "One sign-in for every host under this domain (e.g. example.com): the session cookie is "
        "set for it and rd= may lead to its hosts. Not a public suffix; must contain the base "
        "URL's host. Empty = this host only."),
+    TS("server", "node_name", node_name, CT_NODE, "", "name",
+       "This node's name in the SAML log, the audit log and /readyz, when several nodes share one "
+       "PostgreSQL store (letters, digits, '.', '-', '_'); empty = the host name."),
     S("server", "pid_file", pid_file, "",
       "The server writes its process id here; `gatehousectl config reload` signals that process "
       "to reload [access]. Empty = no file."),
@@ -141,10 +145,14 @@ static const struct conf_key conf_keys[] = {
     TS("access", "header_auth_method", header_auth_method, CT_HEADER, "Remote-Auth-Method", "",
        "Header carrying password or saml."),
     X("store", "driver", CT_DRIVER, "sqlite", "sqlite | postgres",
-      "Storage back end (postgres is not built in yet)."),
+      "Storage back end: sqlite (one node, the file at path) or postgres (any number of nodes "
+      "on one database, at conninfo)."),
     S("store", "path", store_path, "var/gatehouse.db",
-      "The SQLite database file (its folder is created when absent)."),
-    S("store", "conninfo", store_conninfo, "", "PostgreSQL connection string."),
+      "The SQLite database file (its folder is created when absent; driver = sqlite)."),
+    S("store", "conninfo", store_conninfo, "",
+      "The PostgreSQL database as a libpq connection string, e.g. host=db.example.com "
+      "dbname=gatehouse user=gatehouse (driver = postgres; a password is better kept in "
+      "~/.pgpass or PGPASSFILE than here)."),
     I("store", "max_size_mb", store_max_size_mb, 0, 16 * 1024 * 1024, "0",
       "Store ceiling (database + WAL) in MiB: above it the SAML log keeps its rows but drops "
       "their bodies; 0 = none."),
@@ -254,6 +262,7 @@ struct parse_ctx {
     int failed;
     int smtp_host_line; /* where [smtp] host was set: cross-key errors point there */
     int cookie_domain_line;
+    int driver_line, conninfo_line;
 };
 
 int
@@ -503,16 +512,23 @@ set_key(struct conf *c, const struct conf_key *k, const char *v, char *msg, size
         snprintf(msg, len, "\"%.40s\" is not file or pkcs11", v);
         return -1;
     case CT_DRIVER:
-        if (strcmp(v, "sqlite") == 0) {
+        if (strcmp(v, "sqlite") == 0 || strcmp(v, "postgres") == 0) {
             snprintf(c->store_driver, sizeof c->store_driver, "%s", v);
             return 0;
         }
-        if (strcmp(v, "postgres") == 0) {
-            snprintf(msg, len, "the postgres driver is not built into this binary yet; use sqlite");
-            return -1;
-        }
         snprintf(msg, len, "\"%.40s\" is not sqlite or postgres", v);
         return -1;
+    case CT_NODE:
+        if (strlen(v) >= k->size || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789.-_") != strlen(v)) {
+            snprintf(msg, len,
+                     "\"%.64s\" is not a node name (up to %zu letters, digits, '.', "
+                     "'-' or '_')",
+                     v, k->size - 1);
+            return -1;
+        }
+        snprintf(base + k->offset, k->size, "%s", v);
+        return 0;
     case CT_HOST:
     case CT_COOKIE_DOMAIN:
         if (set_host(base + k->offset, k->size, v, msg, len) != 0)
@@ -616,6 +632,10 @@ on_ini_key(void *user, const char *section, const char *name, const char *value)
                     ctx->c->tls_key_line = ctx->lineno;
                 if (t == CT_COOKIE_DOMAIN)
                     ctx->cookie_domain_line = ctx->lineno;
+                if (t == CT_DRIVER)
+                    ctx->driver_line = ctx->lineno;
+                if (conf_keys[i].offset == offsetof(struct conf, store_conninfo))
+                    ctx->conninfo_line = ctx->lineno;
                 break;
             }
         }
@@ -680,6 +700,65 @@ read_line(char *buf, int size, void *stream)
     return buf;
 }
 
+/* Until the store's PostgreSQL driver is in (auth/store_*.c), store_open would take a
+ * "postgres:..." location for a SQLite file name: refuse the driver here instead. */
+#define STORE_HAS_POSTGRES 0
+
+/* [store]: driver = postgres needs a conninfo, and a conninfo is only read with it. */
+static int
+check_store(const struct conf *c, const struct parse_ctx *ctx, char *err, size_t errlen)
+{
+    int pg = strcmp(c->store_driver, "postgres") == 0;
+    if (pg && c->store_conninfo[0] == '\0') {
+        snprintf(err, errlen,
+                 "%s:%d: driver: postgres needs [store] conninfo (a libpq connection string, e.g. "
+                 "host=db.example.com dbname=gatehouse user=gatehouse)",
+                 c->path, ctx->driver_line);
+        return -1;
+    }
+    if (pg && !STORE_HAS_POSTGRES) {
+        snprintf(err, errlen,
+                 "%s:%d: driver: the postgres driver is not built into this binary yet; use sqlite",
+                 c->path, ctx->driver_line);
+        return -1;
+    }
+    if (!pg && c->store_conninfo[0] != '\0') {
+        snprintf(err, errlen,
+                 "%s:%d: conninfo: only read with driver = postgres (the store is the SQLite "
+                 "file at path)",
+                 c->path, ctx->conninfo_line);
+        return -1;
+    }
+    return 0;
+}
+
+/* [server] node_name left empty: the host name (up to what a node name may not hold). */
+static void
+default_node_name(struct conf *c)
+{
+    if (c->node_name[0] != '\0')
+        return;
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+        snprintf(host, sizeof host, "gatehouse");
+    size_t n = strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
+    if (n == 0)
+        snprintf(host, sizeof host, "gatehouse");
+    else
+        host[n] = '\0';
+    snprintf(c->node_name, sizeof c->node_name, "%s", host);
+}
+
+const char *
+conf_store_location(const struct conf *c, char *buf, size_t len)
+{
+    if (strcmp(c->store_driver, "postgres") == 0)
+        snprintf(buf, len, "postgres:%s", c->store_conninfo);
+    else
+        snprintf(buf, len, "%s", c->store_path);
+    return buf;
+}
+
 int
 conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 {
@@ -717,8 +796,12 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
             return -1;
         }
     }
-    if (line == 0 && !ctx.failed)
+    if (line == 0 && !ctx.failed && check_store(c, &ctx, err, errlen) != 0)
+        return -1;
+    if (line == 0 && !ctx.failed) {
+        default_node_name(c);
         return 0;
+    }
     if (line < 0) {
         snprintf(err, errlen, "%s: cannot parse (%d)", path, line);
         return -1;

@@ -50,6 +50,7 @@ struct conf {
     int tls_cert_line, tls_key_line; /* where they were set, for errors found after parsing */
     char cookie_domain[254];         /* lower case; "" = host-only cookies */
     char pid_file[CONF_PATH_MAX];
+    char node_name[64]; /* [server] node_name, or the host name (conf_load fills it) */
     /* [access]: forward-auth rules (owned; conf_free; NULL = none, default signed_in), and the
      * identity headers' names */
     struct access_rules *access;
@@ -62,7 +63,7 @@ struct conf {
     /* [store] */
     char store_driver[16];
     char store_path[CONF_PATH_MAX];
-    char store_conninfo[CONF_PATH_MAX];
+    char store_conninfo[CONF_PATH_MAX]; /* driver = postgres (then required) */
     int store_max_size_mb; /* 0 = no ceiling: the SAML log keeps bodies until min_free_mb */
     int store_min_free_mb; /* below this much free disk the SAML log drops bodies */
     int audit_days;        /* audit retention; 0 = kept for ever */
@@ -109,6 +110,9 @@ void conf_free(struct conf *c);
 /* Reads path over the defaults. On error returns -1 and writes "FILE:LINE: message" (or
  * "FILE: message") into err. */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+/* Where store_open finds the store: "postgres:CONNINFO" (driver = postgres) or the SQLite
+ * path. Written into buf, which is returned. */
+const char *conf_store_location(const struct conf *c, char *buf, size_t len);
 
 /* Whether addr (AF_INET/AF_INET6 raw bytes) is inside one of the trusted proxy ranges. */
 int conf_is_trusted_proxy(const struct conf *c, int family, const unsigned char *addr);

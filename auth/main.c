@@ -196,7 +196,10 @@ main(int argc, char **argv)
         app_free(&app);
         return 1;
     }
-    log_info("gatehouse started base_url=%s store=%s", app.conf.base_url, app.conf.store_path);
+    /* Not the conninfo: it may hold a password. */
+    log_info("gatehouse started base_url=%s node=%s store=%s", app.conf.base_url,
+             app.conf.node_name,
+             strcmp(app.conf.store_driver, "postgres") == 0 ? "postgres" : app.conf.store_path);
     bootstrap_hint(&app);
     unsigned ticks = 0;
     prune(&app); /* retention applies from the start, not a minute later */

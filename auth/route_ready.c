@@ -12,6 +12,39 @@
 #include "store.h"
 #include "web.h"
 
+static int
+answer(struct req *r, int writable, int keys, int idps, const char *why)
+{
+    struct app *a = web_of(r)->app;
+    struct storage_room room;
+    storage_room(&a->conf, &room);
+    int ready = writable && keys && idps;
+    char reason[400] = "";
+    if (!writable)
+        snprintf(reason, sizeof reason, "store_writable: %s", why);
+    else if (!keys)
+        snprintf(reason, sizeof reason, "keys_loaded: the SP key or the master key is missing");
+    else if (!idps)
+        snprintf(reason, sizeof reason, "idp_registry: the SAML state could not be built");
+    json_t *o =
+        json_pack("{s:b, s:s, s:{s:b, s:b, s:b}, s:o, s:{s:I, s:I, s:b}}", "ready", ready, "node",
+                  a->conf.node_name, "checks", "store_writable", writable, "keys_loaded", keys,
+                  "idp_registry", idps, "reason", ready ? json_null() : json_string(reason),
+                  "storage", "free_bytes", (json_int_t)room.free_bytes, "size_bytes",
+                  (json_int_t)room.size_bytes, "bodies_dropped", room.low);
+    if (!ready)
+        req_add_header(r, "Retry-After", STORE_RETRY_AFTER);
+    return web_json(r, ready ? 200 : 503, o);
+}
+
+int
+route_readyz_no_store(struct req *r)
+{
+    struct app *a = web_of(r)->app;
+    return answer(r, 0, a->secrets.ready && a->sp_metadata != NULL, 0,
+                  "the store cannot be reached (no connection)");
+}
+
 int
 route_readyz(struct req *r)
 {
@@ -25,22 +58,5 @@ route_readyz(struct req *r)
     struct sp_ref *ref = app_sp_acquire(a, w->store, -1);
     int idps = ref != NULL;
     app_sp_release(a, ref);
-    struct storage_room room;
-    storage_room(&a->conf, &room);
-    int ready = writable && keys && idps;
-    char reason[400] = "";
-    if (!writable)
-        snprintf(reason, sizeof reason, "store_writable: %s", why);
-    else if (!keys)
-        snprintf(reason, sizeof reason, "keys_loaded: the SP key or the master key is missing");
-    else if (!idps)
-        snprintf(reason, sizeof reason, "idp_registry: the SAML state could not be built");
-    json_t *o = json_pack("{s:b, s:{s:b, s:b, s:b}, s:o, s:{s:I, s:I, s:b}}", "ready", ready,
-                          "checks", "store_writable", writable, "keys_loaded", keys, "idp_registry",
-                          idps, "reason", ready ? json_null() : json_string(reason), "storage",
-                          "free_bytes", (json_int_t)room.free_bytes, "size_bytes",
-                          (json_int_t)room.size_bytes, "bodies_dropped", room.low);
-    if (!ready)
-        req_add_header(r, "Retry-After", STORE_RETRY_AFTER);
-    return web_json(r, ready ? 200 : 503, o);
+    return answer(r, writable, keys, idps, why);
 }

@@ -76,6 +76,8 @@ int route_healthz(struct req *r);
 int route_auth_verify(struct req *r);
 /* GET /readyz: JSON readiness (store writable, keys loaded, IdP registry built); 503 when not. */
 int route_readyz(struct req *r);
+/* /readyz when the thread has no store connection (PostgreSQL away): 503, store not writable. */
+int route_readyz_no_store(struct req *r);
 int route_metrics(struct req *r);
 int route_static(struct req *r);
 

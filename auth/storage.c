@@ -20,6 +20,13 @@ file_size(const char *path)
 void
 storage_room(const struct conf *c, struct storage_room *out)
 {
+    if (strcmp(c->store_driver, "postgres") == 0) {
+        /* PostgreSQL's disk is not ours to measure: no ceiling, no free-space floor here. */
+        out->free_bytes = -1;
+        out->size_bytes = 0;
+        out->low = 0;
+        return;
+    }
     char dir[CONF_PATH_MAX], wal[CONF_PATH_MAX + 8];
     snprintf(dir, sizeof dir, "%s", c->store_path);
     char *slash = strrchr(dir, '/');

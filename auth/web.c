@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "policy/expiry.h"
 #include "ratelimit.h"
+#include "routes.h"
 #include "storage.h"
 #include "session.h"
 #include "str.h"
@@ -95,7 +96,13 @@ web_before(struct req *r, const struct route *route)
     if (route->flags & ROUTE_STATIC)
         return 0;
     w->store = app_store(app);
+    if (w->store == NULL && strcmp(req_path(r), "/readyz") == 0) {
+        route_readyz_no_store(r);
+        return 1;
+    }
     if (w->store == NULL) {
+        /* No connection (PostgreSQL away): the next request tries again. */
+        req_add_header(r, "Retry-After", STORE_RETRY_AFTER);
         web_error(r, 503, "The store is not available. Try again in a moment.");
         return 1;
     }

@@ -89,8 +89,16 @@ CONF_ERRORS = [
      "password.require_special", "password.require_special"),
     ("no equals sign", insert_after("store", "this is not ini"), "this is not ini",
      "syntax error"),
-    ("postgres", insert_after("store", "driver = postgres"), "driver = postgres",
-     "postgres driver is not built"),
+    ("postgres without conninfo", insert_after("store", "driver = postgres"),
+     "driver = postgres", "driver: postgres needs [store] conninfo (a libpq connection string"),
+    ("postgres not built yet", insert_after("store", "driver = postgres", "conninfo = dbname=gh"),
+     "driver = postgres", "driver: the postgres driver is not built into this binary yet"),
+    ("conninfo without postgres", insert_after("store", "conninfo = host=/tmp dbname=gh"),
+     "conninfo = host", "conninfo: only read with driver = postgres"),
+    ("unknown driver", insert_after("store", "driver = mysql"), "driver = mysql",
+     'driver: "mysql" is not sqlite or postgres'),
+    ("bad node name", insert_after("server", "node_name = node a"), "node_name",
+     'node_name: "node a" is not a node name'),
     ("overlong line", insert_after("server", "templates = " + "t" * 5000), "templates",
      "longer than"),
 ]
@@ -98,7 +106,7 @@ CONF_ERRORS = [
 
 @pytest.mark.parametrize("name,edit,bad_line,message", CONF_ERRORS, ids=[c[0] for c in CONF_ERRORS])
 def test_config_errors_name_file_and_line(make_server, name, edit, bad_line, message):
-    server = make_server(start=False)
+    server = make_server(start=False, store="sqlite")  # the parser's errors, on the base file
     path = conf_with(server, "bad.conf", edit)
     line = line_of(path, bad_line)
     for args in (["-t"], []):
