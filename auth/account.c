@@ -14,6 +14,7 @@
 #include "log.h"
 #include "policy/expiry.h"
 #include "pwhash.h"
+#include "roles.h"
 #include "store.h"
 #include "str.h"
 
@@ -58,12 +59,18 @@ find(struct store *s, const char *email, struct user *u, char *msg, size_t msgle
     return r == 0 ? ACCOUNT_OK : ACCOUNT_ERROR;
 }
 
-/* ACCOUNT_FORBIDDEN with the reason unless who may do op on target_role (auth/authz.h). */
+/* ACCOUNT_FORBIDDEN with the reason unless who may do op on target_role (auth/authz.h), as
+ * the role holds now. */
 static enum account_rc
-allow(const struct actor *who, enum authz_op op, const char *target_role, char *msg, size_t msglen)
+allow(struct app *a, struct store *s, const struct actor *who, enum authz_op op,
+      const char *target_role, char *msg, size_t msglen)
 {
     const char *why = NULL;
-    if (authz_allowed(who->role, op, target_role, &why))
+    struct authz_role target = {target_role, 0};
+    if (!authz_is_all_powerful(who->role) && target_role != NULL &&
+        roles_perms(a->roles, s, target_role, &target.perms) != 0)
+        return ACCOUNT_ERROR;
+    if (authz_allowed(who, op, &target, &why))
         return ACCOUNT_OK;
     snprintf(msg, msglen, "%s", why ? why : "Not allowed.");
     return ACCOUNT_FORBIDDEN;
@@ -71,11 +78,11 @@ allow(const struct actor *who, enum authz_op op, const char *target_role, char *
 
 /* Loads the user and checks who may change that account. */
 static enum account_rc
-find_allowed(struct store *s, const struct actor *who, const char *email, struct user *u, char *msg,
-             size_t msglen)
+find_allowed(struct app *a, struct store *s, const struct actor *who, const char *email,
+             struct user *u, char *msg, size_t msglen)
 {
     enum account_rc rc = find(s, email, u, msg, msglen);
-    return rc == ACCOUNT_OK ? allow(who, AZ_USER, u->role, msg, msglen) : rc;
+    return rc == ACCOUNT_OK ? allow(a, s, who, AZ_USER, u->role, msg, msglen) : rc;
 }
 
 /* Refuses a change that would leave no active owner. A disabled owner cannot sign in, so only
@@ -117,7 +124,7 @@ account_create(struct app *a, struct store *s, const struct actor *who, const ch
         snprintf(msg, msglen, "role must be owner, admin or member");
         return ACCOUNT_REFUSED;
     }
-    rc = allow(who, AZ_GRANT, role, msg, msglen);
+    rc = allow(a, s, who, AZ_GRANT, role, msg, msglen);
     if (rc != ACCOUNT_OK)
         return rc;
     if (name != NULL &&
@@ -159,7 +166,7 @@ account_reset_password(struct app *a, struct store *s, const struct actor *who, 
                        char *temp_out, char *msg, size_t msglen)
 {
     struct user u;
-    enum account_rc rc = find_allowed(s, who, email, &u, msg, msglen);
+    enum account_rc rc = find_allowed(a, s, who, email, &u, msg, msglen);
     if (rc != ACCOUNT_OK)
         return rc;
     if (strcmp(u.auth_method, "password") != 0) {
@@ -196,7 +203,7 @@ account_unlock(struct app *a, struct store *s, const struct actor *who, const ch
     int r0 = store_user_by_email(s, norm, &u);
     if (r0 < 0)
         return ACCOUNT_ERROR;
-    rc = allow(who, r0 == 0 ? AZ_USER : AZ_ADMIN_AREA, r0 == 0 ? u.role : NULL, msg, msglen);
+    rc = allow(a, s, who, AZ_USER, r0 == 0 ? u.role : "member", msg, msglen);
     if (rc != ACCOUNT_OK)
         return rc;
     struct lockout_row row;
@@ -226,9 +233,9 @@ account_set_role(struct app *a, struct store *s, const struct actor *who, const 
     struct user u;
     if (store_begin_write(s) != 0)
         return ACCOUNT_ERROR;
-    enum account_rc rc = find_allowed(s, who, email, &u, msg, msglen);
+    enum account_rc rc = find_allowed(a, s, who, email, &u, msg, msglen);
     if (rc == ACCOUNT_OK)
-        rc = allow(who, AZ_GRANT, role, msg, msglen);
+        rc = allow(a, s, who, AZ_GRANT, role, msg, msglen);
     if (rc == ACCOUNT_OK && strcmp(role, "owner") != 0)
         rc = keep_an_owner(s, &u, msg, msglen);
     if (rc != ACCOUNT_OK)
@@ -248,7 +255,7 @@ account_set_status(struct app *a, struct store *s, const struct actor *who, cons
     struct user u;
     if (store_begin_write(s) != 0)
         return ACCOUNT_ERROR;
-    enum account_rc rc = find_allowed(s, who, email, &u, msg, msglen);
+    enum account_rc rc = find_allowed(a, s, who, email, &u, msg, msglen);
     if (rc == ACCOUNT_OK && disable)
         rc = keep_an_owner(s, &u, msg, msglen);
     if (rc != ACCOUNT_OK)
@@ -269,7 +276,7 @@ account_delete(struct app *a, struct store *s, const struct actor *who, const ch
     struct user u;
     if (store_begin_write(s) != 0)
         return ACCOUNT_ERROR;
-    enum account_rc rc = find_allowed(s, who, email, &u, msg, msglen);
+    enum account_rc rc = find_allowed(a, s, who, email, &u, msg, msglen);
     if (rc == ACCOUNT_OK)
         rc = keep_an_owner(s, &u, msg, msglen);
     if (rc != ACCOUNT_OK)
@@ -355,7 +362,7 @@ account_mfa_reset(struct app *a, struct store *s, const struct actor *who, const
 {
     (void)a;
     struct user u;
-    enum account_rc rc = find_allowed(s, who, email, &u, msg, msglen);
+    enum account_rc rc = find_allowed(a, s, who, email, &u, msg, msglen);
     if (rc != ACCOUNT_OK)
         return rc;
     int r = mfa_remove(s, &u, who, "user.mfa_reset");
@@ -374,7 +381,7 @@ account_force_change(struct app *a, struct store *s, const struct actor *who, co
     struct user u;
     if (store_begin_write(s) != 0)
         return ACCOUNT_ERROR;
-    enum account_rc rc = find_allowed(s, who, email, &u, msg, msglen);
+    enum account_rc rc = find_allowed(a, s, who, email, &u, msg, msglen);
     if (rc == ACCOUNT_OK && strcmp(u.auth_method, "password") != 0) {
         snprintf(msg, msglen, "%s signs in through SSO and has no password here", u.email);
         rc = ACCOUNT_REFUSED;

@@ -24,7 +24,7 @@ admin_set_setting(struct app *a, struct store *s, const struct actor *who, const
     }
     const char *why = NULL;
     int is_switch = strcmp(key, "password_login") == 0;
-    if (!authz_allowed(who->role, is_switch ? AZ_PASSWORD_SWITCH : AZ_POLICY, NULL, &why)) {
+    if (!authz_allowed(who, is_switch ? AZ_PASSWORD_SWITCH : AZ_POLICY, NULL, &why)) {
         snprintf(msg, msglen, "%s", why);
         return ACCOUNT_FORBIDDEN;
     }

@@ -16,6 +16,7 @@
 #include "audit.h"
 #include "log.h"
 #include "rand.h"
+#include "roles.h"
 #include "sp/sp.h"
 #include "store.h"
 #include "str.h"
@@ -245,7 +246,7 @@ load_token_secrets(struct app *a, struct store *s, char *err, size_t errlen)
     gethostname(host, sizeof host - 1);
     snprintf(target, sizeof target, "pkcs11:%s/%s", a->conf.secrets_token_label,
              a->conf.secrets_key_label);
-    struct actor sys = {"system", "system", host};
+    struct actor sys = {"system", "system", host, 0};
     if (audit_record(s, &sys, "secrets.unwrap", target, NULL, "data key unwrapped at start-up") !=
         0) {
         snprintf(err, errlen,
@@ -403,6 +404,11 @@ app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t
         return -1;
     }
     set_redirect_scope(a);
+    a->roles = roles_cache_new();
+    if (a->roles == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     log_set_level((enum log_level)a->conf.log_level);
     log_set_format((enum log_format)a->conf.log_format);
     a->pw.memory_kib = (unsigned)a->conf.argon2_memory_kib;
@@ -476,6 +482,8 @@ app_free(struct app *a)
         access_ref_drop(a->access_cur);
         a->access_cur = NULL;
     }
+    roles_cache_free(a->roles);
+    a->roles = NULL;
     conf_free(&a->conf);
     if (a->store_key_made) {
         store_close(pthread_getspecific(a->store_key));

@@ -12,6 +12,7 @@
 #include "secrets.h"
 
 struct access_rules;
+struct roles_cache;
 struct mailer;
 struct store;
 struct tmpl_set;
@@ -65,6 +66,7 @@ struct app {
     int base_port;                 /* of base_url, explicit or the scheme's default */
     char redirect_domain[256];     /* where rd= may lead: cookie_domain, else base_url's host */
     struct ratelimit *acs_limit;   /* refused SAML responses per client address (the server) */
+    struct roles_cache *roles;     /* what each role holds, by the roles' version (roles.h) */
 };
 
 enum app_parts {

@@ -7,8 +7,9 @@ struct store;
 
 struct actor {
     const char *name; /* "user:EMAIL", "cli:UNIXUSER", "system" */
-    const char *role; /* owner | admin | member | cli | system */
+    const char *role; /* owner | admin | member | a custom role | cli | system */
     const char *client_addr;
+    unsigned perms; /* what a stored role other than owner holds (auth/authz.h); 0 = nothing */
 };
 
 /* Appends one row at the current time. Values may be NULL (stored as ""). 0 or -1. */

@@ -1309,7 +1309,7 @@ main(int argc, char **argv)
     c.store = app_store(&c.app);
     struct passwd *pw = getpwuid(geteuid());
     snprintf(c.actor_name, sizeof c.actor_name, "cli:%s", pw ? pw->pw_name : "unknown");
-    c.actor = (struct actor){c.actor_name, "cli", "local"};
+    c.actor = (struct actor){c.actor_name, "cli", "local", 0};
 
     const char *cmd = argv[i];
     int sub_argc = take_json(&c, argc - i - 1, argv + i + 1);

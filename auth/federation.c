@@ -161,7 +161,7 @@ static enum account_rc
 may(const struct actor *who, char *msg, size_t msglen)
 {
     const char *why = NULL;
-    if (authz_allowed(who->role, AZ_IDP_TRUST, NULL, &why))
+    if (authz_allowed(who, AZ_IDP_TRUST, NULL, &why))
         return ACCOUNT_OK;
     snprintf(msg, msglen, "%s", why);
     return ACCOUNT_FORBIDDEN;
@@ -301,7 +301,7 @@ static int
 refresh_one(const char *url, void *ctx)
 {
     struct due *d = ctx;
-    struct actor sys = {"system:metadata-refresh", "system", ""};
+    struct actor sys = {"system:metadata-refresh", "system", "", 0};
     char msg[1024] = "";
     if (federation_refresh(d->s, &sys, d->ca_file, url, msg, sizeof msg) == ACCOUNT_OK)
         log_info("federation refreshed url=%s: %s", url, msg);

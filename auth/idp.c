@@ -250,7 +250,7 @@ static enum account_rc
 may(const struct actor *who, enum authz_op op, char *msg, size_t msglen)
 {
     const char *why = NULL;
-    if (authz_allowed(who->role, op, NULL, &why))
+    if (authz_allowed(who, op, NULL, &why))
         return ACCOUNT_OK;
     snprintf(msg, msglen, "%s", why);
     return ACCOUNT_FORBIDDEN;

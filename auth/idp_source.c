@@ -91,7 +91,7 @@ idp_add_from_url(struct store *s, const struct actor *who, const char *ca_file, 
                  size_t entity_len, char *msg, size_t msglen)
 {
     const char *why = NULL;
-    if (!authz_allowed(who->role, AZ_IDP_TRUST, NULL, &why)) {
+    if (!authz_allowed(who, AZ_IDP_TRUST, NULL, &why)) {
         snprintf(msg, msglen, "%s", why);
         return ACCOUNT_FORBIDDEN;
     }
@@ -169,7 +169,7 @@ idp_refresh(struct store *s, const struct actor *who, const char *ca_file, const
             char *msg, size_t msglen)
 {
     const char *why = NULL;
-    if (!authz_allowed(who->role, AZ_IDP_TRUST, NULL, &why)) {
+    if (!authz_allowed(who, AZ_IDP_TRUST, NULL, &why)) {
         snprintf(msg, msglen, "%s", why);
         return ACCOUNT_FORBIDDEN;
     }
@@ -218,7 +218,7 @@ static int
 refresh_one(const char *entity_id, void *ctx)
 {
     struct due_ctx *d = ctx;
-    struct actor sys = {"system:metadata-refresh", "system", ""};
+    struct actor sys = {"system:metadata-refresh", "system", "", 0};
     char msg[1024] = "";
     enum account_rc rc = idp_refresh(d->s, &sys, d->ca_file, entity_id, msg, sizeof msg);
     if (rc == ACCOUNT_OK && strcmp(msg, "unchanged") != 0)

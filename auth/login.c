@@ -208,7 +208,7 @@ login_password(struct app *a, struct store *s, const char *email, const char *pa
         /* Owners keep a break-glass sign-in while password sign-in is off: always audited. */
         char name[STORE_EMAIL_MAX + 8];
         snprintf(name, sizeof name, "user:%s", out->user.email);
-        struct actor who = {name, "owner", client};
+        struct actor who = {name, "owner", client, 0};
         out->break_glass = 1;
         audit_record(s, &who, "login.break_glass", out->user.email, NULL,
                      "password sign-in while switched off");

@@ -29,11 +29,28 @@
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: gatehouse [-c FILE] [-t] [-p conf|man]\n"
+    fprintf(stderr, "usage: gatehouse [-c FILE] [-t] [-p conf|man|routes]\n"
                     "  -c FILE  configuration file (default " DEFAULT_CONF ")\n"
                     "  -t       check the configuration and exit\n"
                     "  -p conf  print every setting with its default (conf/gatehouse.conf)\n"
-                    "  -p man   print the settings section of gatehouse.conf(5)\n");
+                    "  -p man   print the settings section of gatehouse.conf(5)\n"
+                    "  -p routes print the admin pages and admin API routes (with the\n"
+                    "           permission each API route needs)\n");
+}
+
+/* Every admin page and admin API route, one per line: "METHOD PATH [PERMISSION]". */
+static int
+print_admin_routes(void)
+{
+    size_t n;
+    const struct route *t = routes_table(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(t[i].path, "/admin", 6) == 0)
+            printf("%s %s\n", t[i].method, t[i].path);
+    const char *method, *perm, *pattern;
+    for (size_t i = 0; (pattern = admin_api_route(i, &method, &perm)) != NULL; i++)
+        printf("%s /api/admin/%s %s\n", method, pattern, perm);
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* Deletes what has outlived its purpose: ended sessions, old SAML state and log rows. */
@@ -103,6 +120,8 @@ main(int argc, char **argv)
     while ((opt = getopt(argc, argv, "c:thp:")) != -1) {
         switch (opt) {
         case 'p':
+            if (strcmp(optarg, "routes") == 0)
+                return print_admin_routes();
             if (strcmp(optarg, "conf") != 0 && strcmp(optarg, "man") != 0) {
                 usage();
                 return 2;

@@ -20,6 +20,7 @@
 #include "idp.h"
 #include "idp_health.h"
 #include "login.h"
+#include "roles.h"
 #include "policy/settings.h"
 #include "routes.h"
 #include "sp/sp.h"
@@ -34,41 +35,37 @@
 static struct actor
 actor_of(struct req *r)
 {
-    struct web *w = web_of(r);
-    char *name = arena_printf(req_arena(r), "user:%s", w->user.email);
-    return (struct actor){name ? name : "user", w->user.role, req_client(r)};
+    return web_actor(r);
 }
 
-/* Signed in with a role that may see the admin area; otherwise answered (redirect or 403). */
-static int
-gate(struct req *r)
+/* Signed in with a role that holds the permission the page needs; otherwise answered
+ * (redirect to sign in, or 403). */
+int
+admin_gate(struct req *r, enum authz_perm need)
 {
     struct web *w = web_of(r);
-    const char *why = NULL;
     if (!w->signed_in) {
         char *back = arena_printf(req_arena(r), "/login?return_to=%s",
                                   str_url_encode(req_arena(r), req_path(r)));
         req_redirect(r, 303, back ? back : "/login");
         return -1;
     }
-    if (!authz_allowed(w->user.role, AZ_ADMIN_AREA, NULL, &why)) {
-        web_error(r, 403, why);
+    struct actor who = actor_of(r);
+    if (!authz_holds(&who, need)) {
+        const char *why = arena_printf(req_arena(r),
+                                       "Your role (%s) does not open this page: it needs the "
+                                       "%s permission.",
+                                       w->user.role, authz_perms()[need].name);
+        web_error(r, 403, why ? why : "Your role does not open this page.");
         return -1;
     }
     return 0;
 }
 
-/* gate, then the logs (SAML log, audit), which need an admin. */
 static int
-gate_logs(struct req *r)
+gate(struct req *r, enum authz_perm need)
 {
-    if (gate(r) != 0)
-        return -1;
-    if (!authz_allowed(web_of(r)->user.role, AZ_LOGS, NULL, NULL)) {
-        web_error(r, 403, "This needs an administrator.");
-        return -1;
-    }
-    return 0;
+    return admin_gate(r, need);
 }
 
 struct banner {
@@ -108,12 +105,39 @@ cert_banner(struct req *r, struct tmpl_ctx *c)
 static struct tmpl_ctx *
 admin_ctx(struct req *r, const char *section)
 {
+    return admin_page_ctx(r, section);
+}
+
+/* The admin navigation shows the pages the role opens. */
+static void
+nav_links(struct req *r, struct tmpl_ctx *c)
+{
+    static const struct {
+        const char *key;
+        enum authz_perm perm;
+    } links[] = {
+        {"may_dashboard", PERM_DASHBOARD_VIEW}, {"may_users", PERM_USERS_VIEW},
+        {"may_policy", PERM_POLICY_VIEW},       {"may_idps", PERM_IDPS_VIEW},
+        {"may_saml_log", PERM_SAML_LOG_VIEW},   {"may_audit", PERM_AUDIT_VIEW},
+        {"may_roles", PERM_ROLES_VIEW},
+    };
+    struct actor who = actor_of(r);
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+        tmpl_set(c, links[i].key, authz_holds(&who, links[i].perm) ? "1" : "");
+}
+
+struct tmpl_ctx *
+admin_page_ctx(struct req *r, const char *section)
+{
     struct web *w = web_of(r);
     struct tmpl_ctx *c = web_ctx(r);
     tmpl_set(c, "wide", "1");
     tmpl_set(c, section, "1");
     tmpl_set(c, "is_owner", strcmp(w->user.role, "owner") == 0 ? "1" : "");
-    cert_banner(r, c);
+    nav_links(r, c);
+    struct actor who = actor_of(r);
+    if (authz_holds(&who, PERM_IDPS_VIEW))
+        cert_banner(r, c);
     return c;
 }
 
@@ -209,7 +233,7 @@ chart_svg(struct arena *ar, const struct hours *h)
 int
 route_admin_home(struct req *r)
 {
-    if (gate(r) != 0)
+    if (gate(r, PERM_DASHBOARD_VIEW) != 0)
         return 0;
     struct web *w = web_of(r);
     struct hours h;
@@ -295,13 +319,13 @@ users_page(struct req *r, int status, const char *error, const char *notice, con
 int
 route_admin_users(struct req *r)
 {
-    return gate(r) != 0 ? 0 : users_page(r, 200, NULL, NULL, NULL);
+    return gate(r, PERM_USERS_VIEW) != 0 ? 0 : users_page(r, 200, NULL, NULL, NULL);
 }
 
 int
 route_admin_users_add(struct req *r)
 {
-    if (gate(r) != 0)
+    if (gate(r, PERM_USERS_EDIT) != 0)
         return 0;
     struct web *w = web_of(r);
     struct actor who = actor_of(r);
@@ -321,6 +345,26 @@ route_admin_users_add(struct req *r)
                                    "sign-in:",
                                    email),
                       shown);
+}
+
+struct role_options {
+    struct tmpl_ctx *c;
+    struct actor who;
+    const char *current;
+};
+
+/* The roles the select offers: the user's own and those the admin may give. */
+static void
+role_option(const char *name, unsigned perms, void *ctx)
+{
+    struct role_options *o = ctx;
+    struct authz_role role = {name, perms};
+    int current = strcmp(name, o->current) == 0;
+    if (!current && !authz_allowed(&o->who, AZ_GRANT, &role, NULL))
+        return;
+    struct tmpl_ctx *it = tmpl_add(o->c, "roles");
+    tmpl_set(it, "value", name);
+    tmpl_set(it, "selected", current ? "1" : "");
 }
 
 static int
@@ -355,14 +399,12 @@ user_page(struct req *r, int status, const char *email, const char *error, const
              u.password_changed_at && strcmp(u.auth_method, "password") == 0
                  ? clock_format(u.password_changed_at, d, sizeof d)
                  : "");
-    static const char *const roles[] = {"member", "admin", "owner"};
-    for (int i = 0; i < 3; i++) {
-        struct tmpl_ctx *it = tmpl_add(c, "roles");
-        tmpl_set(it, "value", roles[i]);
-        tmpl_set(it, "selected", strcmp(roles[i], u.role) == 0 ? "1" : "");
-    }
+    struct role_options ro = {c, actor_of(r), u.role};
+    roles_each(w->app->roles, w->store, role_option, &ro);
     const char *why = NULL;
-    tmpl_set(c, "may_change", authz_allowed(w->user.role, AZ_USER, u.role, &why) ? "1" : "");
+    struct authz_role target = {u.role, 0};
+    roles_perms(w->app->roles, w->store, u.role, &target.perms);
+    tmpl_set(c, "may_change", authz_allowed(&ro.who, AZ_USER, &target, &why) ? "1" : "");
     tmpl_set(c, "why_not", why);
     tmpl_set(c, "error", error);
     tmpl_set(c, "notice", notice);
@@ -373,13 +415,15 @@ user_page(struct req *r, int status, const char *email, const char *error, const
 int
 route_admin_user(struct req *r)
 {
-    return gate(r) != 0 ? 0 : user_page(r, 200, req_query(r, "email"), NULL, NULL, NULL);
+    return gate(r, PERM_USERS_VIEW) != 0
+               ? 0
+               : user_page(r, 200, req_query(r, "email"), NULL, NULL, NULL);
 }
 
 int
 route_admin_user_action(struct req *r)
 {
-    if (gate(r) != 0)
+    if (gate(r, PERM_USERS_EDIT) != 0)
         return 0;
     struct web *w = web_of(r);
     struct actor who = actor_of(r);
@@ -465,13 +509,13 @@ policy_page(struct req *r, int status, const char *error, const char *notice, co
 int
 route_admin_policy(struct req *r)
 {
-    return gate(r) != 0 ? 0 : policy_page(r, 200, NULL, NULL, NULL, NULL);
+    return gate(r, PERM_POLICY_VIEW) != 0 ? 0 : policy_page(r, 200, NULL, NULL, NULL, NULL);
 }
 
 int
 route_admin_policy_post(struct req *r)
 {
-    if (gate(r) != 0)
+    if (gate(r, PERM_POLICY_EDIT) != 0)
         return 0;
     struct web *w = web_of(r);
     size_t n;
@@ -524,11 +568,11 @@ switch_page(struct req *r, int status, const char *error, const char *notice)
     struct policy p;
     app_policy(w->app, w->store, &p);
     struct tmpl_ctx *c = admin_ctx(r, "nav_switch");
+    struct actor who = actor_of(r);
     int idps = admin_idp_count(w->store);
     tmpl_set(c, "on", p.password_login ? "1" : "");
     tmpl_set(c, "no_idp", idps == 0 ? "1" : "");
-    tmpl_set(c, "may_switch",
-             authz_allowed(w->user.role, AZ_PASSWORD_SWITCH, NULL, NULL) ? "1" : "");
+    tmpl_set(c, "may_switch", authz_allowed(&who, AZ_PASSWORD_SWITCH, NULL, NULL) ? "1" : "");
     tmpl_set(c, "error", error);
     tmpl_set(c, "notice", notice);
     return page(r, status, "admin_switch", "Password sign-in", c);
@@ -537,20 +581,22 @@ switch_page(struct req *r, int status, const char *error, const char *notice)
 int
 route_admin_switch(struct req *r)
 {
-    return gate(r) != 0 ? 0 : switch_page(r, 200, NULL, NULL);
+    return gate(r, PERM_POLICY_VIEW) != 0 ? 0 : switch_page(r, 200, NULL, NULL);
 }
 
 int
 route_admin_switch_post(struct req *r)
 {
-    if (gate(r) != 0)
+    /* The page answers the refusal of the switch itself (AZ_PASSWORD_SWITCH) with its reason. */
+    if (gate(r, PERM_POLICY_VIEW) != 0)
         return 0;
     struct web *w = web_of(r);
     const char *to = req_form(r, "password_login");
     if (to == NULL || (strcmp(to, "on") != 0 && strcmp(to, "off") != 0))
         return switch_page(r, 400, "This form is incomplete. Reload and try again.", NULL);
     const char *why = NULL;
-    if (!authz_allowed(w->user.role, AZ_PASSWORD_SWITCH, NULL, &why))
+    struct actor me = actor_of(r);
+    if (!authz_allowed(&me, AZ_PASSWORD_SWITCH, NULL, &why))
         return switch_page(r, 403, why, NULL);
     if (strcmp(to, "off") == 0) {
         if (admin_idp_count(w->store) == 0)
@@ -672,7 +718,8 @@ idps_page(struct req *r, int status, const char *error, const char *notice)
     tmpl_set(c, "notice", notice);
     tmpl_set(c, "sp_metadata", w->app->sp_entity_id);
     /* Admins see the trust settings read-only: the controls they cannot use are not there. */
-    tmpl_set(c, "may_trust", authz_allowed(w->user.role, AZ_IDP_TRUST, NULL, NULL) ? "1" : "");
+    struct actor who = actor_of(r);
+    tmpl_set(c, "may_trust", authz_allowed(&who, AZ_IDP_TRUST, NULL, NULL) ? "1" : "");
     if (status != 200) {
         tmpl_set(c, "form_metadata", req_form(r, "metadata"));
         tmpl_set(c, "form_domains", req_form(r, "domains"));
@@ -684,7 +731,7 @@ idps_page(struct req *r, int status, const char *error, const char *notice)
 int
 route_admin_idps(struct req *r)
 {
-    return gate(r) != 0 ? 0 : idps_page(r, 200, NULL, NULL);
+    return gate(r, PERM_IDPS_VIEW) != 0 ? 0 : idps_page(r, 200, NULL, NULL);
 }
 
 /* Splits text at commas, spaces and newlines into list (in the arena); -1 when too many. */
@@ -775,7 +822,8 @@ idp_add_fields_post(struct req *r, const struct idp_options *o)
 int
 route_admin_idps_post(struct req *r)
 {
-    if (gate(r) != 0)
+    /* The trust decisions among the IdP changes are refused inside (AZ_IDP_TRUST). */
+    if (gate(r, PERM_IDPS_EDIT) != 0)
         return 0;
     struct web *w = web_of(r);
     struct actor who = actor_of(r);
@@ -867,7 +915,8 @@ federations_page(struct req *r, int status, const char *error, const char *notic
     tmpl_set(c, "error", error);
     tmpl_set(c, "notice", notice);
     /* Admins see the list only: adding, refreshing and removing are trust decisions. */
-    tmpl_set(c, "may_trust", authz_allowed(w->user.role, AZ_IDP_TRUST, NULL, NULL) ? "1" : "");
+    struct actor who = actor_of(r);
+    tmpl_set(c, "may_trust", authz_allowed(&who, AZ_IDP_TRUST, NULL, NULL) ? "1" : "");
     if (status != 200) {
         tmpl_set(c, "form_url", req_form(r, "url"));
         tmpl_set(c, "form_name", req_form(r, "name"));
@@ -878,13 +927,14 @@ federations_page(struct req *r, int status, const char *error, const char *notic
 int
 route_admin_federations(struct req *r)
 {
-    return gate(r) != 0 ? 0 : federations_page(r, 200, NULL, NULL);
+    return gate(r, PERM_IDPS_VIEW) != 0 ? 0 : federations_page(r, 200, NULL, NULL);
 }
 
 int
 route_admin_federations_post(struct req *r)
 {
-    if (gate(r) != 0)
+    /* Adding, refreshing and removing are trust decisions, refused inside (AZ_IDP_TRUST). */
+    if (gate(r, PERM_IDPS_EDIT) != 0)
         return 0;
     struct web *w = web_of(r);
     struct actor who = actor_of(r);
@@ -945,7 +995,7 @@ list_log(const struct saml_log_row *row, void *ctx)
 int
 route_admin_saml_log(struct req *r)
 {
-    if (gate_logs(r) != 0)
+    if (gate(r, PERM_SAML_LOG_VIEW) != 0)
         return 0;
     struct web *w = web_of(r);
     struct tmpl_ctx *c = admin_ctx(r, "nav_saml");
@@ -1000,7 +1050,7 @@ has_word(const char *list, const char *word)
 int
 route_admin_saml_entry(struct req *r)
 {
-    if (gate_logs(r) != 0)
+    if (gate(r, PERM_SAML_LOG_VIEW) != 0)
         return 0;
     struct web *w = web_of(r);
     const char *id = req_query(r, "id"), *e;
@@ -1080,7 +1130,7 @@ list_audit(const struct audit_row *row, void *ctx)
 int
 route_admin_audit(struct req *r)
 {
-    if (gate_logs(r) != 0)
+    if (gate(r, PERM_AUDIT_VIEW) != 0)
         return 0;
     struct web *w = web_of(r);
     struct tmpl_ctx *c = admin_ctx(r, "nav_audit");

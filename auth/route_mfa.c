@@ -29,7 +29,7 @@ static struct actor
 self_actor(struct req *r, const struct user *u)
 {
     char *name = arena_printf(req_arena(r), "user:%s", u->email);
-    return (struct actor){name ? name : "user", u->role, req_client(r)};
+    return (struct actor){name ? name : "user", u->role, req_client(r), 0};
 }
 
 /* The code as typed, trimmed; NULL when absent or absurd. */

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "authz.h"
+
 struct req;
 struct route;
 
@@ -51,10 +53,19 @@ int route_admin_federations_post(struct req *r);
 int route_admin_saml_log(struct req *r);
 int route_admin_saml_entry(struct req *r);
 int route_admin_audit(struct req *r);
+/* For the admin page files: 0 when the user is signed in with a role that holds need, else
+ * answered (redirect to sign in, or 403) and -1; a page context with the admin navigation. */
+int admin_gate(struct req *r, enum authz_perm need);
+struct tmpl_ctx *admin_page_ctx(struct req *r, const char *section);
+/* route_admin_roles.c */
+int route_admin_roles(struct req *r);
 
 /* route_admin_api.c */
 int route_admin_api_get(struct req *r);
 int route_admin_api_post(struct req *r);
+/* The i-th admin API route: its path pattern under /api/admin/ ("*": one segment), with its
+ * method and the permission it needs; NULL after the last. */
+const char *admin_api_route(size_t i, const char **method, const char **perm);
 /* How many IdPs are registered (-1 on error): password sign-in goes off only with one. */
 struct store;
 int admin_idp_count(struct store *s);

@@ -392,7 +392,7 @@ provision(struct acs *a)
     struct user u;
     char name[STORE_EMAIL_MAX + 8];
     snprintf(name, sizeof name, "idp:%.250s", a->o->idp.entity_id);
-    struct actor who = {name, "system", a->client};
+    struct actor who = {name, "system", a->client, 0};
     int found = store_user_by_saml(s, a->o->idp.entity_id, a->key, &u);
     if (found < 0)
         return refuse(a, SP_ERR_INTERNAL, "store error");

@@ -9,6 +9,8 @@
 #include <openssl/crypto.h>
 
 #include "app.h"
+#include "audit.h"
+#include "authz.h"
 #include "arena.h"
 #include "clock.h"
 #include "csrf.h"
@@ -17,6 +19,7 @@
 #include "metrics.h"
 #include "policy/expiry.h"
 #include "ratelimit.h"
+#include "roles.h"
 #include "routes.h"
 #include "storage.h"
 #include "session.h"
@@ -180,6 +183,46 @@ web_admit_refund(struct req *r)
         ratelimit_give(w->app->acs_limit, req_client(r), w->now);
 }
 
+/* The first admin page the permissions open ("" when none): the layout's Admin link. */
+static const char *
+admin_home(unsigned perms)
+{
+    static const struct {
+        enum authz_perm perm;
+        const char *path;
+    } pages[] = {
+        {PERM_DASHBOARD_VIEW, "/admin"},         {PERM_USERS_VIEW, "/admin/users"},
+        {PERM_POLICY_VIEW, "/admin/policy"},     {PERM_IDPS_VIEW, "/admin/idps"},
+        {PERM_SAML_LOG_VIEW, "/admin/saml-log"}, {PERM_AUDIT_VIEW, "/admin/audit"},
+        {PERM_ROLES_VIEW, "/admin/roles"},
+    };
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++)
+        if (perms & PERM_BIT(pages[i].perm))
+            return pages[i].path;
+    return "";
+}
+
+unsigned
+web_perms(struct req *r)
+{
+    struct web *w = web_of(r);
+    if (w == NULL || !w->signed_in)
+        return 0;
+    if (!w->perms_known) {
+        roles_perms(w->app->roles, w->store, w->user.role, &w->perms);
+        w->perms_known = 1;
+    }
+    return w->perms;
+}
+
+struct actor
+web_actor(struct req *r)
+{
+    struct web *w = web_of(r);
+    char *name = arena_printf(req_arena(r), "user:%s", w->user.email);
+    return (struct actor){name ? name : "user", w->user.role, req_client(r), web_perms(r)};
+}
+
 struct tmpl_ctx *
 web_ctx(struct req *r)
 {
@@ -195,7 +238,7 @@ web_ctx(struct req *r)
         tmpl_set(c, "me_email", w->user.email);
         tmpl_set(c, "me_name", w->user.display_name[0] ? w->user.display_name : w->user.email);
         tmpl_set(c, "me_role", w->user.role);
-        tmpl_set(c, "me_admin", strcmp(w->user.role, "member") != 0 ? "1" : "");
+        tmpl_set(c, "me_admin", admin_home(web_perms(r)));
         /* SSO accounts have no password or second step here: their IdP handles both. */
         tmpl_set(c, "me_password", strcmp(w->user.auth_method, "password") == 0 ? "1" : "");
     }

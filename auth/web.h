@@ -29,7 +29,9 @@ struct web {
     char visitor[33];      /* CSRF visitor value */
     int visitor_new;       /* visitor was made for this request: the page sets its cookie */
     char csrf_token[65];
-    int api; /* path under /api/ : JSON errors */
+    int api;         /* path under /api/ : JSON errors */
+    unsigned perms;  /* what the user's role holds (auth/authz.h), once perms_known */
+    int perms_known; /* perms was read (web_perms) */
 };
 
 /* What sign-ins answer (503, with Retry-After) while the store cannot write. */
@@ -49,6 +51,13 @@ void web_error(struct req *r, int status, const char *message);
 int web_admit(struct req *r, const struct route *route);
 /* The ACS accepted the response: the token web_admit took is given back. */
 void web_admit_refund(struct req *r);
+
+/* What the signed-in user's role holds (auth/authz.h; 0 when not signed in), read on first
+ * use from the roles as of the store's current version. */
+unsigned web_perms(struct req *r);
+/* The signed-in user as the actor of an admin operation ("user:EMAIL", role, permissions). */
+struct actor;
+struct actor web_actor(struct req *r);
 
 /* A new template context pre-filled with the layout's common values. */
 struct tmpl_ctx *web_ctx(struct req *r);
