@@ -15,6 +15,7 @@
 #include "access.h"
 #include "audit.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "rand.h"
 #include "roles.h"
 #include "sp/sp.h"
@@ -66,7 +67,9 @@ overlay(const char *key, const char *value, void *ctx)
 void
 app_policy_and_idps(struct app *a, struct store *s, struct policy *out, long long *idps_version)
 {
-    *out = a->conf.policy;
+    struct app_live *l = app_live_acquire(a);
+    *out = l->conf.policy;
+    app_live_release(a, l);
     if (idps_version != NULL)
         *idps_version = 0;
     struct overlay_ctx o = {out, idps_version};
@@ -287,54 +290,55 @@ load_secrets(struct app *a, char *err, size_t errlen)
     return 0;
 }
 
-static struct access_ref *
-access_ref_new(struct access_rules *rules)
+/* Takes what c holds (its access rules too: c->access is NULL afterwards). NULL when out of
+ * memory (c then still owns its rules). */
+static struct app_live *
+live_new(struct conf *c, long long generation)
 {
-    struct access_ref *r = calloc(1, sizeof *r);
-    if (r == NULL)
+    struct app_live *l = calloc(1, sizeof *l);
+    struct access_rules *empty = c->access ? NULL : access_rules_new();
+    if (l == NULL || (c->access == NULL && empty == NULL)) {
+        free(l);
+        access_rules_free(empty);
         return NULL;
-    r->rules = rules;
-    r->refs = 1;
-    return r;
+    }
+    l->conf = *c;
+    c->access = NULL;
+    l->empty = empty;
+    l->rules = l->conf.access ? l->conf.access : empty;
+    l->generation = generation;
+    l->refs = 1;
+    return l;
 }
 
 static void
-access_ref_drop(struct access_ref *r)
+live_drop(struct app_live *l)
 {
-    access_rules_free(r->rules);
-    free(r);
+    conf_free(&l->conf);
+    access_rules_free(l->empty);
+    free(l);
 }
 
-struct access_ref *
-app_access_acquire(struct app *a)
+struct app_live *
+app_live_acquire(struct app *a)
 {
-    pthread_mutex_lock(&a->access_mu);
-    struct access_ref *r = a->access_cur;
-    r->refs++;
-    pthread_mutex_unlock(&a->access_mu);
-    return r;
+    pthread_mutex_lock(&a->live_mu);
+    struct app_live *l = a->live_cur;
+    l->refs++;
+    pthread_mutex_unlock(&a->live_mu);
+    return l;
 }
 
 void
-app_access_release(struct app *a, struct access_ref *r)
+app_live_release(struct app *a, struct app_live *l)
 {
-    pthread_mutex_lock(&a->access_mu);
-    int last = --r->refs == 0;
-    pthread_mutex_unlock(&a->access_mu);
+    if (l == NULL)
+        return;
+    pthread_mutex_lock(&a->live_mu);
+    int last = --l->refs == 0;
+    pthread_mutex_unlock(&a->live_mu);
     if (last)
-        access_ref_drop(r);
-}
-
-/* Takes the rules conf_load made (an empty set when the file has no [access]). */
-static int
-take_access(struct conf *c, struct access_ref **out)
-{
-    struct access_rules *rules = c->access ? c->access : access_rules_new();
-    c->access = NULL;
-    *out = rules ? access_ref_new(rules) : NULL;
-    if (*out == NULL)
-        access_rules_free(rules);
-    return *out ? 0 : -1;
+        live_drop(l);
 }
 
 int
@@ -346,21 +350,30 @@ app_reload(struct app *a, char *err, size_t errlen)
         return -1;
     }
     conf_defaults(fresh);
-    struct access_ref *next = NULL;
+    struct app_live *next = NULL;
     int rc = conf_load(fresh, a->conf.path, err, errlen);
-    if (rc == 0 && take_access(fresh, &next) != 0) {
-        snprintf(err, errlen, "out of memory");
-        rc = -1;
+    int kept = rc == 0 ? conf_keep_fixed(fresh, &a->conf) : 0;
+    if (rc == 0) {
+        next = live_new(fresh, a->live_cur->generation + 1);
+        if (next == NULL) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+        }
     }
     if (rc == 0) {
-        pthread_mutex_lock(&a->access_mu);
-        struct access_ref *old = a->access_cur;
-        a->access_cur = next;
+        pthread_mutex_lock(&a->live_mu);
+        struct app_live *old = a->live_cur;
+        a->live_cur = next;
         int last = --old->refs == 0;
-        pthread_mutex_unlock(&a->access_mu);
+        pthread_mutex_unlock(&a->live_mu);
         if (last)
-            access_ref_drop(old);
-        log_info("configuration reloaded path=%s access_rules=%zu", a->conf.path, next->rules->n);
+            live_drop(old);
+        log_set_level((enum log_level)next->conf.log_level);
+        log_set_format((enum log_format)next->conf.log_format);
+        if (a->acs_limit != NULL)
+            ratelimit_set_rate(a->acs_limit, next->conf.acs_refusals_per_minute);
+        log_info("configuration reloaded path=%s access_rules=%zu kept_at_start_values=%d",
+                 a->conf.path, next->rules->n, kept);
     }
     conf_free(fresh);
     free(fresh);
@@ -395,11 +408,16 @@ app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t
 {
     memset(a, 0, sizeof *a);
     pthread_mutex_init(&a->sp_mu, NULL);
-    pthread_mutex_init(&a->access_mu, NULL);
+    pthread_mutex_init(&a->live_mu, NULL);
     conf_defaults(&a->conf);
     if (conf_load(&a->conf, conf_path, err, errlen) != 0)
         return -1;
-    if (take_access(&a->conf, &a->access_cur) != 0) {
+    /* The reloadable part starts as a copy of the file (the access rules move there). */
+    struct conf copy = a->conf;
+    a->conf.access = NULL;
+    a->live_cur = live_new(&copy, 1);
+    if (a->live_cur == NULL) {
+        conf_free(&copy);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -478,9 +496,9 @@ app_free(struct app *a)
         sp_ref_drop(a, a->sp_cur);
         a->sp_cur = NULL;
     }
-    if (a->access_cur != NULL) {
-        access_ref_drop(a->access_cur);
-        a->access_cur = NULL;
+    if (a->live_cur != NULL) {
+        live_drop(a->live_cur);
+        a->live_cur = NULL;
     }
     roles_cache_free(a->roles);
     a->roles = NULL;

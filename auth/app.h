@@ -27,9 +27,15 @@ struct sp_ref {
     int refs;
 };
 
-/* The access rules in force, counted so a reload never frees a set in use. */
-struct access_ref {
-    struct access_rules *rules;
+/* What a running server reloads on SIGHUP: the configuration file as last read (the keys read
+ * at start only set back to their values in force: conf_keep_fixed) and its access rules.
+ * Counted, so a reload never frees one in use. Read the reloadable keys from here, the others
+ * from struct app's conf. */
+struct app_live {
+    struct conf conf;
+    struct access_rules *rules; /* conf.access, or an empty set (never NULL) */
+    struct access_rules *empty; /* owned when the file has no rules */
+    long long generation;       /* 1 at start, + 1 per reload */
     int refs;
 };
 
@@ -42,7 +48,7 @@ struct metrics {
 };
 
 struct app {
-    struct conf conf;
+    struct conf conf;      /* as read at start: the keys a reload does not change */
     struct tmpl_set *tmpl; /* NULL in gatehousectl */
     pthread_key_t store_key;
     int store_key_made;
@@ -60,13 +66,13 @@ struct app {
     pthread_mutex_t sp_mu;
     struct sp_ref *sp_cur;
     struct mailer *mailer; /* the server's reset e-mails; NULL when [smtp] host is empty */
-    pthread_mutex_t access_mu;
-    struct access_ref *access_cur; /* [access] rules; replaced by app_reload */
-    char base_scheme[8];           /* of base_url: "http" or "https" */
-    int base_port;                 /* of base_url, explicit or the scheme's default */
-    char redirect_domain[256];     /* where rd= may lead: cookie_domain, else base_url's host */
-    struct ratelimit *acs_limit;   /* refused SAML responses per client address (the server) */
-    struct roles_cache *roles;     /* what each role holds, by the roles' version (roles.h) */
+    pthread_mutex_t live_mu;
+    struct app_live *live_cur;   /* replaced by app_reload */
+    char base_scheme[8];         /* of base_url: "http" or "https" */
+    int base_port;               /* of base_url, explicit or the scheme's default */
+    char redirect_domain[256];   /* where rd= may lead: cookie_domain, else base_url's host */
+    struct ratelimit *acs_limit; /* refused SAML responses per client address (the server) */
+    struct roles_cache *roles;   /* what each role holds, by the roles' version (roles.h) */
 };
 
 enum app_parts {
@@ -78,8 +84,10 @@ enum app_parts {
 
 /* Loads the configuration and the parts asked for (enum app_parts). -1 with a message in err. */
 int app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t errlen);
-/* Reads the configuration file again and puts its [access] rules in force (other keys need a
- * restart; changes to them are logged). 0, or -1 with a message in err (the old rules stay). */
+/* Reads the configuration file again and puts it in force: the reloadable keys (conf.c's
+ * reloadable_keys, [access] and [policy]) take their new values, with the log level and format
+ * and the ACS rate limit; a changed key that is read at start only is logged and keeps its
+ * value. 0, or -1 with a message in err ("FILE:LINE: ..."): the configuration in force stays. */
 int app_reload(struct app *a, char *err, size_t errlen);
 
 /* Whether target may be redirected to: a same-origin path, or an http(s) URL with the base URL's
@@ -92,9 +100,10 @@ int app_safe_redirect(const struct app *a, const char *target);
  * URL's host) -- str_safe_redirect with this server's scope. */
 int app_safe_redirect(const struct app *a, const char *target);
 
-/* The access rules in force (never NULL after app_init); release them. */
-struct access_ref *app_access_acquire(struct app *a);
-void app_access_release(struct app *a, struct access_ref *r);
+/* The reloadable configuration in force (never NULL after app_init); release it
+ * (app_live_release(NULL) is a no-op). */
+struct app_live *app_live_acquire(struct app *a);
+void app_live_release(struct app *a, struct app_live *l);
 
 /* Releases the templates and the calling thread's store connection. */
 void app_free(struct app *a);

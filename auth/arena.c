@@ -16,8 +16,15 @@ struct block {
     max_align_t data[];
 };
 
+struct deferred {
+    struct deferred *next;
+    void (*fn)(void *);
+    void *arg;
+};
+
 struct arena {
     struct block *head;
+    struct deferred *deferred;
 };
 
 struct arena *
@@ -31,6 +38,8 @@ arena_free(struct arena *a)
 {
     if (a == NULL)
         return;
+    for (struct deferred *d = a->deferred; d != NULL; d = d->next)
+        d->fn(d->arg);
     struct block *b = a->head;
     while (b != NULL) {
         struct block *next = b->next;
@@ -71,6 +80,19 @@ arena_alloc(struct arena *a, size_t size)
     b->used += size;
     memset(p, 0, size);
     return p;
+}
+
+int
+arena_defer(struct arena *a, void (*fn)(void *), void *arg)
+{
+    struct deferred *d = arena_alloc(a, sizeof *d);
+    if (d == NULL)
+        return -1;
+    d->fn = fn;
+    d->arg = arg;
+    d->next = a->deferred;
+    a->deferred = d;
+    return 0;
 }
 
 char *

@@ -17,6 +17,10 @@ void arena_free(struct arena *a);
 /* size bytes, zeroed, aligned for any type; NULL when out of memory. */
 void *arena_alloc(struct arena *a, size_t size);
 
+/* Calls fn(arg) when the arena is freed, the latest first (e.g. to release a reference the
+ * request holds). 0, or -1 when out of memory (fn is then not called). */
+int arena_defer(struct arena *a, void (*fn)(void *), void *arg);
+
 /* Copies of s / of its first n bytes (NUL-terminated); NULL when s is NULL or out of memory. */
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);

@@ -111,8 +111,8 @@ static const struct conf_key conf_keys[] = {
        "per line: time, level, func, msg and each key=value of the message as a field)."),
     TS("server", "tls_cert_file", tls_cert_file, CT_FILE, "", "file",
        "PEM certificate (chain) for serving HTTPS directly; empty = plain HTTP (e.g. behind a "
-       "proxy that terminates TLS). Reloaded with the key on SIGHUP; HSTS and Secure cookies "
-       "follow."),
+       "proxy that terminates TLS). The files are re-read with the key on SIGHUP (a changed "
+       "path needs a restart); HSTS and Secure cookies follow."),
     TS("server", "tls_key_file", tls_key_file, CT_FILE, "", "file",
        "The certificate's unencrypted PEM private key (keep it readable by the server only)."),
     TS("server", "cookie_domain", cookie_domain, CT_COOKIE_DOMAIN, "", "domain name",
@@ -124,7 +124,7 @@ static const struct conf_key conf_keys[] = {
        "PostgreSQL store (letters, digits, '.', '-', '_'); empty = the host name."),
     S("server", "pid_file", pid_file, "",
       "The server writes its process id here; `gatehousectl config reload` signals that process "
-      "to reload [access]. Empty = no file."),
+      "to reload its configuration. Empty = no file."),
     X("access", "default", CT_ACCESS_DEFAULT, "signed_in", "deny | signed_in",
       "Forward-auth (GET /auth/verify) when no rule matches."),
     X("access", "rule", CT_ACCESS_RULE, "", "",
@@ -227,6 +227,47 @@ static const struct conf_key conf_keys[] = {
 #undef TI
 #undef X
 
+/* The keys a running server takes from the file again on SIGHUP (`gatehousectl config reload`);
+ * every other key is read at start only: a reload that finds it changed logs a warning and keeps
+ * the value in force (conf_keep_fixed). A key is in neither list by accident: a new key is "no"
+ * until its readers take it from the reloaded configuration (app_live_acquire) and it is named
+ * here. [policy] is reloaded as a whole (the stored run-time values still win over it). */
+static const char *const reloadable_keys[] = {
+    "server.trusted_proxies",
+    "server.max_body_bytes",
+    "server.session_max_hours",
+    "server.access_log",
+    "server.log_level",
+    "server.log_format",
+    "access.default",
+    "access.rule",
+    "access.header_user",
+    "access.header_email",
+    "access.header_name",
+    "access.header_groups",
+    "access.header_role",
+    "access.header_auth_method",
+    "store.max_size_mb",
+    "store.min_free_mb",
+    "store.audit_days",
+    "sp.clock_skew_seconds",
+    "sp.max_response_age_seconds",
+    "sp.saml_log_days",
+    "sp.metadata_ca_file",
+    "sp.acs_refusals_per_minute",
+};
+
+static int
+key_reloads(const struct conf_key *k)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s.%s", k->section, k->name);
+    for (size_t i = 0; i < sizeof reloadable_keys / sizeof reloadable_keys[0]; i++)
+        if (strcmp(reloadable_keys[i], name) == 0)
+            return 1;
+    return 0;
+}
+
 /* What each section is for, printed above its keys. */
 static const struct {
     const char *name;
@@ -298,8 +339,14 @@ conf_parse_cidr(const char *s, struct cidr *out)
 int
 conf_is_trusted_proxy(const struct conf *c, int family, const unsigned char *addr)
 {
-    for (size_t i = 0; i < c->n_trusted_proxies; i++) {
-        const struct cidr *r = &c->trusted_proxies[i];
+    return conf_cidr_match(c->trusted_proxies, c->n_trusted_proxies, family, addr);
+}
+
+int
+conf_cidr_match(const struct cidr *ranges, size_t n, int family, const unsigned char *addr)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct cidr *r = &ranges[i];
         if (r->family != family)
             continue;
         int bits = r->prefix, k = 0;
@@ -831,6 +878,74 @@ conf_defaults(struct conf *c)
     policy_defaults(&c->policy);
 }
 
+/* The value of key k in c as text (for the reload's warnings); the X keys by their fields. */
+static void
+key_value_text(const struct conf *c, const struct conf_key *k, char *out, size_t len)
+{
+    const char *base = (const char *)c;
+    if (k->type == CT_LISTEN)
+        snprintf(out, len, "%s:%d", c->listen_host, c->listen_port);
+    else if (k->type == CT_URL)
+        snprintf(out, len, "%s", c->base_url);
+    else if (k->type == CT_DRIVER)
+        snprintf(out, len, "%s", c->store_driver);
+    else if (k->size > 0)
+        snprintf(out, len, "%.*s", (int)k->size, base + k->offset);
+    else if (k->offset == offsetof(struct conf, max_body_bytes))
+        snprintf(out, len, "%ld", c->max_body_bytes);
+    else
+        snprintf(out, len, "%d", *(const int *)(const void *)(base + k->offset));
+}
+
+/* Sets key k of to to its value in from (the fields key_value_text names). */
+static void
+key_copy(struct conf *to, const struct conf *from, const struct conf_key *k)
+{
+    if (k->type == CT_LISTEN) {
+        memcpy(to->listen_host, from->listen_host, sizeof to->listen_host);
+        to->listen_port = from->listen_port;
+    } else if (k->type == CT_URL) {
+        memcpy(to->base_url, from->base_url, sizeof to->base_url);
+        to->base_https = from->base_https;
+    } else if (k->type == CT_DRIVER) {
+        memcpy(to->store_driver, from->store_driver, sizeof to->store_driver);
+    } else if (k->size > 0) {
+        memcpy((char *)to + k->offset, (const char *)from + k->offset, k->size);
+    } else if (k->offset == offsetof(struct conf, max_body_bytes)) {
+        to->max_body_bytes = from->max_body_bytes;
+    } else {
+        memcpy((char *)to + k->offset, (const char *)from + k->offset, sizeof(int));
+    }
+}
+
+int
+conf_keep_fixed(struct conf *fresh, const struct conf *in_force)
+{
+    int n = 0;
+    for (size_t i = 0; i < sizeof conf_keys / sizeof conf_keys[0]; i++) {
+        const struct conf_key *k = &conf_keys[i];
+        if (key_reloads(k))
+            continue;
+        char now[CONF_PATH_MAX + 16], file[CONF_PATH_MAX + 16];
+        key_value_text(in_force, k, now, sizeof now);
+        key_value_text(fresh, k, file, sizeof file);
+        if (strcmp(now, file) == 0)
+            continue;
+        /* Secrets stay out of the log: only that the key changed. */
+        int secret = k->offset == offsetof(struct conf, smtp_password) && k->size > 0;
+        struct arena *ar = arena_new();
+        const char *a = ar && !secret ? str_log_escape(ar, now, 200) : NULL;
+        const char *b = ar && !secret ? str_log_escape(ar, file, 200) : NULL;
+        log_warn("reload: [%s] %s changed in %s but is read at start only: the value in force "
+                 "stays until a restart in_force=\"%s\" in_file=\"%s\"",
+                 k->section, k->name, fresh->path, a ? a : "(hidden)", b ? b : "(hidden)");
+        arena_free(ar);
+        key_copy(fresh, in_force, k);
+        n++;
+    }
+    return n;
+}
+
 size_t
 conf_key_count(void)
 {
@@ -847,6 +962,7 @@ conf_key_info(size_t i, struct conf_key_info *out)
     out->name = k->name;
     out->def = k->def;
     out->desc = k->desc;
+    out->reload = key_reloads(k);
     if (k->values != NULL)
         snprintf(out->values, sizeof out->values, "%s", k->values);
     else
@@ -902,13 +1018,17 @@ print_roff(FILE *f, const char *text)
 }
 
 static void
-print_key(FILE *f, enum conf_print_format fmt, const char *name, const char *def,
-          const char *values, const char *desc)
+print_key(FILE *f, enum conf_print_format fmt, const char *section, const char *name,
+          const char *def, const char *values, const char *desc, int reload)
 {
+    if (fmt == CONF_PRINT_RELOAD) {
+        fprintf(f, "| `[%s] %s` | %s |\n", section, name, reload ? "yes" : "no");
+        return;
+    }
     if (fmt == CONF_PRINT_INI) {
         char text[1024];
-        snprintf(text, sizeof text, "%s%s%s%s", desc, values[0] ? " Values: " : "", values,
-                 values[0] ? "." : "");
+        snprintf(text, sizeof text, "%s%s%s%s Reloaded on SIGHUP: %s.", desc,
+                 values[0] ? " Values: " : "", values, values[0] ? "." : "", reload ? "yes" : "no");
         print_comment(f, text);
         fprintf(f, "%s =%s%s\n", name, def[0] ? " " : "", def);
         return;
@@ -928,12 +1048,15 @@ print_key(FILE *f, enum conf_print_format fmt, const char *name, const char *def
         fputs("Values: ", f);
         print_roff(f, values);
     }
+    fprintf(f, "Reloaded on SIGHUP: %s.\n", reload ? "yes" : "no");
 }
 
 static void
 print_section(FILE *f, enum conf_print_format fmt, const char *name)
 {
     const char *intro = section_intro(name);
+    if (fmt == CONF_PRINT_RELOAD)
+        return;
     if (fmt == CONF_PRINT_INI) {
         fprintf(f, "\n[%s]\n", name);
         if (intro != NULL)
@@ -954,8 +1077,12 @@ conf_print(FILE *f, enum conf_print_format fmt)
               "message.\n"
               "; Check a file without starting: gatehouse -c FILE -t\n"
               "; Relative paths are relative to the directory the server is started from.\n"
-              "; This file is written by `gatehouse -p conf` from the table the parser reads.\n",
+              "; This file is written by `gatehouse -p conf` from the table the parser reads.\n"
+              "; SIGHUP (gatehousectl config reload) re-reads it: each key says whether a running\n"
+              "; server takes a change then; the others keep their value until a restart.\n",
               f);
+    if (fmt == CONF_PRINT_RELOAD)
+        fputs("| key | reloaded on SIGHUP |\n| --- | --- |\n", f);
     const char *cur = "";
     for (size_t i = 0; i < sizeof conf_keys / sizeof conf_keys[0]; i++) {
         struct conf_key_info k;
@@ -963,7 +1090,11 @@ conf_print(FILE *f, enum conf_print_format fmt)
         if (strcmp(k.section, cur) != 0)
             print_section(f, fmt, k.section);
         cur = k.section;
-        print_key(f, fmt, k.name, k.def, k.values, k.desc);
+        print_key(f, fmt, k.section, k.name, k.def, k.values, k.desc, k.reload);
+    }
+    if (fmt == CONF_PRINT_RELOAD) {
+        fputs("| `[policy]` every key | yes (a value stored at run time still wins) |\n", f);
+        return;
     }
     print_section(f, fmt, "policy");
     size_t n;
@@ -972,7 +1103,7 @@ conf_print(FILE *f, enum conf_print_format fmt)
         char def[32], values[128];
         settings_format(&d[i], d[i].def, def, sizeof def);
         settings_range_text(&d[i], values, sizeof values);
-        print_key(f, fmt, d[i].name, def, values, d[i].description);
+        print_key(f, fmt, "policy", d[i].name, def, values, d[i].description, 1);
     }
 }
 

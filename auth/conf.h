@@ -114,8 +114,15 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
  * path. Written into buf, which is returned. */
 const char *conf_store_location(const struct conf *c, char *buf, size_t len);
 
+/* The keys a running server reads at start only (conf_key_info .reload == 0) that differ in
+ * fresh (a reloaded file) from in_force: each is logged as a warning and set back in fresh to
+ * the value in force, so that fresh is what the server then runs with. Returns how many. */
+int conf_keep_fixed(struct conf *fresh, const struct conf *in_force);
+
 /* Whether addr (AF_INET/AF_INET6 raw bytes) is inside one of the trusted proxy ranges. */
 int conf_is_trusted_proxy(const struct conf *c, int family, const unsigned char *addr);
+/* Whether addr is inside one of the n ranges. */
+int conf_cidr_match(const struct cidr *ranges, size_t n, int family, const unsigned char *addr);
 
 /* Parses "10.0.0.0/8" or "::1/128" (no prefix = a single host). -1 when malformed. */
 int conf_parse_cidr(const char *s, struct cidr *out);
@@ -135,6 +142,7 @@ struct conf_key_info {
     const char *def;  /* as written in the file */
     char values[128]; /* "1 - 720", "on | off", "error | warn | info | debug" */
     const char *desc;
+    int reload; /* a running server takes a change of it on SIGHUP */
 };
 
 /* Number of keys in the table ([policy] excluded: it is policy/settings.c's table). */
@@ -143,8 +151,9 @@ size_t conf_key_count(void);
 int conf_key_info(size_t i, struct conf_key_info *out);
 
 enum conf_print_format {
-    CONF_PRINT_INI, /* conf/gatehouse.conf: every key with its default and description */
-    CONF_PRINT_MAN, /* the settings section of gatehouse.conf(5), in man(7) macros */
+    CONF_PRINT_INI,    /* conf/gatehouse.conf: every key with its default and description */
+    CONF_PRINT_MAN,    /* the settings section of gatehouse.conf(5), in man(7) macros */
+    CONF_PRINT_RELOAD, /* Markdown: each key and whether SIGHUP reloads it (README) */
 };
 
 /* Writes every key ([policy] from the policy settings table too) in the given format. */

@@ -1227,9 +1227,9 @@ cmd_access(struct ctl *c, int argc, char **argv)
     struct access_subject s = {email != NULL && strcmp(user.status, "active") == 0, user.role,
                                lines, user.auth_method[0] == 's' ? user.idp : "", mfa};
     struct access_decision d;
-    struct access_ref *ref = app_access_acquire(&c->app);
-    access_decide(ref->rules, u.host, path, &s, &d);
-    app_access_release(&c->app, ref);
+    struct app_live *l = app_live_acquire(&c->app);
+    access_decide(l->rules, u.host, path, &s, &d);
+    app_live_release(&c->app, l);
     static const char *const verdicts[] = {"allow", "sign-in", "deny"};
     printf("%s %s%s: %s\n%s\n", url, email ? "for " : "(not signed in)", email ? email : "",
            verdicts[d.verdict], d.why);
@@ -1278,7 +1278,9 @@ cmd_config(struct ctl *c, int argc, char **argv)
         fprintf(stderr, "gatehousectl: no gatehouse process %lld (from %s) to signal\n", pid, pf);
         return 1;
     }
-    printf("configuration checked; gatehouse (pid %lld) told to reload its [access] rules\n", pid);
+    printf("configuration checked; gatehouse (pid %lld) told to reload its configuration (keys "
+           "read at start only keep their value: see its log)\n",
+           pid);
     return 0;
 }
 

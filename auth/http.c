@@ -70,6 +70,12 @@ struct http_server {
     struct http_hooks hooks;
     struct tls *tls;        /* NULL: plain HTTP */
     _Atomic long in_flight; /* requests between their first byte and request_completed */
+    /* What a configuration reload changes (http_apply_conf); conf's own copies stay as at start. */
+    _Atomic int access_log;
+    _Atomic long max_body_bytes;
+    pthread_rwlock_t proxies_mu;
+    struct cidr proxies[CONF_MAX_PROXIES];
+    size_t n_proxies;
 };
 
 struct pair {
@@ -646,6 +652,26 @@ dispatch(struct req *r)
     run_handler(r);
 }
 
+static int
+trusted_proxy(struct http_server *s, int family, const unsigned char *addr)
+{
+    pthread_rwlock_rdlock(&s->proxies_mu);
+    int yes = conf_cidr_match(s->proxies, s->n_proxies, family, addr);
+    pthread_rwlock_unlock(&s->proxies_mu);
+    return yes;
+}
+
+void
+http_apply_conf(struct http_server *s, const struct conf *conf)
+{
+    s->access_log = conf->access_log;
+    s->max_body_bytes = conf->max_body_bytes;
+    pthread_rwlock_wrlock(&s->proxies_mu);
+    memcpy(s->proxies, conf->trusted_proxies, sizeof s->proxies);
+    s->n_proxies = conf->n_trusted_proxies;
+    pthread_rwlock_unlock(&s->proxies_mu);
+}
+
 static void
 set_client(struct req *r)
 {
@@ -665,7 +691,7 @@ set_client(struct req *r)
         return;
     }
     inet_ntop(family, raw, r->client, sizeof r->client);
-    if (!conf_is_trusted_proxy(r->srv->conf, family, raw))
+    if (!trusted_proxy(r->srv, family, raw))
         return;
     r->peer_trusted = 1;
     /* Behind a trusted proxy: the right-most X-Forwarded-For entry that is not a trusted proxy. */
@@ -685,7 +711,7 @@ set_client(struct req *r)
         if (inet_pton(fam, e, a) != 1)
             return;
         snprintf(r->client, sizeof r->client, "%s", e);
-        if (!conf_is_trusted_proxy(r->srv->conf, fam, a))
+        if (!trusted_proxy(r->srv, fam, a))
             return;
     }
 }
@@ -726,8 +752,7 @@ req_start(struct req *r, struct http_server *s, struct MHD_Connection *conn, con
     buf_init(&r->body, 0);
     set_client(r);
     r->route = find_route(s, r->method, r->path, &r->method_mismatch);
-    size_t max =
-        (r->route && r->route->max_body) ? r->route->max_body : (size_t)s->conf->max_body_bytes;
+    size_t max = (r->route && r->route->max_body) ? r->route->max_body : (size_t)s->max_body_bytes;
     /* Routes without a body type take none. */
     if (r->route != NULL && !(r->route->flags & (ROUTE_FORM | ROUTE_JSON)))
         max = 0;
@@ -796,7 +821,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                 (double)(end.tv_nsec - r->start.tv_nsec) / 1e6;
     if (r->route != NULL)
         metrics_observe(metrics_route_of(r->route->method, r->route->path), ms / 1e3);
-    if (s->conf->access_log) {
+    if (s->access_log) {
         log_info("access method=%s path=\"%s\" status=%d bytes=%zu ms=%.1f client=%s%s",
                  str_log_escape(r->arena, r->method, 16), str_log_escape(r->arena, r->path, 200),
                  r->status, r->bytes, ms, r->client,
@@ -820,6 +845,8 @@ http_start(const struct conf *conf, const struct route *routes, size_t n_routes,
         return NULL;
     }
     s->conf = conf;
+    pthread_rwlock_init(&s->proxies_mu, NULL);
+    http_apply_conf(s, conf);
     s->routes = routes;
     s->n_routes = n_routes;
     s->hooks = *hooks;
@@ -922,6 +949,7 @@ http_stop(struct http_server *s)
     jobs_stop(&s->jobs);
     jobs_stop(&s->saml_jobs);
     tls_free(s->tls);
+    pthread_rwlock_destroy(&s->proxies_mu);
     free(s);
 }
 

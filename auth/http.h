@@ -48,6 +48,9 @@ struct http_server *http_start(const struct conf *conf, const struct route *rout
                                const struct http_hooks *hooks, char *err, size_t errlen);
 /* Stops accepting, lets in-flight requests finish (up to a few seconds), then stops. */
 void http_stop(struct http_server *s);
+/* Puts a reloaded configuration's access_log, max_body_bytes and trusted_proxies in force
+ * (requests that started before keep what they began with). */
+void http_apply_conf(struct http_server *s, const struct conf *conf);
 /* Re-reads the TLS certificate and key (SIGHUP); new connections get the new pair, open ones
  * keep theirs. 0 (also without TLS), or -1 with a message: the pair in use stays. */
 int http_reload_tls(struct http_server *s, char *err, size_t errlen);

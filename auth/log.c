@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-/* Written once before any thread starts; read-only afterwards. */
-static enum log_level max_level = LOG_LEVEL_INFO;
-static enum log_format format = LOG_TEXT;
+/* Set at start and again by a configuration reload (SIGHUP) while other threads log. */
+static _Atomic enum log_level max_level = LOG_LEVEL_INFO;
+static _Atomic enum log_format format = LOG_TEXT;
 
 void
 log_set_format(enum log_format f)
@@ -102,6 +102,12 @@ void
 log_set_level(enum log_level l)
 {
     max_level = l;
+}
+
+int
+log_enabled(enum log_level l)
+{
+    return l <= max_level;
 }
 
 int

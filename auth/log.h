@@ -7,6 +7,8 @@ enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_
 
 /* Sets the most verbose level written (default LOG_LEVEL_INFO). */
 void log_set_level(enum log_level l);
+/* Whether messages of level l are written (to skip preparing a line that would not be). */
+int log_enabled(enum log_level l);
 
 /* [server] log_format: LOG_TEXT writes "TIME LEVEL func: key=value ..."; LOG_JSON one JSON
  * object per line: {"time", "level", "func", "msg" (the whole text), and each key=value of the

@@ -29,13 +29,14 @@
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: gatehouse [-c FILE] [-t] [-p conf|man|routes]\n"
+    fprintf(stderr, "usage: gatehouse [-c FILE] [-t] [-p conf|man|routes|reload]\n"
                     "  -c FILE  configuration file (default " DEFAULT_CONF ")\n"
                     "  -t       check the configuration and exit\n"
                     "  -p conf  print every setting with its default (conf/gatehouse.conf)\n"
                     "  -p man   print the settings section of gatehouse.conf(5)\n"
                     "  -p routes print the admin pages and admin API routes (with the\n"
-                    "           permission each API route needs)\n");
+                    "           permission each API route needs)\n"
+                    "  -p reload print which keys SIGHUP reloads (Markdown, README)\n");
 }
 
 /* Every admin page and admin API route, one per line: "METHOD PATH [PERMISSION]". */
@@ -63,13 +64,15 @@ prune(struct app *a)
     struct policy p;
     app_policy(a, s, &p);
     time_t now = clock_now();
+    struct app_live *l = app_live_acquire(a);
     store_session_prune(s, now - (time_t)p.web_idle_minutes * 60,
                         now - (time_t)p.client_idle_minutes * 60,
-                        now - (time_t)a->conf.session_max_hours * 3600);
+                        now - (time_t)l->conf.session_max_hours * 3600);
     /* Expired requests and assertion IDs, and log rows past their retention. */
-    store_saml_prune(s, now, now - (time_t)a->conf.saml_log_days * 86400);
-    if (a->conf.audit_days > 0)
-        store_audit_prune(s, now - (time_t)a->conf.audit_days * 86400);
+    store_saml_prune(s, now, now - (time_t)l->conf.saml_log_days * 86400);
+    if (l->conf.audit_days > 0)
+        store_audit_prune(s, now - (time_t)l->conf.audit_days * 86400);
+    app_live_release(a, l);
     store_mfa_pending_prune(s, now);
     store_signin_prune(s, now - 30 * 86400);
     store_reset_prune(s, now - RESET_WINDOW_SECONDS, now - RESET_TOKEN_KEEP_SECONDS);
@@ -83,8 +86,10 @@ refresh_metadata(struct app *a)
     struct store *s = app_store(a);
     if (s == NULL)
         return;
-    idp_refresh_due(s, a->conf.sp_metadata_ca_file);
-    federation_refresh_due(s, a->conf.sp_metadata_ca_file);
+    struct app_live *l = app_live_acquire(a);
+    idp_refresh_due(s, l->conf.sp_metadata_ca_file);
+    federation_refresh_due(s, l->conf.sp_metadata_ca_file);
+    app_live_release(a, l);
 }
 
 /* [server] pid_file: where `gatehousectl config reload` finds the process to send SIGHUP. */
@@ -122,11 +127,14 @@ main(int argc, char **argv)
         case 'p':
             if (strcmp(optarg, "routes") == 0)
                 return print_admin_routes();
-            if (strcmp(optarg, "conf") != 0 && strcmp(optarg, "man") != 0) {
+            if (strcmp(optarg, "conf") != 0 && strcmp(optarg, "man") != 0 &&
+                strcmp(optarg, "reload") != 0) {
                 usage();
                 return 2;
             }
-            conf_print(stdout, strcmp(optarg, "man") == 0 ? CONF_PRINT_MAN : CONF_PRINT_INI);
+            conf_print(stdout, strcmp(optarg, "man") == 0      ? CONF_PRINT_MAN
+                               : strcmp(optarg, "reload") == 0 ? CONF_PRINT_RELOAD
+                                                               : CONF_PRINT_INI);
             return fflush(stdout) == 0 ? 0 : 1;
         case 'c':
             conf_path = optarg;
@@ -148,7 +156,7 @@ main(int argc, char **argv)
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGHUP); /* reload the TLS certificate and the [access] rules */
+    sigaddset(&stop, SIGHUP); /* reload the TLS certificate and the configuration file */
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* Past RLIMIT_FSIZE a write fails with EFBIG instead of killing the process: the store
@@ -233,8 +241,13 @@ main(int argc, char **argv)
             log_error("SIGHUP: TLS certificate not reloaded, the one in use stays: %s", err);
         else if (sig == SIGHUP && app.conf.tls_cert_file[0] != '\0')
             log_info("SIGHUP: TLS certificate reloaded from %s", app.conf.tls_cert_file);
-        if (sig == SIGHUP && app_reload(&app, err, sizeof err) != 0)
-            log_error("configuration not reloaded (the rules in force stay): %s", err);
+        if (sig == SIGHUP && app_reload(&app, err, sizeof err) != 0) {
+            log_error("configuration not reloaded (the configuration in force stays): %s", err);
+        } else if (sig == SIGHUP) {
+            struct app_live *l = app_live_acquire(&app);
+            http_apply_conf(srv, &l->conf);
+            app_live_release(&app, l);
+        }
         if (sig < 0 && errno == EAGAIN) {
             if (++ticks % (PRUNE_SECONDS / TICK_SECONDS) == 0)
                 prune(&app);

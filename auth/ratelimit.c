@@ -38,6 +38,15 @@ ratelimit_new(long per_minute)
 }
 
 void
+ratelimit_set_rate(struct ratelimit *rl, long per_minute)
+{
+    pthread_mutex_lock(&rl->mu);
+    rl->burst = (double)per_minute;
+    rl->per_second = (double)per_minute / 60.0;
+    pthread_mutex_unlock(&rl->mu);
+}
+
+void
 ratelimit_free(struct ratelimit *rl)
 {
     if (rl == NULL)

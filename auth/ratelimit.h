@@ -17,6 +17,9 @@ struct ratelimit;
  * out of memory. */
 struct ratelimit *ratelimit_new(long per_minute);
 void ratelimit_free(struct ratelimit *rl);
+/* A new rate (a configuration reload): buckets keep their tokens, capped at the new burst when
+ * they are next brought up to date. */
+void ratelimit_set_rate(struct ratelimit *rl, long per_minute);
 
 /* Takes a token of key's bucket at now: 0 when taken, else the whole seconds (>= 1) until one
  * is there (nothing taken). */

@@ -459,7 +459,7 @@ idps_add(struct api *a, const char *const *arg)
         rc = idp_add(a->w->store, &a->who, md, strlen(md), &o, entity, sizeof entity, msg,
                      sizeof msg);
     } else if (url != NULL) {
-        rc = idp_add_from_url(a->w->store, &a->who, a->w->app->conf.sp_metadata_ca_file, url,
+        rc = idp_add_from_url(a->w->store, &a->who, a->w->live->conf.sp_metadata_ca_file, url,
                               str_field(a, "metadata_cert"), &o, entity, sizeof entity, msg,
                               sizeof msg);
     } else {

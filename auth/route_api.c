@@ -195,7 +195,7 @@ route_metrics(struct req *r)
     g.sessions_ok =
         store_session_count_active(w->store, now - (time_t)w->policy.web_idle_minutes * 60,
                                    now - (time_t)w->policy.client_idle_minutes * 60,
-                                   now - (time_t)w->app->conf.session_max_hours * 3600,
+                                   now - (time_t)w->live->conf.session_max_hours * 3600,
                                    &g.sessions_web, &g.sessions_client) == 0;
     metrics_print(&b, &g);
     idp_health_metrics(w->store, now, &b);

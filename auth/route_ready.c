@@ -15,9 +15,10 @@
 static int
 answer(struct req *r, int writable, int keys, int idps, const char *why)
 {
-    struct app *a = web_of(r)->app;
+    struct web *w = web_of(r);
+    struct app *a = w->app;
     struct storage_room room;
-    storage_room(&a->conf, &room);
+    storage_room(w->live ? &w->live->conf : &a->conf, &room);
     int ready = writable && keys && idps;
     char reason[400] = "";
     if (!writable)
@@ -53,7 +54,7 @@ route_readyz(struct req *r)
     char why[256] = "";
     /* Free space and a real write: readiness follows the disk, and a success ends the failing
      * state. */
-    int writable = storage_writable(&a->conf, w->store, (long long)w->now, why, sizeof why);
+    int writable = storage_writable(&w->live->conf, w->store, (long long)w->now, why, sizeof why);
     int keys = a->secrets.ready && a->sp_metadata != NULL;
     struct sp_ref *ref = app_sp_acquire(a, w->store, -1);
     int idps = ref != NULL;

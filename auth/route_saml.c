@@ -183,8 +183,8 @@ slo_expect(struct web *w, char *url, size_t len, struct sp_slo_expect *e)
 {
     snprintf(url, len, "%s/saml/slo", w->app->conf.base_url);
     e->slo_url = url;
-    e->skew_seconds = w->app->conf.sp_clock_skew_seconds;
-    e->max_age_seconds = w->app->conf.sp_max_response_age_seconds;
+    e->skew_seconds = w->live->conf.sp_clock_skew_seconds;
+    e->max_age_seconds = w->live->conf.sp_max_response_age_seconds;
     e->now = w->now;
 }
 

@@ -88,7 +88,7 @@ static int
 allow(struct req *r)
 {
     struct web *w = web_of(r);
-    const struct conf *c = &w->app->conf;
+    const struct conf *c = &w->live->conf;
     if (w->signed_in && !w->session.restricted) {
         char *groups = arena_strdup(req_arena(r), w->user.role);
         if (w->session.groups[0] != '\0')
@@ -128,11 +128,9 @@ route_auth_verify(struct req *r)
     struct access_subject s = {signed_in, w->user.role, w->session.groups, w->session.idp,
                                w->session.mfa};
     struct access_decision d;
-    struct access_ref *ref = app_access_acquire(w->app);
-    access_decide(ref->rules, o->u.host, o->path, &s, &d);
-    app_access_release(w->app, ref);
+    access_decide(w->live->rules, o->u.host, o->path, &s, &d);
     /* The hottest path: nothing is escaped for a line that is not written. */
-    if (w->app->conf.log_level >= LOG_LEVEL_DEBUG)
+    if (log_enabled(LOG_LEVEL_DEBUG))
         log_debug("verify host=%s path=%s user_id=%lld verdict=%d why=\"%s\"", o->u.host,
                   str_log_escape(req_arena(r), o->path, 200), signed_in ? w->user.id : 0,
                   (int)d.verdict, str_log_escape(req_arena(r), d.why, 400));

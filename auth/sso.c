@@ -89,6 +89,7 @@ mfa_context(const char *class_ref)
 
 struct acs {
     struct app *app;
+    const struct conf *conf; /* the reloadable configuration in force (skew, ages, storage) */
     struct store *s;
     struct arena *ar;
     const char *client;
@@ -435,7 +436,7 @@ static enum sp_reason
 accept_in_store(struct acs *a, const char *relay_state)
 {
     struct store *s = a->s;
-    long skew = a->app->conf.sp_clock_skew_seconds;
+    long skew = a->conf->sp_clock_skew_seconds;
     if (store_idp_get(s, a->o->v.issuer, &a->o->idp) != 0)
         return refuse(a, SP_ERR_UNKNOWN_ISSUER, "the issuer is not registered");
     if (a->o->v.in_response_to[0] != '\0') {
@@ -487,7 +488,7 @@ write_log(struct acs *a)
         str_utf8_scrub(text[i]);
     /* Bounded: an unverified response leaves an excerpt, low room leaves no body. */
     struct storage_room room;
-    storage_room(&a->app->conf, &room);
+    storage_room(a->conf, &room);
     char excerpt[SAML_LOG_EXCERPT_BYTES + 1];
     samllog_keep(&row, a->o->v.xml, a->o->v.xml_size, a->o->v.signature_verified, room.low,
                  excerpt);
@@ -513,11 +514,11 @@ verify(struct acs *a, const struct sso_request *in)
     }
     struct sp_expect e = {a->app->sp_entity_id,
                           a->app->sp_acs_url,
-                          a->app->conf.sp_clock_skew_seconds,
+                          a->conf->sp_clock_skew_seconds,
                           a->now,
                           sha1_allowed,
                           a,
-                          a->app->conf.sp_max_response_age_seconds};
+                          a->conf->sp_max_response_age_seconds};
     sp_acs_process(ref->sp, b64, strlen(b64), &e, &a->o->v);
     app_sp_release(a->app, ref);
 }
@@ -564,7 +565,9 @@ enum sp_reason
 sso_acs(struct app *app, struct store *s, const struct sso_request *in, struct sso_outcome *out)
 {
     memset(out, 0, sizeof *out);
+    struct app_live *live = app_live_acquire(app);
     struct acs a = {.app = app, .s = s, .client = in->client, .now = in->now, .o = out};
+    a.conf = &live->conf;
     a.ar = arena_new();
     if (a.ar == NULL)
         refuse(&a, SP_ERR_INTERNAL, "out of memory");
@@ -580,6 +583,7 @@ sso_acs(struct app *app, struct store *s, const struct sso_request *in, struct s
                  a.ar ? str_log_escape(a.ar, out->v.detail, 300) : "");
     }
     arena_free(a.ar);
+    app_live_release(app, live);
     return out->v.reason;
 }
 

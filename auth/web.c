@@ -32,6 +32,35 @@ web_of(struct req *r)
     return req_state(r);
 }
 
+struct live_hold {
+    struct app *app;
+    struct app_live *live;
+};
+
+static void
+release_live(void *p)
+{
+    struct live_hold *h = p;
+    app_live_release(h->app, h->live);
+}
+
+/* w->live for the whole request: released when its arena is freed. */
+static int
+hold_live(struct req *r, struct web *w)
+{
+    struct live_hold *h = arena_alloc(req_arena(r), sizeof *h);
+    if (h == NULL)
+        return -1;
+    h->app = w->app;
+    h->live = app_live_acquire(w->app);
+    if (arena_defer(req_arena(r), release_live, h) != 0) {
+        app_live_release(w->app, h->live);
+        return -1;
+    }
+    w->live = h->live;
+    return 0;
+}
+
 static int
 starts_with(const char *s, const char *prefix)
 {
@@ -62,7 +91,7 @@ load_session(struct req *r, struct web *w)
         token = req_cookie(r, SESSION_COOKIE);
     if (token == NULL)
         return;
-    long absolute = (long)w->app->conf.session_max_hours * 3600;
+    long absolute = (long)w->live->conf.session_max_hours * 3600;
     int rc =
         session_lookup_user(w->store, &w->policy, absolute, token, w->now, &w->session, &w->user);
     if (rc != 0) {
@@ -98,6 +127,10 @@ web_before(struct req *r, const struct route *route)
     w->api = starts_with(req_path(r), "/api/") || strcmp(req_path(r), "/readyz") == 0;
     if (route->flags & ROUTE_STATIC)
         return 0;
+    if (hold_live(r, w) != 0) {
+        web_error(r, 500, "Out of memory.");
+        return 1;
+    }
     w->store = app_store(app);
     if (w->store == NULL && strcmp(req_path(r), "/readyz") == 0) {
         route_readyz_no_store(r);
@@ -113,7 +146,7 @@ web_before(struct req *r, const struct route *route)
      * probe write decide, and end that state by itself once there is room again. */
     char why[256];
     if ((route->flags & ROUTE_SIGNIN) && store_writes_failing(NULL, 0) &&
-        !storage_writable(&app->conf, w->store, (long long)w->now, why, sizeof why)) {
+        !storage_writable(&w->live->conf, w->store, (long long)w->now, why, sizeof why)) {
         web_error(r, 503, STORE_FULL_MESSAGE);
         return 1;
     }

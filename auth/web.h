@@ -18,6 +18,9 @@ struct tmpl_ctx;
 
 struct web {
     struct app *app;
+    /* The reloadable configuration for the whole request (held until it completes; NULL on a
+     * static file): read the keys a SIGHUP reloads from here, the others from app->conf. */
+    struct app_live *live;
     struct store *store;
     struct policy policy;
     long long idps_version; /* of the IdP registry, read with the policy (-1: unknown) */

@@ -5,7 +5,9 @@ that the figure is nginx + Gatehouse, not a slow application. Prints, asserts no
 target is: through nginx >= 80 % of nginx without auth."""
 import os
 import re
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -89,11 +91,73 @@ def start_nginx(tmp, gatehouse):
     return proc, port
 
 
-def main():
-    if shutil.which("wrk") is None or shutil.which("nginx") is None:
-        sys.exit("bench_verify: wrk and nginx are needed (Debian packages wrk, nginx)")
+def cpu_seconds(pids):
+    """utime + stime of the processes, in seconds (/proc/PID/stat fields 14 and 15)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except OSError:
+                pass
+    return out
+
+
+def wrk_cpu(url, extra, procs):
+    """wrk's figures, and the CPU per request (us) of each named process group and of wrk."""
+    before = {name: cpu_seconds(pids) for name, pids in procs.items()}
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_before = ru.ru_utime + ru.ru_stime
+    t0 = time.monotonic()
+    rate, p50, bad = wrk(url, CONNS, min(CONNS, 2), extra)
+    wall = time.monotonic() - t0
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    n = rate * wall
+    cpu = {name: (cpu_seconds(pids) - before[name]) * 1e6 / n for name, pids in procs.items()}
+    cpu["wrk"] = (ru.ru_utime + ru.ru_stime - wrk_before) * 1e6 / n
+    cpu["idle/other"] = max(0.0, (os.cpu_count() or 1) * wall * 1e6 / n - sum(cpu.values()))
+    return rate, p50, bad, cpu
+
+
+def sign_in(srv):
+    """A session: the user signs in and makes their password (cookie for example.test, read
+    from the Set-Cookie header since the harness talks to 127.0.0.1)."""
+    import requests
+    temp = srv.add_user("bench@example.com")
+    s = requests.Session()
+    page = s.get(srv.url("/login"), timeout=30)
+    r = s.post(srv.url("/login"), data={"email": "bench@example.com", "password": temp,
+                                        "csrf_token": conftest.csrf_of(page.text)},
+               allow_redirects=False, timeout=30)
+    token = re.search(r"gatehouse_session=([0-9a-f]{64})", r.headers["Set-Cookie"]).group(1)
+    s.cookies.set("gatehouse_session", token)
+    page = s.get(srv.url("/password/change"), timeout=30)
+    r = s.post(srv.url("/password/change"), data={
+        "current_password": temp, "new_password": "Correct-Horse-92",
+        "confirm_password": "Correct-Horse-92", "csrf_token": conftest.csrf_of(page.text)},
+        allow_redirects=False, timeout=30)
+    return re.search(r"gatehouse_session=([0-9a-f]{64})", r.headers["Set-Cookie"]).group(1)
+
+
+def measure(bin_dir, label):
+    """The four figures and the CPU breakdown for the gatehouse of bin_dir; prints them and
+    returns the ratio through nginx with auth / without."""
+    conftest.BIN = bin_dir
     tmp = tempfile.mkdtemp(prefix="gatehouse-bench-verify-")
-    conftest.TEST_CONF["argon2"] = {"memory_kib": "1024", "iterations": "1", "parallelism": "1"}
     srv = conftest.Server(tmp, {"server": {"access_log": "off", "threads": "0",
                                            "cookie_domain": "example.test"},
                                 "policy": {"session.web_idle_minutes": "120"}})
@@ -105,24 +169,7 @@ def main():
     srv.start()
     nginx = None
     try:
-        # A session: the user signs in and makes their password (cookie for example.test, read
-        # from the Set-Cookie header since the harness talks to 127.0.0.1).
-        import requests
-        temp = srv.add_user("bench@example.com")
-        s = requests.Session()
-        page = s.get(srv.url("/login"), timeout=30)
-        r = s.post(srv.url("/login"), data={"email": "bench@example.com", "password": temp,
-                                            "csrf_token": conftest.csrf_of(page.text)},
-                   allow_redirects=False, timeout=30)
-        token = re.search(r"gatehouse_session=([0-9a-f]{64})", r.headers["Set-Cookie"]).group(1)
-        s.cookies.set("gatehouse_session", token)
-        page = s.get(srv.url("/password/change"), timeout=30)
-        r = s.post(srv.url("/password/change"), data={
-            "current_password": temp, "new_password": "Correct-Horse-92",
-            "confirm_password": "Correct-Horse-92", "csrf_token": conftest.csrf_of(page.text)},
-            allow_redirects=False, timeout=30)
-        token = re.search(r"gatehouse_session=([0-9a-f]{64})", r.headers["Set-Cookie"]).group(1)
-        cookie = ["-H", f"Cookie: gatehouse_session={token}"]
+        cookie = ["-H", f"Cookie: gatehouse_session={sign_in(srv)}"]
         threads = str(min(CONNS, 2))
         rows = []
         rate, p50, bad = wrk(srv.url("/healthz"), CONNS, threads)
@@ -131,23 +178,52 @@ def main():
                              cookie + ["-H", "X-Original-URL: http://app.example.test/x"])
         rows.append(("GET /auth/verify with a session, direct", rate, p50, bad))
         nginx, port = start_nginx(tmp, srv.port)
+        procs = {"gatehouse": [srv.proc.pid], "nginx": [nginx.pid] + children(nginx.pid)}
         base = f"http://127.0.0.1:{port}/x"
-        rate, p50, bad = wrk(base, CONNS, threads, cookie + ["-H", "Host: app.example.test"])
+        perf = None
+        if os.environ.get("BENCH_VERIFY_PERF"):
+            # perf record of the server under the through-nginx load (see README, Benchmarks).
+            perf = subprocess.Popen(["perf", "record", "-g", "-o", os.environ["BENCH_VERIFY_PERF"],
+                                     "-p", str(srv.proc.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rate, p50, bad, cpu_auth = wrk_cpu(base, cookie + ["-H", "Host: app.example.test"], procs)
+        if perf is not None:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(timeout=60)
         rows.append(("through nginx with /auth/verify", rate, p50, bad))
         through = rate
-        rate, p50, bad = wrk(base, CONNS, threads, ["-H", "Host: noauth.example.test"])
+        rate, p50, bad, cpu_noauth = wrk_cpu(base, ["-H", "Host: noauth.example.test"], procs)
         rows.append(("through nginx, no auth", rate, p50, bad))
         noauth = rate
-        print(f"forward-auth, {CONNS} connections, {os.cpu_count()} CPUs:")
+        print(f"forward-auth, {label}, {CONNS} connections, {os.cpu_count()} CPUs:")
         for name, rate, p50, bad in rows:
             print(f"  {name:42s} {rate:9.0f}/s  p50 {p50:>8s}" + (f"  non-2xx {bad}" if bad else ""))
-        print(f"  through nginx with auth / without: {100 * through / noauth:.0f} % (target >= 80 %)")
+        ratio = 100 * through / noauth
+        print(f"  through nginx with auth / without: {ratio:.0f} % (target >= 80 %)")
+        print("  CPU per request (us):  " + "  ".join(f"{k:>10s}" for k in cpu_auth))
+        for name, cpu in (("with /auth/verify", cpu_auth), ("no auth", cpu_noauth)):
+            print(f"    {name:20s}" + "  ".join(f"{v:10.1f}" for v in cpu.values()))
+        return ratio
     finally:
         if nginx is not None:
             nginx.terminate()
             nginx.wait(timeout=10)
         srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    if shutil.which("wrk") is None or shutil.which("nginx") is None:
+        sys.exit("bench_verify: wrk and nginx are needed (Debian packages wrk, nginx)")
+    conftest.TEST_CONF["argon2"] = {"memory_kib": "1024", "iterations": "1", "parallelism": "1"}
+    # BENCH_VERIFY_BASELINE=DIR: the bin/ of another build (e.g. main's) measured first in the
+    # same run, so that before and after share the machine's load.
+    baseline = os.environ.get("BENCH_VERIFY_BASELINE")
+    if baseline:
+        before = measure(os.path.abspath(baseline), f"baseline {baseline}")
+    after = measure(conftest.BIN, "this build")
+    if baseline:
+        print(f"  before -> after: {before:.0f} % -> {after:.0f} % of nginx without auth")
 
 
 if __name__ == "__main__":

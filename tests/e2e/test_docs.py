@@ -50,6 +50,14 @@ def test_every_default_in_the_table_parses(tmp_path):
     assert "built-in default" not in p.stderr
 
 
+def test_readme_says_which_keys_sighup_reloads():
+    """The README's per-key table of what SIGHUP reloads is the one printed from conf.c."""
+    p = subprocess.run([os.path.join(BIN, "gatehouse"), "-p", "reload"], capture_output=True,
+                       text=True, check=True)
+    with open(os.path.join(TOP, "README.md")) as f:
+        assert p.stdout in f.read(), "README.md's reload table is stale: paste `gatehouse -p reload`"
+
+
 def test_man_page_settings_list_every_key():
     p = subprocess.run([os.path.join(BIN, "gatehouse"), "-p", "man"], capture_output=True,
                        text=True, check=True)

@@ -46,6 +46,23 @@ test_a_token_given_back_is_usable_again(void **state)
     ratelimit_free(rl);
 }
 
+/* A configuration reload changes the rate: a new address gets the new burst, and a bucket
+ * that was limited refills at the new speed. */
+static void
+test_a_new_rate_applies_to_every_bucket(void **state)
+{
+    (void)state;
+    struct ratelimit *rl = ratelimit_new(1);
+    assert_int_equal(ratelimit_take(rl, "192.0.2.1", 100), 0);
+    assert_int_equal(ratelimit_take(rl, "192.0.2.1", 100), 61);
+    ratelimit_set_rate(rl, 60); /* one token a second */
+    assert_int_equal(ratelimit_take(rl, "192.0.2.1", 101), 0);
+    for (int i = 0; i < 60; i++)
+        assert_int_equal(ratelimit_take(rl, "192.0.2.2", 100), 0);
+    assert_true(ratelimit_take(rl, "192.0.2.2", 100) > 0);
+    ratelimit_free(rl);
+}
+
 /* Many addresses: the table stays its size; the limited address in a full table may be evicted
  * (its limit loosened), and every fresh address still gets its full burst. */
 static void
@@ -71,6 +88,7 @@ main(void)
         cmocka_unit_test(test_burst_then_refused_with_the_wait),
         cmocka_unit_test(test_another_address_is_never_limited),
         cmocka_unit_test(test_a_token_given_back_is_usable_again),
+        cmocka_unit_test(test_a_new_rate_applies_to_every_bucket),
         cmocka_unit_test(test_many_addresses_fit_in_the_fixed_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
