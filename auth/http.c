@@ -112,6 +112,7 @@ struct req {
     int responded;
     struct MHD_Response *response;
     const char *csp; /* NULL: CSP */
+    int for_machine; /* req_for_machine: no headers that only a browser reads */
     /* blocking handlers */
     struct req *next_job;
     _Atomic int job; /* JOB_NONE, JOB_RUNNING, JOB_DONE */
@@ -401,9 +402,19 @@ req_allow_autopost(struct req *r, const char *script_sha256, const char *form_or
                           script_sha256, form_origin);
 }
 
+void
+req_for_machine(struct req *r)
+{
+    r->for_machine = 1;
+}
+
 static void
 add_security_headers(struct req *r, struct MHD_Response *resp)
 {
+    if (r->for_machine) {
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        return;
+    }
     MHD_add_response_header(resp, "Content-Security-Policy", r->csp ? r->csp : CSP);
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");

@@ -79,6 +79,10 @@ int req_secure(const struct req *r);
 
 /* Response. Headers and cookies accumulate until req_respond. */
 int req_add_header(struct req *r, const char *name, const char *value);
+/* The response is read by a program, never shown by a browser (forward-auth's empty 200 to the
+ * proxy, which copies only the identity headers it names): it goes without the browser
+ * security headers (CSP, X-Frame-Options, ...), keeping Cache-Control: no-store. */
+void req_for_machine(struct req *r);
 /* Lets this response's forms submit to (and be redirected to) these space-separated origins
  * besides our own: the CSP form-action of a page whose forms lead to an IdP. */
 void req_allow_form_targets(struct req *r, const char *origins);

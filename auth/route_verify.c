@@ -103,6 +103,9 @@ allow(struct req *r)
         req_add_header(r, c->header_role, w->user.role);
         req_add_header(r, c->header_auth_method, w->user.auth_method);
     }
+    /* Only the proxy reads a 200 (nginx's auth_request, Caddy's and Traefik's forward auth pass
+     * the request on and copy the named headers); 302, 401 and 403 may reach a browser. */
+    req_for_machine(r);
     return req_respond(r, 200, "text/plain; charset=utf-8", "", 0);
 }
 

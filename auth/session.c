@@ -92,7 +92,7 @@ still_live(struct store *s, const struct policy *p, long absolute_seconds, const
         store_session_delete(s, hash);
         return 1;
     }
-    if (now - out->last_seen >= SESSION_TOUCH_SECONDS) {
+    if (now - out->last_seen >= timeout_touch_seconds(p, (enum session_kind)out->kind)) {
         if (store_session_touch(s, hash, now) != 0)
             return -1;
         out->last_seen = now;

@@ -14,10 +14,6 @@ struct user;
 
 #define SESSION_COOKIE "gatehouse_session"
 #define SESSION_TOKEN_LEN 64 /* hex characters */
-/* last_seen is written at most this often, so a valid request costs no write; idle timeouts
- * are therefore exact to within this many seconds (never longer than configured). */
-#define SESSION_TOUCH_SECONDS 10
-
 /* What a new session starts with. */
 struct session_new {
     long long user_id;

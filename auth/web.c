@@ -108,8 +108,10 @@ void
 web_bind_session(struct req *r, const char *session_hash)
 {
     struct web *w = web_of(r);
-    csrf_token(w->app->csrf_key, sizeof w->app->csrf_key, w->visitor,
-               session_hash ? session_hash : "", w->csrf_token);
+    /* The token itself (an HMAC) is made by the first page that needs it (web_ctx): most
+     * requests (forward-auth, APIs, redirects) render no form. */
+    snprintf(w->csrf_session, sizeof w->csrf_session, "%s", session_hash ? session_hash : "");
+    w->csrf_token[0] = '\0';
 }
 
 int
@@ -261,6 +263,9 @@ web_ctx(struct req *r)
 {
     struct web *w = web_of(r);
     struct tmpl_ctx *c = tmpl_ctx_new(req_arena(r), NULL);
+    if (w != NULL && w->csrf_token[0] == '\0')
+        csrf_token(w->app->csrf_key, sizeof w->app->csrf_key, w->visitor, w->csrf_session,
+                   w->csrf_token);
     tmpl_set(c, "csrf_token", w ? w->csrf_token : "");
     /* The visitor cookie goes out with the first page that carries a form token. */
     if (w != NULL && w->visitor_new) {

@@ -31,10 +31,11 @@ struct web {
     char session_hash[65]; /* when signed_in */
     char visitor[33];      /* CSRF visitor value */
     int visitor_new;       /* visitor was made for this request: the page sets its cookie */
-    char csrf_token[65];
-    int api;         /* path under /api/ : JSON errors */
-    unsigned perms;  /* what the user's role holds (auth/authz.h), once perms_known */
-    int perms_known; /* perms was read (web_perms) */
+    char csrf_token[65];   /* "" until web_ctx makes it for w->csrf_session */
+    char csrf_session[65]; /* the session the form token is bound to ("" = none) */
+    int api;               /* path under /api/ : JSON errors */
+    unsigned perms;        /* what the user's role holds (auth/authz.h), once perms_known */
+    int perms_known;       /* perms was read (web_perms) */
 };
 
 /* What sign-ins answer (503, with Retry-After) while the store cannot write. */

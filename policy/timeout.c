@@ -22,6 +22,15 @@ timeout_idle_seconds(const struct policy *p, enum session_kind k)
     return web < client ? web : client;
 }
 
+long
+timeout_touch_seconds(const struct policy *p, enum session_kind k)
+{
+    long t = timeout_idle_seconds(p, k) / 60;
+    if (t < TIMEOUT_TOUCH_MIN_SECONDS)
+        return TIMEOUT_TOUCH_MIN_SECONDS;
+    return t > TIMEOUT_TOUCH_MAX_SECONDS ? TIMEOUT_TOUCH_MAX_SECONDS : t;
+}
+
 enum timeout_verdict
 timeout_check(const struct policy *p, enum session_kind k, time_t created, time_t last_seen,
               long absolute_seconds, time_t now)

@@ -203,6 +203,16 @@ def measure(bin_dir, label):
         print("  CPU per request (us):  " + "  ".join(f"{k:>10s}" for k in cpu_auth))
         for name, cpu in (("with /auth/verify", cpu_auth), ("no auth", cpu_noauth)):
             print(f"    {name:20s}" + "  ".join(f"{v:10.1f}" for v in cpu.values()))
+        # The ratio the CPU alone allows (every core busy with these three programs, none idle
+        # or lent to others), and what it would be if Gatehouse's decision cost nothing: the
+        # rest is nginx's own work for the auth_request subrequest.
+        busy = [sum(v for k, v in c.items() if k != "idle/other") for c in (cpu_auth, cpu_noauth)]
+        free = busy[0] - cpu_auth["gatehouse"]
+        print(f"  CPU-bound ratio {100 * busy[1] / busy[0]:.0f} %; with a Gatehouse that cost "
+              f"nothing {100 * busy[1] / free:.0f} %")
+        print(f"  per core: Gatehouse {1e6 / cpu_auth['gatehouse']:,.0f} decisions/s; nginx "
+              f"{1e6 / cpu_noauth['nginx']:,.0f} requests/s without auth, "
+              f"{1e6 / cpu_auth['nginx']:,.0f}/s with auth_request")
         return ratio
     finally:
         if nginx is not None:

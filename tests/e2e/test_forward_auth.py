@@ -12,7 +12,7 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import metric, signed_in_user
+from conftest import db_rows, metric, signed_in_user
 
 _real_getaddrinfo = socket.getaddrinfo
 
@@ -317,3 +317,28 @@ def test_header_names_are_configurable_and_a_restricted_session_is_not_signed_in
     assert restricted
     r = verify(srv, f"http://app.example.test:{srv.port}/docs", cookie=restricted)
     assert r.status_code == 401 and "Location" in r.headers
+
+
+def test_long_idle_limits_write_last_use_at_most_once_a_minute(make_server):
+    """With a 2-hour idle limit a verify rewrites the session's last use only when it is 60 s
+    old (1/60 of the limit; 10 s before): verifies in between cost no write."""
+    srv = make_server({"policy": {"session.web_idle_minutes": "120"}})
+    b, _ = signed_in_user(srv)
+    cookie = b.session_cookie()
+
+    def last_seen():
+        return db_rows(srv, "SELECT last_seen FROM sessions")[0][0]
+
+    def ok():
+        r = requests.get(srv.url("/auth/verify"), cookies={"gatehouse_session": cookie},
+                         headers={"X-Original-URL": srv.url("/app")}, timeout=10)
+        assert r.status_code == 200
+
+    ok()
+    first = last_seen()
+    srv.advance(30)
+    ok()
+    assert last_seen() == first  # 30 s: not written (it was every 10 s before)
+    srv.advance(31)
+    ok()
+    assert last_seen() >= first + 61

@@ -34,6 +34,26 @@ test_idle_limits_come_from_the_policy(void **state)
     assert_int_equal(timeout_idle_seconds(&p, SESSION_CLIENT), 120 * MINUTE);
 }
 
+/* last_seen is rewritten at most every 1/60 of the idle limit, 10 s to 60 s. */
+static void
+test_touch_interval_is_a_sixtieth_of_the_idle_limit_within_10_to_60_s(void **state)
+{
+    static const struct {
+        int minutes;
+        long touch;
+    } golden[] = {{5, 10},  {9, 10},  {10, 10}, {11, 11}, {20, 20},
+                  {59, 59}, {60, 60}, {61, 60}, {120, 60}};
+    struct policy p = defaults();
+
+    (void)state;
+    for (size_t i = 0; i < sizeof golden / sizeof golden[0]; i++) {
+        p.web_idle_minutes = golden[i].minutes;
+        p.client_idle_minutes = golden[i].minutes;
+        assert_int_equal(timeout_touch_seconds(&p, SESSION_WEB), golden[i].touch);
+        assert_int_equal(timeout_touch_seconds(&p, SESSION_CLIENT), golden[i].touch);
+    }
+}
+
 static void
 test_web_session_idle_19_59_is_valid_and_20_00_has_ended(void **state)
 {
@@ -105,6 +125,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_limits_come_from_the_policy),
+        cmocka_unit_test(test_touch_interval_is_a_sixtieth_of_the_idle_limit_within_10_to_60_s),
         cmocka_unit_test(test_web_session_idle_19_59_is_valid_and_20_00_has_ended),
         cmocka_unit_test(test_client_session_idle_4_59_is_valid_and_5_00_has_ended),
         cmocka_unit_test(test_activity_keeps_a_session_alive_without_an_absolute_limit),
