@@ -71,6 +71,31 @@ def _os_user():
     return pw.pw_uid, pw.pw_gid
 
 
+PREFIX = "gatehouse-pg-"
+
+
+def reap_orphans():
+    """Stops and removes the clusters of test runs that were killed before their atexit ran
+    (their owner.pid names a process that is gone)."""
+    import glob
+    for d in glob.glob(os.path.join(tempfile.gettempdir(), PREFIX + "*")):
+        try:
+            with open(os.path.join(d, "owner.pid")) as f:
+                owner = int(f.read().strip())
+            os.kill(owner, 0)
+            continue  # its run is alive
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            continue  # not ours to judge (unreadable, or being made right now)
+        c = Cluster()
+        c.dir, c.running = d, True
+        c.proc_env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": d, "TZ": "UTC"}
+        if os.path.exists(os.path.join(d, "data", "postmaster.pid")):
+            c.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def quote(v):
     """v as an SQL literal (tests' own values only; not a general-purpose escaper)."""
     if v is None:
@@ -130,8 +155,12 @@ class Cluster:
         missing = _missing()
         if missing:
             raise RuntimeError(f"{missing} is missing (Debian package: postgresql)")
+        reap_orphans()
         uid, gid = _os_user()
-        self.dir = tempfile.mkdtemp(prefix="gatehouse-pg-")
+        self.dir = tempfile.mkdtemp(prefix=PREFIX)
+        # Whose cluster this is: a later run stops it if this process died without doing so.
+        with open(os.path.join(self.dir, "owner.pid"), "w") as f:
+            f.write(f"{os.getpid()}\n")
         os.chmod(self.dir, 0o700)
         os.chown(self.dir, uid, gid)
         # No faketime, no sanitizer preloads: PostgreSQL runs on the real clock.
