@@ -747,9 +747,13 @@ read_line(char *buf, int size, void *stream)
     return buf;
 }
 
-/* Until the store's PostgreSQL driver is in (auth/store_*.c), store_open would take a
- * "postgres:..." location for a SQLite file name: refuse the driver here instead. */
+/* A build without the store's PostgreSQL driver (GH_STORE_PG: libpq found) refuses the driver
+ * here, with the file and line, before store_open would. */
+#ifdef GH_STORE_PG
+#define STORE_HAS_POSTGRES 1
+#else
 #define STORE_HAS_POSTGRES 0
+#endif
 
 /* [store]: driver = postgres needs a conninfo, and a conninfo is only read with it. */
 static int
