@@ -25,6 +25,7 @@
 #include "routes.h"
 #include "sp/sp.h"
 #include "store.h"
+#include "samllog.h"
 #include "str.h"
 #include "tmpl.h"
 #include "web.h"
@@ -1061,6 +1062,7 @@ route_admin_saml_entry(struct req *r)
         web_error(r, 404, "There is no such SAML log entry.");
         return 0;
     }
+    int sealed_shut = samllog_open(&row, &w->app->secrets) != 0;
     struct tmpl_ctx *c = admin_ctx(r, "nav_saml");
     char at[40];
     tmpl_setf(c, "id", "%lld", row.id);
@@ -1101,6 +1103,11 @@ route_admin_saml_entry(struct req *r)
     else if (strcmp(row.xml_kept, "dropped") == 0)
         tmpl_setf(c, "xml_note",
                   "Not kept: the disk was nearly full when this response (%lld bytes) arrived.",
+                  row.xml_size);
+    if (sealed_shut)
+        tmpl_setf(c, "xml_note",
+                  "The response (%lld bytes) is sealed and does not open with this server's "
+                  "data key.",
                   row.xml_size);
     char *pretty = strcmp(row.xml_kept, "excerpt") == 0 ? NULL : sp_xml_pretty(row.xml);
     tmpl_set(c, "xml", pretty ? pretty : row.xml);

@@ -28,6 +28,7 @@
 #include "routes.h"
 #include "sp/sp.h"
 #include "store.h"
+#include "samllog.h"
 #include "str.h"
 #include "web.h"
 
@@ -555,8 +556,12 @@ saml_log(struct api *a, const char *rest)
         struct saml_log_row row;
         if (e != NULL || store_saml_log_get(a->w->store, id, &row) != 0)
             return err(a, 404, "not_found", "No such SAML log entry.");
+        int shut = samllog_open(&row, &a->w->app->secrets) != 0;
         json_t *o = admin_saml_log_json(&row);
         json_object_set_new(o, "xml", row.xml ? json_string(row.xml) : json_null());
+        if (shut)
+            json_object_set_new(o, "xml_error",
+                                json_string("sealed; does not open with this data key"));
         free(row.xml);
         return web_json(a->r, 200, o);
     }

@@ -2,7 +2,10 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "secrets.h"
 
 size_t
 samllog_utf8_cut(const char *s, size_t len, size_t max)
@@ -42,4 +45,42 @@ samllog_keep(struct saml_log_row *row, const char *xml, size_t size, int verifie
     buf[n] = '\0';
     row->xml = buf;
     snprintf(row->xml_kept, sizeof row->xml_kept, "%s", n < size ? "excerpt" : "full");
+}
+
+/* The row's fields the body is bound to: a sealed body moved to another row does not open. */
+static void
+body_aad(const struct saml_log_row *row, char *out, size_t len)
+{
+    snprintf(out, len, "gatehouse saml log v1|%lld|%s|%s", (long long)row->at, row->issuer,
+             row->assertion_id);
+}
+
+int
+samllog_seal(struct saml_log_row *row, const struct secrets *k)
+{
+    if (row->xml == NULL)
+        return 0;
+    char aad[1200];
+    body_aad(row, aad, sizeof aad);
+    char *sealed = secrets_seal_text(k, aad, row->xml, strlen(row->xml));
+    row->xml = sealed;
+    if (sealed == NULL) {
+        /* Never the body in clear: the row keeps its verdict and size only. */
+        snprintf(row->xml_kept, sizeof row->xml_kept, "dropped");
+        return -1;
+    }
+    return 0;
+}
+
+int
+samllog_open(struct saml_log_row *row, const struct secrets *k)
+{
+    if (row->xml == NULL || !secrets_is_sealed_text(row->xml))
+        return 0; /* none kept, or written before bodies were sealed */
+    char aad[1200];
+    body_aad(row, aad, sizeof aad);
+    char *plain = secrets_open_text(k, aad, row->xml, NULL);
+    free(row->xml);
+    row->xml = plain;
+    return plain == NULL ? -1 : 0;
 }

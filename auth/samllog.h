@@ -18,6 +18,17 @@
 void samllog_keep(struct saml_log_row *row, const char *xml, size_t size, int verified,
                   int room_low, char *buf);
 
+struct secrets;
+
+/* Seals the body samllog_keep chose (row->xml) under the data key, bound to the row's time,
+ * issuer and assertion ID: row->xml becomes a new sealed string (the caller frees it). -1 when it
+ * cannot be sealed: row->xml is then NULL and xml_kept "dropped" (never kept in clear). */
+int samllog_seal(struct saml_log_row *row, const struct secrets *k);
+/* Opens the body of a row read from the store (row->xml, freed) in place. A body written before
+ * bodies were sealed stays as it is. -1 when it does not open with this data key: row->xml is
+ * then NULL. */
+int samllog_open(struct saml_log_row *row, const struct secrets *k);
+
 /* The length of the longest prefix of s (len bytes) of at most max bytes that does not end
  * inside a UTF-8 sequence. */
 size_t samllog_utf8_cut(const char *s, size_t len, size_t max);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -106,6 +107,80 @@ secrets_open(const struct secrets *k, const char *aad, const char *sealed, unsig
         return -1;
     *n_out = n - NONCE_LEN - TAG_LEN;
     return 0;
+}
+
+/* ---- secrets of any size: "s1:" + base64(nonce | ciphertext | tag) ---- */
+
+#define TEXT_PREFIX "s1:"
+#define TEXT_PREFIX_LEN 3
+/* Larger than the ACS accepts (384 KiB of base64) and any PEM key: a bound, not a size. */
+#define TEXT_MAX (64u * 1024 * 1024)
+
+int
+secrets_is_sealed_text(const char *s)
+{
+    return s != NULL && strncmp(s, TEXT_PREFIX, TEXT_PREFIX_LEN) == 0;
+}
+
+char *
+secrets_seal_text(const struct secrets *k, const char *aad, const void *plain, size_t n)
+{
+    if (!k->ready || n > TEXT_MAX)
+        return NULL;
+    size_t raw_len = NONCE_LEN + n + TAG_LEN, b64_len = 4 * ((raw_len + 2) / 3);
+    unsigned char *raw = malloc(raw_len);
+    char *out = malloc(TEXT_PREFIX_LEN + b64_len + 1);
+    if (raw == NULL || out == NULL || gcm_seal(k->data_key, aad, plain, n, raw) != 0) {
+        free(raw);
+        free(out);
+        return NULL;
+    }
+    memcpy(out, TEXT_PREFIX, TEXT_PREFIX_LEN);
+    EVP_EncodeBlock((unsigned char *)out + TEXT_PREFIX_LEN, raw, (int)raw_len);
+    free(raw); /* ciphertext only: nothing to wipe */
+    return out;
+}
+
+char *
+secrets_open_text(const struct secrets *k, const char *aad, const char *sealed, size_t *n_out)
+{
+    if (!k->ready || !secrets_is_sealed_text(sealed))
+        return NULL;
+    const char *b64 = sealed + TEXT_PREFIX_LEN;
+    size_t b64_len = strlen(b64);
+    if (b64_len % 4 != 0 || b64_len / 4 * 3 > TEXT_MAX + NONCE_LEN + TAG_LEN + 3)
+        return NULL;
+    size_t pad = b64_len >= 1 && b64[b64_len - 1] == '='
+                     ? (b64_len >= 2 && b64[b64_len - 2] == '=' ? 2 : 1)
+                     : 0;
+    unsigned char *raw = malloc(b64_len / 4 * 3 + 1);
+    int dec = raw ? EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)b64_len) : -1;
+    /* EVP_DecodeBlock counts the padding as zero bytes. */
+    size_t raw_len = dec < 0 || (size_t)dec < pad ? 0 : (size_t)dec - pad;
+    char *plain = NULL;
+    if (raw_len >= NONCE_LEN + TAG_LEN) {
+        size_t n = raw_len - NONCE_LEN - TAG_LEN;
+        plain = malloc(n + 1);
+        if (plain != NULL &&
+            gcm_open(k->data_key, aad, raw, raw_len, (unsigned char *)plain) == 0) {
+            plain[n] = '\0';
+            if (n_out != NULL)
+                *n_out = n;
+        } else {
+            free(plain);
+            plain = NULL;
+        }
+    }
+    free(raw);
+    return plain;
+}
+
+void
+secrets_free_text(char *plain, size_t n)
+{
+    if (plain != NULL)
+        OPENSSL_cleanse(plain, n);
+    free(plain);
 }
 
 /* "v1:FINGERPRINT:hex(nonce | wrapped data key | tag)" */

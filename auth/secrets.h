@@ -33,6 +33,21 @@ int secrets_seal(const struct secrets *k, const char *aad, const unsigned char *
 int secrets_open(const struct secrets *k, const char *aad, const char *sealed, unsigned char *plain,
                  size_t cap, size_t *n_out);
 
+/* Secrets of any size (the SP private key, the SMTP password, SAML log bodies): n bytes bound to
+ * aad, sealed into a new string "s1:" + base64(nonce | ciphertext | tag) (free it); NULL when
+ * the data key is not loaded or memory runs out. */
+char *secrets_seal_text(const struct secrets *k, const char *aad, const void *plain, size_t n);
+/* Opens a secrets_seal_text string into a new NUL-terminated buffer (*n_out bytes, may be NULL);
+ * NULL when it is not one or does not authenticate under this data key and aad. Release it with
+ * secrets_free_text, which wipes it. */
+char *secrets_open_text(const struct secrets *k, const char *aad, const char *sealed,
+                        size_t *n_out);
+void secrets_free_text(char *plain, size_t n);
+/* What a sealed configuration value is bound to (gatehousectl secrets seal NAME). */
+#define SECRETS_AAD_SMTP_PASSWORD "gatehouse config v1 smtp.password"
+/* Whether s has the form secrets_seal_text makes ("s1:..."). */
+int secrets_is_sealed_text(const char *s);
+
 /* Makes a new master key, re-wraps the data key under it in the store, then moves the new key
  * into key_file (the old key is overwritten). fingerprint_out (17 bytes) gets the new key's. */
 int secrets_rotate(struct store *s, const char *key_file, char *fingerprint_out, char *err,

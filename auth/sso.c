@@ -492,9 +492,13 @@ write_log(struct acs *a)
     char excerpt[SAML_LOG_EXCERPT_BYTES + 1];
     samllog_keep(&row, a->o->v.xml, a->o->v.xml_size, a->o->v.signature_verified, room.low,
                  excerpt);
+    /* The body carries personal data: at rest it is sealed under the data key. */
+    if (samllog_seal(&row, &a->app->secrets) != 0)
+        log_error("saml log body not sealed: kept without it");
     long long id = 0;
     if (store_saml_log_append(a->s, &row, &id) != 0)
         log_error("saml log append failed");
+    free(row.xml);
     return id;
 }
 

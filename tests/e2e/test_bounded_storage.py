@@ -97,12 +97,13 @@ def test_an_unverified_response_leaves_a_bounded_excerpt_cut_on_utf8(server, idp
     assert entry["xml_kept"] == "excerpt" and entry["xml_size"] == len(whole)
     kept = entry["xml"].encode()
     assert len(kept) == EXCERPT - 1 and whole.startswith(kept)
-    # The CLI's text view says so too, and the store holds no more than the excerpt.
+    # The CLI's text view says so too, and the store holds no more than the excerpt, sealed:
+    # "s1:" + base64 of nonce (12) | excerpt | tag (16).
     out = server.ctl("saml-log", "show", str(entry["id"])).stdout
     assert "xml_kept        excerpt" in out and f"xml_size        {len(whole)}" in out
     size = "length(CAST(xml AS BLOB))" if server.db is None else "octet_length(xml)"
     (n,), = db_rows(server, f"SELECT {size} FROM saml_log WHERE id = ?", (entry["id"],))
-    assert n == len(kept)
+    assert n == 3 + 4 * -(-(len(kept) + 28) // 3)
     # And the admin page's detail view.
     admin, _ = signed_in_user(server, "admin@example.com", "admin")
     page = admin.get(f"/admin/saml-log/view?id={entry['id']}").text
