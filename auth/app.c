@@ -19,6 +19,7 @@
 #include "rand.h"
 #include "roles.h"
 #include "sp/sp.h"
+#include "spkey.h"
 #include "store.h"
 #include "str.h"
 #include "tmpl.h"
@@ -102,20 +103,31 @@ make_parent(const char *path, char *err, size_t errlen)
     return -1;
 }
 
-/* The SP's key pair (made at first start) and the metadata built from it. */
-static int
-load_sp(struct app *a, char *err, size_t errlen)
+/* The SP's key pair (made at first start, the key sealed) and the metadata built from it. */
+int
+app_load_sp(struct app *a, char *err, size_t errlen)
 {
+    if (a->sp_metadata != NULL)
+        return 0;
+    if (!a->secrets.ready) {
+        snprintf(err, errlen, "the SP key is sealed: the data key is not loaded");
+        return -1;
+    }
+    int clear = 0;
     if (make_parent(a->conf.sp_key_file, err, errlen) != 0 ||
         make_parent(a->conf.sp_cert_file, err, errlen) != 0 ||
-        sp_keys_ensure(a->conf.sp_key_file, a->conf.sp_cert_file, a->sp_entity_id, err, errlen) !=
-            0)
+        spkey_load(&a->secrets, a->conf.sp_key_file, a->conf.sp_cert_file, a->sp_entity_id,
+                   &a->sp_key_pem, &clear, err, errlen) != 0)
         return -1;
-    char *pem = sp_read_file(a->conf.sp_cert_file, 64 * 1024, NULL, err, errlen);
-    if (pem == NULL)
+    if (clear)
+        log_warn("the SP private key is in clear at %s: run `gatehousectl secrets seal-sp-key` "
+                 "to seal it under the data key",
+                 a->conf.sp_key_file);
+    a->sp_cert_pem = sp_read_file(a->conf.sp_cert_file, 64 * 1024, NULL, err, errlen);
+    if (a->sp_cert_pem == NULL)
         return -1;
-    a->sp_metadata = sp_metadata_xml(a->sp_entity_id, a->conf.base_url, a->sp_acs_url, pem);
-    free(pem);
+    a->sp_metadata =
+        sp_metadata_xml(a->sp_entity_id, a->conf.base_url, a->sp_acs_url, a->sp_cert_pem);
     if (a->sp_metadata == NULL) {
         snprintf(err, errlen, "%s: not a PEM certificate", a->conf.sp_cert_file);
         return -1;
@@ -205,7 +217,7 @@ app_sp_acquire(struct app *a, struct store *s, long long version)
     struct sp_ref *fresh = calloc(1, sizeof *fresh);
     if (fresh == NULL)
         return NULL;
-    fresh->sp = sp_new(a->sp_metadata, a->conf.sp_key_file, a->conf.sp_cert_file, err, sizeof err);
+    fresh->sp = sp_new_from_pem(a->sp_metadata, a->sp_key_pem, a->sp_cert_pem, err, sizeof err);
     if (fresh->sp == NULL || store_idp_metadata_each(s, add_idp, fresh->sp) != 0) {
         log_error("SAML state not built: %s", fresh->sp ? "cannot read the IdPs" : err);
         sp_free(fresh->sp);
@@ -239,7 +251,7 @@ app_sp_release(struct app *a, struct sp_ref *r)
 /* The data key unwrapped inside the customer's PKCS#11 token. Each unwrap is a use of the
  * customer's key: it is written to the audit log, where the customer sees every one. */
 static int
-load_token_secrets(struct app *a, struct store *s, char *err, size_t errlen)
+load_token_secrets(struct app *a, struct store *s, const char *why, char *err, size_t errlen)
 {
     struct secrets_token t = {a->conf.secrets_pkcs11_module, a->conf.secrets_token_label,
                               a->conf.secrets_key_label, a->conf.secrets_pin_file};
@@ -250,8 +262,7 @@ load_token_secrets(struct app *a, struct store *s, char *err, size_t errlen)
     snprintf(target, sizeof target, "pkcs11:%s/%s", a->conf.secrets_token_label,
              a->conf.secrets_key_label);
     struct actor sys = {"system", "system", host, 0};
-    if (audit_record(s, &sys, "secrets.unwrap", target, NULL, "data key unwrapped at start-up") !=
-        0) {
+    if (audit_record(s, &sys, "secrets.unwrap", target, NULL, why) != 0) {
         snprintf(err, errlen,
                  "the data key was unwrapped but the audit record could not be "
                  "written: refusing to start without it");
@@ -261,16 +272,46 @@ load_token_secrets(struct app *a, struct store *s, char *err, size_t errlen)
     return 0;
 }
 
+/* [smtp] password_sealed, opened into smtp_password; a clear password is warned about. */
 static int
-load_secrets(struct app *a, char *err, size_t errlen)
+open_smtp_password(struct app *a, char *err, size_t errlen)
 {
+    struct conf *c = &a->conf;
+    if (c->smtp_password[0] != '\0' && c->smtp_host[0] != '\0')
+        log_warn("[smtp] password is in clear in %s: replace it with password_sealed "
+                 "(gatehousectl secrets seal smtp.password)",
+                 c->path);
+    if (c->smtp_password_sealed[0] == '\0')
+        return 0;
+    size_t n = 0;
+    char *pw =
+        secrets_open_text(&a->secrets, SECRETS_AAD_SMTP_PASSWORD, c->smtp_password_sealed, &n);
+    if (pw == NULL || n >= sizeof c->smtp_password) {
+        secrets_free_text(pw, n);
+        snprintf(err, errlen,
+                 "%s: [smtp] password_sealed does not open with this store's data key (sealed "
+                 "for another deployment, or damaged): seal it again with `gatehousectl secrets "
+                 "seal smtp.password`",
+                 c->path);
+        return -1;
+    }
+    memcpy(c->smtp_password, pw, n + 1);
+    secrets_free_text(pw, n);
+    return 0;
+}
+
+int
+app_load_secrets(struct app *a, const char *why, char *err, size_t errlen)
+{
+    if (a->secrets.ready)
+        return 0;
     struct store *s = app_store(a);
     if (s == NULL) {
         snprintf(err, errlen, "the store cannot be opened");
         return -1;
     }
     if (strcmp(a->conf.secrets_provider, "pkcs11") == 0) {
-        if (load_token_secrets(a, s, err, errlen) != 0)
+        if (load_token_secrets(a, s, why, err, errlen) != 0)
             return -1;
     } else if (make_parent(a->conf.secrets_key_file, err, errlen) != 0 ||
                secrets_load(&a->secrets, s, a->conf.secrets_key_file, err, errlen) != 0) {
@@ -452,7 +493,11 @@ app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t
             return -1;
         }
     }
-    if ((parts & APP_SECRETS) && load_secrets(a, err, errlen) != 0)
+    /* The server's SMTP password only: gatehousectl must still seal a new one when the file
+     * holds one that no longer opens. */
+    if ((parts & APP_SECRETS) &&
+        (app_load_secrets(a, "data key unwrapped at start-up", err, errlen) != 0 ||
+         open_smtp_password(a, err, errlen) != 0))
         return -1;
     if (a->conf.sp_entity_id[0] != '\0')
         snprintf(a->sp_entity_id, sizeof a->sp_entity_id, "%s", a->conf.sp_entity_id);
@@ -462,7 +507,7 @@ app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t
         snprintf(a->sp_acs_url, sizeof a->sp_acs_url, "%s", a->conf.sp_acs_url);
     else
         snprintf(a->sp_acs_url, sizeof a->sp_acs_url, "%s/saml/acs", a->conf.base_url);
-    if ((parts & APP_SP) && load_sp(a, err, errlen) != 0)
+    if ((parts & APP_SP) && app_load_sp(a, err, errlen) != 0)
         return -1;
     if (parts & APP_TEMPLATES) {
         a->tmpl = tmpl_load(a->conf.templates_dir, err, errlen);
@@ -492,6 +537,11 @@ app_free(struct app *a)
     a->tmpl = NULL;
     free(a->sp_metadata);
     a->sp_metadata = NULL;
+    if (a->sp_key_pem != NULL)
+        secrets_free_text(a->sp_key_pem, strlen(a->sp_key_pem));
+    a->sp_key_pem = NULL;
+    free(a->sp_cert_pem);
+    a->sp_cert_pem = NULL;
     if (a->sp_cur != NULL) {
         sp_ref_drop(a, a->sp_cur);
         a->sp_cur = NULL;

@@ -62,6 +62,8 @@ struct app {
     unsigned char recovery_key[32]; /* APP_SECRETS: HMAC key of recovery code hashes */
     char sp_entity_id[600];         /* [sp] entity_id, or {base_url}/saml/metadata */
     char *sp_metadata;              /* our SAML metadata document (APP_SP) */
+    char *sp_key_pem;               /* APP_SP: the SP private key, opened from its sealed file */
+    char *sp_cert_pem;              /* APP_SP: its certificate */
     char sp_acs_url[700];           /* {base_url}/saml/acs */
     pthread_mutex_t sp_mu;
     struct sp_ref *sp_cur;
@@ -78,12 +80,18 @@ struct app {
 enum app_parts {
     APP_STORE = 1u << 0,     /* open the store (creating its folder, applying migrations) */
     APP_TEMPLATES = 1u << 1, /* load templates and prepare the sign-in timing equaliser */
-    APP_SP = 1u << 2,        /* SP key and certificate (made when absent), SP metadata */
+    APP_SP = 1u << 2,        /* SP key (sealed) and certificate (made when absent), metadata;
+                                needs APP_SECRETS */
     APP_SECRETS = 1u << 3,   /* master key and data key (made at first start); needs APP_STORE */
 };
 
 /* Loads the configuration and the parts asked for (enum app_parts). -1 with a message in err. */
 int app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t errlen);
+/* APP_SECRETS after app_init (gatehousectl, for the commands that need the data key); why
+ * names the use in the audit record of a token unwrap. Once per process. */
+int app_load_secrets(struct app *a, const char *why, char *err, size_t errlen);
+/* APP_SP after app_init; needs the data key (app_load_secrets). Once per process. */
+int app_load_sp(struct app *a, char *err, size_t errlen);
 /* Reads the configuration file again and puts it in force: the reloadable keys (conf.c's
  * reloadable_keys, [access] and [policy]) take their new values, with the log level and format
  * and the ACS rate limit; a changed key that is read at start only is logged and keeps its

@@ -164,7 +164,9 @@ static const struct conf_key conf_keys[] = {
     S("sp", "entity_id", sp_entity_id, "",
       "The SP's SAML entity ID; empty = {base_url}/saml/metadata."),
     S("sp", "key_file", sp_key_file, "var/sp-key.pem",
-      "The SP's private key (PEM); generated at first start when absent."),
+      "The SP's private key: generated at first start and kept only sealed under the data "
+      "key, in this path + \".sealed\". A clear PEM file here (older deployments) still works, "
+      "with a warning, until `gatehousectl secrets seal-sp-key`."),
     S("sp", "cert_file", sp_cert_file, "var/sp-cert.pem",
       "The SP's certificate (PEM); generated with the key when absent."),
     TS("sp", "acs_url", sp_acs_url, CT_HTTP_URL, "", "http:// or https:// URL",
@@ -207,7 +209,10 @@ static const struct conf_key conf_keys[] = {
        "tests); implicit: TLS from the first byte (SMTPS)."),
     S("smtp", "username", smtp_username, "", "SMTP AUTH user; empty = no authentication."),
     S("smtp", "password", smtp_password, "",
-      "SMTP AUTH password (keep this file unreadable by others)."),
+      "SMTP AUTH password in clear (start-up warns); prefer password_sealed."),
+    S("smtp", "password_sealed", smtp_password_sealed, "",
+      "SMTP AUTH password sealed under the data key: the output of `gatehousectl secrets seal "
+      "smtp.password` (reads the password on stdin)."),
     I("smtp", "timeout_seconds", smtp_timeout_seconds, 1, 300, "30",
       "Time allowed per e-mail, connection included, in seconds."),
     TS("smtp", "ca_file", smtp_ca_file, CT_FILE, "", "file",
@@ -833,6 +838,11 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
                  ctx.smtp_host_line);
         return -1;
     }
+    if (line == 0 && !ctx.failed && c->smtp_password[0] != '\0' &&
+        c->smtp_password_sealed[0] != '\0') {
+        snprintf(err, errlen, "%s: [smtp] set password or password_sealed, not both", path);
+        return -1;
+    }
     if (line == 0 && !ctx.failed && (c->tls_cert_file[0] == '\0') != (c->tls_key_file[0] == '\0')) {
         snprintf(err, errlen, "%s:%d: %s: set tls_cert_file and tls_key_file together", path,
                  c->tls_cert_file[0] ? c->tls_cert_line : c->tls_key_line,
@@ -930,13 +940,20 @@ conf_keep_fixed(struct conf *fresh, const struct conf *in_force)
         const struct conf_key *k = &conf_keys[i];
         if (key_reloads(k))
             continue;
+        /* The password in force was opened from password_sealed (compared on its own). */
+        if (k->offset == offsetof(struct conf, smtp_password) &&
+            in_force->smtp_password_sealed[0] != '\0' && fresh->smtp_password[0] == '\0') {
+            key_copy(fresh, in_force, k);
+            continue;
+        }
         char now[CONF_PATH_MAX + 16], file[CONF_PATH_MAX + 16];
         key_value_text(in_force, k, now, sizeof now);
         key_value_text(fresh, k, file, sizeof file);
         if (strcmp(now, file) == 0)
             continue;
         /* Secrets stay out of the log: only that the key changed. */
-        int secret = k->offset == offsetof(struct conf, smtp_password) && k->size > 0;
+        int secret = k->offset == offsetof(struct conf, smtp_password) ||
+                     k->offset == offsetof(struct conf, smtp_password_sealed);
         struct arena *ar = arena_new();
         const char *a = ar && !secret ? str_log_escape(ar, now, 200) : NULL;
         const char *b = ar && !secret ? str_log_escape(ar, file, 200) : NULL;

@@ -90,7 +90,8 @@ struct conf {
     char smtp_from[256];
     int smtp_starttls; /* enum conf_smtp_tls */
     char smtp_username[256];
-    char smtp_password[256];
+    char smtp_password[256];         /* clear; or opened from smtp_password_sealed at start */
+    char smtp_password_sealed[1024]; /* `gatehousectl secrets seal smtp.password` */
     int smtp_timeout_seconds;
     char smtp_ca_file[CONF_PATH_MAX];
     /* [argon2] */

@@ -29,7 +29,9 @@
 #include "log.h"
 #include "policy/lockout.h"
 #include "policy/settings.h"
+#include "samllog.h"
 #include "secrets.h"
+#include "spkey.h"
 #include "store.h"
 #include "str.h"
 
@@ -75,8 +77,20 @@ static const char usage_text[] =
     "             [--json | --jsonl]\n"
     "  secrets rotate [--key-label LABEL]   (LABEL: the token's new key, provider = pkcs11)\n"
     "  secrets migrate --to pkcs11\n"
+    "  secrets seal smtp.password           (reads the value on stdin; prints password_sealed)\n"
+    "  secrets seal-sp-key                  (seals [sp] key_file, removes the clear file)\n"
     "  access check URL [--user E] [--groups a,b] [--mfa]\n"
     "  config reload\n";
+
+/* The data key, for the commands that open sealed secrets (not loaded otherwise: with a token,
+ * each unwrap is a use of the customer's key, audited). */
+static int
+ctl_secrets(struct ctl *c, const char *command, char *err, size_t errlen)
+{
+    char why[128];
+    snprintf(why, sizeof why, "data key unwrapped by gatehousectl %s", command);
+    return app_load_secrets(&c->app, why, err, errlen);
+}
 
 static int
 usage(void)
@@ -986,8 +1000,11 @@ cmd_saml_check(struct ctl *c, int argc, char **argv)
             return refused("out of memory");
         len = strlen(b64);
     }
-    struct sp *sp = sp_new(c->app.sp_metadata, c->app.conf.sp_key_file, c->app.conf.sp_cert_file,
-                           err, sizeof err);
+    struct sp *sp = ctl_secrets(c, "saml check", err, sizeof err) != 0 ||
+                            app_load_sp(&c->app, err, sizeof err) != 0
+                        ? NULL
+                        : sp_new_from_pem(c->app.sp_metadata, c->app.sp_key_pem, c->app.sp_cert_pem,
+                                          err, sizeof err);
     if (sp == NULL) {
         free(b64);
         return refused(err);
@@ -1081,8 +1098,17 @@ cmd_saml_log(struct ctl *c, int argc, char **argv)
         struct saml_log_row r;
         if (e != NULL || store_saml_log_get(c->store, id, &r) != 0)
             return refused("no such SAML log entry");
+        char err[1200];
+        if (r.xml != NULL && ctl_secrets(c, "saml-log show", err, sizeof err) != 0) {
+            free(r.xml);
+            return refused(err);
+        }
+        int shut = samllog_open(&r, &c->app.secrets) != 0;
         json_t *o = admin_saml_log_json(&r);
         json_object_set_new(o, "xml", r.xml ? json_string(r.xml) : json_null());
+        if (shut)
+            json_object_set_new(o, "xml_error",
+                                json_string("sealed; does not open with this data key"));
         if (c->json) {
             json_dumpf(o, stdout, JSON_INDENT(2));
             putchar('\n');
@@ -1153,10 +1179,63 @@ cmd_secrets_rotate_token(struct ctl *c, const char *new_label)
     return 0;
 }
 
+/* secrets seal smtp.password: the value on stdin (one line), sealed for the config file. */
+static int
+cmd_secrets_seal(struct ctl *c, const char *name)
+{
+    if (strcmp(name, "smtp.password") != 0)
+        return refused("secrets seal knows one setting: smtp.password");
+    char err[1200], value[256];
+    if (isatty(STDIN_FILENO))
+        fprintf(stderr, "%s: ", name);
+    if (fgets(value, sizeof value, stdin) == NULL)
+        return refused("no value on stdin");
+    size_t n = strcspn(value, "\r\n");
+    int too_long = value[n] == '\0' && n == sizeof value - 1;
+    value[n] = '\0';
+    if (n == 0 || too_long) {
+        OPENSSL_cleanse(value, sizeof value);
+        return refused("the value must be 1 to 254 bytes on one line");
+    }
+    if (ctl_secrets(c, "secrets seal", err, sizeof err) != 0) {
+        OPENSSL_cleanse(value, sizeof value);
+        return refused(err);
+    }
+    char *sealed = secrets_seal_text(&c->app.secrets, SECRETS_AAD_SMTP_PASSWORD, value, n);
+    OPENSSL_cleanse(value, sizeof value);
+    if (sealed == NULL)
+        return refused("cannot seal the value");
+    printf("%s\n", sealed);
+    free(sealed);
+    return 0;
+}
+
+/* secrets seal-sp-key: an older deployment's clear SP key moves into its sealed file. */
+static int
+cmd_secrets_seal_sp_key(struct ctl *c)
+{
+    char err[1200], sealed[4200];
+    if (ctl_secrets(c, "secrets seal-sp-key", err, sizeof err) != 0 ||
+        spkey_seal_file(&c->app.secrets, c->app.conf.sp_key_file, err, sizeof err) != 0)
+        return refused(err);
+    spkey_sealed_path(c->app.conf.sp_key_file, sealed, sizeof sealed);
+    if (audit_record(c->store, &c->actor, "secrets.seal", "sp key", c->app.conf.sp_key_file,
+                     sealed) != 0)
+        return refused("the SP key was sealed but the audit record could not be written");
+    printf("the SP private key is sealed in %s and %s is removed (remove any backup of it "
+           "too). Running servers go on; restart them at your convenience.\n",
+           sealed, c->app.conf.sp_key_file);
+    return 0;
+}
+
 static int
 cmd_secrets(struct ctl *c, int argc, char **argv)
 {
     int token = strcmp(c->app.conf.secrets_provider, "pkcs11") == 0;
+    if (argc == 2 && strcmp(argv[0], "seal") == 0)
+        return cmd_secrets_seal(c, argv[1]);
+    if (argc == 1 && strcmp(argv[0], "seal-sp-key") == 0)
+        return cmd_secrets_seal_sp_key(c);
     if (argc == 3 && strcmp(argv[0], "migrate") == 0 && strcmp(argv[1], "--to") == 0 &&
         strcmp(argv[2], "pkcs11") == 0)
         return cmd_secrets_migrate(c);
@@ -1302,7 +1381,7 @@ main(int argc, char **argv)
         fprintf(stderr, "gatehousectl: %s\n", err);
         return 1;
     }
-    if (app_init(&c.app, conf_path, APP_STORE | APP_SP, err, sizeof err) != 0) {
+    if (app_init(&c.app, conf_path, APP_STORE, err, sizeof err) != 0) {
         fprintf(stderr, "gatehousectl: %s\n", err);
         app_free(&c.app);
         return 1;

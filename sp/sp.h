@@ -103,8 +103,11 @@ struct sp_federation_info {
 int sp_federation_each(const char *xml, size_t len, int (*cb)(const struct sp_fed_idp *, void *),
                        void *ctx, struct sp_federation_info *info, char *err, size_t errlen);
 
-/* Makes an RSA-2048 key and a self-signed certificate (10 years, CN = cn) at the two paths when
- * the key file is absent; the key is written 0600. 0 or -1 with a message. */
+/* Makes an RSA-2048 key and a self-signed certificate (10 years, CN = cn) as PEM text, in memory
+ * (the caller frees both, wiping the key). 0 or -1 with a message. */
+int sp_keys_generate(const char *cn, char **key_pem, char **cert_pem, char *err, size_t errlen);
+/* The key and certificate as clear PEM files at the two paths when the key file is absent (the
+ * key 0600): for mock-idp, whose key is a test fixture. 0 or -1 with a message. */
 int sp_keys_ensure(const char *key_file, const char *cert_file, const char *cn, char *err,
                    size_t errlen);
 

@@ -19,6 +19,7 @@
 #include <lasso/xml/saml-2.0/saml2_subject_confirmation_data.h>
 #include <lasso/xml/saml-2.0/samlp2_response.h>
 #include <lasso/xml/saml-2.0/samlp2_status_code.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "sp.h"
@@ -134,10 +135,23 @@ struct sp *
 sp_new(const char *sp_metadata, const char *key_file, const char *cert_file, char *err,
        size_t errlen)
 {
-    struct sp *sp = calloc(1, sizeof *sp);
-    char *key = sp_read_file(key_file, 64 * 1024, NULL, err, errlen);
+    size_t n = 0;
+    char *key = sp_read_file(key_file, 64 * 1024, &n, err, errlen);
     char *cert = key ? sp_read_file(cert_file, 64 * 1024, NULL, err, errlen) : NULL;
-    if (sp == NULL || cert == NULL)
+    struct sp *sp = cert ? sp_new_from_pem(sp_metadata, key, cert, err, errlen) : NULL;
+    if (key != NULL)
+        OPENSSL_cleanse(key, n);
+    free(key);
+    free(cert);
+    return sp;
+}
+
+struct sp *
+sp_new_from_pem(const char *sp_metadata, const char *key, const char *cert, char *err,
+                size_t errlen)
+{
+    struct sp *sp = calloc(1, sizeof *sp);
+    if (sp == NULL)
         goto fail;
     sp->server = lasso_server_new_from_buffers(sp_metadata, key, NULL, cert);
     if (sp->server == NULL) {
@@ -151,12 +165,8 @@ sp_new(const char *sp_metadata, const char *key_file, const char *cert_file, cha
         snprintf(err, errlen, "the SAML library refused the SP key for decryption");
         goto fail;
     }
-    free(key);
-    free(cert);
     return sp;
 fail:
-    free(key);
-    free(cert);
     sp_free(sp);
     return NULL;
 }

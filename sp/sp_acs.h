@@ -98,6 +98,9 @@ struct sp;
  * Costs ~60 ms: build once, share read-only between threads. NULL with a message. */
 struct sp *sp_new(const char *sp_metadata, const char *key_file, const char *cert_file, char *err,
                   size_t errlen);
+/* As sp_new, with the key and certificate as PEM text (the key opened from its sealed file). */
+struct sp *sp_new_from_pem(const char *sp_metadata, const char *key_pem, const char *cert_pem,
+                           char *err, size_t errlen);
 int sp_add_idp(struct sp *sp, const char *idp_metadata, char *err, size_t errlen);
 void sp_free(struct sp *sp);
 

@@ -1,14 +1,18 @@
-/* sp/sp_keys.c: the SP's own key and certificate, made at first start when absent. */
+/* sp/sp_keys.c: the SP's own key and certificate, made at first start when absent (in memory:
+ * auth/spkey.c seals the key before it reaches the disk). */
 #include "sp.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/pem.h>
@@ -16,14 +20,6 @@
 
 #define KEY_BITS 2048
 #define CERT_DAYS 3650
-
-/* Opens path for writing with mode, creating it exclusively. */
-static FILE *
-create_file(const char *path, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    return fd < 0 ? NULL : fdopen(fd, "w");
-}
 
 static X509 *
 self_signed(EVP_PKEY *key, const char *cn)
@@ -56,57 +52,80 @@ fail:
     return NULL;
 }
 
+/* The PEM text of what write() puts into a memory BIO; NULL on failure. */
+static char *
+pem_of(EVP_PKEY *key, X509 *x)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data = NULL, *out = NULL;
+    int ok = b != NULL && (key ? PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)
+                               : PEM_write_bio_X509(b, x)) == 1;
+    long n = ok ? BIO_get_mem_data(b, &data) : 0;
+    if (n > 0 && (out = malloc((size_t)n + 1)) != NULL) {
+        memcpy(out, data, (size_t)n);
+        out[n] = '\0';
+    }
+    if (b != NULL) {
+        if (n > 0)
+            OPENSSL_cleanse(data, (size_t)n);
+        BIO_free(b);
+    }
+    return out;
+}
+
+int
+sp_keys_generate(const char *cn, char **key_pem, char **cert_pem, char *err, size_t errlen)
+{
+    EVP_PKEY *key = EVP_RSA_gen(KEY_BITS);
+    X509 *x = key ? self_signed(key, cn) : NULL;
+    *key_pem = x ? pem_of(key, NULL) : NULL;
+    *cert_pem = *key_pem ? pem_of(NULL, x) : NULL;
+    X509_free(x);
+    EVP_PKEY_free(key);
+    if (*cert_pem == NULL) {
+        if (*key_pem != NULL)
+            OPENSSL_cleanse(*key_pem, strlen(*key_pem));
+        free(*key_pem);
+        *key_pem = NULL;
+        snprintf(err, errlen, "cannot generate the SP key and certificate");
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes text to a new file with mode. */
+static int
+write_new(const char *path, const char *text, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (f == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
 int
 sp_keys_ensure(const char *key_file, const char *cert_file, const char *cn, char *err,
                size_t errlen)
 {
     struct stat st;
-    if (stat(key_file, &st) == 0) {
-        /* Whoever reads the SP key can sign requests and decrypt assertions as this SP. */
-        if ((st.st_mode & 077) != 0) {
-            snprintf(err, errlen,
-                     "%s: the SP private key is readable by other users (mode %03o); run "
-                     "chmod 600 %s",
-                     key_file, (unsigned)(st.st_mode & 0777), key_file);
-            return -1;
-        }
-        if (stat(cert_file, &st) != 0) {
-            snprintf(err, errlen, "%s exists but its certificate %s does not: %s", key_file,
-                     cert_file, strerror(errno));
-            return -1;
-        }
+    if (stat(key_file, &st) == 0)
         return 0;
-    }
-    int rc = -1;
-    EVP_PKEY *key = EVP_RSA_gen(KEY_BITS);
-    X509 *x = key ? self_signed(key, cn) : NULL;
-    FILE *kf = NULL, *cf = NULL;
-    if (x == NULL) {
-        snprintf(err, errlen, "cannot generate the SP key and certificate");
-        goto out;
-    }
-    kf = create_file(key_file, 0600);
-    cf = kf ? create_file(cert_file, 0644) : NULL;
-    if (kf == NULL || cf == NULL) {
-        snprintf(err, errlen, "cannot create %s: %s", kf ? cert_file : key_file, strerror(errno));
-        goto out;
-    }
-    if (PEM_write_PrivateKey(kf, key, NULL, NULL, 0, NULL, NULL) != 1 ||
-        PEM_write_X509(cf, x) != 1) {
-        snprintf(err, errlen, "cannot write the SP key or certificate");
-        goto out;
-    }
-    rc = 0;
-out:
-    if (kf != NULL && fclose(kf) != 0)
-        rc = -1;
-    if (cf != NULL && fclose(cf) != 0)
-        rc = -1;
-    if (rc != 0 && kf != NULL) {
+    char *key = NULL, *cert = NULL;
+    if (sp_keys_generate(cn, &key, &cert, err, errlen) != 0)
+        return -1;
+    int rc = write_new(key_file, key, 0600) == 0 && write_new(cert_file, cert, 0644) == 0 ? 0 : -1;
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot write %s or %s: %s", key_file, cert_file, strerror(errno));
         unlink(key_file); /* never leave a key without its certificate */
         unlink(cert_file);
     }
-    X509_free(x);
-    EVP_PKEY_free(key);
+    OPENSSL_cleanse(key, strlen(key));
+    free(key);
+    free(cert);
     return rc;
 }

@@ -35,7 +35,8 @@ def start_fails(server):
 def test_store_wal_and_key_files_are_made_0600(make_server, loose_umask):
     server = make_server()
     server.add_user("someone@example.com")
-    files = ["gatehouse.db", "gatehouse.db-wal", "gatehouse.db-shm", "master.key", "sp-key.pem"]
+    files = ["gatehouse.db", "gatehouse.db-wal", "gatehouse.db-shm", "master.key",
+             "sp-key.pem.sealed"]
     for name in files:
         path = os.path.join(server.tmp, name)
         assert os.path.exists(path), name
@@ -43,7 +44,7 @@ def test_store_wal_and_key_files_are_made_0600(make_server, loose_umask):
     assert mode(os.path.join(server.tmp, "sp-cert.pem")) == 0o644  # public
 
 
-@pytest.mark.parametrize("name,what", [("sp-key.pem", "SP private key"),
+@pytest.mark.parametrize("name,what", [("sp-key.pem.sealed", "sealed SP private key"),
                                        ("master.key", "master key"),
                                        ("gatehouse.db", "store")])
 def test_a_file_others_can_read_stops_start_up_naming_it(make_server, name, what):

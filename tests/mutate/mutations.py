@@ -446,9 +446,9 @@ MUTATIONS = [
       "O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);",
       "the store is created readable by everyone",
       [E2E + "test_store_files.py::test_store_wal_and_key_files_are_made_0600"]),
-    M("sp-key-private", "sp/sp_keys.c",
-      "        if ((st.st_mode & 077) != 0) {\n",
-      "        if (0 && (st.st_mode & 077) != 0) {\n",
+    M("sp-key-private", "auth/spkey.c",
+      "    if ((st.st_mode & 077) != 0) {\n",
+      "    if (0 && (st.st_mode & 077) != 0) {\n",
       "an SP private key other users may read is used",
       [E2E + "test_store_files.py::test_a_file_others_can_read_stops_start_up_naming_it"]),
 
