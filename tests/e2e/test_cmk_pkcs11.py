@@ -3,14 +3,16 @@ initialised by the test in a temporary folder, an AES key made in it with OpenSC
 The data key is wrapped and unwrapped inside the token; TOTP works across restarts; the store
 and the configuration without the token reveal no seed; a removed key or a wrong PIN stops
 start-up naming the token and key; rotation to a new token key and migration from a key file
-keep every secret readable; each unwrap is audited."""
+keep every secret readable; each unwrap is audited. The other secrets at rest (the SP private key,
+the SMTP password, the bodies of the SAML log) are sealed under the same data key: the store and
+the configuration folder without the token reveal none of them."""
 import json
 import os
 import subprocess
 
 import pytest
 
-from conftest import signed_in_user
+from conftest import BIN, TOP, signed_in_user
 from test_mfa import enrol, password_step, submit_code, totp
 
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
@@ -191,4 +193,154 @@ def test_migration_from_the_key_file_to_the_token(make_server, token):
         f.write(text)
     with pytest.raises(RuntimeError):
         server.start()
+    server.proc = None
+
+
+# -- every secret at rest sealed under the data key ---------------------------------------------
+
+RELAY_PW = "relay-Pw-5f0c9e1b77"
+DEPARTMENT = "Vorpal-Blade-Research-7731"  # an attribute only the logged response carries
+
+
+def sealed_smtp_password(server, value):
+    p = subprocess.run([os.path.join(BIN, "gatehousectl"), "-c", server.conf_path, "secrets",
+                        "seal", "smtp.password"], input=value + "\n", capture_output=True,
+                       text=True, env=server.env(), cwd=TOP, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.strip()
+
+
+def relay():
+    from test_password_reset import start_smtp
+    from aiosmtpd import smtp as aiosmtpd_smtp
+    seen = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        seen.append(auth_data.password)
+        return aiosmtpd_smtp.AuthResult(success=auth_data.password == RELAY_PW.encode(),
+                                        auth_data=auth_data)
+
+    ctl, box, port = start_smtp(auth_required=True, auth_require_tls=False,
+                                authenticator=authenticator)
+    return ctl, box, port, seen
+
+
+def mail_goes_out_with_the_password(server, box, seen, n):
+    from test_password_reset import request_reset
+    request_reset(server, "dora@example.com")
+    box.wait(n)
+    assert seen[-1] == RELAY_PW.encode()
+
+
+def saml_sign_in(server, idp):
+    from samlidp import verify_redirect
+    from test_saml_acs import post_acs, sp, start
+    b, rid, q = start(server, idp)
+    # The AuthnRequest is signed with the SP key opened from its sealed file.
+    assert verify_redirect(b.get(f"/saml/login?idp={idp.entity_id}").headers["Location"],
+                           os.path.join(server.tmp, "sp-cert.pem"))
+    attrs = {"email": "eve@example.com", "department": DEPARTMENT}
+    b64, _ = idp.response(*sp(server), "eve@example.com", attrs, in_response_to=rid)
+    assert post_acs(server, b64, q["RelayState"][0], session=b.s).status_code == 303
+    return json.loads(server.ctl("saml-log", "list", "--json", "--limit", "1").stdout)[0]["id"]
+
+
+def logged_body(server, ref):
+    return json.loads(server.ctl("saml-log", "show", str(ref), "--json").stdout)["xml"]
+
+
+def files_bytes(folder):
+    """Every file Gatehouse keeps: store, WAL, configuration, certificate, sealed key, log."""
+    data = b""
+    for root, _, names in os.walk(folder):
+        for n in names:
+            with open(os.path.join(root, n), "rb") as f:
+                data += f.read()
+    return data
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_the_store_and_config_without_the_token_reveal_no_secret(make_server, token, tmp_path):
+    from samlidp import MiniIdP
+    import base64
+    ctl, box, port, seen = relay()
+    try:
+        # An older deployment: its SP key a clear PEM file, made before Gatehouse sealed keys.
+        server = make_server(conf_for(token), start=False)
+        key, cert = (os.path.join(server.tmp, f"sp-{p}.pem") for p in ("key", "cert"))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "9",
+                        "-subj", "/CN=old-sp", "-keyout", key, "-out", cert], check=True,
+                       capture_output=True)
+        with open(key) as f:
+            key_body = [l for l in f.read().splitlines() if "-----" not in l]
+        server.start()
+        assert "the SP private key is in clear at" in server.read_log()
+        out = server.ctl("secrets", "seal-sp-key").stdout
+        assert "sealed in" in out and not os.path.exists(key)
+        assert os.path.exists(key + ".sealed")
+        assert audit(server, "secrets.seal")[0]["target"] == "sp key"
+        # The SMTP password: sealed by the CLI, only the sealed text in the configuration.
+        sealed = sealed_smtp_password(server, RELAY_PW)
+        assert sealed.startswith("s1:") and RELAY_PW not in sealed
+        server.stop()
+        with open(server.conf_path, "a") as f:
+            f.write(f"[smtp]\nhost = 127.0.0.1\nport = {port}\nfrom = gh@example.com\n"
+                    f"starttls = off\nusername = relay\npassword_sealed = {sealed}\n")
+        server.start()
+        assert "password is in clear" not in server.read_log()
+        signed_in_user(server, "dora@example.com")
+        mail_goes_out_with_the_password(server, box, seen, 1)
+        b, pw = signed_in_user(server, "frank@example.com")
+        secret, _ = enrol(b, server)
+        idp = MiniIdP(tmp_path)
+        server.ctl("idp", "add", "--metadata", idp.metadata_path, "--domain", "example.com")
+        ref = saml_sign_in(server, idp)
+        assert DEPARTMENT in logged_body(server, ref)  # opened for the admin
+        server.stop()
+
+        data = files_bytes(server.tmp)
+        raw_seed = base64.b32decode(secret + "=" * (-len(secret) % 8))
+        for plain in [secret.encode(), raw_seed, raw_seed.hex().encode(), RELAY_PW.encode(),
+                      DEPARTMENT.encode(), *(l.encode() for l in key_body)]:
+            assert plain not in data, plain[:40]
+        assert b"eve@example.com" in data  # the test can see: the NameID column is not sealed
+
+        # Rotation to a new token key keeps every secret readable.
+        token.make_key("kek-2")
+        server.ctl("secrets", "rotate", "--key-label", "kek-2")
+        server = restart(server, {"key_label": "kek-2"})
+        mail_goes_out_with_the_password(server, box, seen, 2)
+        mfa_sign_in(server, "frank@example.com", pw, secret)
+        assert DEPARTMENT in logged_body(server, ref)
+        assert DEPARTMENT in logged_body(server, saml_sign_in(server, idp))
+    finally:
+        ctl.stop()
+
+
+def test_a_clear_sp_key_back_beside_the_sealed_one_stops_start_up(make_server, token):
+    server = make_server(conf_for(token))
+    key = os.path.join(server.tmp, "sp-key.pem")
+    assert os.path.exists(key + ".sealed") and not os.path.exists(key)
+    with open(key + ".sealed") as f:
+        assert f.read().startswith("s1:")
+    server.stop()
+    with open(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write("-----BEGIN PRIVATE KEY-----\n")
+    with pytest.raises(RuntimeError) as e:
+        server.start()
+    assert f"{key}: a clear SP private key beside its sealed copy" in str(e.value)
+    os.unlink(key)
+    server.start()
+
+
+def test_a_sealed_value_from_another_store_stops_start_up(make_server, token, tmp_path):
+    other = make_server(conf_for(token))
+    sealed = sealed_smtp_password(other, RELAY_PW)
+    other.stop()
+    server = make_server({**conf_for(token), "smtp": {
+        "host": "127.0.0.1", "port": "25", "from": "gh@example.com", "username": "u",
+        "password_sealed": sealed}}, start=False)
+    with pytest.raises(RuntimeError) as e:
+        server.start()
+    assert "password_sealed does not open with this store's data key" in str(e.value)
     server.proc = None
