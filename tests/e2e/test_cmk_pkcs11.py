@@ -290,6 +290,10 @@ def test_the_store_and_config_without_the_token_reveal_no_secret(make_server, to
         assert "password is in clear" not in server.read_log()
         signed_in_user(server, "dora@example.com")
         mail_goes_out_with_the_password(server, box, seen, 1)
+        # SIGHUP: the password in force was opened from password_sealed, not changed in the file.
+        from test_config_reload import reload
+        log = reload(server, "", "kept_at_start_values=0")
+        assert "[smtp] password changed" not in log
         b, pw = signed_in_user(server, "frank@example.com")
         secret, _ = enrol(b, server)
         idp = MiniIdP(tmp_path)
