@@ -168,11 +168,12 @@ check-asan-quick: test-deps
 	@$(LEAK_ENV) RUN_E2E=0 PYTHON=$(PYTHON) sh tests/run.sh build-asan/bin build-asan/unit build-asan/fuzz
 
 bench: test-deps
-	@$(MAKE) --no-print-directory all build/bench/bench_argon2 build/bench/bench_acs
+	@$(MAKE) --no-print-directory all build/bench/bench_argon2 build/bench/bench_acs \
+	  build/bench/bench_secrets
 	@$(PYTHON) tests/bench/bench.py
 	@$(PYTHON) tests/bench/bench_verify.py
 
-build/bench/bench_argon2 build/bench/bench_acs: build/bench/%: tests/bench/%.c build/libgh.a
+build/bench/bench_argon2 build/bench/bench_acs build/bench/bench_secrets: build/bench/%: tests/bench/%.c build/libgh.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) $< build/libgh.a $(PKG_LIBS) -o $@
 

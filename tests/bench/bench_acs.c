@@ -129,7 +129,7 @@ main(int argc, char **argv)
     double seconds = strtod(argv[6], NULL);
     if (seconds <= 0)
         seconds = 3;
-    struct sp_expect e = {argv[7], argv[8], 180, time(NULL), NULL, NULL};
+    struct sp_expect e = {argv[7], argv[8], 180, time(NULL), NULL, NULL, 0}; /* 0: no age limit */
     for (int threads = 1; threads <= 2; threads++) {
         measure("lasso_login_process_authn_response_msg", sp, responses, n, threads, 1, &e,
                 seconds);
