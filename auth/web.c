@@ -77,7 +77,9 @@ allowed_while_restricted(const char *path)
            starts_with(path, "/static/");
 }
 
-static void
+/* The request's session, when it has a live one: 0 (signed in or not), -1 when the store could
+ * not be read. */
+static int
 load_session(struct req *r, struct web *w)
 {
     const char *token = NULL;
@@ -90,18 +92,29 @@ load_session(struct req *r, struct web *w)
     if (token == NULL)
         token = req_cookie(r, SESSION_COOKIE);
     if (token == NULL)
-        return;
+        return 0;
     long absolute = (long)w->live->conf.session_max_hours * 3600;
     int rc =
         session_lookup_user(w->store, &w->policy, absolute, token, w->now, &w->session, &w->user);
     if (rc != 0) {
         memset(&w->user, 0, sizeof w->user); /* an ended session names nobody */
-        return;
+        return rc < 0 ? -1 : 0;
     }
     if (strcmp(w->user.status, "active") != 0)
-        return;
+        return 0;
     w->signed_in = 1;
     memcpy(w->session_hash, w->session.token_hash, sizeof w->session_hash);
+    return 0;
+}
+
+/* 503 with Retry-After: the store cannot be reached or read (PostgreSQL away or restarting). A
+ * later request tries again; nothing is decided on half the facts. */
+static int
+store_away(struct req *r)
+{
+    req_add_header(r, "Retry-After", STORE_RETRY_AFTER);
+    web_error(r, 503, "The store is not available. Try again in a moment.");
+    return 1;
 }
 
 void
@@ -138,12 +151,8 @@ web_before(struct req *r, const struct route *route)
         route_readyz_no_store(r);
         return 1;
     }
-    if (w->store == NULL) {
-        /* No connection (PostgreSQL away): the next request tries again. */
-        req_add_header(r, "Retry-After", STORE_RETRY_AFTER);
-        web_error(r, 503, "The store is not available. Try again in a moment.");
-        return 1;
-    }
+    if (w->store == NULL)
+        return store_away(r); /* no connection: the next request tries again */
     /* Sign-ins fail closed while the store cannot write (disk full): the free space and one
      * probe write decide, and end that state by itself once there is room again. */
     char why[256];
@@ -153,7 +162,11 @@ web_before(struct req *r, const struct route *route)
         return 1;
     }
     app_policy_and_idps(app, w->store, &w->policy, &w->idps_version);
-    load_session(r, w);
+    /* The settings are each request's first read: when it fails, so would the rest (/readyz
+     * says so in its own words). */
+    int readyz = strcmp(req_path(r), "/readyz") == 0;
+    if (!readyz && (w->idps_version < 0 || load_session(r, w) != 0))
+        return store_away(r);
 
     const char *v = req_cookie(r, CSRF_COOKIE);
     if (csrf_visitor_ok(v)) {
