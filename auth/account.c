@@ -240,7 +240,7 @@ account_set_role(struct app *a, struct store *s, const struct actor *who, const 
         rc = keep_an_owner(s, &u, msg, msglen);
     if (rc != ACCOUNT_OK)
         return finish(s, rc);
-    if (store_user_set_field(s, u.id, "role", role) != 0 ||
+    if (store_user_set_role(s, u.id, role) != 0 ||
         audit_record(s, who, "user.set_role", u.email, u.role, role) != 0)
         return finish(s, ACCOUNT_ERROR);
     return finish(s, ACCOUNT_OK);
@@ -260,7 +260,7 @@ account_set_status(struct app *a, struct store *s, const struct actor *who, cons
         rc = keep_an_owner(s, &u, msg, msglen);
     if (rc != ACCOUNT_OK)
         return finish(s, rc);
-    if (store_user_set_field(s, u.id, "status", disable ? "disabled" : "active") != 0 ||
+    if (store_user_set_disabled(s, u.id, disable) != 0 ||
         (disable && store_session_delete_user(s, u.id, NULL, NULL) != 0) ||
         audit_record(s, who, disable ? "user.disable" : "user.enable", u.email, u.status,
                      disable ? "disabled" : "active") != 0)

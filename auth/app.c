@@ -558,7 +558,7 @@ app_free(struct app *a)
         pthread_setspecific(a->store_key, NULL);
         pthread_key_delete(a->store_key);
         a->store_key_made = 0;
-        store_close_shared();
+        store_shutdown();
     }
     OPENSSL_cleanse(a->csrf_key, sizeof a->csrf_key);
     OPENSSL_cleanse(a->recovery_key, sizeof a->recovery_key);

@@ -739,7 +739,7 @@ print_idp(const struct idp_row *r, void *ctx)
 {
     struct list_ctx *lc = ctx;
     char domains[1024], created[32], groups[1024];
-    store_idp_domains(lc->c->store, r->entity_id, domains, sizeof domains);
+    idp_domains_text(lc->c->store, r->entity_id, domains, sizeof domains);
     idp_group_roles_text(lc->c->store, r->entity_id, groups, sizeof groups);
     clock_iso(r->created_at, created, sizeof created);
     struct idp_source src;

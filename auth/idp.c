@@ -237,6 +237,24 @@ join_group(const char *group, const char *role, void *ctx)
     return 0;
 }
 
+static int
+join_domain(const char *domain, void *ctx)
+{
+    struct groups_ctx *g = ctx;
+    if (g->used < g->len)
+        g->used += (size_t)snprintf(g->out + g->used, g->len - g->used, "%s%s", g->used ? "," : "",
+                                    domain);
+    return 0;
+}
+
+int
+idp_domains_text(struct store *s, const char *entity_id, char *out, size_t len)
+{
+    struct groups_ctx g = {out, len, 0};
+    out[0] = '\0';
+    return store_idp_domain_each(s, entity_id, join_domain, &g);
+}
+
 int
 idp_group_roles_text(struct store *s, const char *entity_id, char *out, size_t len)
 {
@@ -376,7 +394,7 @@ idp_remove(struct store *s, const struct actor *who, const char *entity_id, char
         return ACCOUNT_ERROR;
     }
     char domains[1024];
-    if (store_idp_domains(s, entity_id, domains, sizeof domains) != 0 ||
+    if (idp_domains_text(s, entity_id, domains, sizeof domains) != 0 ||
         store_idp_delete(s, entity_id) != 0 || bump_version(s) != 0 ||
         audit_record(s, who, "idp.remove", entity_id, domains, NULL) != 0 || store_commit(s) != 0) {
         store_rollback(s);
@@ -426,7 +444,7 @@ idp_set(struct store *s, const struct actor *who, const char *entity_id,
         goto rollback;
     char old_domains[1024], old_groups[1024], domains[1024], groups[1024];
     char before[2048], after[2048];
-    if (store_idp_domains(s, entity_id, old_domains, sizeof old_domains) != 0 ||
+    if (idp_domains_text(s, entity_id, old_domains, sizeof old_domains) != 0 ||
         idp_group_roles_text(s, entity_id, old_groups, sizeof old_groups) != 0)
         goto rollback;
     describe_settings(&r, old_domains, old_groups, before, sizeof before);
@@ -469,7 +487,7 @@ idp_set(struct store *s, const struct actor *who, const char *entity_id,
     }
     rc = ACCOUNT_ERROR;
     /* Read back as stored (normalised, in order) to compare with what was there. */
-    if (store_idp_domains(s, entity_id, domains, sizeof domains) != 0 ||
+    if (idp_domains_text(s, entity_id, domains, sizeof domains) != 0 ||
         idp_group_roles_text(s, entity_id, groups, sizeof groups) != 0)
         goto rollback;
     if (trust_changed(&old, &r, old_domains, domains, old_groups, groups)) {

@@ -65,6 +65,10 @@ enum account_rc idp_set(struct store *s, const struct actor *who, const char *en
 enum account_rc idp_remove(struct store *s, const struct actor *who, const char *entity_id,
                            char *msg, size_t msglen);
 
+/* The IdP's e-mail domains as "a.example,b.example" (in order) into out: for display, the
+ * audit and search. */
+int idp_domains_text(struct store *s, const char *entity_id, char *out, size_t len);
+
 /* The IdP's group -> role mapping as "GROUP=ROLE;GROUP=ROLE" into out. */
 int idp_group_roles_text(struct store *s, const char *entity_id, char *out, size_t len);
 

@@ -670,7 +670,7 @@ list_idp(const struct idp_row *row, void *ctx)
     struct web *w = web_of(l->r);
     struct tmpl_ctx *it = tmpl_add(l->c, "idps");
     char domains[1024], groups[1024];
-    store_idp_domains(w->store, row->entity_id, domains, sizeof domains);
+    idp_domains_text(w->store, row->entity_id, domains, sizeof domains);
     idp_group_roles_text(w->store, row->entity_id, groups, sizeof groups);
     tmpl_set(it, "entity_id", row->entity_id);
     tmpl_set(it, "name", row->name);

@@ -291,7 +291,7 @@ add_idp(const struct idp_row *r, void *ctx)
 {
     struct idps_ctx *c = ctx;
     char domains[1024], groups[1024];
-    store_idp_domains(c->s, r->entity_id, domains, sizeof domains);
+    idp_domains_text(c->s, r->entity_id, domains, sizeof domains);
     idp_group_roles_text(c->s, r->entity_id, groups, sizeof groups);
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, "

@@ -9,6 +9,7 @@
 
 #include "arena.h"
 #include "http.h"
+#include "idp.h"
 #include "store.h"
 #include "str.h"
 #include "tmpl.h"
@@ -41,7 +42,7 @@ matches(struct store *s, const struct idp_row *row, const char *q)
     if (strcasestr(row->name, q) != NULL || strcasestr(row->entity_id, q) != NULL)
         return 1;
     char domains[1024];
-    return store_idp_domains(s, row->entity_id, domains, sizeof domains) == 0 &&
+    return idp_domains_text(s, row->entity_id, domains, sizeof domains) == 0 &&
            strcasestr(domains, q) != NULL;
 }
 
@@ -60,7 +61,7 @@ add_result(const struct idp_row *row, void *ctx)
         return 0;
     struct tmpl_ctx *it = tmpl_add(se->c, "results");
     char domains[1024] = "";
-    store_idp_domains(w->store, row->entity_id, domains, sizeof domains);
+    idp_domains_text(w->store, row->entity_id, domains, sizeof domains);
     tmpl_set(it, "name", row->name);
     tmpl_set(it, "domains", domains);
     tmpl_set(it, "link", choose_link(se->r, row->entity_id, se->return_to));

@@ -7,6 +7,7 @@
 #include "app.h"
 #include "arena.h"
 #include "audit.h"
+#include "idp.h"
 #include "log.h"
 #include "samllog.h"
 #include "session.h"
@@ -310,7 +311,7 @@ check_domain(struct acs *a)
     if (r == 0)
         return SP_OK;
     char domains[1024];
-    if (store_idp_domains(a->s, a->o->idp.entity_id, domains, sizeof domains) != 0)
+    if (idp_domains_text(a->s, a->o->idp.entity_id, domains, sizeof domains) != 0)
         return refuse(a, SP_ERR_INTERNAL, "cannot read the IdP's domains");
     if (domains[0] == '\0')
         return SP_OK;

@@ -1,8 +1,20 @@
-/* auth/store.h: the store, behind one small interface. store_sqlite.c is the only file that
- * includes sqlite3.h and holds all SQL (portable: plain types, ? parameters, no SQLite-only
- * functions in queries), so a PostgreSQL backend can implement the same functions.
+/* auth/store.h: the store, behind one database-neutral interface, on SQLite (one node) or
+ * PostgreSQL (any number of nodes on one database). store_core.c says how it is laid out and
+ * how to add a function; the drivers are store_sqlite.c and store_pg.c.
  * One struct store is one connection: use it from one thread at a time.
- * Return convention: 0 done, 1 not found / duplicate (where stated), -1 error (logged). */
+ * Return convention: 0 done, 1 not found / duplicate / already used (where stated), -1 error
+ * (logged).
+ *
+ * Guarantees, on every driver and across the processes and nodes sharing the database:
+ * - Each call is atomic: it happens whole or not at all.
+ * - Read-your-writes: what a call wrote (once it returned 0, or once its transaction committed)
+ *   is what any later call reads, on any connection of any node.
+ * - "Atomic single use" (stated per function): of any number of concurrent calls with the same
+ *   token, code, step or ID, exactly one gets 0.
+ * - "Exact" counters: concurrent increments are all counted.
+ * - Between store_begin_write and store_commit, calls see one consistent state and no other
+ *   writer runs (every write transaction is serialised with every other one), so a
+ *   read-modify-write inside it is exact. Calls outside a transaction commit by themselves. */
 #ifndef GH_AUTH_STORE_H
 #define GH_AUTH_STORE_H
 
@@ -68,37 +80,47 @@ struct lockout_row {
     time_t locked_until;
 };
 
-/* Opens (creating when absent) the store at path and applies pending migrations.
- * NULL on error, with a message in err. */
-struct store *store_open(const char *path, char *err, size_t errlen);
-/* Closes the connection (finalising statements, checkpointing WAL). NULL is a no-op. */
+/* Opens a connection to the store at `where` and applies pending migrations (once, when
+ * several processes or nodes start together): "sqlite:PATH" or a bare PATH (created when
+ * absent), or "postgres:CONNINFO" (a libpq connection string). NULL on error, with a message
+ * in err. */
+struct store *store_open(const char *where, char *err, size_t errlen);
+/* Closes the connection. NULL is a no-op. */
 void store_close(struct store *s);
-/* Closes the connection the process's write transactions share (store_begin_write); call it
- * once no thread uses the store any more. */
-void store_close_shared(void);
+/* Releases what the process's connections share (SQLite: the connection write transactions
+ * run on); call it once no thread uses the store any more. */
+void store_shutdown(void);
+/* "sqlite" or "postgres". */
+const char *store_driver_name(const struct store *s);
+/* For periodic jobs that one node at a time should run (pruning, metadata refresh): 1 when
+ * this connection holds the job's lock now (held until the connection closes; a second call by
+ * the holder answers 1 again), 0 when another node holds it, -1 on error. SQLite (one node):
+ * always 1. */
+int store_try_job_lock(struct store *s, const char *job);
 
 /* Schema version after migrations. */
 int store_schema_version(struct store *s);
 
-/* Write transaction: taken at once (BEGIN IMMEDIATE / SELECT ... FOR UPDATE), so read-modify-
- * write sequences inside it are exact under concurrency. */
+/* Write transaction: taken at once and serialised with every other writer of the database (on
+ * every node), so read-modify-write sequences inside it are exact under concurrency. No nesting:
+ * a begin inside a transaction fails. A commit that fails has rolled back. */
 int store_begin_write(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
-/* Cheap liveness query. */
+/* Cheap liveness query (PostgreSQL: reconnects a lost connection first). */
 int store_ping(struct store *s);
-/* The whole store checked for corruption (SQLite's quick_check: every page read, O(size)), for
- * start-up. 0, or -1 with the first problem in err. */
+/* The whole store checked for corruption, for start-up (SQLite's quick_check: every page read,
+ * O(size); PostgreSQL: every table readable). 0, or -1 with the first problem in err. */
 int store_integrity_check(struct store *s, char *err, size_t errlen);
-/* For /healthz: a fresh read-only connection reads the schema and the first row of every table
- * (their root pages), so a corrupt page answers -1 even while other connections have it cached.
- * Logs what failed. */
+/* For /healthz: every table's first row is read afresh (SQLite: on a new read-only connection,
+ * so a corrupt page answers -1 even while other connections have it cached). Logs what failed. */
 int store_health(struct store *s);
 /* Readiness: commits a one-row write (the store takes writes now). 0 or -1. */
 int store_probe_write(struct store *s, time_t at);
-/* 1 while the process's last write failed for want of space or a working disk (SQLITE_FULL,
- * I/O error, read-only), with SQLite's message in why; 0 once a write has committed since. */
+/* 1 while the process's last write failed for want of space, a working disk or the database
+ * server (SQLITE_FULL, I/O error, read-only, PostgreSQL unreachable), with the database's
+ * message in why; 0 once a write has committed since. */
 int store_writes_failing(char *why, size_t len);
 
 /* Users. */
@@ -117,7 +139,10 @@ int store_user_set_password(struct store *s, long long id, const char *hash, int
 /* Replaces the hash only (parameter upgrade at sign-in); history and dates unchanged. */
 int store_user_rehash(struct store *s, long long id, const char *hash);
 int store_user_set_login(struct store *s, long long id, time_t at);
-int store_user_set_field(struct store *s, long long id, const char *field, const char *value);
+/* Typed setters: 0, 1 when no such user. role: owner | admin | member. */
+int store_user_set_name(struct store *s, long long id, const char *name);
+int store_user_set_role(struct store *s, long long id, const char *role);
+int store_user_set_disabled(struct store *s, long long id, int disabled);
 int store_user_set_must_change(struct store *s, long long id, int must_change);
 int store_user_delete(struct store *s, long long id);
 
@@ -130,7 +155,9 @@ int store_password_history(struct store *s, long long user_id, char (*hashes)[ST
 int store_password_changes_since(struct store *s, long long user_id, time_t since, time_t *times,
                                  size_t max, size_t *n_out);
 
-/* Failed sign-in state per normalised e-mail address (whether or not an account exists). */
+/* Failed sign-in state per normalised e-mail address (whether or not an account exists).
+ * Exact counter: callers read, decide (policy/lockout.c) and put inside one
+ * store_begin_write transaction, which serialises them on every node. */
 int store_lockout_get(struct store *s, const char *email, struct lockout_row *out); /* 1 = none */
 int store_lockout_put(struct store *s, const char *email, const struct lockout_row *row);
 int store_lockout_clear(struct store *s, const char *email);
@@ -141,6 +168,7 @@ int store_session_get(struct store *s, const char *token_hash, struct session_ro
 /* The session and its user in one read (every request's session check); 1 = none. */
 int store_session_user_get(struct store *s, const char *token_hash, struct session_row *sess,
                            struct user *u);
+/* Sets last_seen (the idle clock, read by every node at its next check). */
 int store_session_touch(struct store *s, const char *token_hash, time_t at);
 int store_session_delete(struct store *s, const char *token_hash);
 /* Deletes every session of the user except keep_hash (NULL = all); *n_out may be NULL. */
@@ -166,7 +194,7 @@ int store_setting_each(struct store *s, void (*cb)(const char *key, const char *
                        void *ctx);
 
 /* A named random secret of n bytes (e.g. the CSRF key), created on first use; shared by every
- * process on the store. */
+ * process on the store: of concurrent first uses (any nodes) one creates it, all read it. */
 int store_secret(struct store *s, const char *name, unsigned char *out, size_t n);
 
 /* SAML identity providers. */
@@ -200,8 +228,9 @@ int store_idp_metadata_each(struct store *s,
                             int (*cb)(const char *entity_id, const char *xml, void *), void *ctx);
 /* Routes e-mail domain (lower case) to the IdP; 1 when the domain is routed already. */
 int store_idp_domain_add(struct store *s, const char *domain, const char *entity_id);
-/* The IdP's domains, comma-separated, into out. */
-int store_idp_domains(struct store *s, const char *entity_id, char *out, size_t len);
+/* Calls cb with each of the IdP's domains in order; cb returning non-zero stops. */
+int store_idp_domain_each(struct store *s, const char *entity_id,
+                          int (*cb)(const char *domain, void *), void *ctx);
 /* The IdP a domain routes to; 1 = none. */
 int store_idp_for_domain(struct store *s, const char *domain, char *entity_id, size_t len);
 
@@ -273,10 +302,12 @@ int store_idp_role_for_group(struct store *s, const char *entity_id, const char 
 /* SP-initiated requests awaiting their response; the ID is what InResponseTo must carry. */
 int store_saml_request_put(struct store *s, const char *id, const char *entity_id,
                            const char *return_to, time_t expires_at);
-/* Consumes the live request id of entity_id: 0 (return_to filled), 1 unknown/expired/used. */
+/* Consumes the live request id of entity_id: 0 (return_to filled), 1 unknown/expired/used.
+ * Atomic single use (on any node: an AuthnRequest sent from one may complete at another). */
 int store_saml_request_take(struct store *s, const char *id, const char *entity_id, time_t now,
                             char *return_to, size_t len);
-/* Remembers an accepted assertion ID until expires_at: 1 when it was seen already (replay). */
+/* Remembers an accepted assertion ID until expires_at: 1 when it was seen already (replay).
+ * Atomic single use: of concurrent calls with one ID, on any nodes, one gets 0. */
 int store_saml_assertion_once(struct store *s, const char *assertion_id, const char *entity_id,
                               time_t expires_at);
 /* Deletes requests and assertion IDs past their expiry, and log rows older than log_before. */
@@ -308,7 +339,8 @@ struct saml_log_row {
     char xml_kept[16];  /* full | excerpt (the first bytes only) | dropped (space ran low) | none */
 };
 
-/* Appends a row; *id_out receives its id (the reference shown to the person). */
+/* Appends a row; *id_out receives its id (the reference shown to the person): unique, and
+ * growing with time on one node (not strictly across nodes). */
 int store_saml_log_append(struct store *s, const struct saml_log_row *r, long long *id_out);
 /* Newest first; filters may be NULL/0. cb gets rows without xml. */
 int store_saml_log_list(struct store *s, int failed_only, const char *issuer, const char *name_id,
@@ -330,18 +362,21 @@ struct totp_row {
     time_t created_at;
 };
 int store_totp_get(struct store *s, long long user_id, struct totp_row *out); /* 1 = none */
-/* Stores a new pending seed; 1 when the user has a confirmed one (left as it is). */
+/* Stores a new pending seed; 1 when the user has a confirmed one (left as it is). One
+ * statement: a concurrent confirmation is never overwritten. */
 int store_totp_put_pending(struct store *s, long long user_id, const char *seed, time_t at);
-/* Confirms the pending seed at step and sets users.mfa_enabled; 1 when none was pending. */
+/* Confirms the pending seed at step and sets users.mfa_enabled; 1 when none was pending.
+ * Call it inside store_begin_write (two statements). */
 int store_totp_confirm(struct store *s, long long user_id, long long step);
-/* Records step as used when it is later than the last used one: 0, or 1 = replayed. Atomic. */
+/* Records step as used when it is later than the last used one: 0, or 1 = replayed. Atomic
+ * single use: a step (and any earlier one) is accepted once, on any node. */
 int store_totp_use_step(struct store *s, long long user_id, long long step);
 /* Removes TOTP and recovery codes and clears users.mfa_enabled; 1 when there was no TOTP. */
 int store_totp_delete(struct store *s, long long user_id);
-/* Replaces the user's recovery codes by n hashes (hex). */
+/* Replaces the user's recovery codes by n hashes (hex). Call it inside store_begin_write. */
 int store_recovery_replace(struct store *s, long long user_id, const char (*hashes)[65], size_t n,
                            time_t at);
-/* Marks an unused code as used: 0, or 1 = no such unused code. Atomic. */
+/* Marks an unused code as used: 0, or 1 = no such unused code. Atomic single use. */
 int store_recovery_use(struct store *s, long long user_id, const char *hash, time_t at);
 int store_recovery_remaining(struct store *s, long long user_id, long long *n_out);
 

@@ -57,7 +57,7 @@ teardown(void **state)
     struct fixture *f = *state;
     char path[160];
     store_close(f->s);
-    store_close_shared();
+    store_shutdown();
     const char *files[] = {"gatehouse.db", "gatehouse.db-wal", "gatehouse.db-shm"};
     for (size_t i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s", f->dir, files[i]);
