@@ -35,31 +35,21 @@ int
 store_saml_request_take(struct store *s, const char *id, const char *entity_id, time_t now,
                         char *return_to, size_t len)
 {
-    static const char q_saml_req_del[] = "DELETE FROM saml_requests WHERE id = ?";
-    static const char q_saml_req_get[] =
-        "SELECT return_to FROM saml_requests WHERE id = ? AND entity_id = ? "
-        "AND expires_at > ?";
-    struct db_stmt *st = db_stmt(s, q_saml_req_get);
+    /* One statement: of concurrent takes (any nodes) one deletes the row and gets it back. */
+    static const char q[] = "DELETE FROM saml_requests WHERE id = ? AND entity_id = ? "
+                            "AND expires_at > ? RETURNING return_to";
+    struct db_stmt *st = db_stmt(s, q);
     if (st == NULL)
         return -1;
     db_bind_text(st, 1, id);
     db_bind_text(st, 2, entity_id);
     db_bind_int(st, 3, now);
-    int rc = db_step(st);
-    if (rc == DB_ROW)
+    int rc = db_one(st);
+    if (rc == 0) {
         db_text(st, 0, return_to, len);
-    db_reset(st);
-    if (rc == DB_DONE)
-        return 1;
-    if (rc != DB_ROW)
-        return -1;
-    st = db_stmt(s, q_saml_req_del);
-    if (st == NULL)
-        return -1;
-    db_bind_text(st, 1, id);
-    if (db_exec(st) != 0)
-        return -1;
-    return db_changes(st) == 1 ? 0 : 1;
+        db_reset(st);
+    }
+    return rc;
 }
 
 int
