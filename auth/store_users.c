@@ -319,7 +319,10 @@ int
 store_user_saml_sync(struct store *s, long long id, const char *email, const char *name,
                      const char *role)
 {
-    static const char q[] = "UPDATE users SET email = ?, display_name = ?, role = ? WHERE id = ?";
+    /* Another account's e-mail is refused by the WHERE, not by a failing UNIQUE constraint,
+     * which would abort the caller's transaction on PostgreSQL. */
+    static const char q[] = "UPDATE users SET email = ?, display_name = ?, role = ? WHERE id = ? "
+                            "AND NOT EXISTS (SELECT 1 FROM users WHERE email = ? AND id <> ?)";
     struct db_stmt *st = db_stmt(s, q);
     if (st == NULL)
         return -1;
@@ -327,9 +330,12 @@ store_user_saml_sync(struct store *s, long long id, const char *email, const cha
     db_bind_text(st, 2, name);
     db_bind_text(st, 3, role);
     db_bind_int(st, 4, id);
+    db_bind_text(st, 5, email);
+    db_bind_int(st, 6, id);
     int rc = db_step(st);
+    long long changed = db_changes(st);
     db_reset(st);
-    if (rc == DB_DUP)
+    if (rc == DB_DUP || (rc == DB_DONE && changed == 0))
         return 1;
     return rc == DB_DONE ? 0 : -1;
 }
@@ -337,20 +343,42 @@ store_user_saml_sync(struct store *s, long long id, const char *email, const cha
 int
 store_user_rekey(struct store *s, long long id, const char *idp, const char *name_id)
 {
-    static const char q[] =
-        "UPDATE users SET name_id = ? WHERE id = ? AND auth_method = 'saml' AND idp = ?";
+    /* A NameID another user of the IdP has is refused by the WHERE (see store_user_saml_sync);
+     * the second statement tells that from "no SAML user of idp". */
+    static const char q[] = "UPDATE users SET name_id = ? WHERE id = ? AND auth_method = 'saml' "
+                            "AND idp = ? AND NOT EXISTS (SELECT 1 FROM users WHERE "
+                            "auth_method = 'saml' AND idp = ? AND name_id = ? AND id <> ?)";
+    static const char q_taken[] = "SELECT COUNT(*) FROM users WHERE auth_method = 'saml' "
+                                  "AND idp = ? AND name_id = ? AND id <> ?";
     struct db_stmt *st = db_stmt(s, q);
     if (st == NULL)
         return -1;
     db_bind_text(st, 1, name_id);
     db_bind_int(st, 2, id);
     db_bind_text(st, 3, idp);
+    db_bind_text(st, 4, idp);
+    db_bind_text(st, 5, name_id);
+    db_bind_int(st, 6, id);
     int rc = db_step(st);
-    int changed = db_changes(st);
+    long long changed = db_changes(st);
     db_reset(st);
     if (rc == DB_DUP)
         return 1;
-    return rc == DB_DONE && changed == 1 ? 0 : -1;
+    if (rc != DB_DONE)
+        return -1;
+    if (changed == 1)
+        return 0;
+    st = db_stmt(s, q_taken);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, idp);
+    db_bind_text(st, 2, name_id);
+    db_bind_int(st, 3, id);
+    if (db_one(st) != 0)
+        return -1;
+    long long taken = db_int(st, 0);
+    db_reset(st);
+    return taken > 0 ? 1 : -1;
 }
 
 /* ---- lockout ---- */
