@@ -87,11 +87,12 @@ const struct store_migration store_migrations[] = {
             "  old_value TEXT NOT NULL,"
             "  new_value TEXT NOT NULL,"
             "  client_addr TEXT NOT NULL"
-            ");"
-            "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
-            "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
-            "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
-            "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"},
+            ");",
+     .sqlite = "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+               "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
+               "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+               "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+     .pg = PG_AUDIT_APPEND_ONLY},
     /* 2: SAML identity providers, their e-mail domains and group -> role mapping */
     {.sql =
          "CREATE TABLE idps ("
