@@ -18,6 +18,7 @@ M = namedtuple("M", "id file find replace breaks tests also", defaults=((),))
 E2E = "tests/e2e/"
 ACS = E2E + "test_saml_acs.py::"
 FAULT = ACS + "test_each_fault_is_refused_with_its_reason"
+CMK = E2E + "test_cmk_pkcs11.py::"
 SAMPLES = E2E + "test_saml_samples.py::"
 GUARDS = E2E + "test_guards.py::"
 LOCKOUT = E2E + "test_lockout.py::"
@@ -840,6 +841,27 @@ MUTATIONS = [
       '"AND used_at = 0 AND expires_at > ? - 86400";',
       "the store takes a reset token after it expired (the page checks first; the store decides)",
       ["unit:test_store_single_use"]),
+    # ---- secrets at rest under the data key (issue 18) ------------------------------------------
+    M("saml-log-body-sealed", "auth/samllog.c",
+      "    char *sealed = secrets_seal_text(k, aad, row->xml, strlen(row->xml));\n",
+      "    char *sealed = k ? strdup(row->xml) : NULL;\n",
+      "SAML log bodies (personal data) are written to the store in clear",
+      ["unit:test_samllog", CMK + "test_the_store_and_config_without_the_token_reveal_no_secret"]),
+    M("sp-key-sealed-at-first-start", "auth/spkey.c",
+      "    else if (write_new(sealed_file, sealed, 0600, err, errlen) == 0) {\n",
+      "    else if (write_new(sealed_file, pem, 0600, err, errlen) == 0) {\n",
+      "a new SP private key is written to disk in clear",
+      [CMK + "test_a_clear_sp_key_back_beside_the_sealed_one_stops_start_up"]),
+    M("sp-key-clear-removed", "auth/spkey.c",
+      "    if (rc == 0 && wipe_file(key_file) != 0) {\n",
+      "    if (rc == 0 && (0 ? wipe_file(key_file) : 0) != 0) {\n",
+      "secrets seal-sp-key leaves the clear SP key on disk",
+      [CMK + "test_the_store_and_config_without_the_token_reveal_no_secret"]),
+    M("sp-key-clear-beside-sealed", "auth/spkey.c",
+      "    if (have_sealed && have_clear) {\n",
+      "    if (0 && have_sealed && have_clear) {\n",
+      "a clear SP key put back beside the sealed one is silently ignored",
+      [CMK + "test_a_clear_sp_key_back_beside_the_sealed_one_stops_start_up"]),
     M("reset-link-expiry", "auth/reset.h",
       "#define RESET_TOKEN_SECONDS (30 * 60)",
       "#define RESET_TOKEN_SECONDS (60 * 60)",
