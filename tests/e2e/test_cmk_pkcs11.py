@@ -6,6 +6,7 @@ start-up naming the token and key; rotation to a new token key and migration fro
 keep every secret readable; each unwrap is audited. The other secrets at rest (the SP private key,
 the SMTP password, the bodies of the SAML log) are sealed under the same data key: the store and
 the configuration folder without the token reveal none of them."""
+import base64
 import json
 import os
 import subprocess
@@ -300,6 +301,9 @@ def test_the_store_and_config_without_the_token_reveal_no_secret(make_server, to
         server.ctl("idp", "add", "--metadata", idp.metadata_path, "--domain", "example.com")
         ref = saml_sign_in(server, idp)
         assert DEPARTMENT in logged_body(server, ref)  # opened for the admin
+        # The CLI unwrapped the data key in the token to open it: a use of the customer's key.
+        assert audit(server, "secrets.unwrap")[0]["new"] == \
+            "data key unwrapped by gatehousectl saml-log show"
         server.stop()
 
         data = files_bytes(server.tmp)
@@ -348,3 +352,31 @@ def test_a_sealed_value_from_another_store_stops_start_up(make_server, token, tm
         server.start()
     assert "password_sealed does not open with this store's data key" in str(e.value)
     server.proc = None
+
+
+def test_a_body_moved_to_another_row_does_not_open_and_each_view_says_so(make_server):
+    """The key file provider (no token needed): a sealed body is bound to its row's time, issuer
+    and assertion ID; the admin page, the API and the CLI say it does not open."""
+    import sqlite3
+    import requests
+    from test_admin_api import Api, token_for
+    server = make_server()
+    xml = "<samlp:Response xmlns:samlp='urn:oasis:names:tc:SAML:2.0:protocol'>" + DEPARTMENT
+    r = requests.post(server.url("/saml/acs"), timeout=30, allow_redirects=False,
+                      data={"SAMLResponse": base64.b64encode(xml.encode()).decode()})
+    assert r.status_code in (400, 403)
+    ref = json.loads(server.ctl("saml-log", "list", "--json").stdout)[0]["id"]
+    owner = Api(server, token_for(server, "owner@example.com", "owner"))
+    assert DEPARTMENT in owner.get(f"saml-log/{ref}").json()["xml"]
+    con = sqlite3.connect(os.path.join(server.tmp, "gatehouse.db"), timeout=10)
+    with con:
+        con.execute("UPDATE saml_log SET at = at + 1 WHERE id = ?", (ref,))
+    con.close()
+    body = owner.get(f"saml-log/{ref}").json()
+    assert body["xml"] is None and "does not open" in body["xml_error"]
+    shown = json.loads(server.ctl("saml-log", "show", str(ref), "--json").stdout)
+    assert shown["xml"] is None and "does not open" in shown["xml_error"]
+    admin, _ = signed_in_user(server, "admin@example.com", "admin")
+    page = admin.get(f"/admin/saml-log/view?id={ref}").text
+    assert "is sealed and does not open with this server&#39;s data key" in page or \
+        "is sealed and does not open with this server's data key" in page
