@@ -88,12 +88,14 @@ admin_saml_log_json(const struct saml_log_row *r)
 {
     char at[32];
     clock_iso(r->at, at, sizeof at);
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "id",
-                     (json_int_t)r->id, "at", at, "client", r->client_addr, "issuer", r->issuer,
-                     "name_id", r->name_id, "in_response_to", r->in_response_to, "assertion_id",
-                     r->assertion_id, "verdict", r->verdict, "reason", r->reason, "detail",
-                     r->detail, "user_id", (json_int_t)r->user_id, "xml_size",
-                     (json_int_t)r->xml_size, "xml_kept", r->xml_kept);
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:b}",
+                     "id", (json_int_t)r->id, "at", at, "client", r->client_addr, "issuer",
+                     r->issuer, "name_id", r->name_id, "in_response_to", r->in_response_to,
+                     "assertion_id", r->assertion_id, "verdict", r->verdict, "reason", r->reason,
+                     "detail", r->detail, "user_id", (json_int_t)r->user_id, "xml_size",
+                     (json_int_t)r->xml_size, "xml_kept", r->xml_kept, "skew_seconds",
+                     r->has_skew ? json_integer((json_int_t)r->skew_seconds) : json_null(), "test",
+                     r->test != 0);
 }
 
 json_t *

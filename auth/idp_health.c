@@ -37,11 +37,6 @@ idp_health_cert_expiry(const char *certs, int *n, time_t *first, time_t *last)
     return 0;
 }
 
-struct scan {
-    struct idp_health *h;
-    int want_accepted;
-};
-
 static void
 take_event(struct idp_health_event *e, const struct saml_log_row *row)
 {
@@ -52,14 +47,23 @@ take_event(struct idp_health_event *e, const struct saml_log_row *row)
 }
 
 static int
-scan_row(const struct saml_log_row *row, void *ctx)
+cmp_ll(const void *a, const void *b)
 {
-    struct scan *sc = ctx;
-    int accepted = strcmp(row->verdict, "accepted") == 0;
-    if (sc->want_accepted && !accepted)
-        return 0;
-    take_event(accepted ? &sc->h->last_accepted : &sc->h->last_refused, row);
-    return 1; /* newest first: the first one found is the last one */
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+void
+idp_health_skew_summary(long long *v, int n, long long *median, long long *max)
+{
+    *median = *max = 0;
+    if (n <= 0)
+        return;
+    for (int i = 0; i < n; i++)
+        if (llabs(v[i]) > llabs(*max))
+            *max = v[i];
+    qsort(v, (size_t)n, sizeof v[0], cmp_ll);
+    *median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 int
@@ -70,11 +74,20 @@ idp_health_get(struct store *s, const struct idp_row *row, time_t now, struct id
                            &out->cert_last_expiry);
     out->cert_warning =
         out->n_certs > 0 && out->cert_first_expiry - now <= (time_t)IDP_HEALTH_WARN_DAYS * 86400;
-    struct scan refused = {out, 0}, accepted = {out, 1};
-    if (store_saml_log_list(s, 1, row->entity_id, NULL, 1, scan_row, &refused) != 0 ||
-        store_saml_log_list(s, 0, row->entity_id, NULL, IDP_HEALTH_SCAN_ROWS, scan_row,
-                            &accepted) != 0)
+    struct saml_log_row last;
+    for (int accepted = 0; accepted <= 1; accepted++) {
+        int rc = store_saml_log_last(s, row->entity_id, accepted, &last);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            take_event(accepted ? &out->last_accepted : &out->last_refused, &last);
+    }
+    long long skews[IDP_HEALTH_SKEW_ROWS];
+    if (store_saml_log_skews(s, row->entity_id, IDP_HEALTH_SKEW_ROWS, skews, &out->skew_n) != 0)
         return -1;
+    if (out->skew_n > 0)
+        out->skew_last = skews[0];
+    idp_health_skew_summary(skews, out->skew_n, &out->skew_median, &out->skew_max);
     return 0;
 }
 
@@ -97,10 +110,15 @@ idp_health_json(const struct idp_health *h, time_t now)
         clock_iso(h->cert_first_expiry, first, sizeof first);
         clock_iso(h->cert_last_expiry, last, sizeof last);
     }
-    return json_pack("{s:o, s:o, s:{s:i, s:s, s:s, s:I, s:b}}", "last_accepted",
+    json_t *skew = h->skew_n == 0 ? json_null()
+                                  : json_pack("{s:i, s:I, s:I, s:I}", "responses", h->skew_n,
+                                              "median_seconds", (json_int_t)h->skew_median,
+                                              "max_seconds", (json_int_t)h->skew_max,
+                                              "last_seconds", (json_int_t)h->skew_last);
+    return json_pack("{s:o, s:o, s:o, s:{s:i, s:s, s:s, s:I, s:b}}", "last_accepted",
                      event_json(&h->last_accepted), "last_refused", event_json(&h->last_refused),
-                     "certificates", "count", h->n_certs, "first_expiry", first, "last_expiry",
-                     last, "seconds_to_first_expiry",
+                     "clock_skew", skew, "certificates", "count", h->n_certs, "first_expiry", first,
+                     "last_expiry", last, "seconds_to_first_expiry",
                      (json_int_t)(h->n_certs ? h->cert_first_expiry - now : 0), "expiry_warning",
                      h->cert_warning);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "account.h"
@@ -19,9 +20,11 @@
 #include "http.h"
 #include "idp.h"
 #include "idp_health.h"
+#include "log.h"
 #include "login.h"
 #include "roles.h"
 #include "policy/settings.h"
+#include "rand.h"
 #include "routes.h"
 #include "sp/sp.h"
 #include "store.h"
@@ -659,6 +662,16 @@ health_panel(struct req *r, struct tmpl_ctx *it, const struct idp_row *row)
         tmpl_set(it, "cert_several", h.n_certs > 1 ? "1" : "");
         tmpl_setf(it, "cert_days", "%lld", (long long)(h.cert_first_expiry - w->now) / 86400);
     }
+    if (h.skew_n > 0) {
+        tmpl_setf(it, "skew_n", "%d", h.skew_n);
+        tmpl_setf(it, "skew_median", "%+lld", h.skew_median);
+        tmpl_setf(it, "skew_max", "%+lld", h.skew_max);
+        tmpl_setf(it, "skew_last", "%+lld", h.skew_last);
+        /* Beyond half the allowed skew, responses are at risk of refusal. */
+        tmpl_set(it, "skew_warning",
+                 llabs(h.skew_max) * 2 > w->app->conf.sp_clock_skew_seconds ? "1" : "");
+        tmpl_setf(it, "skew_allowed", "%ld", (long)w->app->conf.sp_clock_skew_seconds);
+    }
     tmpl_set(it, "cert_warning", h.cert_warning ? "1" : "");
     tmpl_set(it, "cert_expired", h.n_certs > 0 && h.cert_first_expiry <= w->now ? "1" : "");
 }
@@ -885,6 +898,89 @@ route_admin_idps_post(struct req *r)
                      arena_printf(req_arena(r), "Added %s.%s%s", entity, msg[0] ? " " : "", msg));
 }
 
+/* ---- test sign-in ---- */
+
+int
+route_admin_idp_test_post(struct req *r)
+{
+    if (gate(r, PERM_IDPS_EDIT) != 0)
+        return 0;
+    struct web *w = web_of(r);
+    const char *e = req_form(r, "entity_id");
+    struct idp_row row;
+    if (e == NULL || store_idp_get(w->store, e, &row) != 0)
+        return idps_page(r, 404, "There is no such identity provider.", NULL);
+    log_info("saml test sign-in started idp=%s user_id=%lld", row.entity_id, w->user.id);
+    return saml_test_start(r, &row);
+}
+
+static void
+test_attrs(struct tmpl_ctx *c, json_t *attrs)
+{
+    size_t i, k;
+    json_t *a, *v;
+    json_array_foreach(attrs, i, a)
+    {
+        struct tmpl_ctx *it = tmpl_add(c, "attributes");
+        tmpl_set(it, "name", json_string_value(json_object_get(a, "name")));
+        tmpl_set(it, "friendly_name", json_string_value(json_object_get(a, "friendly_name")));
+        json_array_foreach(json_object_get(a, "values"), k, v)
+            tmpl_set(tmpl_add(it, "values"), "value", json_string_value(v));
+    }
+}
+
+/* The result of a test sign-in: only for the admin who started it, in the same session. */
+int
+route_admin_idp_test(struct req *r)
+{
+    if (gate(r, PERM_IDPS_EDIT) != 0)
+        return 0;
+    struct web *w = web_of(r);
+    const char *id = req_query(r, "id");
+    struct saml_test_row *t = arena_alloc(req_arena(r), sizeof *t);
+    if (t == NULL || id == NULL || store_saml_test_get(w->store, id, t) != 0 ||
+        t->user_id != w->user.id ||
+        !ct_equal(t->session_hash, strlen(t->session_hash), w->session_hash,
+                  strlen(w->session_hash))) {
+        web_error(r, 404,
+                  "There is no such test sign-in (it belongs to another session, or it "
+                  "has expired).");
+        return 0;
+    }
+    struct tmpl_ctx *c = admin_ctx(r, "nav_idps");
+    tmpl_set(c, "entity_id", t->entity_id);
+    struct saml_log_row row;
+    if (t->log_id == 0 || store_saml_log_get(w->store, t->log_id, &row) != 0) {
+        tmpl_set(c, "waiting", "1");
+        return page(r, 200, "admin_idp_test", "Test sign-in", c);
+    }
+    free(row.xml);
+    char at[40];
+    tmpl_setf(c, "log_id", "%lld", row.id);
+    tmpl_set(c, "at", clock_format(row.at, at, sizeof at));
+    tmpl_set(c, "verdict", row.verdict);
+    tmpl_set(c, "accepted", strcmp(row.verdict, "accepted") == 0 ? "1" : "");
+    tmpl_set(c, "reason", row.reason);
+    tmpl_set(c, "detail", row.detail);
+    if (row.has_skew)
+        tmpl_setf(c, "skew", "%+lld", row.skew_seconds);
+    json_error_t jerr;
+    json_t *res = json_loads(t->result, 0, &jerr);
+    if (json_is_object(res)) {
+        static const char *const keys[] = {"name_id", "name_id_format", "authn_context", "email",
+                                           "name",    "role",           "groups",        "account"};
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+            tmpl_set(c, keys[i], json_string_value(json_object_get(res, keys[i])));
+        json_t *attrs = json_object_get(res, "attributes");
+        if (json_is_array(attrs))
+            test_attrs(c, attrs);
+        else
+            tmpl_set(c, "attributes_note", json_string_value(attrs));
+    }
+    json_decref(res);
+    return page(r, 200, "admin_idp_test", "Test sign-in", c);
+}
+
 /* ---- federations ---- */
 
 static int
@@ -1076,6 +1172,9 @@ route_admin_saml_entry(struct req *r)
     tmpl_set(c, "accepted", strcmp(row.verdict, "accepted") == 0 ? "1" : "");
     tmpl_set(c, "reason", row.reason);
     tmpl_set(c, "detail", row.detail);
+    if (row.has_skew)
+        tmpl_setf(c, "skew", "%+lld", row.skew_seconds);
+    tmpl_set(c, "test", row.test ? "1" : "");
     int failed_at = -1;
     size_t nchecks = sizeof acs_checks / sizeof acs_checks[0];
     for (size_t i = 0; i < nchecks; i++)

@@ -43,6 +43,73 @@ saml_error_page(struct req *r, int status, const char *headline, const char *ref
     return web_page(r, status, "saml_error", "Single sign-on failed", c);
 }
 
+/* How long the result of a test sign-in stays readable. */
+#define SAML_TEST_SECONDS (60 * 60)
+
+/* Marks the pending request id as a test sign-in of the admin's session. */
+static int
+test_put(struct req *r, const char *entity, const char *id)
+{
+    struct web *w = web_of(r);
+    struct saml_test_row *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return -1;
+    snprintf(t->request_id, sizeof t->request_id, "%s", id);
+    snprintf(t->entity_id, sizeof t->entity_id, "%s", entity);
+    t->user_id = w->user.id;
+    snprintf(t->session_hash, sizeof t->session_hash, "%s", w->session_hash);
+    t->created_at = w->now;
+    t->expires_at = w->now + SAML_TEST_SECONDS;
+    int rc = store_saml_test_put(w->store, t);
+    free(t);
+    return rc == 0 ? 0 : -1;
+}
+
+/* The signed AuthnRequest to the IdP of row, remembered as pending (return_to: where the
+ * accepted response leads); a test sign-in also marks it as a test of this admin's session. */
+static int
+authn_send(struct req *r, const struct idp_row *row, const char *return_to, int test)
+{
+    struct web *w = web_of(r);
+    const char *entity = row->entity_id;
+    struct sp_ref *ref = app_sp_acquire(w->app, w->store, w->idps_version);
+    if (ref == NULL) {
+        web_error(r, 503, "Single sign-on is not available right now.");
+        return 0;
+    }
+    /* RelayState is an opaque random handle; the return path stays on the server. */
+    unsigned char raw[16];
+    char handle[33], id[256], err[512];
+    struct sp_out msg = {0};
+    if (rand_bytes(raw, sizeof raw) != 0) {
+        app_sp_release(w->app, ref);
+        web_error(r, 500, "The sign-in request could not be prepared.");
+        return 0;
+    }
+    str_hex(raw, sizeof raw, handle);
+    /* HTTP-Redirect when the IdP offers it; HTTP-POST for IdPs that offer only POST. */
+    int post = row->sso_redirect[0] == '\0' && row->sso_post[0] != '\0';
+    const char *format = NULL;
+    if (idp_name_id_format(row->name_id_format, &format) != 0)
+        format = NULL; /* an unknown stored value asks for nothing */
+    int rc = sp_authn_request(ref->sp, entity, handle, format, post, &msg, id, sizeof id, err,
+                              sizeof err);
+    app_sp_release(w->app, ref);
+    if (rc != 0 || (test && test_put(r, entity, id) != 0) ||
+        store_saml_request_put(w->store, id, entity, return_to, w->now + SAML_REQUEST_SECONDS) !=
+            0) {
+        log_error("authn request failed idp=%s: %s", entity, rc ? err : "store");
+        sp_out_free(&msg);
+        web_error(r, 500, "The sign-in request could not be prepared.");
+        return 0;
+    }
+    log_info("saml authn request idp=%s id=%s binding=%s%s", entity, id, post ? "post" : "redirect",
+             test ? " test=1" : "");
+    int out = saml_send(r, &msg, "SAMLRequest", handle);
+    sp_out_free(&msg);
+    return out;
+}
+
 int
 route_saml_login(struct req *r)
 {
@@ -77,40 +144,13 @@ route_saml_login(struct req *r)
         web_error(r, 404, "That identity provider is not set up here.");
         return 0;
     }
-    struct sp_ref *ref = app_sp_acquire(w->app, w->store, w->idps_version);
-    if (ref == NULL) {
-        web_error(r, 503, "Single sign-on is not available right now.");
-        return 0;
-    }
-    /* RelayState is an opaque random handle; the return path stays on the server. */
-    unsigned char raw[16];
-    char handle[33], id[256], err[512];
-    struct sp_out msg = {0};
-    if (rand_bytes(raw, sizeof raw) != 0) {
-        app_sp_release(w->app, ref);
-        web_error(r, 500, "The sign-in request could not be prepared.");
-        return 0;
-    }
-    str_hex(raw, sizeof raw, handle);
-    /* HTTP-Redirect when the IdP offers it; HTTP-POST for IdPs that offer only POST. */
-    int post = row.sso_redirect[0] == '\0' && row.sso_post[0] != '\0';
-    const char *format = NULL;
-    if (idp_name_id_format(row.name_id_format, &format) != 0)
-        format = NULL; /* an unknown stored value asks for nothing */
-    int rc = sp_authn_request(ref->sp, entity, handle, format, post, &msg, id, sizeof id, err,
-                              sizeof err);
-    app_sp_release(w->app, ref);
-    if (rc != 0 || store_saml_request_put(w->store, id, entity, web_return_to(r),
-                                          w->now + SAML_REQUEST_SECONDS) != 0) {
-        log_error("authn request failed idp=%s: %s", entity, rc ? err : "store");
-        sp_out_free(&msg);
-        web_error(r, 500, "The sign-in request could not be prepared.");
-        return 0;
-    }
-    log_info("saml authn request idp=%s id=%s binding=%s", entity, id, post ? "post" : "redirect");
-    int out = saml_send(r, &msg, "SAMLRequest", handle);
-    sp_out_free(&msg);
-    return out;
+    return authn_send(r, &row, web_return_to(r), 0);
+}
+
+int
+saml_test_start(struct req *r, const struct idp_row *row)
+{
+    return authn_send(r, row, "/admin/idps", 1);
 }
 
 /* ---- ACS ---- */
@@ -144,7 +184,18 @@ route_saml_acs(struct req *r)
                              w->idps_version,
                              acs_start_session,
                              &as};
-    if (sso_acs(w->app, w->store, &in, o) == SP_OK) {
+    enum sp_reason verdict = sso_acs(w->app, w->store, &in, o);
+    if (o->test) {
+        /* A test sign-in: no session, no sign-in counted; its result page shows the entry
+         * (to the admin who started it only). */
+        log_info("saml test sign-in answered ref=%lld verdict=%s", o->log_id,
+                 sp_reason_info(verdict)->code);
+        char *to = arena_printf(req_arena(r), "/admin/idps/test?id=%s",
+                                str_url_encode(req_arena(r), o->test_id));
+        sso_outcome_free(o);
+        return req_redirect(r, 303, to ? to : "/admin/idps");
+    }
+    if (verdict == SP_OK) {
         web_admit_refund(r);
         web_signin_event_count(r, "sso", "success");
         log_info("sign-in method=saml user_id=%lld idp=%s", o->user_id, o->idp.entity_id);

@@ -52,6 +52,8 @@ static const struct route table[] = {
     {"GET", "/admin/idps", route_admin_idps, 0, 0},
     /* Pasted metadata: large documents (ADFS's is ~70 KB; aggregates more). */
     {"POST", "/admin/idps", route_admin_idps_post, ROUTE_FORM | ROUTE_MULTIPART, SAML_FORM_MAX * 3},
+    {"GET", "/admin/idps/test", route_admin_idp_test, 0, 0},
+    {"POST", "/admin/idps/test", route_admin_idp_test_post, ROUTE_FORM, FORM_SMALL},
     {"GET", "/admin/federations", route_admin_federations, 0, 0},
     /* Adding or refreshing fetches the aggregate (up to FEDERATION_FETCH_SECONDS): pooled. */
     {"POST", "/admin/federations", route_admin_federations_post,

@@ -48,6 +48,8 @@ int route_admin_switch(struct req *r);
 int route_admin_switch_post(struct req *r);
 int route_admin_idps(struct req *r);
 int route_admin_idps_post(struct req *r);
+int route_admin_idp_test(struct req *r);
+int route_admin_idp_test_post(struct req *r);
 int route_admin_federations(struct req *r);
 int route_admin_federations_post(struct req *r);
 int route_admin_saml_log(struct req *r);
@@ -102,5 +104,10 @@ int route_saml_slo(struct req *r);
  * with sp_out_free. -1 when there is none (then the logout is local only). */
 struct sp_out;
 int saml_logout_start(struct req *r, struct sp_out *out);
+/* "Test sign-in" from the admin IdP page: an SP-initiated sign-in to row's IdP whose pending
+ * AuthnRequest is marked as a test of the signed-in admin's session (store.h saml_test_row);
+ * answers with the redirect (or POST form) to the IdP. */
+struct idp_row;
+int saml_test_start(struct req *r, const struct idp_row *row);
 
 #endif

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "app.h"
 #include "arena.h"
 #include "audit.h"
@@ -102,6 +104,7 @@ struct acs {
     char role[16];     /* from the group mapping, else the IdP's default role */
     int groups_mapped; /* the IdP maps groups to roles: the role follows them at each sign-in */
     char groups[1024]; /* the asserted groups, one per line (whole names only) */
+    char account[600]; /* test sign-ins: what would have become of the account */
 };
 
 static int
@@ -432,6 +435,36 @@ provision(struct acs *a)
     return SP_OK;
 }
 
+/* A test sign-in: what provision() would do with the account, read only, in words. */
+static enum sp_reason
+would_provision(struct acs *a)
+{
+    struct user u;
+    char *out = a->account;
+    size_t len = sizeof a->account;
+    int found = store_user_by_saml(a->s, a->o->idp.entity_id, a->key, &u);
+    if (found == 0) {
+        snprintf(out, len, "signs in as the existing user %.250s (role %s)%s", u.email, u.role,
+                 strcmp(u.status, "active") != 0 ? ", but the account is disabled" : "");
+        return SP_OK;
+    }
+    int clash = found == 1 ? store_user_by_email(a->s, a->email, &u) : -1;
+    if (found < 0 || clash < 0)
+        return refuse(a, SP_ERR_INTERNAL, "store error");
+    if (clash == 1)
+        snprintf(out, len, "a new user %.250s would be created with role %s", a->email, a->role);
+    else if (strcmp(u.auth_method, "password") == 0)
+        snprintf(out, len, "refused at a real sign-in: a password account has the e-mail %.250s",
+                 a->email);
+    else if (strcmp(u.idp, a->o->idp.entity_id) != 0)
+        snprintf(out, len,
+                 "refused at a real sign-in: %.250s signs in through another identity provider",
+                 a->email);
+    else
+        snprintf(out, len, "the existing user %.250s would be re-keyed to this NameID", u.email);
+    return SP_OK;
+}
+
 /* The store's part of the verdict, all in one transaction: InResponseTo, replay, user. */
 static enum sp_reason
 accept_in_store(struct acs *a, const char *relay_state)
@@ -463,6 +496,8 @@ accept_in_store(struct acs *a, const char *relay_state)
                       "this assertion ID was accepted before");
     enum sp_reason rc = map_identity(a);
     collect_groups(a);
+    if (rc == SP_OK && a->o->test)
+        return would_provision(a);
     return rc == SP_OK ? provision(a) : rc;
 }
 
@@ -483,6 +518,12 @@ write_log(struct acs *a)
     snprintf(row.reason, sizeof row.reason, "%s", ri->code);
     snprintf(row.detail, sizeof row.detail, "%s", a->o->v.detail);
     row.user_id = a->o->v.reason == SP_OK ? a->o->user_id : 0;
+    row.test = a->o->test;
+    /* The IdP's clock, from verified responses only (anyone may post an IssueInstant). */
+    if (a->o->v.signature_verified && a->o->v.issue_instant != 0) {
+        row.has_skew = 1;
+        row.skew_seconds = (long long)(a->o->v.issue_instant - a->now);
+    }
     /* Bounded copies may cut inside a character: the log stays UTF-8 for its JSON listings. */
     char *text[] = {row.issuer, row.name_id, row.in_response_to, row.assertion_id, row.detail};
     for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
@@ -501,6 +542,60 @@ write_log(struct acs *a)
         log_error("saml log append failed");
     free(row.xml);
     return id;
+}
+
+static json_t *
+attrs_json(const struct sp_verdict *v)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < v->n_attrs; i++) {
+        const struct sp_attr *at = &v->attrs[i];
+        json_t *vals = json_array();
+        for (int k = 0; k < at->n_values; k++)
+            json_array_append_new(vals, json_string(at->values[k] ? at->values[k] : ""));
+        json_array_append_new(arr, json_pack("{s:s?, s:s?, s:o}", "name", at->name, "friendly_name",
+                                             at->friendly_name, "values", vals));
+    }
+    return arr;
+}
+
+/* A test sign-in's result: what the response said and what a sign-in would have used. */
+static void
+record_test(struct acs *a)
+{
+    struct sso_outcome *o = a->o;
+    int ok = o->v.reason == SP_OK;
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s}", "name_id", o->v.name_id,
+                  "name_id_format", o->v.name_id_format, "authn_context", o->v.authn_context,
+                  "attributes", attrs_json(&o->v), "email", a->email, "name", a->name, "role",
+                  ok ? a->role : "", "groups", a->groups, "account", a->account);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    /* Utterly large attribute sets: the log entry keeps the response; the result says so. */
+    if (text != NULL && strlen(text) >= SAML_TEST_RESULT_MAX) {
+        free(text);
+        json_object_set_new(j, "attributes", json_string("too many to keep: see the SAML log"));
+        text = json_dumps(j, JSON_COMPACT);
+    }
+    if (text == NULL || store_saml_test_result(a->s, o->test_id, o->log_id, text) < 0)
+        log_error("test sign-in result not recorded id=%s", o->test_id);
+    free(text);
+    json_decref(j);
+}
+
+/* A response whose InResponseTo names a test sign-in of its issuer. */
+static void
+find_test(struct acs *a)
+{
+    struct sso_outcome *o = a->o;
+    struct saml_test_row *t = malloc(sizeof *t);
+    if (o->v.in_response_to[0] != '\0' && t != NULL &&
+        store_saml_test_get(a->s, o->v.in_response_to, t) == 0 &&
+        strcmp(t->entity_id, o->v.issuer) == 0 && t->expires_at > a->now) {
+        o->test = 1;
+        snprintf(o->test_id, sizeof o->test_id, "%s", t->request_id);
+    }
+    free(t);
 }
 
 /* sp/'s checks: signature, issuer, time windows, audience, recipient, ... */
@@ -538,7 +633,7 @@ accept_signin(struct acs *a, const struct sso_request *in)
         refuse(a, SP_ERR_INTERNAL, "store busy");
         return;
     }
-    if (accept_in_store(a, in->relay_state) == SP_OK) {
+    if (accept_in_store(a, in->relay_state) == SP_OK && !o->test) {
         struct session_new n = {.user_id = o->user_id,
                                 .kind = SESSION_WEB,
                                 .client_addr = a->client,
@@ -558,7 +653,9 @@ accept_signin(struct acs *a, const struct sso_request *in)
         return;
     }
     o->log_id = write_log(a);
-    if (store_signin_event(a->s, a->now, "sso", "success") != 0)
+    if (o->test)
+        record_test(a);
+    else if (store_signin_event(a->s, a->now, "sso", "success") != 0)
         log_warn("sign-in event not recorded");
     if (store_commit(a->s) != 0) {
         store_rollback(a->s);
@@ -578,10 +675,14 @@ sso_acs(struct app *app, struct store *s, const struct sso_request *in, struct s
         refuse(&a, SP_ERR_INTERNAL, "out of memory");
     else
         verify(&a, in);
+    if (a.ar != NULL)
+        find_test(&a);
     if (out->v.reason == SP_OK)
         accept_signin(&a, in);
     if (out->v.reason != SP_OK) {
         out->log_id = write_log(&a);
+        if (out->test)
+            record_test(&a);
         const struct sp_reason_info *ri = sp_reason_info(out->v.reason);
         log_info("saml response refused reason=%s ref=%lld issuer=%s detail=\"%s\"", ri->code,
                  out->log_id, a.ar ? str_log_escape(a.ar, out->v.issuer, 200) : "",

@@ -34,10 +34,16 @@ struct sso_outcome {
     long long user_id;   /* SP_OK: the user signed in */
     long long log_id;    /* the SAML response log row (0 when it could not be written) */
     char return_to[1100];
+    /* The response answers a test sign-in (store.h saml_test_row): validated and logged, its
+     * result recorded for the admin who started it; no session, no user, whatever the
+     * verdict. test_id is its AuthnRequest's ID. */
+    int test;
+    char test_id[256];
 };
 
 /* Verifies the response, then accepts it in the store, or refuses it; logs it either way.
- * Returns out->v.reason. */
+ * A response to a test sign-in stops after validation and the log (out->test). Returns
+ * out->v.reason. */
 enum sp_reason sso_acs(struct app *a, struct store *s, const struct sso_request *in,
                        struct sso_outcome *out);
 /* Frees what out holds (not out itself). */

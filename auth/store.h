@@ -310,7 +310,8 @@ int store_saml_request_take(struct store *s, const char *id, const char *entity_
  * Atomic single use: of concurrent calls with one ID, on any nodes, one gets 0. */
 int store_saml_assertion_once(struct store *s, const char *assertion_id, const char *entity_id,
                               time_t expires_at);
-/* Deletes requests and assertion IDs past their expiry, and log rows older than log_before. */
+/* Deletes requests, test sign-ins and assertion IDs past their expiry, and log rows older than
+ * log_before. */
 int store_saml_prune(struct store *s, time_t now, time_t log_before);
 
 /* The SAML user (idp, name_id); 1 = none. */
@@ -337,6 +338,9 @@ struct saml_log_row {
     char *xml;          /* what was kept of the decoded response (see xml_kept); may be NULL */
     long long xml_size; /* bytes of the whole decoded response */
     char xml_kept[16];  /* full | excerpt (the first bytes only) | dropped (space ran low) | none */
+    int has_skew;       /* the response's IssueInstant was read from a verified response */
+    long long skew_seconds; /* IssueInstant minus our clock at receipt (+: the IdP is ahead) */
+    int test;               /* a test sign-in (no session, no user): see saml_test_row */
 };
 
 /* Appends a row; *id_out receives its id (the reference shown to the person): unique, and
@@ -347,6 +351,37 @@ int store_saml_log_list(struct store *s, int failed_only, const char *issuer, co
                         long long limit, int (*cb)(const struct saml_log_row *, void *), void *ctx);
 /* One row with its xml (free out->xml); 1 = none. */
 int store_saml_log_get(struct store *s, long long id, struct saml_log_row *out);
+/* The issuer's newest row with verdict accepted (accepted 1) or refused (0), without xml;
+ * 1 = none. Indexed by issuer. */
+int store_saml_log_last(struct store *s, const char *issuer, int accepted,
+                        struct saml_log_row *out);
+/* The skews of the issuer's newest rows that have one (newest first), at most max, into
+ * out; how many into *n_out. */
+int store_saml_log_skews(struct store *s, const char *issuer, int max, long long *out, int *n_out);
+
+/* A test sign-in ("Test sign-in" on the admin IdP page): the pending AuthnRequest request_id
+ * carries this mark, so the ACS validates and logs the response but creates no session and no
+ * user, and records what the response would have given; only the admin who started it, in the
+ * same session, sees the result. */
+#define SAML_TEST_RESULT_MAX 16384
+struct saml_test_row {
+    char request_id[256];
+    char entity_id[512];
+    long long user_id;     /* who started it */
+    char session_hash[65]; /* in which session */
+    time_t created_at;
+    time_t expires_at;                 /* pruned after */
+    long long log_id;                  /* the SAML log row of its response; 0 = no response yet */
+    char result[SAML_TEST_RESULT_MAX]; /* JSON: the mapped identity and the attributes */
+};
+/* 1 when request_id has a test already. */
+int store_saml_test_put(struct store *s, const struct saml_test_row *r);
+int store_saml_test_get(struct store *s, const char *request_id,
+                        struct saml_test_row *out); /* 1 = none (or pruned) */
+/* Records the response to the test: 0, or 1 when it has none or a response already (a test
+ * takes one response, atomically). */
+int store_saml_test_result(struct store *s, const char *request_id, long long log_id,
+                           const char *result);
 
 /* Secrets at rest: the data key wrapped by the master key (auth/secrets.h). put: 1 when one is
  * stored already; replace: 1 when the stored one is no longer old_wrapped. */

@@ -266,6 +266,23 @@ const struct store_migration store_migrations[] = {
      .pg = PG_AUDIT_RETENTION},
     /* 12: when the IdP said the session ends (AuthnStatement/@SessionNotOnOrAfter; 0 = never) */
     {.sql = "ALTER TABLE sessions ADD COLUMN ends_at INTEGER NOT NULL DEFAULT 0;"},
+    /* 13: IdP health and test sign-ins. Each response's clock skew (its IssueInstant minus our
+     * clock at receipt; NULL when not read from a verified response) and whether it answered a
+     * test sign-in; the log by issuer for each IdP's last responses; the test sign-ins the
+     * admin IdP page starts (the pending AuthnRequest's mark, and the result once answered). */
+    {.sql = "ALTER TABLE saml_log ADD COLUMN skew_seconds INTEGER;"
+            "ALTER TABLE saml_log ADD COLUMN test INTEGER NOT NULL DEFAULT 0;"
+            "CREATE INDEX saml_log_issuer ON saml_log(issuer, id);"
+            "CREATE TABLE saml_tests ("
+            "  request_id TEXT PRIMARY KEY,"
+            "  entity_id TEXT NOT NULL,"
+            "  user_id INTEGER NOT NULL,"
+            "  session_hash TEXT NOT NULL,"
+            "  created_at INTEGER NOT NULL,"
+            "  expires_at INTEGER NOT NULL,"
+            "  log_id INTEGER NOT NULL DEFAULT 0,"
+            "  result TEXT NOT NULL DEFAULT ''"
+            ");"},
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

@@ -859,6 +859,9 @@ check_assertion(LassoLogin *login, const struct shape *sh, const struct sp_expec
     LassoSamlp2StatusResponse *sr = LASSO_SAMLP2_STATUS_RESPONSE(resp);
     copy(v->response_id, sizeof v->response_id, sr->ID);
     copy(v->in_response_to, sizeof v->in_response_to, sr->InResponseTo);
+    time_t issued; /* the IdP's clock, for its admins (the skew the SAML log records) */
+    if (sr->IssueInstant != NULL && sp_time_parse(sr->IssueInstant, &issued) == 0)
+        v->issue_instant = issued;
     if (sr->Destination != NULL && strcmp(sr->Destination, e->acs_url) != 0)
         return fail(v, SP_ERR_DESTINATION, "Destination is \"%.200s\", expected \"%.200s\"",
                     sr->Destination, e->acs_url);

@@ -90,6 +90,7 @@ struct sp_verdict {
     char *xml;       /* the decoded response, at most SP_LOG_XML_MAX bytes (malloc), or NULL */
     size_t xml_size; /* bytes of the whole decoded response */
     int signature_verified; /* lasso verified the response's signature(s) */
+    time_t issue_instant;   /* the Response's IssueInstant (0 = not read): the IdP's clock */
 };
 
 struct sp;
