@@ -2,6 +2,7 @@
 // Chromium driven by playwright-core. Run by tests/browser/test_browser.py, which starts the
 // server (and the mock IdP) and passes what the flow needs in the environment:
 //   node flows.mjs FLOW      FLOW: password | totp | sso | switch | samllog | tls | postnojs | forward_auth
+//                                  | idptest
 //   GH_NO_CSP_VIOLATIONS=1   fail when the console reports a Content-Security-Policy violation
 //   GH_BASE  the server's URL        GH_EMAIL / GH_PASSWORD  the account
 //   GH_NEW_PASSWORD                  GH_ART  where screenshots go (one per step)
@@ -84,6 +85,50 @@ const flows = {
     await page.click('form[action="/login/mfa"] button');
     await page.waitForURL(`${base}/`);
     await shot(page, 'signed-in-with-totp');
+  },
+
+  // The admin IdP page: the health panel and the certificate banner, then "Test sign-in"
+  // through bin/mock-idp, whose result page shows the SAML log entry; nobody is signed in.
+  async idptest(page) {
+    await signIn(page, env.GH_EMAIL, env.GH_PASSWORD);
+    await page.goto(`${base}/admin/idps`);
+    expect(await page.isVisible('#cert-banner'), 'the certificate expiry banner is shown');
+    expect((await page.textContent('#cert-banner')).includes(env.GH_IDP_NAME),
+      'the banner names the IdP whose certificate expires');
+    expect(await page.isVisible('section.health'), 'the health panel is shown');
+    expect((await page.textContent('.last-accepted')).includes('none yet'),
+      'no accepted sign-in yet');
+    expect(await page.isVisible('.cert-expiry.error'), 'the IdP marks its expiring certificate');
+    await shot(page, 'idp-health-and-banner');
+    await Promise.all([
+      page.waitForURL((u) => u.origin !== new URL(base).origin),
+      page.click('button.test-signin'),
+    ]);
+    await page.waitForSelector('form[action="/sso/login"]');
+    await shot(page, 'mock-idp-picker');
+    await page.check(`input[name=user][value="${env.GH_TEST_USER}"]`);
+    await Promise.all([
+      page.waitForURL((u) => u.pathname === '/admin/idps/test'),
+      page.click('form[action="/sso/login"] button[type=submit]'),
+    ]);
+    await page.waitForSelector('#test-result');
+    expect((await page.textContent('.verdict')).includes('accepted'), 'the response was accepted');
+    expect((await page.textContent('.mapped-email')).trim() === env.GH_TEST_USER,
+      'the e-mail a sign-in would use');
+    expect(await page.isVisible('#test-attributes'), 'the attributes as received');
+    expect((await page.textContent('#test-attributes')).includes(env.GH_TEST_USER),
+      'the attributes hold the e-mail');
+    await shot(page, 'test-result');
+    // Still the admin who started it: the test signed nobody in.
+    const who = await (await page.context().request.get(`${base}/api/whoami`)).json();
+    expect(who.email === env.GH_EMAIL, `still signed in as the admin: ${JSON.stringify(who)}`);
+    await page.click('#test-log-link');
+    expect((await page.textContent('#test')).includes('no session'), 'the log entry is a test');
+    await shot(page, 'saml-log-entry');
+    await page.goto(`${base}/admin/idps`);
+    expect((await page.textContent('.last-accepted')).includes('SAML-'),
+      'the health panel shows the accepted test response');
+    await shot(page, 'idp-health-after-test');
   },
 
   // SSO through bin/mock-idp: the person types a work e-mail; the IdP signs them in.

@@ -142,3 +142,37 @@ def test_forward_auth_through_nginx(tmp_path):
                      GH_RESOLVE="MAP *.example.test 127.0.0.1", GH_NO_CSP_VIOLATIONS="1")
         finally:
             env.stop()
+
+
+def test_idp_health_and_test_sign_in_through_mock_idp(server, tmp_path):
+    """The admin IdP page in Chromium: the health panel, the banner for a signing certificate
+    that expires in 20 days, and "Test sign-in" against bin/mock-idp (its real picker), whose
+    result page shows the verdict, the e-mail and the attributes; no user is created."""
+    sys.path.insert(0, os.path.join(TOP, "tests", "mockidp"))
+    from mockidp_harness import MockIdP
+    sp_md = str(tmp_path / "sp-metadata.xml")
+    with open(sp_md, "w") as f:
+        f.write(requests.get(server.url("/saml/metadata"), timeout=30).text)
+    users = str(tmp_path / "users.json")
+    with open(users, "w") as f:
+        f.write('[{"email": "sara@example.com", "name": "Sara Lane", "groups": ["staff"]}]')
+    (tmp_path / "idp").mkdir()
+    key, cert = str(tmp_path / "idp-key.pem"), str(tmp_path / "idp-cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "20", "-subj", "/CN=mock-idp"], check=True,
+                   capture_output=True)
+    idp = MockIdP(tmp_path / "idp", sp_md, "--key", key, "--cert", cert, users=users).start()
+    try:
+        server.ctl("idp", "add", "--metadata", idp.metadata_path, "--domain", "example.com",
+                   "--name", "mock-idp")
+        pw = user_with_password(server, "owen@example.com", "owner")
+        run_flow(server, "idptest", GH_EMAIL="owen@example.com", GH_PASSWORD=pw,
+                 GH_IDP_NAME="mock-idp", GH_TEST_USER="sara@example.com")
+    finally:
+        rc = idp.stop()
+    assert rc in (0, None), idp.read_log()
+    emails = {u["email"] for u in json.loads(server.ctl("user", "list", "--json").stdout)}
+    assert "sara@example.com" not in emails
+    shots = os.listdir(os.path.join(ART, "idptest"))
+    for name in ("idp-health-and-banner", "mock-idp-picker", "test-result"):
+        assert any(name in s for s in shots), (name, shots)
