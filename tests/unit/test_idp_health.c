@@ -1,5 +1,6 @@
 /* tests/unit/test_idp_health.c: the certificate expiries read back from an IdP's certs text (as
- * auth/idp.c writes it): earliest and latest, a line without a date skipped, none at all. */
+ * auth/idp.c writes it): earliest and latest, a line without a date skipped, none at all; the
+ * clock skew's median and farthest value. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,12 +41,30 @@ test_lines_without_a_date_are_skipped(void **state)
     assert_true(first == 0 && last == 0);
 }
 
+static void
+test_skew_summary_is_the_median_and_the_farthest_from_zero(void **state)
+{
+    (void)state;
+    long long odd[] = {3, -40, 5, 1, 2}, even[] = {10, 2, 4, 8}, none[1] = {0};
+    long long median, max;
+    idp_health_skew_summary(odd, 5, &median, &max);
+    assert_int_equal(median, 2);
+    assert_int_equal(max, -40); /* farthest from zero, with its sign */
+    idp_health_skew_summary(even, 4, &median, &max);
+    assert_int_equal(median, 6);
+    assert_int_equal(max, 10);
+    idp_health_skew_summary(none, 0, &median, &max);
+    assert_int_equal(median, 0);
+    assert_int_equal(max, 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_certificates_give_earliest_and_latest),
         cmocka_unit_test(test_lines_without_a_date_are_skipped),
+        cmocka_unit_test(test_skew_summary_is_the_median_and_the_farthest_from_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
