@@ -727,6 +727,10 @@ print_health(struct store *s, const struct idp_row *r)
     }
     print_event("last accepted", &h.last_accepted);
     print_event("last refused", &h.last_refused);
+    if (h.skew_n > 0)
+        printf("  clock skew: median %+lld s, farthest %+lld s, latest %+lld s (%d signed "
+               "responses)\n",
+               h.skew_median, h.skew_max, h.skew_last, h.skew_n);
     if (h.n_certs > 0)
         printf("  certificate expiry: %s (%lld days)%s\n",
                clock_iso(h.cert_first_expiry, first, sizeof first),

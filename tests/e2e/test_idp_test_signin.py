@@ -140,6 +140,8 @@ def test_the_clock_skew_of_each_response_is_recorded_and_summed_up(server, tmp_p
     sk = health["clock_skew"]
     assert sk["responses"] == 3 and 40 <= sk["median_seconds"] <= 42, sk
     assert sk["max_seconds"] == max(skews)
+    assert re.search(r"clock skew: median \+4[0-2] s", server.ctl("idp", "show",
+                                                                  idp.entity_id).stdout)
     b, _ = signed_in_user(server, "adam@example.com", "admin")
     page = b.get("/admin/idps").text
     assert re.search(r'<dd class="clock-skew">median \+4[0-2] s', page), page
