@@ -802,7 +802,7 @@ default_node_name(struct conf *c)
         snprintf(host, sizeof host, "gatehouse");
     else
         host[n] = '\0';
-    snprintf(c->node_name, sizeof c->node_name, "%s", host);
+    snprintf(c->node_name, sizeof c->node_name, "%.*s", (int)sizeof c->node_name - 1, host);
 }
 
 const char *
