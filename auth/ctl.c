@@ -79,6 +79,7 @@ static const char usage_text[] =
     "  secrets migrate --to pkcs11\n"
     "  secrets seal smtp.password           (reads the value on stdin; prints password_sealed)\n"
     "  secrets seal-sp-key                  (seals [sp] key_file, removes the clear file)\n"
+    "  secrets seal-saml-log                (seals SAML log bodies logged before sealing)\n"
     "  access check URL [--user E] [--groups a,b] [--mfa]\n"
     "  config reload\n";
 
@@ -1232,6 +1233,25 @@ cmd_secrets_seal_sp_key(struct ctl *c)
     return 0;
 }
 
+/* secrets seal-saml-log: the bodies logged before bodies were sealed are sealed now. */
+static int
+cmd_secrets_seal_saml_log(struct ctl *c)
+{
+    char err[1200], count_text[32];
+    long long n = 0;
+    if (ctl_secrets(c, "secrets seal-saml-log", err, sizeof err) != 0)
+        return refused(err);
+    int rc = samllog_seal_clear_rows(c->store, &c->app.secrets, &n);
+    snprintf(count_text, sizeof count_text, "%lld", n);
+    if (n > 0 &&
+        audit_record(c->store, &c->actor, "secrets.seal", "saml log", NULL, count_text) != 0)
+        return refused("the bodies were sealed but the audit record could not be written");
+    if (rc != 0)
+        return refused("cannot read or update the SAML log (the bodies sealed so far stay sealed)");
+    printf("%lld SAML log bodies sealed; none is left in clear.\n", n);
+    return 0;
+}
+
 static int
 cmd_secrets(struct ctl *c, int argc, char **argv)
 {
@@ -1240,6 +1260,8 @@ cmd_secrets(struct ctl *c, int argc, char **argv)
         return cmd_secrets_seal(c, argv[1]);
     if (argc == 1 && strcmp(argv[0], "seal-sp-key") == 0)
         return cmd_secrets_seal_sp_key(c);
+    if (argc == 1 && strcmp(argv[0], "seal-saml-log") == 0)
+        return cmd_secrets_seal_saml_log(c);
     if (argc == 3 && strcmp(argv[0], "migrate") == 0 && strcmp(argv[1], "--to") == 0 &&
         strcmp(argv[2], "pkcs11") == 0)
         return cmd_secrets_migrate(c);

@@ -84,3 +84,39 @@ samllog_open(struct saml_log_row *row, const struct secrets *k)
     row->xml = plain;
     return plain == NULL ? -1 : 0;
 }
+
+int
+samllog_seal_clear_rows(struct store *s, const struct secrets *k, long long *count)
+{
+    enum { BATCH = 100 };
+    long long ids[BATCH], after = 0;
+    int n = 0;
+    *count = 0;
+    do {
+        if (store_saml_log_clear_ids(s, after, ids, BATCH, &n) != 0)
+            return -1;
+        for (int i = 0; i < n; i++) {
+            after = ids[i];
+            struct saml_log_row row;
+            int got = store_saml_log_get(s, ids[i], &row);
+            if (got != 0) {
+                if (got < 0)
+                    return -1;
+                continue; /* pruned meanwhile */
+            }
+            char *plain = row.xml;
+            int rc = plain == NULL || secrets_is_sealed_text(plain) ? 1
+                     : samllog_seal(&row, k) != 0
+                         ? -1
+                         : store_saml_log_reseal(s, ids[i], plain, row.xml);
+            if (row.xml != plain)
+                free(row.xml);
+            free(plain);
+            if (rc < 0)
+                return -1;
+            if (rc == 0)
+                (*count)++;
+        }
+    } while (n == BATCH);
+    return 0;
+}

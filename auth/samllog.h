@@ -29,6 +29,10 @@ int samllog_seal(struct saml_log_row *row, const struct secrets *k);
  * then NULL. */
 int samllog_open(struct saml_log_row *row, const struct secrets *k);
 
+/* Seals the bodies still in clear in the store (rows written before bodies were sealed), in
+ * batches; *count gets how many. 0, or -1 (those sealed so far stay sealed). */
+int samllog_seal_clear_rows(struct store *s, const struct secrets *k, long long *count);
+
 /* The length of the longest prefix of s (len bytes) of at most max bytes that does not end
  * inside a UTF-8 sequence. */
 size_t samllog_utf8_cut(const char *s, size_t len, size_t max);

@@ -382,6 +382,12 @@ int store_saml_test_get(struct store *s, const char *request_id,
  * takes one response, atomically). */
 int store_saml_test_result(struct store *s, const char *request_id, long long log_id,
                            const char *result);
+/* The ids (ascending, above after_id, at most max into ids, *n of them) of rows whose body is
+ * still in clear: written before bodies were sealed (not NULL, not "s1:..."). 0 or -1. */
+int store_saml_log_clear_ids(struct store *s, long long after_id, long long *ids, int max, int *n);
+/* Replaces row id's body by sealed while it is still plain (one statement: a row changed or
+ * pruned meanwhile is left alone): 0 replaced, 1 not, -1 error. */
+int store_saml_log_reseal(struct store *s, long long id, const char *plain, const char *sealed);
 
 /* Secrets at rest: the data key wrapped by the master key (auth/secrets.h). put: 1 when one is
  * stored already; replace: 1 when the stored one is no longer old_wrapped. */

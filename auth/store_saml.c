@@ -292,3 +292,34 @@ store_saml_test_result(struct store *s, const char *request_id, long long log_id
     db_bind_text(st, 3, request_id);
     return db_exec_changed(st);
 }
+
+int
+store_saml_log_clear_ids(struct store *s, long long after_id, long long *ids, int max, int *n)
+{
+    static const char q[] = "SELECT id FROM saml_log WHERE id > ? AND xml IS NOT NULL AND "
+                            "substr(xml, 1, 3) <> 's1:' ORDER BY id LIMIT ?";
+    struct db_stmt *st = db_stmt(s, q);
+    *n = 0;
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, after_id);
+    db_bind_int(st, 2, max);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW && *n < max)
+        ids[(*n)++] = db_int(st, 0);
+    db_reset(st);
+    return rc == DB_DONE || rc == DB_ROW ? 0 : -1;
+}
+
+int
+store_saml_log_reseal(struct store *s, long long id, const char *plain, const char *sealed)
+{
+    static const char q[] = "UPDATE saml_log SET xml = ? WHERE id = ? AND xml = ?";
+    struct db_stmt *st = db_stmt(s, q);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, sealed);
+    db_bind_int(st, 2, id);
+    db_bind_text(st, 3, plain);
+    return db_exec_changed(st);
+}

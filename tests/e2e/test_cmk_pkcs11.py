@@ -260,6 +260,7 @@ def files_bytes(folder):
     return data
 
 
+@pytest.mark.sqlite_only("reads the raw bytes of the SQLite file and its WAL")
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_the_store_and_config_without_the_token_reveal_no_secret(make_server, token, tmp_path):
     from samlidp import MiniIdP
@@ -357,8 +358,8 @@ def test_a_sealed_value_from_another_store_stops_start_up(make_server, token, tm
 def test_a_body_moved_to_another_row_does_not_open_and_each_view_says_so(make_server):
     """The key file provider (no token needed): a sealed body is bound to its row's time, issuer
     and assertion ID; the admin page, the API and the CLI say it does not open."""
-    import sqlite3
     import requests
+    from conftest import db_write
     from test_admin_api import Api, token_for
     server = make_server()
     xml = "<samlp:Response xmlns:samlp='urn:oasis:names:tc:SAML:2.0:protocol'>" + DEPARTMENT
@@ -368,10 +369,7 @@ def test_a_body_moved_to_another_row_does_not_open_and_each_view_says_so(make_se
     ref = json.loads(server.ctl("saml-log", "list", "--json").stdout)[0]["id"]
     owner = Api(server, token_for(server, "owner@example.com", "owner"))
     assert DEPARTMENT in owner.get(f"saml-log/{ref}").json()["xml"]
-    con = sqlite3.connect(os.path.join(server.tmp, "gatehouse.db"), timeout=10)
-    with con:
-        con.execute("UPDATE saml_log SET at = at + 1 WHERE id = ?", (ref,))
-    con.close()
+    db_write(server, "UPDATE saml_log SET at = at + 1 WHERE id = ?", (ref,))
     body = owner.get(f"saml-log/{ref}").json()
     assert body["xml"] is None and "does not open" in body["xml_error"]
     shown = json.loads(server.ctl("saml-log", "show", str(ref), "--json").stdout)
@@ -380,3 +378,24 @@ def test_a_body_moved_to_another_row_does_not_open_and_each_view_says_so(make_se
     page = admin.get(f"/admin/saml-log/view?id={ref}").text
     assert "is sealed and does not open with this server&#39;s data key" in page or \
         "is sealed and does not open with this server's data key" in page
+
+
+def test_bodies_logged_before_sealing_are_sealed_by_the_cli(make_server, token, tmp_path):
+    """An older deployment's SAML log holds bodies in clear (stood for by writing one back in
+    clear); `secrets seal-saml-log` seals them in place, and they still open."""
+    from conftest import db_rows, db_write
+    from samlidp import MiniIdP
+    server = make_server(conf_for(token))
+    idp = MiniIdP(tmp_path)
+    server.ctl("idp", "add", "--metadata", idp.metadata_path, "--domain", "example.com")
+    ref = saml_sign_in(server, idp)
+    clear = logged_body(server, ref)
+    db_write(server, "UPDATE saml_log SET xml = ? WHERE id = ?", (clear, ref))
+    assert DEPARTMENT in logged_body(server, ref)  # shown as it is
+    out = server.ctl("secrets", "seal-saml-log").stdout
+    assert out.startswith("1 SAML log bodies sealed")
+    assert audit(server, "secrets.seal")[0]["new"] == "1"
+    assert "0 SAML log bodies" in server.ctl("secrets", "seal-saml-log").stdout
+    assert logged_body(server, ref) == clear
+    (stored,), = db_rows(server, "SELECT xml FROM saml_log WHERE id = ?", (ref,))
+    assert stored.startswith("s1:") and DEPARTMENT not in stored
