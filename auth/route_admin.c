@@ -929,7 +929,8 @@ test_attrs(struct tmpl_ctx *c, json_t *attrs)
     }
 }
 
-/* The result of a test sign-in: only for the admin who started it, in the same session. */
+/* The result of a test sign-in: only for the admin who started it, in the same session (the
+ * session names its user; the user is compared as well). */
 int
 route_admin_idp_test(struct req *r)
 {

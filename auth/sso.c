@@ -519,7 +519,8 @@ write_log(struct acs *a)
     snprintf(row.detail, sizeof row.detail, "%s", a->o->v.detail);
     row.user_id = a->o->v.reason == SP_OK ? a->o->user_id : 0;
     row.test = a->o->test;
-    /* The IdP's clock, from verified responses only (anyone may post an IssueInstant). */
+    /* The IdP's clock, from verified responses only (anyone may post an IssueInstant; sp/
+     * reads it only once the signature verified, and this says so again here). */
     if (a->o->v.signature_verified && a->o->v.issue_instant != 0) {
         row.has_skew = 1;
         row.skew_seconds = (long long)(a->o->v.issue_instant - a->now);

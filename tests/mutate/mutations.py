@@ -37,6 +37,8 @@ FEDERATION = E2E + "test_federation.py::"
 MDURL = E2E + "test_idp_metadata_url.py::"
 EXACT = E2E + "test_saml_exact.py::"
 SLO = E2E + "test_saml_slo.py::"
+TESTSIGNIN = E2E + "test_idp_test_signin.py::"
+FEDPAGES = E2E + "test_admin_federations.py::"
 LASSO_MAP = "            return lasso_errors[i].reason;"
 
 MUTATIONS = [
@@ -877,4 +879,26 @@ MUTATIONS = [
       "    if (recent > RESET_MAX_PER_HOUR)\n",
       "one reset e-mail more per address and hour",
       [RESET + "test_requests_are_rate_limited_per_address"]),
+    # ---- test sign-in and federations (auth/sso.c, auth/route_admin.c) ---------------------
+    M("test-signin-starts-a-session", "auth/sso.c",
+      "    if (accept_in_store(a, in->relay_state) == SP_OK && !o->test) {\n",
+      "    if (accept_in_store(a, in->relay_state) == SP_OK) {\n",
+      "a test sign-in's response starts a session",
+      [TESTSIGNIN + "test_a_test_sign_in_shows_the_result_without_a_session_or_a_user"]),
+    M("test-signin-provisions", "auth/sso.c",
+      "    if (rc == SP_OK && a->o->test)\n        return would_provision(a);\n",
+      "    if (rc == SP_OK && a->o->test && 0)\n        return would_provision(a);\n",
+      "a test sign-in creates or changes the user",
+      [TESTSIGNIN + "test_a_test_sign_in_shows_the_result_without_a_session_or_a_user"]),
+    M("test-signin-result-same-user-other-session", "auth/route_admin.c",
+      "        !ct_equal(t->session_hash, strlen(t->session_hash), w->session_hash,\n"
+      "                  strlen(w->session_hash))) {\n",
+      "        0) {\n",
+      "a test sign-in's result is readable from another session of the same admin",
+      [TESTSIGNIN + "test_only_the_admin_who_started_it_in_that_session_sees_the_result"]),
+    M("federation-admin-trust", "auth/federation.c",
+      "    if (authz_allowed(who, AZ_IDP_TRUST, NULL, &why))\n        return ACCOUNT_OK;\n",
+      "    if (authz_allowed(who, AZ_IDPS_VIEW, NULL, &why))\n        return ACCOUNT_OK;\n",
+      "an admin adds, refreshes or removes a federation (a trust decision)",
+      [FEDPAGES + "test_an_admin_sees_federations_but_every_change_is_refused"]),
 ]
