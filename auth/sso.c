@@ -205,6 +205,7 @@ collect_groups(struct acs *a)
 }
 
 #define NAMEID_EMAIL "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+#define NAMEID_TRANSIENT "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
 
 /* The key the user is found by: the NameID as sent, except that an emailAddress-format NameID
  * is compared case-insensitively and without surrounding whitespace (SAML core 8.3.2 names an
@@ -333,12 +334,10 @@ map_identity(struct acs *a)
     return map_role(a);
 }
 
-/* No user has this IdP's NameID, but one has the e-mail: the same IdP's user under its old
- * NameID is re-keyed (the IdP changed how it names the person: e.g. `alice` when asked for an
- * unspecified format, `alice@example.com` for an IdP-initiated sign-in); any other account is
- * never taken over. 0 re-keyed (u is the user), or the refusal. */
+/* Whether the user u, who has the asserted e-mail, is this IdP's to sign in: a password account
+ * or another IdP's user is never taken over. 0, or the refusal. */
 static enum sp_reason
-rekey(struct acs *a, struct user *u, const struct actor *who)
+may_take(struct acs *a, const struct user *u)
 {
     if (strcmp(u->auth_method, "password") == 0)
         return refuse(a, SP_ERR_ACCOUNT,
@@ -352,6 +351,18 @@ rekey(struct acs *a, struct user *u, const struct actor *who)
                  u->idp);
         return refuse(a, SP_ERR_ACCOUNT, d);
     }
+    return SP_OK;
+}
+
+/* No user has this IdP's NameID, but one has the e-mail: the same IdP's user under its old
+ * NameID is re-keyed (the IdP changed how it names the person: e.g. `alice` when asked for an
+ * unspecified format, `alice@example.com` for an IdP-initiated sign-in); any other account is
+ * never taken over (may_take). 0 re-keyed (u is the user), or the refusal. */
+static enum sp_reason
+rekey(struct acs *a, struct user *u, const struct actor *who)
+{
+    if (may_take(a, u) != SP_OK)
+        return a->o->v.reason;
     int rc = store_user_rekey(a->s, u->id, a->o->idp.entity_id, a->key);
     if (rc != 0)
         return refuse(a, SP_ERR_INTERNAL, "the user could not be re-keyed");
@@ -398,7 +409,10 @@ provision(struct acs *a)
     char name[STORE_EMAIL_MAX + 8];
     snprintf(name, sizeof name, "idp:%.250s", a->o->idp.entity_id);
     struct actor who = {name, "system", a->client, 0};
-    int found = store_user_by_saml(s, a->o->idp.entity_id, a->key, &u);
+    /* SAML core 8.3.8: a transient NameID is new at each sign-in and names nobody for long: it
+     * is never looked up, and the person is found by e-mail (that IdP's user, not re-keyed). */
+    int transient = strcmp(a->o->v.name_id_format, NAMEID_TRANSIENT) == 0;
+    int found = transient ? 1 : store_user_by_saml(s, a->o->idp.entity_id, a->key, &u);
     if (found < 0)
         return refuse(a, SP_ERR_INTERNAL, "store error");
     if (found == 1) {
@@ -407,7 +421,7 @@ provision(struct acs *a)
             return refuse(a, SP_ERR_INTERNAL, "store error");
         if (clash == 1)
             return create_user(a, &who);
-        if (rekey(a, &u, &who) != SP_OK)
+        if ((transient ? may_take(a, &u) : rekey(a, &u, &who)) != SP_OK)
             return a->o->v.reason;
     }
     if (strcmp(u.status, "active") != 0)

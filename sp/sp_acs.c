@@ -28,6 +28,10 @@
 #include "sp_xml.h"
 
 #define BEARER "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+#define NAMEID_EMAIL "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+#define NAMEID_ENTITY "urn:oasis:names:tc:SAML:2.0:nameid-format:entity"
+#define NAMEID_PERSISTENT "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+#define NAMEID_TRANSIENT "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
 
 static const struct sp_reason_info reasons[SP_REASON_COUNT] = {
     [SP_OK] = {"ok", 303, "Signed in."},
@@ -97,6 +101,15 @@ static const struct sp_reason_info reasons[SP_REASON_COUNT] = {
     [SP_ERR_ISSUER_MISMATCH] = {"issuer_mismatch", 403,
                                 "The response from your identity provider is not in the expected "
                                 "shape."},
+    [SP_ERR_NAMEID_FORMAT] = {"nameid_format", 403,
+                              "Your identity provider named you in a form this service does not "
+                              "accept. Contact your administrator."},
+    [SP_ERR_NAMEID_QUALIFIER] = {"nameid_qualifier", 403,
+                                 "Your identity provider named you for another service. Contact "
+                                 "your administrator."},
+    [SP_ERR_BEARER_NOT_BEFORE] = {"bearer_not_before", 403,
+                                  "The response from your identity provider is not in the "
+                                  "expected shape."},
     [SP_ERR_UNSOLICITED] = {"unsolicited", 403,
                             "Sign-ins started at your identity provider are not allowed for it. "
                             "Start from this service's sign-in page."},
@@ -285,6 +298,7 @@ struct shape {
     int encrypted;          /* of which EncryptedAssertion */
     int response_signed;    /* the Response has a ds:Signature child */
     int sha1;               /* a signature's SignatureMethod or DigestMethod uses SHA-1 */
+    int confirmations;      /* SubjectConfirmation elements of the plain Assertion's Subject */
     char assertion_id[256]; /* of the only plain Assertion, if any */
 };
 
@@ -434,6 +448,9 @@ inspect(const char *xml, size_t len, struct sp_verdict *v, struct shape *sh)
         }
     }
     if (first != NULL) {
+        xmlNodePtr subject = child_el(first, NULL, SP_NS_SAML, "Subject");
+        for (xmlNodePtr c = subject ? subject->children : NULL; c != NULL; c = c->next)
+            sh->confirmations += is_el(c, SP_NS_SAML, "SubjectConfirmation");
         char *id = plain_attr(first, "ID");
         copy(sh->assertion_id, sizeof sh->assertion_id, id);
         xmlFree(id);
@@ -444,6 +461,24 @@ inspect(const char *xml, size_t len, struct sp_verdict *v, struct shape *sh)
     }
     if (issuer != NULL)
         copy_content(v->issuer, sizeof v->issuer, issuer);
+    /* Profiles 4.1.4.2: the Issuer of the Response and of the Assertion names the IdP as an
+     * entity: Format omitted or entity (lasso takes another Format for an unknown issuer). */
+    xmlNodePtr ai = first ? child_el(first, NULL, SP_NS_SAML, "Issuer") : NULL;
+    xmlNodePtr ri = child_el(root, NULL, SP_NS_SAML, "Issuer");
+    for (int i = 0; i < 2; i++) {
+        char *f = (i ? ai : ri) ? plain_attr(i ? ai : ri, "Format") : NULL;
+        int bad = f != NULL && strcmp(f, NAMEID_ENTITY) != 0;
+        if (bad)
+            fail(v, SP_ERR_MALFORMED,
+                 "the %s's Issuer has Format \"%.100s\"; its Format is not entity (profiles "
+                 "4.1.4.2)",
+                 i ? "Assertion" : "Response", f);
+        xmlFree(f);
+        if (bad) {
+            r = SP_ERR_MALFORMED;
+            goto out;
+        }
+    }
     for (xmlNodePtr c = root->children; c != NULL && !sh->response_signed; c = c->next)
         sh->response_signed = is_el(c, SP_NS_DS, "Signature");
     int at = signature_misplaced(root);
@@ -540,6 +575,13 @@ lasso_reason(int rc, const struct shape *sh, const char **why)
     if (rc == LASSO_PROFILE_ERROR_MISSING_ASSERTION && sh->encrypted > 0) {
         *why = "the EncryptedAssertion could not be decrypted with our key";
         return SP_ERR_DECRYPT;
+    }
+    /* Profiles 4.1.4.2 allows several SubjectConfirmations; lasso 2.8 reads one, and drops a
+     * Subject with more (README, Known issues). */
+    if (rc == LASSO_PROFILE_ERROR_MISSING_SUBJECT && sh->confirmations > 1) {
+        *why = "the Subject has more than one SubjectConfirmation, which the SAML library (lasso "
+               "2.8) cannot read";
+        return SP_ERR_MALFORMED;
     }
     for (size_t i = 0; i < sizeof lasso_errors / sizeof lasso_errors[0]; i++)
         if (lasso_errors[i].code == rc) {
@@ -679,6 +721,179 @@ check_authn_statement(LassoSaml2Assertion *a, const struct sp_expect *e, struct 
     return SP_OK;
 }
 
+/* RFC 2822 3.2.4 atext, and any byte of a UTF-8 sequence (RFC 6532 widens atext so). */
+static int
+atext(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c >= 0x80 || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* RFC 2822 3.2.4 dot-atom-text: atext runs joined by single dots. */
+static int
+dot_atom(const char *s, size_t n)
+{
+    if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '.' ? s[i + 1] == '.' : !atext((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+/* RFC 2822 3.2.5 quoted-string (no folding) or 3.4.1 domain-literal: text between open and
+ * close, printable, with backslash pairs; the delimiters themselves not inside. */
+static int
+delimited(const char *s, size_t n, char open, char close)
+{
+    if (n < 2 || s[0] != open || s[n - 1] != close)
+        return 0;
+    for (size_t i = 1; i + 1 < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\\' && i + 2 < n)
+            i++;
+        else if (c < 0x20 || c == 0x7f || c == '\\' || c == (unsigned char)open ||
+                 c == (unsigned char)close)
+            return 0;
+    }
+    return 1;
+}
+
+/* SAML core 8.3.2: an emailAddress NameID is an RFC 2822 addr-spec, local-part@domain, with no
+ * display name, comment or angle brackets (surrounding whitespace is the grammar's CFWS). */
+static int
+addr_spec(const char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && strchr(" \t\r\n", s[n - 1]) != NULL)
+        n--;
+    while (n > 0 && strchr(" \t\r\n", *s) != NULL)
+        s++, n--;
+    const char *at = NULL;
+    for (const char *p = s; p < s + n; p++)
+        if (*p == '@')
+            at = p;
+    if (at == NULL)
+        return 0;
+    size_t local = (size_t)(at - s), domain = n - local - 1;
+    return (dot_atom(s, local) || delimited(s, local, '"', '"')) &&
+           (dot_atom(at + 1, domain) || delimited(at + 1, domain, '[', ']'));
+}
+
+/* Characters (not bytes) of UTF-8 text. */
+static size_t
+utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* SAML core 8.3: the NameID's value must be what its Format says; 2.2.2 and 8.3.7-8.3.8: the
+ * qualifiers of a persistent or transient NameID name the IdP that made it and the SP it was
+ * made for (we are in no affiliation: our entity ID), and an SPNameQualifier of any format is
+ * the SP the name is for. */
+static enum sp_reason
+check_name_id(LassoSaml2NameID *id, const char *idp, const struct sp_expect *e,
+              struct sp_verdict *v)
+{
+    const char *f = id->Format ? id->Format : "";
+    int persistent = strcmp(f, NAMEID_PERSISTENT) == 0;
+    int pairwise = persistent || strcmp(f, NAMEID_TRANSIENT) == 0;
+    if (strcmp(f, NAMEID_ENTITY) == 0)
+        return fail(v, SP_ERR_NAMEID_FORMAT,
+                    "the NameID has the entity format: it names a SAML provider, not a person "
+                    "(SAML core 8.3.6)");
+    if (strcmp(f, NAMEID_EMAIL) == 0 && !addr_spec(id->content))
+        return fail(v, SP_ERR_NAMEID_FORMAT,
+                    "the emailAddress NameID \"%.200s\" is not an addr-spec local-part@domain "
+                    "(SAML core 8.3.2)",
+                    id->content);
+    size_t chars = pairwise ? utf8_chars(id->content) : 0;
+    if (chars > 256)
+        return fail(v, SP_ERR_NAMEID_FORMAT,
+                    "the %s NameID is %zu characters long; at most 256 (SAML core 8.3.%d)",
+                    persistent ? "persistent" : "transient", chars, persistent ? 7 : 8);
+    if (pairwise && id->NameQualifier != NULL && strcmp(id->NameQualifier, idp) != 0)
+        return fail(v, SP_ERR_NAMEID_QUALIFIER,
+                    "the NameID's NameQualifier is \"%.200s\", not the asserting IdP \"%.200s\" "
+                    "(SAML core 8.3.7)",
+                    id->NameQualifier, idp);
+    if (id->SPNameQualifier != NULL && strcmp(id->SPNameQualifier, e->entity_id) != 0)
+        return fail(v, SP_ERR_NAMEID_QUALIFIER,
+                    "the NameID's SPNameQualifier is \"%.200s\", not our entity ID \"%.200s\" "
+                    "(SAML core 2.2.2, 8.3.7)",
+                    id->SPNameQualifier, e->entity_id);
+    return SP_OK;
+}
+
+/* Profiles 4.1.4.2-4.1.4.3 on one bearer SubjectConfirmationData: Recipient is our ACS URL,
+ * NotOnOrAfter present and not passed, no NotBefore, InResponseTo the Response's. *until gets
+ * its NotOnOrAfter. */
+static enum sp_reason
+check_bearer(xmlNodePtr d, const char *response_irt, const struct sp_expect *e,
+             struct sp_verdict *v, time_t *until)
+{
+    char *recipient = plain_attr(d, "Recipient"), *nb = plain_attr(d, "NotBefore");
+    char *nooa = plain_attr(d, "NotOnOrAfter"), *irt = plain_attr(d, "InResponseTo");
+    enum sp_reason r = SP_OK;
+    time_t t = 0;
+    if (recipient == NULL || strcmp(recipient, e->acs_url) != 0)
+        r = fail(v, SP_ERR_RECIPIENT, "Recipient is \"%.200s\", expected \"%.200s\"",
+                 recipient ? recipient : "", e->acs_url);
+    else if (nb != NULL)
+        r = fail(v, SP_ERR_BEARER_NOT_BEFORE,
+                 "the bearer SubjectConfirmationData has NotBefore \"%.40s\"; the profile "
+                 "forbids it (profiles 4.1.4.2)",
+                 nb);
+    else if (nooa == NULL)
+        r = fail(v, SP_ERR_NO_BEARER, "SubjectConfirmationData has no NotOnOrAfter");
+    else if (sp_time_parse(nooa, &t) != 0)
+        r = fail(v, SP_ERR_MALFORMED,
+                 "SubjectConfirmationData NotOnOrAfter \"%.40s\" is not a time", nooa);
+    else if (e->now - e->skew_seconds >= t)
+        r = fail(v, SP_ERR_EXPIRED,
+                 "SubjectConfirmationData NotOnOrAfter passed %lld s ago (allowed skew %ld s)",
+                 (long long)(e->now - t), e->skew_seconds);
+    else if ((irt != NULL) != (response_irt != NULL) ||
+             (irt != NULL && strcmp(irt, response_irt) != 0))
+        r = fail(v, SP_ERR_IN_RESPONSE_TO,
+                 "InResponseTo of the Response (%.100s) and of the SubjectConfirmationData "
+                 "(%.100s) differ",
+                 response_irt ? response_irt : "none", irt ? irt : "none");
+    *until = t;
+    xmlFree(recipient);
+    xmlFree(nb);
+    xmlFree(nooa);
+    xmlFree(irt);
+    return r;
+}
+
+/* Profiles 4.1.4.2: a bearer SubjectConfirmation whose data holds (check_bearer). lasso 2.8
+ * reads a Subject with one SubjectConfirmation only (with more it drops the Subject: see
+ * lasso_reason), so that one is it. Its NotOnOrAfter bounds how long the assertion ID stays in
+ * the replay cache. */
+static enum sp_reason
+check_confirmation(xmlNodePtr subject, const char *response_irt, const struct sp_expect *e,
+                   struct sp_verdict *v)
+{
+    xmlNodePtr sc = child_el(subject, NULL, SP_NS_SAML, "SubjectConfirmation");
+    char *method = sc ? plain_attr(sc, "Method") : NULL;
+    int bearer = method != NULL && strcmp(method, BEARER) == 0;
+    xmlFree(method);
+    xmlNodePtr d = bearer ? child_el(sc, NULL, SP_NS_SAML, "SubjectConfirmationData") : NULL;
+    if (d == NULL)
+        return fail(v, SP_ERR_NO_BEARER,
+                    "no bearer SubjectConfirmation with "
+                    "SubjectConfirmationData");
+    time_t until = 0;
+    enum sp_reason r = check_bearer(d, response_irt, e, v, &until);
+    if (r == SP_OK && (v->not_on_or_after == 0 || until < v->not_on_or_after))
+        v->not_on_or_after = until;
+    return r;
+}
+
 static enum sp_reason
 check_subject(LassoSaml2Assertion *a, const char *response_irt, const struct sp_expect *e,
               struct sp_verdict *v)
@@ -694,29 +909,15 @@ check_subject(LassoSaml2Assertion *a, const char *response_irt, const struct sp_
                     sizeof v->name_id - 1);
     copy(v->name_id, sizeof v->name_id, s->NameID->content);
     copy(v->name_id_format, sizeof v->name_id_format, s->NameID->Format);
-    LassoSaml2SubjectConfirmation *sc = s->SubjectConfirmation;
-    if (sc == NULL || sc->Method == NULL || strcmp(sc->Method, BEARER) != 0 ||
-        sc->SubjectConfirmationData == NULL)
-        return fail(v, SP_ERR_NO_BEARER,
-                    "no bearer SubjectConfirmation with "
-                    "SubjectConfirmationData");
-    LassoSaml2SubjectConfirmationData *d = sc->SubjectConfirmationData;
-    if (d->Recipient == NULL || strcmp(d->Recipient, e->acs_url) != 0)
-        return fail(v, SP_ERR_RECIPIENT, "Recipient is \"%.200s\", expected \"%.200s\"",
-                    d->Recipient ? d->Recipient : "", e->acs_url);
-    /* Web SSO profile 4.1.4.2: bearer data must carry NotOnOrAfter and no NotBefore. */
-    if (d->NotOnOrAfter == NULL)
-        return fail(v, SP_ERR_NO_BEARER, "SubjectConfirmationData has no NotOnOrAfter");
-    enum sp_reason r = check_window(v, "SubjectConfirmationData", NULL, d->NotOnOrAfter, e);
+    const char *idp = a->Issuer && a->Issuer->content ? a->Issuer->content : v->issuer;
+    enum sp_reason r = check_name_id(s->NameID, idp, e, v);
     if (r != SP_OK)
         return r;
-    const char *irt = d->InResponseTo;
-    if ((irt != NULL) != (response_irt != NULL) || (irt != NULL && strcmp(irt, response_irt) != 0))
-        return fail(v, SP_ERR_IN_RESPONSE_TO,
-                    "InResponseTo of the Response (%.100s) and of the "
-                    "SubjectConfirmationData (%.100s) differ",
-                    response_irt ? response_irt : "none", irt ? irt : "none");
-    return SP_OK;
+    xmlNodePtr n_a = lasso_node_get_original_xmlnode(LASSO_NODE(a));
+    xmlNodePtr subject = n_a ? child_el(n_a, NULL, SP_NS_SAML, "Subject") : NULL;
+    if (subject == NULL)
+        return fail(v, SP_ERR_INTERNAL, "the assertion's XML is not available");
+    return check_confirmation(subject, response_irt, e, v);
 }
 
 /* The text of an AttributeValue: a text node, or the content of what lasso kept. */

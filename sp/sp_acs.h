@@ -45,6 +45,9 @@ enum sp_reason {
     SP_ERR_IN_RESPONSE_TO,
     SP_ERR_NO_NAMEID,
     SP_ERR_ISSUER_MISMATCH,
+    SP_ERR_NAMEID_FORMAT,     /* the NameID's value does not fit its Format (SAML core 8.3) */
+    SP_ERR_NAMEID_QUALIFIER,  /* NameQualifier/SPNameQualifier name another IdP or SP */
+    SP_ERR_BEARER_NOT_BEFORE, /* bearer SubjectConfirmationData with NotBefore (profiles 4.1.4.2) */
     /* decided by auth/ with the store */
     SP_ERR_UNSOLICITED,
     SP_ERR_REPLAY,

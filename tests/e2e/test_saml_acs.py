@@ -9,6 +9,8 @@ import requests
 from conftest import Browser, audit_entries
 from samlidp import MiniIdP, request_id_from_redirect
 
+UNSPECIFIED = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+
 
 @pytest.fixture
 def idp(server, tmp_path):
@@ -299,7 +301,7 @@ def test_group_to_role_mapping_and_attribute_names(server, idp):
     server.ctl("idp", "set", idp.entity_id, "--attr-email", "corpMail", "--attr-groups", "teams",
                "--attr-first-name", "given")
     b, rid, _ = start(server, idp)
-    r = post_acs(server, idp.response(*sp(server), "u-123", {
+    r = post_acs(server, idp.response(*sp(server), "u-123", name_id_format=UNSPECIFIED, attrs={
         "corpMail": "dave@example.com", "given": "Dave", "email": "wrong@example.com",
         "teams": ["staff", "cn=ops,ou=groups,dc=example"]}, in_response_to=rid)[0], session=b.s)
     assert r.status_code == 303, r.text

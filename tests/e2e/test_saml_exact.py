@@ -337,3 +337,148 @@ def test_a_signed_response_must_carry_its_destination(server, idp, tmp_path):
     e = last(server)
     assert r.status_code == 403 and e["reason"] == "destination_mismatch", e
     assert "signed but has no Destination" in e["detail"]
+
+
+# -- NameID formats and qualifiers (SAML core 2.2.2, 8.3) ---------------------------------------
+
+EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+ENTITY = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity"
+
+
+def named(server, idp, value, fmt, qualifiers=""):
+    """(reason, detail) of a response naming its subject value in format fmt, the NameID with
+    the qualifier attributes given."""
+    b64 = idp.response(server.url("/saml/metadata"), server.url("/saml/acs"), value, ATTRS,
+                       now=X, name_id_format=fmt,
+                       edit=sub(r'<saml:NameID ', f'<saml:NameID {qualifiers} '))[0]
+    freeze(server, X)
+    r = post(server, b64)
+    e = last(server)
+    assert (r.status_code == 303) == (e["reason"] == "ok"), (r.status_code, e)
+    return e["reason"], e["detail"]
+
+
+@pytest.mark.parametrize("value", [
+    "alice@example.com", " bob@example.com\n", '"carol smith"@example.com', "dave@[192.0.2.1]",
+    "erin.o'neil+sso@mail.example.com", "fran\u00e7ois@example.com"])
+def test_an_email_nameid_that_is_an_addr_spec_is_accepted(server, idp, value):
+    assert named(server, idp, value, EMAIL) == ("ok", "")
+
+
+@pytest.mark.parametrize("value", [
+    "Alice Liddell <alice@example.com>", "alice", "alice@", "@example.com",
+    "alice@@example.com", "alice@example..com", ".alice@example.com", "alice (work)@example.com",
+    "alice@example.com, bob@example.com"])
+def test_an_email_nameid_that_is_no_addr_spec_is_refused(server, idp, value):
+    reason, detail = named(server, idp, value, EMAIL)
+    assert reason == "nameid_format" and "is not an addr-spec" in detail, detail
+
+
+@pytest.mark.parametrize("fmt,section", [(PERSISTENT, "8.3.7"), (TRANSIENT, "8.3.8")])
+def test_persistent_and_transient_nameids_hold_at_most_256_characters(server, idp, fmt, section):
+    # Characters, not bytes: 256 characters of which 200 take two bytes are accepted.
+    assert named(server, idp, "\u00e9" * 200 + "a" * 56, fmt)[0] == "ok"
+    reason, detail = named(server, idp, "\u00e9" * 200 + "a" * 57, fmt)
+    assert reason == "nameid_format", detail
+    assert "257 characters long; at most 256 (SAML core " + section in detail, detail
+
+
+def test_an_entity_format_nameid_names_no_person(server, idp):
+    reason, detail = named(server, idp, "https://sp.example/metadata", ENTITY)
+    assert reason == "nameid_format" and "8.3.6" in detail, detail
+
+
+def test_the_qualifiers_name_the_asserting_idp_and_us(server, idp):
+    ours, theirs = server.url("/saml/metadata"), idp.entity_id
+    good = f'NameQualifier="{theirs}" SPNameQualifier="{ours}"'
+    assert named(server, idp, "p-1", PERSISTENT, good)[0] == "ok"
+    assert named(server, idp, "t-1", TRANSIENT, good)[0] == "ok"
+    reason, detail = named(server, idp, "p-1", PERSISTENT,
+                           f'NameQualifier="https://other-idp.example" SPNameQualifier="{ours}"')
+    assert reason == "nameid_qualifier" and "NameQualifier is \"https://other-idp" in detail
+    reason, detail = named(server, idp, "t-2", TRANSIENT,
+                           f'NameQualifier="https://other-idp.example"')
+    assert reason == "nameid_qualifier", detail
+    reason, detail = named(server, idp, "p-1", PERSISTENT,
+                           f'NameQualifier="{theirs}" SPNameQualifier="https://other-sp.example"')
+    assert reason == "nameid_qualifier" and "SPNameQualifier is \"https://other-sp" in detail
+    # SPNameQualifier names the SP a name is for, whatever the format.
+    reason, _ = named(server, idp, "alice@example.com", EMAIL,
+                      'SPNameQualifier="https://other-sp.example"')
+    assert reason == "nameid_qualifier"
+    # For other formats NameQualifier is a security or administrative domain (core 2.2.2).
+    assert named(server, idp, "alice@example.com", EMAIL, 'NameQualifier="CORP"')[0] == "ok"
+
+
+# -- bearer subject confirmation (profiles 4.1.4.2-4.1.4.3) -------------------------------------
+
+HOK = "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key"
+BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+
+
+def confirmations(server, *scs):
+    """Replaces the SubjectConfirmation with one per (method, attributes) pair; attributes
+    None leaves out SubjectConfirmationData; "ACS" and "SOON" stand for our ACS URL and X + 60."""
+    def scd(attrs):
+        if attrs is None:
+            return ""
+        attrs = (attrs.replace("ACS", server.url("/saml/acs"))
+                 .replace("SOON", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(X + 60))))
+        return f"<saml:SubjectConfirmationData {attrs}/>"
+    xml = "".join(f'<saml:SubjectConfirmation Method="{m}">{scd(a)}</saml:SubjectConfirmation>'
+                  for m, a in scs)
+    return sub(r'<saml:SubjectConfirmation .*?</saml:SubjectConfirmation>', xml)
+
+
+def test_several_confirmations_are_refused_as_lasso_cannot_read_them(server, idp):
+    # Profiles 4.1.4.2 allows several; lasso 2.8 drops such a Subject (README, Known issues).
+    edit = confirmations(server, (HOK, 'Recipient="ACS" NotOnOrAfter="SOON"'),
+                         (BEARER, 'Recipient="ACS" NotOnOrAfter="SOON"'))
+    reason, detail = verdict(server, idp, X, edit=edit)
+    assert reason == "malformed" and "more than one SubjectConfirmation" in detail, detail
+
+
+@pytest.mark.parametrize("scs,reason,why", [
+    ([(HOK, 'Recipient="ACS" NotOnOrAfter="SOON"')], "no_bearer", "no bearer SubjectConfirmation"),
+    ([(BEARER, None)], "no_bearer", "no bearer SubjectConfirmation"),
+    ([(BEARER, 'Recipient="ACS"')], "no_bearer", "has no NotOnOrAfter"),
+    ([(BEARER, 'Recipient="ACS" NotBefore="SOON" NotOnOrAfter="SOON"')], "bearer_not_before",
+     "forbids it"),
+    ([(BEARER, 'Recipient="https://a.example/acs" NotOnOrAfter="SOON"')], "recipient_mismatch",
+     'Recipient is "https://a.example/acs"'),
+    ([(BEARER, 'Recipient="ACS" NotOnOrAfter="SOON" InResponseTo="_elsewhere"')],
+     "in_response_to", "differ"),
+])
+def test_a_bearer_confirmation_must_hold(
+        server, idp, scs, reason, why):
+    got, detail = verdict(server, idp, X, edit=confirmations(server, *scs))
+    assert got == reason and why in detail, detail
+
+
+def test_the_confirmations_in_response_to_is_the_responses(server, idp):
+    edit = sub(r'(<saml:SubjectConfirmationData [^>]*InResponseTo=")[^"]+"', r'\g<1>_other"')
+    reason, detail = verdict(server, idp, X, in_response_to="_req1", edit=edit)
+    assert reason == "in_response_to" and "(_req1)" in detail and "(_other)" in detail, detail
+
+
+# -- Issuer Format and Status (profiles 4.1.4.2, core 3.2.2.2) ----------------------------------
+
+@pytest.mark.parametrize("where", ["Response", "Assertion"])
+def test_an_issuer_format_other_than_entity_is_refused(server, idp, where):
+    pat = (r'(<samlp:Response [^>]*><saml:Issuer)' if where == "Response"
+           else r'(<saml:Assertion [^>]*><saml:Issuer)')
+    assert verdict(server, idp, X, edit=sub(pat, rf'\g<1> Format="{ENTITY}"'))[0] == "ok"
+    reason, detail = verdict(server, idp, X, edit=sub(pat, rf'\g<1> Format="{EMAIL}"'))
+    assert reason == "malformed" and "Format is not entity" in detail, detail
+
+
+def test_a_status_other_than_success_names_its_second_level_code(server, idp):
+    edit = sub(r'<samlp:StatusCode Value="([^"]+)"/>',
+               r'<samlp:StatusCode Value="\g<1>"><samlp:StatusCode '
+               r'Value="urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"/></samlp:StatusCode>')
+    reason, detail = verdict(server, idp, X, status="Responder", edit=edit)
+    assert reason == "idp_status", detail
+    assert detail == ("Status urn:oasis:names:tc:SAML:2.0:status:Responder / "
+                      "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"), detail

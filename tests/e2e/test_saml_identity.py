@@ -184,6 +184,29 @@ def test_a_password_account_is_never_taken_over(server, idp):
     assert shown["auth_method"] == "password"
 
 
+TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+
+
+def test_a_transient_nameid_is_no_key_the_person_is_found_by_email(server, tmp_path):
+    a = Idp(server, tmp_path, "ta").add()
+    b, r = a.sign_in("carol@unrouted.example", name_id="_t" + "1" * 40, fmt=TRANSIENT)
+    assert r.status_code == 303, r.text
+    first = b.whoami().json()
+    b, r = a.sign_in("carol@unrouted.example", name_id="_t" + "2" * 40, fmt=TRANSIENT)
+    assert r.status_code == 303, r.text
+    again = b.whoami().json()
+    # One user, found by e-mail, not re-keyed at every sign-in.
+    assert again["user_id"] == first["user_id"]
+    assert len(users(server)) == 1
+    assert not [e for e in audit_entries(server) if e["action"] == "user.rekey"]
+    # Another IdP's user is not taken over through a transient NameID either.
+    other = Idp(server, tmp_path, "tb").add()
+    _, r = other.sign_in("carol@unrouted.example", name_id="_t" + "3" * 40, fmt=TRANSIENT)
+    assert r.status_code == 403
+    entry = failures(server)[0]
+    assert entry["reason"] == "account_conflict" and "another identity provider" in entry["detail"]
+
+
 def test_another_idps_user_is_never_taken_over(server, tmp_path):
     a = Idp(server, tmp_path, "a").add()
     b = Idp(server, tmp_path, "b").add()
