@@ -1136,6 +1136,22 @@ static const struct {
      "domain_not_allowed account_conflict identity_refused"},
 };
 
+/* The same for a refused single logout message (reasons slo_*, sp/sp_slo.c). */
+static const struct {
+    const char *name;
+    const char *reasons;
+} slo_checks[] = {
+    {"A LogoutRequest naming its subject, or a LogoutResponse (Version 2.0, ID, Issuer Format)",
+     "slo_malformed"},
+    {"Issuer is a registered IdP", "slo_unknown_issuer"},
+    {"Signature valid with the IdP's certificate", "slo_unsigned slo_bad_signature"},
+    {"IssueInstant and NotOnOrAfter window", "slo_not_yet_valid slo_expired"},
+    {"Destination is our SLO URL", "slo_destination"},
+    {"Status is Success (LogoutResponse)", "slo_idp_status"},
+    {"InResponseTo names a pending LogoutRequest of ours (LogoutResponse)", "slo_in_response_to"},
+    {"ID not seen before (LogoutRequest)", "slo_replay"},
+};
+
 static int
 has_word(const char *list, const char *word)
 {
@@ -1177,15 +1193,16 @@ route_admin_saml_entry(struct req *r)
     if (row.has_skew)
         tmpl_setf(c, "skew", "%+lld", row.skew_seconds);
     tmpl_set(c, "test", row.test ? "1" : "");
-    int failed_at = -1;
-    size_t nchecks = sizeof acs_checks / sizeof acs_checks[0];
+    int failed_at = -1, slo = strncmp(row.reason, "slo_", 4) == 0;
+    size_t nchecks =
+        slo ? sizeof slo_checks / sizeof slo_checks[0] : sizeof acs_checks / sizeof acs_checks[0];
     for (size_t i = 0; i < nchecks; i++)
-        if (has_word(acs_checks[i].reasons, row.reason))
+        if (has_word(slo ? slo_checks[i].reasons : acs_checks[i].reasons, row.reason))
             failed_at = (int)i;
     int accepted = strcmp(row.verdict, "accepted") == 0;
     for (size_t i = 0; i < nchecks; i++) {
         struct tmpl_ctx *it = tmpl_add(c, "checks");
-        tmpl_set(it, "name", acs_checks[i].name);
+        tmpl_set(it, "name", slo ? slo_checks[i].name : acs_checks[i].name);
         const char *outcome = accepted || (failed_at >= 0 && (int)i < failed_at) ? "passed"
                               : (int)i == failed_at                              ? "failed"
                                                                                  : "not reached";

@@ -13,6 +13,7 @@
 #include "rand.h"
 #include "routes.h"
 #include "saml_post.h"
+#include "samllog.h"
 #include "session.h"
 #include "sso.h"
 #include "sp/sp.h"
@@ -274,6 +275,36 @@ saml_logout_start(struct req *r, struct sp_out *out)
     return rc;
 }
 
+/* A refused logout message goes to the SAML log beside the ACS's verdicts, with its own reason
+ * (slo_*, sp_acs.h) and what it claimed: the admin's SAML log shows it. The reference. */
+static long long
+slo_refused(struct req *r, enum sp_slo_reason why, const char *kind, const char *idp,
+            const char *name_id, const char *irt, const char *detail)
+{
+    struct web *w = web_of(r);
+    struct saml_log_row row;
+    memset(&row, 0, sizeof row);
+    row.at = w->now;
+    snprintf(row.client_addr, sizeof row.client_addr, "%s", req_client(r));
+    snprintf(row.issuer, sizeof row.issuer, "%s", idp ? idp : "");
+    snprintf(row.name_id, sizeof row.name_id, "%s", name_id ? name_id : "");
+    snprintf(row.in_response_to, sizeof row.in_response_to, "%s", irt ? irt : "");
+    snprintf(row.verdict, sizeof row.verdict, "refused");
+    snprintf(row.reason, sizeof row.reason, "%s", sp_slo_reason_code(why));
+    snprintf(row.detail, sizeof row.detail, "%s: %s", kind, detail);
+    /* What a message claims is the sender's text: the log stays UTF-8 for its JSON listings. */
+    char *text[] = {row.issuer, row.name_id, row.in_response_to, row.detail};
+    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+        str_utf8_scrub(text[i]);
+    samllog_keep(&row, NULL, 0, 0, 0, NULL);
+    long long id = 0;
+    if (store_saml_log_append(w->store, &row, &id) != 0)
+        log_error("saml log append failed");
+    log_warn("saml %s refused client=%s idp=%s reason=%s ref=SAML-%lld: %s", kind, req_client(r),
+             row.issuer, row.reason, id, detail);
+    return id;
+}
+
 static int
 signed_out_page(struct req *r, int status, const char *note)
 {
@@ -292,10 +323,15 @@ slo_request(struct req *r, struct sp_ref *ref, const char *msg, const char *rela
     struct sp_slo_expect e;
     char err[512], url[700], key[300];
     slo_expect(w, url, sizeof url, &e);
-    if (sp_logout_request_in(ref->sp, msg, &e, &in, err, sizeof err) != 0) {
+    enum sp_slo_reason why = sp_logout_request_in(ref->sp, msg, &e, &in, err, sizeof err);
+    if (why != SP_SLO_OK) {
         app_sp_release(w->app, ref);
-        log_warn("saml logout request refused client=%s: %s", req_client(r), err);
-        web_error(r, 400, "This sign-out request could not be verified; nothing was changed.");
+        long long ref_id = slo_refused(r, why, "LogoutRequest", in.idp, in.name_id, NULL, err);
+        web_error(r, 400,
+                  arena_printf(req_arena(r),
+                               "This sign-out request could not be verified; nothing was changed "
+                               "(reference SAML-%lld).",
+                               ref_id));
         return 0;
     }
     app_sp_release(w->app, ref);
@@ -305,8 +341,12 @@ slo_request(struct req *r, struct sp_ref *ref, const char *msg, const char *rela
     if (once != 0) {
         free(in.response_url);
         free(in.response_body);
-        log_warn("saml logout request refused client=%s idp=%s: %s", req_client(r), in.idp,
-                 once > 0 ? "replay of a LogoutRequest ID seen before" : "store error");
+        snprintf(err, sizeof err,
+                 once > 0 ? "replay of a LogoutRequest ID seen before (%.200s; SAML core 3.2.1)"
+                          : "the store could not record the LogoutRequest ID %.200s",
+                 in.id);
+        slo_refused(r, once > 0 ? SP_SLO_REPLAY : SP_SLO_INTERNAL, "LogoutRequest", in.idp,
+                    in.name_id, NULL, err);
         web_error(r, once > 0 ? 400 : 500,
                   once > 0 ? "This sign-out request was used already; nothing was changed."
                            : "The sign-out could not be completed. Try again.");
@@ -356,19 +396,22 @@ route_saml_slo(struct req *r)
     char idp[512], err[512], irt[256], url[700], key[300], ignored[8];
     struct sp_slo_expect e;
     slo_expect(w, url, sizeof url, &e);
-    int rc =
+    enum sp_slo_reason why =
         sp_logout_response_in(ref->sp, msg, &e, idp, sizeof idp, irt, sizeof irt, err, sizeof err);
     app_sp_release(w->app, ref);
     /* Its InResponseTo must name a LogoutRequest we sent to that IdP, still pending: each is
      * consumed by the first answer. */
     snprintf(key, sizeof key, SLO_SENT "%s", irt);
-    if (rc == 0 &&
-        store_saml_request_take(w->store, key, idp, w->now, ignored, sizeof ignored) != 0) {
+    int taken = why == SP_SLO_OK
+                    ? store_saml_request_take(w->store, key, idp, w->now, ignored, sizeof ignored)
+                    : 0;
+    if (taken != 0) {
         snprintf(err, sizeof err,
                  "InResponseTo \"%.100s\" names no pending LogoutRequest of ours to this IdP", irt);
-        rc = -1;
+        why = taken < 0 ? SP_SLO_INTERNAL : SP_SLO_IN_RESPONSE_TO;
     }
-    if (rc != 0) {
+    if (why != SP_SLO_OK) {
+        slo_refused(r, why, "LogoutResponse", idp, NULL, irt, err);
         log_warn("saml logout response not confirmed idp=%s: %s", idp, err);
         return signed_out_page(r, 200,
                                "Your identity provider did not confirm that it signed you out "

@@ -160,10 +160,33 @@ struct sp_slo_expect {
     time_t now;
 };
 
+/* Why a logout message from an IdP is refused: each has its code in the SAML log. */
+enum sp_slo_reason {
+    SP_SLO_OK = 0,
+    SP_SLO_MALFORMED,      /* does not decode; not a LogoutRequest naming someone / LogoutResponse;
+                              Version not 2.0; no ID; Issuer Format not entity */
+    SP_SLO_UNKNOWN_ISSUER, /* the Issuer is not a registered IdP */
+    SP_SLO_UNSIGNED,       /* no signature (query or enveloped) */
+    SP_SLO_SIGNATURE,      /* a signature no key of that IdP verifies */
+    SP_SLO_NOT_YET_VALID,  /* IssueInstant beyond the skew in the future */
+    SP_SLO_EXPIRED,        /* IssueInstant older than the maximum age; NotOnOrAfter passed */
+    SP_SLO_DESTINATION,    /* Destination missing or not our SLO URL */
+    SP_SLO_STATUS,         /* a LogoutResponse whose Status is not Success */
+    /* decided by auth/ with the store */
+    SP_SLO_REPLAY,         /* a LogoutRequest ID seen before */
+    SP_SLO_IN_RESPONSE_TO, /* a LogoutResponse answering no pending LogoutRequest of ours */
+    SP_SLO_INTERNAL,
+    SP_SLO_REASON_COUNT
+};
+/* The stable code of a reason: "slo_destination". */
+const char *sp_slo_reason_code(enum sp_slo_reason r);
+
 /* A LogoutRequest from an IdP (the query string of GET /saml/slo, or the SAMLRequest field of
  * POST /saml/slo): its signature verified by lasso, Version, IssueInstant, NotOnOrAfter and
  * Destination checked against e, the IdP, NameID and SessionIndex read, and the signed
- * LogoutResponse to send back. The caller refuses a replay: id is kept until keep_until. */
+ * LogoutResponse to send back. The caller refuses a replay: id is kept until keep_until.
+ * SP_SLO_OK, or the reason with a message in err (out->idp, name_id and id then hold what the
+ * message claims, as far as it could be read). */
 struct sp_logout_in {
     char idp[512];
     char name_id[512];
@@ -174,15 +197,18 @@ struct sp_logout_in {
     char *response_body; /* malloc: a request that came by HTTP-POST is answered by POST: the
                           * SAMLResponse field (base64, signed); NULL for Redirect */
 };
-int sp_logout_request_in(const struct sp *sp, const char *query, const struct sp_slo_expect *e,
-                         struct sp_logout_in *out, char *err, size_t errlen);
+enum sp_slo_reason sp_logout_request_in(const struct sp *sp, const char *query,
+                                        const struct sp_slo_expect *e, struct sp_logout_in *out,
+                                        char *err, size_t errlen);
 
-/* A LogoutResponse from an IdP (query string, or the SAMLResponse field of a POST): 0 when signed
- * by a registered IdP, successful, and Version, IssueInstant and Destination hold; idp_out gets
- * its issuer, irt_out its InResponseTo (the caller checks it names a LogoutRequest of ours). */
-int sp_logout_response_in(const struct sp *sp, const char *query, const struct sp_slo_expect *e,
-                          char *idp_out, size_t idplen, char *irt_out, size_t irtlen, char *err,
-                          size_t errlen);
+/* A LogoutResponse from an IdP (query string, or the SAMLResponse field of a POST): SP_SLO_OK
+ * when signed by a registered IdP, successful, and Version, IssueInstant and Destination hold;
+ * idp_out gets its (claimed) issuer, irt_out its InResponseTo (the caller checks it names a
+ * LogoutRequest of ours). Else the reason, with a message in err. */
+enum sp_slo_reason sp_logout_response_in(const struct sp *sp, const char *query,
+                                         const struct sp_slo_expect *e, char *idp_out,
+                                         size_t idplen, char *irt_out, size_t irtlen, char *err,
+                                         size_t errlen);
 
 /* What the response must match. */
 struct sp_expect {

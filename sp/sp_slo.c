@@ -163,16 +163,20 @@ hex_digit(char c)
     return -1;
 }
 
-/* The message's XML: from a query string (HTTP-Redirect: the SAMLRequest parameter,
- * percent-decoded, base64, raw DEFLATE) or a form field (HTTP-POST: base64). Caller frees; NULL
- * when it does not decode. */
+/* The message's XML: from a query string (HTTP-Redirect: the kind parameter, SAMLRequest or
+ * SAMLResponse, percent-decoded, base64, raw DEFLATE) or a form field (HTTP-POST: base64).
+ * Caller frees; NULL when it does not decode. */
 static char *
-logout_request_xml(const char *msg, size_t *len_out)
+logout_xml(const char *msg, const char *kind, size_t *len_out)
 {
-    const char *v = strncmp(msg, "SAMLRequest=", 12) == 0 ? msg + 12 : strstr(msg, "&SAMLRequest=");
+    char at_start[32], inside[32];
+    snprintf(at_start, sizeof at_start, "%s=", kind);
+    snprintf(inside, sizeof inside, "&%s=", kind);
+    size_t k0 = strlen(at_start);
+    const char *v = strncmp(msg, at_start, k0) == 0 ? msg + k0 : strstr(msg, inside);
     int query = v != NULL;
-    if (v != NULL && v != msg + 12)
-        v += 13;
+    if (v != NULL && v != msg + k0)
+        v += k0 + 1;
     size_t n = query ? strcspn(v, "&") : strlen(msg);
     char *b64 = malloc(n + 1), *bin = malloc(n + 1), *xml = NULL;
     size_t blen = 0, k = 0;
@@ -231,93 +235,191 @@ out:
     return xml;
 }
 
-/* Whether a LogoutRequest names its subject (SAML core 3.7.1: BaseID, NameID or EncryptedID).
- * lasso 2.8 aborts the whole process (g_error, "samlp2:LogoutRequest needs one of BaseID, NameID
- * or EncryptedID") on a request without, before any signature check: one unauthenticated GET
- * would stop the server. Found by tests/fuzz/fuzz_logout. Checked here first, on our own safe
- * parse; a message that does not decode is refused too (lasso could not read it either). */
 static int
-logout_request_names_someone(const char *msg, char *err, size_t errlen)
+is_saml(xmlNodePtr n, const char *ns, const char *name)
 {
+    return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+           strcmp((const char *)n->ns->href, ns) == 0 && strcmp((const char *)n->name, name) == 0;
+}
+
+/* Whether the query string has the parameter name. */
+static int
+has_param(const char *query, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = query; p != NULL; p = strchr(p, '&')) {
+        p += *p == '&';
+        if (strncmp(p, name, n) == 0 && p[n] == '=')
+            return 1;
+    }
+    return 0;
+}
+
+/* What a logout message claims, read on our own safe parse before lasso sees it, for the SAML
+ * log of a refusal: the Issuer, the NameID (LogoutRequest) and the ID. */
+struct claim {
+    char issuer[512];
+    char name_id[512];
+    char id[256];
+};
+
+static void
+text_of(xmlNodePtr n, char *dst, size_t len)
+{
+    xmlChar *t = xmlNodeGetContent(n);
+    snprintf(dst, len, "%s", t ? (const char *)t : "");
+    xmlFree(t);
+}
+
+/* Whether the message decodes to a samlp:LogoutRequest naming its subject (SAML core 3.7.1:
+ * BaseID, NameID or EncryptedID) or a samlp:LogoutResponse, filling c. lasso 2.8 aborts the whole
+ * process (g_error, "samlp2:LogoutRequest needs one of BaseID, NameID or EncryptedID") on a
+ * request without, before any signature check: one unauthenticated GET would stop the server.
+ * Found by tests/fuzz/fuzz_logout. A message that does not decode is refused too (lasso could not
+ * read it either). */
+static enum sp_slo_reason
+logout_peek(const char *msg, const char *kind, struct claim *c, char *err, size_t errlen)
+{
+    int request = strcmp(kind, "SAMLRequest") == 0;
+    const char *what = request ? "LogoutRequest" : "LogoutResponse";
     size_t len = 0;
-    char *xml = logout_request_xml(msg, &len);
+    memset(c, 0, sizeof *c);
+    char *xml = logout_xml(msg, kind, &len);
     if (xml == NULL) {
-        snprintf(err, errlen, "the LogoutRequest does not decode (base64, DEFLATE)");
-        return 0;
+        snprintf(err, errlen, "the %s does not decode (base64, DEFLATE)", what);
+        return SP_SLO_MALFORMED;
     }
     char perr[256];
     xmlDocPtr doc = sp_xml_parse(xml, len, perr, sizeof perr);
     free(xml);
     xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
-    int ok = 0;
-    if (root != NULL && root->ns != NULL &&
-        strcmp((const char *)root->ns->href, SP_NS_SAMLP) == 0 &&
-        strcmp((const char *)root->name, "LogoutRequest") == 0)
-        for (xmlNodePtr c = root->children; c != NULL && !ok; c = c->next)
-            ok = c->type == XML_ELEMENT_NODE && c->ns != NULL &&
-                 strcmp((const char *)c->ns->href, SP_NS_SAML) == 0 &&
-                 (strcmp((const char *)c->name, "NameID") == 0 ||
-                  strcmp((const char *)c->name, "BaseID") == 0 ||
-                  strcmp((const char *)c->name, "EncryptedID") == 0);
-    if (!ok)
-        snprintf(err, errlen, "%s",
-                 doc == NULL ? "the LogoutRequest is not well-formed XML"
-                             : "not a samlp:LogoutRequest naming a subject (NameID, BaseID or "
-                               "EncryptedID)");
+    int ok = is_saml(root, SP_NS_SAMLP, what), named = !request, is_signed = 0;
+    /* HTTP-Redirect signs the query (a Signature parameter), HTTP-POST the root element. */
+    if (has_param(msg, kind))
+        is_signed = has_param(msg, "Signature");
+    else
+        for (xmlNodePtr k = ok ? root->children : NULL; k != NULL && !is_signed; k = k->next)
+            is_signed = is_saml(k, SP_NS_DS, "Signature");
+    if (ok) {
+        xmlChar *id = xmlGetNoNsProp(root, (const xmlChar *)"ID");
+        snprintf(c->id, sizeof c->id, "%s", id ? (const char *)id : "");
+        xmlFree(id);
+        for (xmlNodePtr k = root->children; k != NULL; k = k->next) {
+            if (is_saml(k, SP_NS_SAML, "Issuer"))
+                text_of(k, c->issuer, sizeof c->issuer);
+            if (is_saml(k, SP_NS_SAML, "NameID"))
+                text_of(k, c->name_id, sizeof c->name_id);
+            named |= is_saml(k, SP_NS_SAML, "NameID") || is_saml(k, SP_NS_SAML, "BaseID") ||
+                     is_saml(k, SP_NS_SAML, "EncryptedID");
+        }
+    }
+    if (doc == NULL)
+        snprintf(err, errlen, "the %s is not well-formed XML", what);
+    else if (!ok)
+        snprintf(err, errlen, "not a samlp:%s", what);
+    else if (!named)
+        snprintf(err, errlen,
+                 "the LogoutRequest names no subject (NameID, BaseID or EncryptedID; SAML core "
+                 "3.7.1)");
+    else if (!is_signed)
+        snprintf(err, errlen, "the %s is not signed (profiles 4.4.4.1-4.4.4.2)", what);
     xmlFreeDoc(doc);
-    return ok;
+    return !ok || !named ? SP_SLO_MALFORMED : !is_signed ? SP_SLO_UNSIGNED : SP_SLO_OK;
+}
+
+/* What lasso's answer to a logout message means; err gets its message and number. */
+static enum sp_slo_reason
+lasso_slo_reason(int rc, const char *what, char *err, size_t errlen)
+{
+    enum sp_slo_reason r;
+    switch (rc) {
+    case LASSO_DS_ERROR_SIGNATURE_NOT_FOUND:
+        r = SP_SLO_UNSIGNED;
+        break;
+    case LASSO_SERVER_ERROR_PROVIDER_NOT_FOUND:
+    case LASSO_PROFILE_ERROR_UNKNOWN_PROVIDER:
+        r = SP_SLO_UNKNOWN_ISSUER;
+        break;
+    case LASSO_DS_ERROR_INVALID_SIGNATURE:
+    case LASSO_DS_ERROR_SIGNATURE_VERIFICATION_FAILED:
+    case LASSO_DS_ERROR_INVALID_REFERENCE_FOR_SAML:
+    case LASSO_DS_ERROR_TOO_MUCH_REFERENCES:
+    case LASSO_PROFILE_ERROR_CANNOT_VERIFY_SIGNATURE:
+    case LASSO_DS_ERROR_INVALID_SIGALG:
+        r = SP_SLO_SIGNATURE;
+        break;
+    case LASSO_PROFILE_ERROR_STATUS_NOT_SUCCESS:
+    case LASSO_LOGOUT_ERROR_REQUEST_DENIED:
+    case LASSO_LOGOUT_ERROR_UNKNOWN_PRINCIPAL:
+    case LASSO_PROFILE_ERROR_REQUEST_DENIED:
+        r = SP_SLO_STATUS;
+        break;
+    default:
+        r = SP_SLO_MALFORMED;
+    }
+    snprintf(err, errlen, "the %s was refused: %s (lasso %d)", what, lasso_strerror(rc), rc);
+    return r;
 }
 
 /* SAML core 3.2.1-3.2.2 on a logout message: Version 2.0; IssueInstant neither in the future
- * beyond the skew nor older than the maximum age (plus the skew); bindings 3.4.5.2 / 3.5.5.2:
- * the message is signed, so its Destination must be present and name our SLO URL. 0, or -1
- * with the reason in err. */
-static int
+ * beyond the skew nor older than the maximum age (plus the skew); profiles 4.4.4.1-4.4.4.2: the
+ * Issuer's Format is entity when present; bindings 3.4.5.2 / 3.5.5.2: the message is signed, so
+ * its Destination must be present and name our SLO URL. The reason, with err filled. */
+static enum sp_slo_reason
 check_message(const char *what, const char *version, const char *instant, const char *destination,
-              const struct sp_slo_expect *e, char *err, size_t errlen)
+              const LassoSaml2NameID *issuer, const struct sp_slo_expect *e, char *err,
+              size_t errlen)
 {
     time_t t;
     if (version == NULL || strcmp(version, "2.0") != 0) {
         snprintf(err, errlen, "the %s's Version is \"%.20s\", not 2.0", what,
                  version ? version : "");
-        return -1;
+        return SP_SLO_MALFORMED;
+    }
+    if (issuer != NULL && issuer->Format != NULL &&
+        strcmp(issuer->Format, LASSO_SAML2_NAME_IDENTIFIER_FORMAT_ENTITY) != 0) {
+        snprintf(err, errlen,
+                 "the %s's Issuer has Format \"%.100s\", not entity (profiles 4.4.4.1-4.4.4.2)",
+                 what, issuer->Format);
+        return SP_SLO_MALFORMED;
     }
     if (instant == NULL || sp_time_parse(instant, &t) != 0) {
         snprintf(err, errlen, "the %s's IssueInstant is missing or not a time", what);
-        return -1;
+        return SP_SLO_MALFORMED;
     }
     if (t - e->now > e->skew_seconds) {
         snprintf(err, errlen, "the %s's IssueInstant is %lld s in the future (allowed skew %ld s)",
                  what, (long long)(t - e->now), e->skew_seconds);
-        return -1;
+        return SP_SLO_NOT_YET_VALID;
     }
     if (e->now - t > e->max_age_seconds + e->skew_seconds) {
         snprintf(err, errlen,
                  "the %s was issued %lld s ago (max_response_age_seconds %ld, allowed skew %ld s)",
                  what, (long long)(e->now - t), e->max_age_seconds, e->skew_seconds);
-        return -1;
+        return SP_SLO_EXPIRED;
     }
     if (destination == NULL || strcmp(destination, e->slo_url) != 0) {
         snprintf(err, errlen, "the %s's Destination is \"%.200s\", expected \"%.200s\"", what,
                  destination ? destination : "(none)", e->slo_url);
-        return -1;
+        return SP_SLO_DESTINATION;
     }
-    return 0;
+    return SP_SLO_OK;
 }
 
 /* SAML core 3.7.1: a LogoutRequest past its NotOnOrAfter is not acted on. Also fills the
  * request's ID and how long to remember it. */
-static int
+static enum sp_slo_reason
 check_request(LassoSamlp2LogoutRequest *req, const struct sp_slo_expect *e,
               struct sp_logout_in *out, char *err, size_t errlen)
 {
     LassoSamlp2RequestAbstract *ra = LASSO_SAMLP2_REQUEST_ABSTRACT(req);
-    if (check_message("LogoutRequest", ra->Version, ra->IssueInstant, ra->Destination, e, err,
-                      errlen) != 0)
-        return -1;
+    enum sp_slo_reason r = check_message("LogoutRequest", ra->Version, ra->IssueInstant,
+                                         ra->Destination, ra->Issuer, e, err, errlen);
+    if (r != SP_SLO_OK)
+        return r;
     if (ra->ID == NULL || ra->ID[0] == '\0' || strlen(ra->ID) >= sizeof out->id) {
         snprintf(err, errlen, "the LogoutRequest has no usable ID");
-        return -1;
+        return SP_SLO_MALFORMED;
     }
     snprintf(out->id, sizeof out->id, "%s", ra->ID);
     time_t issued = 0, until = 0;
@@ -326,40 +428,45 @@ check_request(LassoSamlp2LogoutRequest *req, const struct sp_slo_expect *e,
     if (req->NotOnOrAfter != NULL) {
         if (sp_time_parse(req->NotOnOrAfter, &until) != 0) {
             snprintf(err, errlen, "the LogoutRequest's NotOnOrAfter is not a time");
-            return -1;
+            return SP_SLO_MALFORMED;
         }
         if (e->now - e->skew_seconds >= until) {
             snprintf(err, errlen,
                      "the LogoutRequest's NotOnOrAfter passed %lld s ago (allowed skew %ld s)",
                      (long long)(e->now - until), e->skew_seconds);
-            return -1;
+            return SP_SLO_EXPIRED;
         }
     }
-    return 0;
+    return SP_SLO_OK;
 }
 
-int
+enum sp_slo_reason
 sp_logout_request_in(const struct sp *sp, const char *query, const struct sp_slo_expect *e,
                      struct sp_logout_in *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    if (!logout_request_names_someone(query, err, errlen))
-        return -1;
+    struct claim c;
+    enum sp_slo_reason r = logout_peek(query, "SAMLRequest", &c, err, errlen);
+    snprintf(out->idp, sizeof out->idp, "%s", c.issuer);
+    snprintf(out->name_id, sizeof out->name_id, "%s", c.name_id);
+    snprintf(out->id, sizeof out->id, "%s", c.id);
+    if (r != SP_SLO_OK)
+        return r;
     int rc;
     LassoLogout *lo = logout_from_query(sp, query, lasso_redirect_request_in, &rc, err, errlen);
     if (lo == NULL)
-        return -1;
+        return SP_SLO_INTERNAL;
     LassoProfile *p = LASSO_PROFILE(lo);
     if (rc != 0 || p->remote_providerID == NULL || p->request == NULL) {
-        snprintf(err, errlen, "the LogoutRequest was refused: %s", lasso_strerror(rc));
+        r = lasso_slo_reason(rc, "LogoutRequest", err, errlen);
         g_object_unref(lo);
-        return -1;
+        return r;
     }
     snprintf(out->idp, sizeof out->idp, "%s", p->remote_providerID);
     LassoSamlp2LogoutRequest *req = LASSO_SAMLP2_LOGOUT_REQUEST(p->request);
-    if (check_request(req, e, out, err, errlen) != 0) {
+    if ((r = check_request(req, e, out, err, errlen)) != SP_SLO_OK) {
         g_object_unref(lo);
-        return -1;
+        return r;
     }
     LassoSaml2NameID *nid = LASSO_IS_SAML2_NAME_ID(req->NameID) ? req->NameID : NULL;
     if (nid == NULL || nid->content == NULL) {
@@ -367,7 +474,7 @@ sp_logout_request_in(const struct sp *sp, const char *query, const struct sp_slo
                  "the LogoutRequest names nobody (no NameID; encrypted IDs are "
                  "not supported)");
         g_object_unref(lo);
-        return -1;
+        return SP_SLO_MALFORMED;
     }
     snprintf(out->name_id, sizeof out->name_id, "%s", nid->content);
     if (req->SessionIndex != NULL)
@@ -383,47 +490,87 @@ sp_logout_request_in(const struct sp *sp, const char *query, const struct sp_slo
         snprintf(err, errlen, "cannot answer the LogoutRequest from %s: %s", out->idp,
                  lasso_strerror(rc));
         g_object_unref(lo);
-        return -1;
+        return SP_SLO_INTERNAL;
     }
     out->response_url = strdup(p->msg_url);
     /* lasso answers by the binding the request came with: POST in, POST out. */
     out->response_body = p->msg_body ? strdup(p->msg_body) : NULL;
     g_object_unref(lo);
-    return out->response_url && (p->msg_body == NULL || out->response_body) ? 0 : -1;
+    return out->response_url && (p->msg_body == NULL || out->response_body) ? SP_SLO_OK
+                                                                            : SP_SLO_INTERNAL;
 }
 
-int
+static const char *const slo_codes[SP_SLO_REASON_COUNT] = {
+    [SP_SLO_OK] = "ok",
+    [SP_SLO_MALFORMED] = "slo_malformed",
+    [SP_SLO_UNKNOWN_ISSUER] = "slo_unknown_issuer",
+    [SP_SLO_UNSIGNED] = "slo_unsigned",
+    [SP_SLO_SIGNATURE] = "slo_bad_signature",
+    [SP_SLO_NOT_YET_VALID] = "slo_not_yet_valid",
+    [SP_SLO_EXPIRED] = "slo_expired",
+    [SP_SLO_DESTINATION] = "slo_destination",
+    [SP_SLO_STATUS] = "slo_idp_status",
+    [SP_SLO_REPLAY] = "slo_replay",
+    [SP_SLO_IN_RESPONSE_TO] = "slo_in_response_to",
+    [SP_SLO_INTERNAL] = "slo_internal",
+};
+
+const char *
+sp_slo_reason_code(enum sp_slo_reason r)
+{
+    return r >= 0 && r < SP_SLO_REASON_COUNT ? slo_codes[r] : slo_codes[SP_SLO_INTERNAL];
+}
+
+enum sp_slo_reason
 sp_logout_response_in(const struct sp *sp, const char *query, const struct sp_slo_expect *e,
                       char *idp_out, size_t idplen, char *irt_out, size_t irtlen, char *err,
                       size_t errlen)
 {
     int rc;
     irt_out[0] = '\0';
+    struct claim c;
+    enum sp_slo_reason r = logout_peek(query, "SAMLResponse", &c, err, errlen);
+    snprintf(idp_out, idplen, "%s", c.issuer);
+    if (r != SP_SLO_OK)
+        return r;
     LassoLogout *lo = logout_from_query(sp, query, lasso_redirect_response_in, &rc, err, errlen);
     if (lo == NULL)
-        return -1;
+        return SP_SLO_INTERNAL;
     LassoProfile *p = LASSO_PROFILE(lo);
-    snprintf(idp_out, idplen, "%s", p->remote_providerID ? p->remote_providerID : "");
+    if (p->remote_providerID != NULL)
+        snprintf(idp_out, idplen, "%s", p->remote_providerID);
     /* Without the request object, lasso cannot match InResponseTo and says so; the caller
      * matches it with the LogoutRequests it sent. */
     if (rc == LASSO_PROFILE_ERROR_MISSING_REQUEST)
         rc = 0;
+    LassoSamlp2StatusResponse *sr = LASSO_IS_SAMLP2_STATUS_RESPONSE(p->response)
+                                        ? LASSO_SAMLP2_STATUS_RESPONSE(p->response)
+                                        : NULL;
+    const char *status =
+        sr && sr->Status && sr->Status->StatusCode ? sr->Status->StatusCode->Value : NULL;
+    LassoSamlp2StatusCode *sc = sr && sr->Status ? sr->Status->StatusCode : NULL;
+    const char *second = sc && sc->StatusCode && sc->StatusCode->Value ? sc->StatusCode->Value : "";
     if (rc != 0) {
-        snprintf(err, errlen, "%s", lasso_strerror(rc));
-    } else if (!LASSO_IS_SAMLP2_STATUS_RESPONSE(p->response)) {
+        r = lasso_slo_reason(rc, "LogoutResponse", err, errlen);
+        if (r == SP_SLO_STATUS && status != NULL)
+            snprintf(err, errlen, "the LogoutResponse's Status is %s%s%s", status,
+                     second[0] ? " / " : "", second);
+    } else if (sr == NULL) {
         snprintf(err, errlen, "no LogoutResponse");
-        rc = -1;
+        r = SP_SLO_MALFORMED;
+    } else if ((r = check_message("LogoutResponse", sr->Version, sr->IssueInstant, sr->Destination,
+                                  sr->Issuer, e, err, errlen)) != SP_SLO_OK) {
+    } else if (status == NULL || strcmp(status, LASSO_SAML2_STATUS_CODE_SUCCESS) != 0) {
+        /* SAML core 3.2.2.2: only Success says the IdP ended its session. */
+        snprintf(err, errlen, "the LogoutResponse's Status is %s%s%s", status ? status : "(none)",
+                 second[0] ? " / " : "", second);
+        r = SP_SLO_STATUS;
+    } else if (sr->InResponseTo == NULL || sr->InResponseTo[0] == '\0') {
+        snprintf(err, errlen, "the LogoutResponse has no InResponseTo");
+        r = SP_SLO_IN_RESPONSE_TO;
     } else {
-        LassoSamlp2StatusResponse *sr = LASSO_SAMLP2_STATUS_RESPONSE(p->response);
-        rc = check_message("LogoutResponse", sr->Version, sr->IssueInstant, sr->Destination, e, err,
-                           errlen);
-        if (rc == 0 && (sr->InResponseTo == NULL || sr->InResponseTo[0] == '\0')) {
-            snprintf(err, errlen, "the LogoutResponse has no InResponseTo");
-            rc = -1;
-        }
-        if (rc == 0)
-            snprintf(irt_out, irtlen, "%s", sr->InResponseTo);
+        snprintf(irt_out, irtlen, "%s", sr->InResponseTo);
     }
     g_object_unref(lo);
-    return rc == 0 ? 0 : -1;
+    return r;
 }

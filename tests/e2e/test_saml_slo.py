@@ -2,6 +2,7 @@
 sends a signed LogoutRequest naming its NameID and SessionIndex; a signed LogoutRequest from the
 IdP ends that subject's sessions and is answered with a signed LogoutResponse."""
 import base64
+import json
 import os
 import re
 import subprocess
@@ -38,6 +39,13 @@ def sign_in(server, idp, email):
     assert r.status_code == 303, r.text
     assert b.whoami().status_code == 200
     return b, index
+
+
+def refusal(server):
+    """The newest SAML log row: a refused logout message is logged with its slo_* reason."""
+    e = json.loads(server.ctl("saml-log", "list", "--json", "--limit", "1").stdout)[0]
+    assert e["verdict"] == "refused", e
+    return e["reason"], e["detail"]
 
 
 def sp_cert(server):
@@ -112,17 +120,30 @@ def test_an_unverifiable_logout_request_ends_nothing(server, idp, tmp_path):
     r = requests.get(server.url("/saml/slo?" + sign_redirect("SAMLRequest", xml, other.key)),
                      allow_redirects=False, timeout=30)
     assert r.status_code == 400
+    reason, detail = refusal(server)
+    assert reason == "slo_bad_signature" and detail.startswith("LogoutRequest: "), detail
+    assert re.search(r"reference SAML-\d+", r.text)
     assert alice.whoami().status_code == 200
     # Unsigned, or tampered after signing: refused too.
     q = sign_redirect("SAMLRequest", xml, idp.key)
     unsigned = q.split("&SigAlg=")[0]
     assert requests.get(server.url("/saml/slo?" + unsigned), timeout=30).status_code == 400
+    assert refusal(server)[0] == "slo_unsigned"
     _, xml2 = logout_request(idp.entity_id, server.url("/saml/slo"), "bob@example.com")
     forged = sign_redirect("SAMLRequest", xml2, idp.key).split("&SigAlg=")[0] + \
         "&SigAlg=" + q.split("&SigAlg=")[1]
     assert requests.get(server.url("/saml/slo?" + forged), timeout=30).status_code == 400
+    assert refusal(server)[0] == "slo_bad_signature"
+    # From an issuer nobody registered.
+    _, xml3 = logout_request("https://stranger.example/idp", server.url("/saml/slo"),
+                             "alice@example.com")
+    assert requests.get(server.url("/saml/slo?" + sign_redirect("SAMLRequest", xml3, other.key)),
+                        timeout=30).status_code == 400
+    e = json.loads(server.ctl("saml-log", "list", "--json", "--limit", "1").stdout)[0]
+    assert e["reason"] == "slo_unknown_issuer" and e["issuer"] == "https://stranger.example/idp"
     assert requests.get(server.url("/saml/slo"), timeout=30).status_code == 400
     assert requests.get(server.url("/saml/slo?SAMLRequest=%%%"), timeout=30).status_code == 400
+    assert refusal(server)[0] == "slo_malformed"
     assert alice.whoami().status_code == 200
 
 
@@ -141,29 +162,40 @@ def slo_get(server, xml, key):
                         allow_redirects=False, timeout=30)
 
 
-@pytest.mark.parametrize("name,kw,why", [
+@pytest.mark.parametrize("name,kw,why,reason", [
     ("another SP's Destination", dict(destination="https://other-sp.example/saml/slo"),
-     "Destination is \"https://other-sp.example/saml/slo\""),
-    ("no Destination", dict(destination=None), "Destination is \"(none)\""),
-    ("signed a year ago", dict(now_shift=-365 * 86400), "was issued"),
+     "Destination is \"https://other-sp.example/saml/slo\"", "slo_destination"),
+    ("no Destination", dict(destination=None), "Destination is \"(none)\"", "slo_destination"),
+    ("signed a year ago", dict(now_shift=-365 * 86400), "was issued", "slo_expired"),
     ("issued past the skew and the maximum age", dict(now_shift=-(300 + 180 + 5)),
-     "max_response_age_seconds 300"),
-    ("issued in the future", dict(now_shift=180 + 5), "in the future"),
-    ("past its NotOnOrAfter", dict(not_on_or_after_shift=-(180 + 5)), "NotOnOrAfter passed"),
+     "max_response_age_seconds 300", "slo_expired"),
+    ("issued in the future", dict(now_shift=180 + 5), "in the future", "slo_not_yet_valid"),
+    ("past its NotOnOrAfter", dict(not_on_or_after_shift=-(180 + 5)), "NotOnOrAfter passed",
+     "slo_expired"),
+    ("Version 2.1", dict(edit=lambda x: x.replace('Version="2.0"', 'Version="2.1"')),
+     "Version is \"2.1\"", "slo_malformed"),
+    ("an Issuer Format other than entity", dict(edit=lambda x: x.replace(
+        "<saml:Issuer>", '<saml:Issuer Format="urn:oasis:names:tc:SAML:1.1:nameid-format:'
+        'emailAddress">')), "not entity", "slo_malformed"),
 ])
 def test_a_logout_request_outside_its_window_or_for_elsewhere_ends_nothing(server, idp, name, kw,
-                                                                           why):
+                                                                           why, reason):
     import time
     alice, _ = sign_in(server, idp, "alice@example.com")
     kw = dict(kw)
     now = time.time() + kw.pop("now_shift", 0)
     nooa = kw.pop("not_on_or_after_shift", None)
     dest = kw.pop("destination", server.url("/saml/slo"))
+    edit = kw.pop("edit", lambda x: x)
     _, xml = logout_request(idp.entity_id, dest, "alice@example.com", now=now,
                             not_on_or_after=None if nooa is None else time.time() + nooa)
-    assert slo_get(server, xml, idp.key).status_code == 400
+    assert slo_get(server, edit(xml), idp.key).status_code == 400
     assert alice.whoami().status_code == 200
     assert why in server.read_log(), server.read_log()[-2000:]
+    got, detail = refusal(server)
+    assert got == reason and why in detail, detail
+    e = json.loads(server.ctl("saml-log", "list", "--json", "--limit", "1").stdout)[0]
+    assert e["issuer"] == idp.entity_id and e["name_id"] == "alice@example.com"
 
 
 def test_a_logout_request_within_its_window_is_honoured(server, idp):
@@ -187,6 +219,8 @@ def test_a_replayed_logout_request_ends_nothing(server, idp):
     assert r.status_code == 400 and "used already" in r.text
     assert again.whoami().status_code == 200
     assert "replay of a LogoutRequest ID" in server.read_log()
+    reason, detail = refusal(server)
+    assert reason == "slo_replay" and "replay of a LogoutRequest ID" in detail, detail
 
 
 def logout_and_request_id(server, idp):
@@ -205,23 +239,61 @@ def test_a_logout_response_must_answer_a_pending_request_of_ours_once(server, id
     r = b.get("/saml/slo?" + answer)
     assert r.status_code == 200 and "did not confirm" in r.text
     assert "names no pending LogoutRequest" in server.read_log()
+    reason, detail = refusal(server)
+    assert reason == "slo_in_response_to" and detail.startswith("LogoutResponse: "), detail
     answer = sign_redirect("SAMLResponse",
                            logout_response(idp.entity_id, server.url("/saml/slo"), rid), idp.key)
     r = b.get("/saml/slo?" + answer)
     assert r.status_code == 200 and "signed you out too" in r.text
     r = b.get("/saml/slo?" + answer)
     assert r.status_code == 200 and "did not confirm" in r.text
+    e = json.loads(server.ctl("saml-log", "list", "--json", "--limit", "1").stdout)[0]
+    assert e["reason"] == "slo_in_response_to" and e["in_response_to"] == rid
 
 
-@pytest.mark.parametrize("kw,why", [
-    (dict(destination="https://other-sp.example/saml/slo"), "Destination is"),
-    (dict(now_shift=-3600), "was issued"),
+@pytest.mark.parametrize("kw,why,reason", [
+    (dict(destination="https://other-sp.example/saml/slo"), "Destination is", "slo_destination"),
+    (dict(now_shift=-3600), "was issued", "slo_expired"),
+    (dict(now_shift=3600), "in the future", "slo_not_yet_valid"),
+    (dict(status="Responder"), "Status is urn:oasis:names:tc:SAML:2.0:status:Responder",
+     "slo_idp_status"),
+    (dict(key="other"), "LogoutResponse was refused", "slo_bad_signature"),
+    (dict(key="none"), "LogoutResponse is not signed", "slo_unsigned"),
 ])
-def test_a_logout_response_for_elsewhere_or_too_old_is_not_confirmed(server, idp, kw, why):
+def test_a_logout_response_for_elsewhere_or_too_old_is_not_confirmed(server, idp, kw, why,
+                                                                     reason):
     import time
     b, rid = logout_and_request_id(server, idp)
     xml = logout_response(idp.entity_id, kw.get("destination", server.url("/saml/slo")), rid,
-                          now=time.time() + kw.get("now_shift", 0))
-    r = b.get("/saml/slo?" + sign_redirect("SAMLResponse", xml, idp.key))
+                          now=time.time() + kw.get("now_shift", 0),
+                          status=kw.get("status", "Success"))
+    key = MiniIdP(server.tmp, name="other").key if kw.get("key") == "other" else idp.key
+    q = sign_redirect("SAMLResponse", xml, key)
+    r = b.get("/saml/slo?" + (q.split("&SigAlg=")[0] if kw.get("key") == "none" else q))
     assert r.status_code == 200 and "did not confirm" in r.text
     assert why in server.read_log()
+    got, detail = refusal(server)
+    assert got == reason and why in detail, detail
+    # Refused, the answer leaves our LogoutRequest pending: the IdP's proper answer confirms.
+    good = logout_response(idp.entity_id, server.url("/saml/slo"), rid)
+    r = b.get("/saml/slo?" + sign_redirect("SAMLResponse", good, idp.key))
+    assert r.status_code == 200 and "signed you out too" in r.text
+
+
+def test_refused_logout_messages_are_shown_on_the_admin_saml_log(server, idp):
+    from conftest import signed_in_user
+    admin, _ = signed_in_user(server, "admin@example.org", "admin")
+    alice, _ = sign_in(server, idp, "alice@example.com")
+    _, xml = logout_request(idp.entity_id, "https://other-sp.example/saml/slo",
+                            "alice@example.com")
+    r = slo_get(server, xml, idp.key)
+    assert r.status_code == 400
+    ref = re.search(r"SAML-(\d+)", r.text).group(1)
+    lst = admin.get("/admin/saml-log?verdict=refused").text
+    assert f"SAML-{ref}" in lst and "slo_destination" in lst
+    page = admin.get(f"/admin/saml-log/view?id={ref}").text
+    assert 'id="reason"><code>slo_destination<' in page
+    assert "LogoutRequest: the LogoutRequest&#39;s Destination is" in page or \
+        "LogoutRequest: the LogoutRequest's Destination is" in page, page
+    assert re.search(r'class="bad">Destination is our SLO URL: <strong>failed', page)
+    assert re.search(r'class="ok">Signature valid[^<]*<strong>passed', page)
