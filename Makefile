@@ -15,7 +15,7 @@ PYTHON ?= /usr/bin/python3
 CONF ?= conf/gatehouse.conf
 
 PKGS = lasso glib-2.0 gobject-2.0 xmlsec1-openssl libxml-2.0 openssl libmicrohttpd liboath libargon2 libqrencode \
-       inih jansson libcurl sqlite3 zlib p11-kit-1 gnutls
+       inih jansson libcurl sqlite3 zlib p11-kit-1 gnutls libpq
 
 # Debian packages: what the build needs, and what the tests drive it with.
 BUILD_DEBS = build-essential pkg-config liblasso3-dev libxmlsec1-dev libxml2-dev libssl-dev \
@@ -237,6 +237,7 @@ lint:
 LINT_OWNERS = \
   '\#include <microhttpd\.h>@auth/http\.c@libmicrohttpd' \
   '\#include <sqlite3\.h>@auth/store_sqlite[a-z_]*\.c@SQLite' \
+  '\#include <libpq-fe\.h>@auth/store_pg\.c@libpq' \
   '\#include <liboath/@auth/totp\.c@liboath' \
   '\#include <qrencode\.h>@auth/totp\.c@libqrencode' \
   '\#include <(lasso|xmlsec|libxml)/@sp/[a-z_]+\.[ch]@lasso, xmlsec and libxml2' \

@@ -752,14 +752,6 @@ read_line(char *buf, int size, void *stream)
     return buf;
 }
 
-/* A build without the store's PostgreSQL driver (GH_STORE_PG: libpq found) refuses the driver
- * here, with the file and line, before store_open would. */
-#ifdef GH_STORE_PG
-#define STORE_HAS_POSTGRES 1
-#else
-#define STORE_HAS_POSTGRES 0
-#endif
-
 /* [store]: driver = postgres needs a conninfo, and a conninfo is only read with it. */
 static int
 check_store(const struct conf *c, const struct parse_ctx *ctx, char *err, size_t errlen)
@@ -769,12 +761,6 @@ check_store(const struct conf *c, const struct parse_ctx *ctx, char *err, size_t
         snprintf(err, errlen,
                  "%s:%d: driver: postgres needs [store] conninfo (a libpq connection string, e.g. "
                  "host=db.example.com dbname=gatehouse user=gatehouse)",
-                 c->path, ctx->driver_line);
-        return -1;
-    }
-    if (pg && !STORE_HAS_POSTGRES) {
-        snprintf(err, errlen,
-                 "%s:%d: driver: the postgres driver is not built into this binary yet; use sqlite",
                  c->path, ctx->driver_line);
         return -1;
     }

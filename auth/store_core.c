@@ -47,10 +47,6 @@
 #include "log.h"
 #include "store_internal.h"
 
-#ifdef GH_STORE_PG
-extern const struct store_driver store_pg_driver;
-#endif
-
 /* "postgres:CONNINFO", "sqlite:PATH", or a bare path (SQLite). */
 static const struct store_driver *
 pick_driver(const char *where, const char **rest)
@@ -61,11 +57,7 @@ pick_driver(const char *where, const char **rest)
     }
     if (strncmp(where, "postgres:", 9) == 0) {
         *rest = where + 9;
-#ifdef GH_STORE_PG
         return &store_pg_driver;
-#else
-        return NULL;
-#endif
     }
     *rest = where;
     return &store_sqlite_driver;
@@ -76,10 +68,6 @@ store_open(const char *where, char *err, size_t errlen)
 {
     const char *rest = NULL;
     const struct store_driver *drv = pick_driver(where, &rest);
-    if (drv == NULL) {
-        snprintf(err, errlen, "%.200s: this build has no driver for it", where);
-        return NULL;
-    }
     struct store *s = calloc(1, sizeof *s);
     if (s == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -108,10 +96,8 @@ store_shutdown(void)
 {
     if (store_sqlite_driver.shutdown != NULL)
         store_sqlite_driver.shutdown();
-#ifdef GH_STORE_PG
     if (store_pg_driver.shutdown != NULL)
         store_pg_driver.shutdown();
-#endif
 }
 
 const char *

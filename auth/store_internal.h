@@ -71,6 +71,7 @@ struct store_driver {
 };
 
 extern const struct store_driver store_sqlite_driver;
+extern const struct store_driver store_pg_driver;
 
 struct store {
     const struct store_driver *drv;

@@ -91,8 +91,6 @@ CONF_ERRORS = [
      "syntax error"),
     ("postgres without conninfo", insert_after("store", "driver = postgres"),
      "driver = postgres", "driver: postgres needs [store] conninfo (a libpq connection string"),
-    ("postgres not built yet", insert_after("store", "driver = postgres", "conninfo = dbname=gh"),
-     "driver = postgres", "driver: the postgres driver is not built into this binary yet"),
     ("conninfo without postgres", insert_after("store", "conninfo = host=/tmp dbname=gh"),
      "conninfo = host", "conninfo: only read with driver = postgres"),
     ("unknown driver", insert_after("store", "driver = mysql"), "driver = mysql",
