@@ -399,3 +399,18 @@ def test_bodies_logged_before_sealing_are_sealed_by_the_cli(make_server, token, 
     assert logged_body(server, ref) == clear
     (stored,), = db_rows(server, "SELECT xml FROM saml_log WHERE id = ?", (ref,))
     assert stored.startswith("s1:") and DEPARTMENT not in stored
+
+
+def test_a_test_sign_in_result_is_sealed_at_rest(make_server, tmp_path):
+    """The admin's "Test sign-in" keeps what the response said (NameID, attributes) for its result
+    page: sealed like the log's bodies, opened for that page only."""
+    from conftest import db_rows
+    from test_idp_test_signin import answer, register, start_test
+    server = make_server()
+    idp = register(server, tmp_path)
+    b, _ = signed_in_user(server, "adam@example.com", "admin")
+    rid, q = start_test(b, idp)
+    r, _ = answer(server, idp, rid, q["RelayState"][0])
+    assert "<div>Eve Test</div>" in b.get(r.headers["Location"]).text  # opened for the page
+    (stored,), = db_rows(server, "SELECT result FROM saml_tests WHERE request_id = ?", (rid,))
+    assert stored.startswith("s1:") and "Eve Test" not in stored
