@@ -49,7 +49,8 @@ app_store(struct app *a)
 
 struct overlay_ctx {
     struct policy *p;
-    long long *idps_version;
+    long long idps_version;
+    long long settings_version;
 };
 
 static void
@@ -57,28 +58,68 @@ overlay(const char *key, const char *value, void *ctx)
 {
     struct overlay_ctx *o = ctx;
     char err[160];
-    if (o->idps_version != NULL && strcmp(key, IDPS_VERSION) == 0)
-        *o->idps_version = strtoll(value, NULL, 10);
+    if (strcmp(key, IDPS_VERSION) == 0)
+        o->idps_version = strtoll(value, NULL, 10);
+    if (strcmp(key, SETTINGS_VERSION) == 0)
+        o->settings_version = strtoll(value, NULL, 10);
     if (settings_find(key) == NULL)
         return; /* other run-time settings share the table */
     if (settings_set(o->p, key, value, err, sizeof err) != 0)
         log_warn("stored setting ignored key=%s: %s", key, err);
 }
 
+/* The policy of live's [policy] under the stored settings, read now (one statement: the rows
+ * and their version are one snapshot), and kept in a->settings for the requests that find the
+ * same version. */
+static void
+read_settings(struct app *a, struct store *s, const struct app_live *live, struct policy *out,
+              long long *idps_version)
+{
+    *out = live->conf.policy;
+    struct overlay_ctx o = {out, 0, 0};
+    if (s == NULL || store_setting_each(s, overlay, &o) != 0) {
+        log_warn("could not read stored settings; using the configured policy");
+        *idps_version = -1;
+        return;
+    }
+    *idps_version = o.idps_version;
+    pthread_mutex_lock(&a->settings.mu);
+    a->settings.valid = 1;
+    a->settings.generation = live->generation;
+    a->settings.version = o.settings_version;
+    a->settings.policy = *out;
+    a->settings.idps_version = o.idps_version;
+    pthread_mutex_unlock(&a->settings.mu);
+}
+
+void
+app_policy_at(struct app *a, struct store *s, const struct app_live *live,
+              long long settings_version, struct policy *out, long long *idps_version)
+{
+    if (settings_version >= 0) {
+        pthread_mutex_lock(&a->settings.mu);
+        int hit = a->settings.valid && a->settings.generation == live->generation &&
+                  a->settings.version == settings_version;
+        if (hit) {
+            *out = a->settings.policy;
+            *idps_version = a->settings.idps_version;
+        }
+        pthread_mutex_unlock(&a->settings.mu);
+        if (hit)
+            return;
+    }
+    read_settings(a, s, live, out, idps_version);
+}
+
 void
 app_policy_and_idps(struct app *a, struct store *s, struct policy *out, long long *idps_version)
 {
+    long long idps;
     struct app_live *l = app_live_acquire(a);
-    *out = l->conf.policy;
+    read_settings(a, s, l, out, &idps);
     app_live_release(a, l);
     if (idps_version != NULL)
-        *idps_version = 0;
-    struct overlay_ctx o = {out, idps_version};
-    if (s != NULL && store_setting_each(s, overlay, &o) != 0) {
-        log_warn("could not read stored settings; using the configured policy");
-        if (idps_version != NULL)
-            *idps_version = -1;
-    }
+        *idps_version = idps;
 }
 
 void
@@ -450,6 +491,7 @@ app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t
     memset(a, 0, sizeof *a);
     pthread_mutex_init(&a->sp_mu, NULL);
     pthread_mutex_init(&a->live_mu, NULL);
+    pthread_mutex_init(&a->settings.mu, NULL);
     conf_defaults(&a->conf);
     if (conf_load(&a->conf, conf_path, err, errlen) != 0)
         return -1;

@@ -47,6 +47,17 @@ struct metrics {
     _Atomic unsigned long csrf_refused;
 };
 
+/* The effective policy as of a version of the stored settings (SETTINGS_VERSION), so that a
+ * request whose session read brought the same version reads no settings. */
+struct settings_cache {
+    pthread_mutex_t mu;
+    int valid;
+    long long generation; /* of the reloadable configuration ([policy]) it was built on */
+    long long version;    /* of the stored settings it was read at */
+    struct policy policy;
+    long long idps_version;
+};
+
 struct app {
     struct conf conf;      /* as read at start: the keys a reload does not change */
     struct tmpl_set *tmpl; /* NULL in gatehousectl */
@@ -74,7 +85,8 @@ struct app {
     int base_port;               /* of base_url, explicit or the scheme's default */
     char redirect_domain[256];   /* where rd= may lead: cookie_domain, else base_url's host */
     struct ratelimit *acs_limit; /* refused SAML responses per client address (the server) */
-    struct roles_cache *roles;   /* what each role holds, by the roles' version (roles.h) */
+    struct settings_cache settings;
+    struct roles_cache *roles; /* what each role holds, by the roles' version (roles.h) */
 };
 
 enum app_parts {
@@ -128,6 +140,14 @@ void app_policy(struct app *a, struct store *s, struct policy *out);
  * settings could not be read): one query per request for both. */
 void app_policy_and_idps(struct app *a, struct store *s, struct policy *out,
                          long long *idps_version);
+
+/* app_policy_and_idps for a request that has just read the settings' version (SETTINGS_VERSION,
+ * with its session: store_session_user_get): when the process last read the settings at that
+ * version under the same [policy] (live's generation), that result, without reading the store;
+ * else read now. settings_version < 0 (not read): read now. Correct across processes and nodes
+ * because every change to a setting changes the version in the same statement. */
+void app_policy_at(struct app *a, struct store *s, const struct app_live *live,
+                   long long settings_version, struct policy *out, long long *idps_version);
 
 /* The current SAML state for the registry's version (< 0: read it from the store now), rebuilt
  * first when IdPs changed; NULL on error (logged). Release it. */

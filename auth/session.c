@@ -131,15 +131,21 @@ session_lookup(struct store *s, const struct policy *p, long absolute_seconds, c
 }
 
 int
-session_lookup_user(struct store *s, const struct policy *p, long absolute_seconds,
-                    const char *token, time_t now, struct session_row *out, struct user *user)
+session_read_user(struct store *s, const char *token, struct session_row *out, struct user *user,
+                  long long *settings_version)
 {
     if (!session_token_well_formed(token))
         return 1;
     char hash[65];
     session_hash(token, hash);
-    int rc = store_session_user_get(s, hash, out, user);
-    if (rc != 0)
-        return rc;
-    return still_live(s, p, absolute_seconds, hash, now, out);
+    return store_session_user_get(s, hash, out, user, settings_version);
+}
+
+int
+session_check(struct store *s, const struct policy *p, long absolute_seconds, time_t now,
+              struct session_row *row)
+{
+    char hash[65];
+    memcpy(hash, row->token_hash, sizeof hash);
+    return still_live(s, p, absolute_seconds, hash, now, row);
 }

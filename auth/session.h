@@ -47,8 +47,14 @@ void session_hash(const char *token, char *hash_out);
 int session_lookup(struct store *s, const struct policy *p, long absolute_seconds,
                    const char *token, time_t now, struct session_row *out);
 
-/* session_lookup with the session's user read in the same query (one store read). */
-int session_lookup_user(struct store *s, const struct policy *p, long absolute_seconds,
-                        const char *token, time_t now, struct session_row *out, struct user *user);
+/* session_lookup in two steps, for a caller that needs the policy the timeouts use only once
+ * the session is read (the request's hot path: one store read for the session, its user and
+ * the settings' version). session_read_user: 0 found (out, user and *settings_version filled),
+ * 1 no such session or a malformed token, -1 error. session_check then applies the timeouts:
+ * 0 live (last_seen rewritten when due), 1 ended (deleted), -1 error. */
+int session_read_user(struct store *s, const char *token, struct session_row *out,
+                      struct user *user, long long *settings_version);
+int session_check(struct store *s, const struct policy *p, long absolute_seconds, time_t now,
+                  struct session_row *row);
 
 #endif

@@ -165,9 +165,10 @@ int store_lockout_clear(struct store *s, const char *email);
 /* Sessions. */
 int store_session_insert(struct store *s, const struct session_row *row);
 int store_session_get(struct store *s, const char *token_hash, struct session_row *out); /* 1 */
-/* The session and its user in one read (every request's session check); 1 = none. */
+/* The session and its user in one read (every request's session check), with the settings'
+ * version (SETTINGS_VERSION; 0 before any setting was stored) of the same snapshot; 1 = none. */
 int store_session_user_get(struct store *s, const char *token_hash, struct session_row *sess,
-                           struct user *u);
+                           struct user *u, long long *settings_version);
 /* Sets last_seen (the idle clock, read by every node at its next check). */
 int store_session_touch(struct store *s, const char *token_hash, time_t at);
 int store_session_delete(struct store *s, const char *token_hash);
@@ -185,6 +186,12 @@ int store_session_prune(struct store *s, time_t web_idle_before, time_t client_i
 /* The setting bumped at every change of the IdP registry (auth/idp.c, in the change's
  * transaction): the server rebuilds its SAML state when it moves. */
 #define IDPS_VERSION "sp.idps_version"
+
+/* The settings' version: store_setting_put adds 1 to it in the statement that writes the
+ * setting (atomic on every driver and across nodes), so a reader that finds it unchanged knows
+ * that no setting changed since (app_policy_at keeps the policy on it). Read with
+ * store_setting_each and store_session_user_get; never put directly (refused). */
+#define SETTINGS_VERSION "settings.version"
 
 /* Run-time settings (policy values set by admins), as text. */
 int store_setting_get(struct store *s, const char *key, char *value, size_t len); /* 1 = unset */

@@ -62,15 +62,18 @@ read_session(struct db_stmt *st, int at, struct session_row *out)
 
 int
 store_session_user_get(struct store *s, const char *token_hash, struct session_row *sess,
-                       struct user *u)
+                       struct user *u, long long *settings_version)
 {
+    /* The settings' version rides along (one statement, one snapshot, one round trip): the
+     * server re-reads the settings only when it moved (app_policy_at). */
     static const char q[] =
         "SELECT u.id, u.email, u.display_name, u.role, u.status, u.auth_method, u.password_hash, "
         "u.must_change, u.created_at, u.last_login_at, u.password_changed_at, u.idp, u.name_id, "
         "u.mfa_enabled, s.token_hash, s.user_id, s.kind, s.restricted, s.created_at, s.last_seen, "
         "s.client_addr, s.idp, s.name_id, s.session_index, s.name_id_format, s.mfa, "
-        "s.authn_context, s.groups, s.ends_at FROM sessions s JOIN users u ON u.id = s.user_id "
-        "WHERE s.token_hash = ?";
+        "s.authn_context, s.groups, s.ends_at, "
+        "(SELECT CAST(value AS BIGINT) FROM settings WHERE key = '" SETTINGS_VERSION "') "
+        "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?";
     struct db_stmt *st = db_stmt(s, q);
     if (st == NULL)
         return -1;
@@ -79,6 +82,7 @@ store_session_user_get(struct store *s, const char *token_hash, struct session_r
     if (rc == 0) {
         store_read_user(st, u);
         read_session(st, 14, sess);
+        *settings_version = db_int(st, 29); /* NULL (never bumped): 0 */
         db_reset(st);
     }
     return rc;

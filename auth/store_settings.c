@@ -34,15 +34,25 @@ store_setting_get(struct store *s, const char *key, char *value, size_t len)
 int
 store_setting_put(struct store *s, const char *key, const char *value, time_t at)
 {
-    static const char q[] = "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
-                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
-                            "updated_at = excluded.updated_at";
+    /* The setting and SETTINGS_VERSION + 1 in one statement: no reader sees the one without the
+     * other, on any driver or node. */
+    static const char q[] =
+        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?), "
+        "('" SETTINGS_VERSION "', '1', ?) ON CONFLICT (key) DO UPDATE SET "
+        "value = CASE WHEN settings.key = '" SETTINGS_VERSION "' "
+        "THEN CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT) ELSE excluded.value END, "
+        "updated_at = excluded.updated_at";
+    if (strcmp(key, SETTINGS_VERSION) == 0) {
+        log_error("%s is the store's own counter: not set directly", key);
+        return -1;
+    }
     struct db_stmt *st = db_stmt(s, q);
     if (st == NULL)
         return -1;
     db_bind_text(st, 1, key);
     db_bind_text(st, 2, value);
     db_bind_int(st, 3, at);
+    db_bind_int(st, 4, at);
     return db_exec(st);
 }
 

@@ -91,11 +91,19 @@ load_session(struct req *r, struct web *w)
     }
     if (token == NULL)
         token = req_cookie(r, SESSION_COOKIE);
-    if (token == NULL)
-        return 0;
-    long absolute = (long)w->live->conf.session_max_hours * 3600;
-    int rc =
-        session_lookup_user(w->store, &w->policy, absolute, token, w->now, &w->session, &w->user);
+    /* One store read brings the session, its user and the settings' version: the policy then
+     * comes from the process's cache when no setting changed since (app_policy_at). */
+    long long version = -1;
+    int rc = token ? session_read_user(w->store, token, &w->session, &w->user, &version) : 1;
+    if (rc < 0)
+        return -1;
+    app_policy_at(w->app, w->store, w->live, rc == 0 ? version : -1, &w->policy, &w->idps_version);
+    if (w->idps_version < 0)
+        return -1; /* the settings could not be read */
+    if (rc == 0) {
+        long absolute = (long)w->live->conf.session_max_hours * 3600;
+        rc = session_check(w->store, &w->policy, absolute, w->now, &w->session);
+    }
     if (rc != 0) {
         memset(&w->user, 0, sizeof w->user); /* an ended session names nobody */
         return rc < 0 ? -1 : 0;
@@ -161,11 +169,11 @@ web_before(struct req *r, const struct route *route)
         web_error(r, 503, STORE_FULL_MESSAGE);
         return 1;
     }
-    app_policy_and_idps(app, w->store, &w->policy, &w->idps_version);
-    /* The settings are each request's first read: when it fails, so would the rest (/readyz
-     * says so in its own words). */
-    int readyz = strcmp(req_path(r), "/readyz") == 0;
-    if (!readyz && (w->idps_version < 0 || load_session(r, w) != 0))
+    /* The settings (and, with a token, the session) are each request's first read: when it
+     * fails, so would the rest (/readyz says so in its own words, with the policy alone). */
+    if (strcmp(req_path(r), "/readyz") == 0)
+        app_policy_and_idps(app, w->store, &w->policy, &w->idps_version);
+    else if (load_session(r, w) != 0) /* and the policy */
         return store_away(r);
 
     const char *v = req_cookie(r, CSRF_COOKIE);

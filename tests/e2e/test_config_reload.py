@@ -86,3 +86,12 @@ def test_a_broken_file_keeps_the_configuration_in_force(server):
     r = verify(server, cookie)
     assert r.status_code == 200 and r.headers["X-Auth-User"] == "user@example.com"
     assert "X-Other" not in r.headers
+
+
+def test_sighup_puts_a_new_policy_default_in_force(server):
+    b, _ = signed_in_user(server)
+    cookie = b.session_cookie()
+    assert verify(server, cookie).status_code == 200
+    reload(server, "[policy]\nsession.web_idle_minutes = 10\n", "configuration reloaded")
+    server.advance(11 * 60)
+    assert verify(server, cookie).status_code == 401

@@ -342,3 +342,22 @@ def test_long_idle_limits_write_last_use_at_most_once_a_minute(make_server):
     srv.advance(31)
     ok()
     assert last_seen() >= first + 61
+
+
+def test_a_policy_change_by_another_process_is_in_force_at_the_next_verify(make_server):
+    """The server keeps the stored settings between requests (keyed on their version, read
+    with the session): a change made by gatehousectl, another process, is seen at once."""
+    srv = make_server()
+    b, _ = signed_in_user(srv)
+    cookie = b.session_cookie()
+
+    def code():
+        return requests.get(srv.url("/auth/verify"), cookies={"gatehouse_session": cookie},
+                            headers={"X-Original-URL": srv.url("/app")}, timeout=10).status_code
+
+    assert code() == 200
+    srv.advance(11 * 60)
+    assert code() == 200  # 11 minutes idle: live under the default 20
+    srv.ctl("policy", "set", "session.web_idle_minutes", "10")
+    srv.advance(11 * 60)
+    assert code() == 401  # the next verify applies the new 10-minute limit
