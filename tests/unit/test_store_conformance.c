@@ -401,13 +401,15 @@ test_sessions_are_read_touched_and_ended_everywhere(void **state)
     assert_int_equal(store_session_insert(f->s, &r), 0);
     make_session(&r, "s3", f->uid, 0);
     assert_int_equal(store_session_insert(f->s, &r), 0);
-    assert_int_equal(store_session_user_get(f->t, "s1", &got, &u), 0);
+    long long version = -1;
+    assert_int_equal(store_session_user_get(f->t, "s1", &got, &u, &version), 0);
+    assert_int_equal(version, 0); /* no setting stored yet */
     assert_string_equal(u.email, "first@example.com");
     assert_string_equal(got.groups, "staff\nops");
     assert_int_equal(got.mfa, 1);
     assert_int_equal(got.ends_at, NOW + 3600);
     assert_int_equal(store_session_get(f->t, "nope", &got), 1);
-    assert_int_equal(store_session_user_get(f->t, "nope", &got, &u), 1);
+    assert_int_equal(store_session_user_get(f->t, "nope", &got, &u, &version), 1);
     assert_int_equal(store_session_touch(f->s, "s1", NOW + 60), 0);
     assert_int_equal(store_session_get(f->t, "s1", &got), 0);
     assert_int_equal(got.last_seen, NOW + 60);
