@@ -722,6 +722,101 @@ test_the_saml_log_lists_newest_first_with_filters_and_keeps_xml(void **state)
     assert_int_equal(store_saml_log_get(f->t, id[2] + 100, &r), 1);
 }
 
+static int
+answer_test(struct store *s, int i, void *arg)
+{
+    (void)arg;
+    char result[32];
+    snprintf(result, sizeof result, "{\"racer\":%d}", i);
+    return store_saml_test_result(s, "_t1", 40 + i, result);
+}
+
+static void
+test_a_test_sign_in_takes_one_response_even_from_racing_connections(void **state)
+{
+    struct fixture *f = *state;
+    static struct saml_test_row t, got;
+    snprintf(t.request_id, sizeof t.request_id, "_t1");
+    snprintf(t.entity_id, sizeof t.entity_id, "https://idp.example/");
+    t.user_id = f->uid;
+    snprintf(t.session_hash, sizeof t.session_hash, "%064d", 7);
+    t.created_at = NOW;
+    t.expires_at = NOW + 3600;
+    assert_int_equal(store_saml_test_put(f->s, &t), 0);
+    assert_int_equal(store_saml_test_put(f->t, &t), 1);
+    assert_int_equal(store_saml_test_get(f->t, "_t1", &got), 0);
+    assert_int_equal(got.log_id, 0);
+    assert_int_equal(got.user_id, f->uid);
+    assert_string_equal(got.session_hash, t.session_hash);
+    assert_string_equal(got.entity_id, t.entity_id);
+    assert_true(got.expires_at == NOW + 3600);
+    assert_int_equal(race(f, answer_test, NULL), 1);
+    assert_int_equal(store_saml_test_result(f->s, "_nope", 1, "{}"), 1);
+    assert_int_equal(store_saml_test_get(f->s, "_t1", &got), 0);
+    assert_true(got.log_id >= 40 && got.log_id < 40 + RACERS);
+    char want[32];
+    snprintf(want, sizeof want, "{\"racer\":%lld}", got.log_id - 40);
+    assert_string_equal(got.result, want);
+    /* Pruned once expired. */
+    assert_int_equal(store_saml_prune(f->s, NOW + 3599, 0), 0);
+    assert_int_equal(store_saml_test_get(f->t, "_t1", &got), 0);
+    assert_int_equal(store_saml_prune(f->s, NOW + 3600, 0), 0);
+    assert_int_equal(store_saml_test_get(f->t, "_t1", &got), 1);
+}
+
+static void
+log_row(struct store *s, const char *issuer, const char *verdict, int has_skew, long long skew,
+        long long *id)
+{
+    struct saml_log_row r;
+    memset(&r, 0, sizeof r);
+    r.at = NOW;
+    snprintf(r.issuer, sizeof r.issuer, "%s", issuer);
+    snprintf(r.verdict, sizeof r.verdict, "%s", verdict);
+    snprintf(r.reason, sizeof r.reason, "%s", verdict[0] == 'a' ? "ok" : "expired");
+    r.has_skew = has_skew;
+    r.skew_seconds = skew;
+    r.test = has_skew && skew > 0;
+    assert_int_equal(store_saml_log_append(s, &r, id), 0);
+}
+
+static void
+test_an_issuers_last_responses_and_clock_skews(void **state)
+{
+    struct fixture *f = *state;
+    const char *idp = "https://idp.example/";
+    long long a1, r1, a2, other;
+    struct saml_log_row last;
+    assert_int_equal(store_saml_log_last(f->t, idp, 1, &last), 1);
+    log_row(f->s, idp, "accepted", 1, -2, &a1);
+    log_row(f->s, idp, "refused", 0, 0, &r1);
+    log_row(f->s, idp, "accepted", 1, 5, &a2);
+    log_row(f->s, "https://other.example/", "refused", 1, 99, &other);
+    assert_true(a1 < r1 && r1 < a2 && a2 < other);
+    assert_int_equal(store_saml_log_last(f->t, idp, 1, &last), 0);
+    assert_int_equal(last.id, a2);
+    assert_int_equal(last.has_skew, 1);
+    assert_int_equal(last.skew_seconds, 5);
+    assert_int_equal(last.test, 1);
+    assert_int_equal(store_saml_log_last(f->t, idp, 0, &last), 0);
+    assert_int_equal(last.id, r1);
+    assert_int_equal(last.has_skew, 0);
+    assert_int_equal(last.test, 0);
+    assert_int_equal(store_saml_log_get(f->t, a1, &last), 0);
+    free(last.xml);
+    assert_int_equal(last.skew_seconds, -2);
+    long long skews[8];
+    int n = 0;
+    assert_int_equal(store_saml_log_skews(f->t, idp, 8, skews, &n), 0);
+    assert_int_equal(n, 2); /* the refusal had none */
+    assert_int_equal(skews[0], 5);
+    assert_int_equal(skews[1], -2);
+    assert_int_equal(store_saml_log_skews(f->t, idp, 1, skews, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_saml_log_skews(f->t, "https://none.example/", 8, skews, &n), 0);
+    assert_int_equal(n, 0);
+}
+
 static void
 test_saml_users_are_found_synced_and_rekeyed(void **state)
 {
@@ -946,6 +1041,8 @@ main(void)
         T(test_metadata_sources_and_federations_come_due_most_overdue_first),
         T(test_an_authn_request_and_an_assertion_are_taken_once_by_racing_connections),
         T(test_the_saml_log_lists_newest_first_with_filters_and_keeps_xml),
+        T(test_a_test_sign_in_takes_one_response_even_from_racing_connections),
+        T(test_an_issuers_last_responses_and_clock_skews),
         T(test_saml_users_are_found_synced_and_rekeyed),
         T(test_totp_steps_and_recovery_codes_are_used_once_by_racing_connections),
         T(test_the_half_signed_in_state_expires),

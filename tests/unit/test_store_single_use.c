@@ -1,7 +1,6 @@
 /* tests/unit/test_store_single_use.c: what auth/store.h promises of its single-use operations,
  * checked on the SQLite backend without the HTTP layer in front (whose own checks hide the
- * store's): each token, code, step and ID is taken once; a second take is refused; a test
- * sign-in takes one response; an issuer's last responses and skews are read by issuer. */
+ * store's): each token, code, step and ID is taken once; a second take is refused. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -139,77 +138,6 @@ test_an_assertion_id_is_accepted_once(void **state)
     assert_int_equal(store_saml_assertion_once(f->s, "_a2", idp, NOW + 300), 0);
 }
 
-static void
-test_a_test_sign_in_takes_one_response(void **state)
-{
-    struct fixture *f = *state;
-    static struct saml_test_row t, got;
-    snprintf(t.request_id, sizeof t.request_id, "_req1");
-    snprintf(t.entity_id, sizeof t.entity_id, "https://idp.example/");
-    t.user_id = f->user_id;
-    snprintf(t.session_hash, sizeof t.session_hash, "%064d", 7);
-    t.created_at = NOW;
-    t.expires_at = NOW + 3600;
-    assert_int_equal(store_saml_test_put(f->s, &t), 0);
-    assert_int_equal(store_saml_test_put(f->s, &t), 1);
-    assert_int_equal(store_saml_test_get(f->s, "_req1", &got), 0);
-    assert_int_equal(got.log_id, 0);
-    assert_string_equal(got.session_hash, t.session_hash);
-    assert_int_equal(store_saml_test_result(f->s, "_req1", 41, "{\"a\":1}"), 0);
-    assert_int_equal(store_saml_test_result(f->s, "_req1", 42, "{\"a\":2}"), 1);
-    assert_int_equal(store_saml_test_result(f->s, "_nope", 43, "{}"), 1);
-    assert_int_equal(store_saml_test_get(f->s, "_req1", &got), 0);
-    assert_int_equal(got.log_id, 41);
-    assert_string_equal(got.result, "{\"a\":1}");
-    /* Pruned once expired. */
-    assert_int_equal(store_saml_prune(f->s, NOW + 3600, 0), 0);
-    assert_int_equal(store_saml_test_get(f->s, "_req1", &got), 1);
-}
-
-static void
-log_row(struct store *s, const char *issuer, const char *verdict, int has_skew, long long skew,
-        long long *id)
-{
-    struct saml_log_row r;
-    memset(&r, 0, sizeof r);
-    r.at = NOW;
-    snprintf(r.issuer, sizeof r.issuer, "%s", issuer);
-    snprintf(r.verdict, sizeof r.verdict, "%s", verdict);
-    snprintf(r.reason, sizeof r.reason, "%s", verdict[0] == 'a' ? "ok" : "expired");
-    r.has_skew = has_skew;
-    r.skew_seconds = skew;
-    assert_int_equal(store_saml_log_append(s, &r, id), 0);
-}
-
-static void
-test_the_last_responses_and_skews_of_an_issuer(void **state)
-{
-    struct fixture *f = *state;
-    long long a1, r1, a2, other;
-    struct saml_log_row last;
-    assert_int_equal(store_saml_log_last(f->s, "https://idp.example/", 1, &last), 1);
-    log_row(f->s, "https://idp.example/", "accepted", 1, -2, &a1);
-    log_row(f->s, "https://idp.example/", "refused", 0, 0, &r1);
-    log_row(f->s, "https://idp.example/", "accepted", 1, 5, &a2);
-    log_row(f->s, "https://other.example/", "refused", 1, 99, &other);
-    assert_int_equal(store_saml_log_last(f->s, "https://idp.example/", 1, &last), 0);
-    assert_int_equal(last.id, a2);
-    assert_int_equal(last.skew_seconds, 5);
-    assert_int_equal(store_saml_log_last(f->s, "https://idp.example/", 0, &last), 0);
-    assert_int_equal(last.id, r1);
-    assert_int_equal(last.has_skew, 0);
-    long long skews[8];
-    int n = 0;
-    assert_int_equal(store_saml_log_skews(f->s, "https://idp.example/", 8, skews, &n), 0);
-    assert_int_equal(n, 2); /* the row without a skew is not one */
-    assert_int_equal(skews[0], 5);
-    assert_int_equal(skews[1], -2);
-    assert_int_equal(store_saml_log_skews(f->s, "https://idp.example/", 1, skews, &n), 0);
-    assert_int_equal(n, 1);
-    (void)a1;
-    (void)other;
-}
-
 int
 main(void)
 {
@@ -222,9 +150,6 @@ main(void)
         cmocka_unit_test_setup_teardown(test_an_authn_request_is_taken_once_by_its_idp_while_live,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_an_assertion_id_is_accepted_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_test_sign_in_takes_one_response, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_the_last_responses_and_skews_of_an_issuer, setup,
-                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
