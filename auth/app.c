@@ -14,6 +14,7 @@
 
 #include "access.h"
 #include "audit.h"
+#include "idp.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "rand.h"
@@ -183,9 +184,8 @@ sp_ref_drop(struct app *a, struct sp_ref *r)
     int last = --r->refs == 0;
     pthread_mutex_unlock(&a->sp_mu);
     if (last) {
-        sp_free(r->sp);
         free(r->idp_origins);
-        free(r);
+        free(r); /* r->sp is the app's */
     }
 }
 
@@ -227,13 +227,31 @@ collect_origins(const struct idp_row *row, void *ctx)
     return 0;
 }
 
+/* The SAML state's source of IdP metadata (sp_set_idp_source): the calling thread's store. */
 static int
-add_idp(const char *entity_id, const char *xml, void *ctx)
+registry_metadata(const char *entity_id, char **xml_out, void *ctx)
 {
-    char err[512];
-    if (sp_add_idp(ctx, xml, err, sizeof err) != 0)
-        log_error("IdP skipped entity_id=%s: %s", entity_id, err);
-    return 0;
+    struct store *s = app_store(ctx);
+    return s != NULL ? idp_metadata(s, entity_id, xml_out) : -1;
+}
+
+/* The SAML state, built at first use (~60-250 ms) and kept: IdPs come and go inside it. */
+static struct sp *
+sp_state(struct app *a)
+{
+    pthread_mutex_lock(&a->sp_mu);
+    if (a->sp_state == NULL) {
+        char err[512];
+        a->sp_state =
+            sp_new_from_pem(a->sp_metadata, a->sp_key_pem, a->sp_cert_pem, err, sizeof err);
+        if (a->sp_state == NULL)
+            log_error("SAML state not built: %s", err);
+        else
+            sp_set_idp_source(a->sp_state, registry_metadata, a, 0);
+    }
+    struct sp *sp = a->sp_state;
+    pthread_mutex_unlock(&a->sp_mu);
+    return sp;
 }
 
 struct sp_ref *
@@ -245,6 +263,11 @@ app_sp_acquire(struct app *a, struct store *s, long long version)
             return NULL;
         version = strtoll(v, NULL, 10);
     }
+    struct sp *sp = sp_state(a);
+    if (sp == NULL)
+        return NULL;
+    /* Only the IdPs whose metadata changed are rebuilt, at their next use (sp/sp_state.c). */
+    sp_idps_version(sp, version);
     pthread_mutex_lock(&a->sp_mu);
     struct sp_ref *cur = a->sp_cur;
     if (cur != NULL && cur->version == version) {
@@ -253,24 +276,12 @@ app_sp_acquire(struct app *a, struct store *s, long long version)
         return cur;
     }
     pthread_mutex_unlock(&a->sp_mu);
-    /* Build outside the lock (~60 ms per IdP); concurrent builders race harmlessly. */
-    char err[512];
     struct sp_ref *fresh = calloc(1, sizeof *fresh);
     if (fresh == NULL)
         return NULL;
-    fresh->sp = sp_new_from_pem(a->sp_metadata, a->sp_key_pem, a->sp_cert_pem, err, sizeof err);
-    if (fresh->sp == NULL || store_idp_metadata_each(s, add_idp, fresh->sp) != 0) {
-        log_error("SAML state not built: %s", fresh->sp ? "cannot read the IdPs" : err);
-        sp_free(fresh->sp);
-        free(fresh);
-        return NULL;
-    }
-    struct origins origins = {.len = 0};
-    if (store_idp_list(s, collect_origins, &origins) == 0 && origins.len > 0)
-        fresh->idp_origins = strdup(origins.list);
+    fresh->sp = sp;
     fresh->version = version;
     fresh->refs = 2; /* the app's and the caller's */
-    log_info("SAML state built idps_version=%lld", version);
     pthread_mutex_lock(&a->sp_mu);
     struct sp_ref *old = a->sp_cur;
     a->sp_cur = fresh;
@@ -278,6 +289,39 @@ app_sp_acquire(struct app *a, struct store *s, long long version)
     if (old != NULL)
         sp_ref_drop(a, old);
     return fresh;
+}
+
+const char *
+app_sp_origins(struct app *a, struct store *s, struct sp_ref *r)
+{
+    pthread_mutex_lock(&a->sp_mu);
+    int done = r->origins_done;
+    pthread_mutex_unlock(&a->sp_mu);
+    if (done)
+        return r->idp_origins;
+    struct origins o = {.len = 0};
+    char *list = store_idp_list(s, collect_origins, &o) == 0 && o.len > 0 ? strdup(o.list) : NULL;
+    pthread_mutex_lock(&a->sp_mu);
+    if (!r->origins_done) {
+        r->idp_origins = list;
+        r->origins_done = 1;
+        list = NULL;
+    }
+    pthread_mutex_unlock(&a->sp_mu);
+    free(list);
+    return r->idp_origins;
+}
+
+int
+app_sp_stats(struct app *a, struct sp_idp_stats *out)
+{
+    pthread_mutex_lock(&a->sp_mu);
+    struct sp *sp = a->sp_state;
+    pthread_mutex_unlock(&a->sp_mu);
+    if (sp == NULL)
+        return -1;
+    sp_idp_stats(sp, out);
+    return 0;
 }
 
 void
@@ -588,6 +632,8 @@ app_free(struct app *a)
         sp_ref_drop(a, a->sp_cur);
         a->sp_cur = NULL;
     }
+    sp_free(a->sp_state);
+    a->sp_state = NULL;
     if (a->live_cur != NULL) {
         live_drop(a->live_cur);
         a->live_cur = NULL;

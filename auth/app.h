@@ -18,11 +18,14 @@ struct store;
 struct tmpl_set;
 struct sp;
 
-/* The shared SAML state (a LassoServer with every registered IdP), rebuilt when the registry's
- * version changes; counted references so a rebuild never frees one in use. */
+/* The shared SAML state (sp/sp_state.c: our LassoServer, each IdP's provider built at its first
+ * use and rebuilt alone when its metadata changes) at one version of the registry, with what
+ * pages derive from that version; counted references so a newer version never frees one in use. */
 struct sp_ref {
-    struct sp *sp;
-    char *idp_origins; /* the IdPs' SSO and SLO origins, space-separated, for the CSP (or NULL) */
+    struct sp *sp;     /* the app's, the same for every version */
+    char *idp_origins; /* the IdPs' SSO and SLO origins, space-separated, for the CSP (or NULL);
+                          read it with app_sp_origins */
+    int origins_done;
     long long version;
     int refs;
 };
@@ -77,6 +80,7 @@ struct app {
     char *sp_cert_pem;              /* APP_SP: its certificate */
     char sp_acs_url[700];           /* {base_url}/saml/acs */
     pthread_mutex_t sp_mu;
+    struct sp *sp_state; /* built at first use, kept until app_free */
     struct sp_ref *sp_cur;
     struct mailer *mailer; /* the server's reset e-mails; NULL when [smtp] host is empty */
     pthread_mutex_t live_mu;
@@ -149,9 +153,16 @@ void app_policy_and_idps(struct app *a, struct store *s, struct policy *out,
 void app_policy_at(struct app *a, struct store *s, const struct app_live *live,
                    long long settings_version, struct policy *out, long long *idps_version);
 
-/* The current SAML state for the registry's version (< 0: read it from the store now), rebuilt
- * first when IdPs changed; NULL on error (logged). Release it. */
+/* The SAML state at the registry's version (< 0: read it from the store now): announces the
+ * version to the state, whose IdPs are checked again at their next use; NULL on error (logged).
+ * Release it. */
 struct sp_ref *app_sp_acquire(struct app *a, struct store *s, long long idps_version);
 void app_sp_release(struct app *a, struct sp_ref *r);
+/* The IdPs' origins for the CSP at r's version (read from the registry once per version; NULL
+ * when none). Borrowed from r. */
+const char *app_sp_origins(struct app *a, struct store *s, struct sp_ref *r);
+/* What the SAML state holds and has built (sp_idp_stats); -1 before it is first built. */
+struct sp_idp_stats;
+int app_sp_stats(struct app *a, struct sp_idp_stats *out);
 
 #endif

@@ -949,13 +949,12 @@ sha1_allowed(const char *issuer, void *ctx)
     return store_idp_get(c->store, issuer, &r) == 0 && r.allow_sha1;
 }
 
+/* The SAML state's source of IdP metadata: the registry (only the response's issuer is built). */
 static int
-add_idp_to_sp(const char *entity_id, const char *xml, void *ctx)
+registry_metadata(const char *entity_id, char **xml_out, void *ctx)
 {
-    char err[512];
-    if (sp_add_idp(ctx, xml, err, sizeof err) != 0)
-        fprintf(stderr, "gatehousectl: IdP %s skipped: %s\n", entity_id, err);
-    return 0;
+    struct ctl *c = ctx;
+    return idp_metadata(c->store, entity_id, xml_out);
 }
 
 /* Base64 of buf (an XML response saved from a browser's developer tools or the SAML log). */
@@ -1014,7 +1013,7 @@ cmd_saml_check(struct ctl *c, int argc, char **argv)
         free(b64);
         return refused(err);
     }
-    store_idp_metadata_each(c->store, add_idp_to_sp, sp);
+    sp_set_idp_source(sp, registry_metadata, c, 0);
     struct sp_expect e = {
         audience,     recipient, c->app.conf.sp_clock_skew_seconds,      clock_now(),
         sha1_allowed, c,         c->app.conf.sp_max_response_age_seconds};

@@ -79,4 +79,8 @@ int idp_name_id_format(const char *name, const char **uri_out);
 /* Whether d is a plausible e-mail domain (letters, digits, '-', '.'; a dot inside); lowers it. */
 int idp_domain_normalize(const char *d, char *out, size_t len);
 
+/* The registered IdP's metadata document (*xml_out, malloc; the caller frees): 0, 1 when
+ * entity_id is not registered, -1 on error. What the SAML state builds an IdP's provider from. */
+int idp_metadata(struct store *s, const char *entity_id, char **xml_out);
+
 #endif

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "login.h"
 #include "metrics.h"
+#include "sp/sp.h"
 #include "mfa.h"
 #include "pwhash.h"
 #include "routes.h"
@@ -190,6 +191,27 @@ route_metrics(struct req *r)
                "# TYPE process_cpu_seconds_total counter\n"
                "process_cpu_seconds_total %.6f\n",
                runs, argon2_cpu, cpu);
+    struct sp_idp_stats st;
+    if (app_sp_stats(w->app, &st) == 0)
+        buf_printf(&b,
+                   "# HELP gatehouse_saml_idp_providers IdP providers built and kept in the SAML "
+                   "state (each built at the IdP's first use; at most _max, least recently "
+                   "used dropped first).\n"
+                   "# TYPE gatehouse_saml_idp_providers gauge\n"
+                   "gatehouse_saml_idp_providers %zu\n"
+                   "# TYPE gatehouse_saml_idp_providers_max gauge\n"
+                   "gatehouse_saml_idp_providers_max %zu\n"
+                   "# HELP gatehouse_saml_idp_provider_builds_total IdP providers built (first "
+                   "use, or metadata changed).\n"
+                   "# TYPE gatehouse_saml_idp_provider_builds_total counter\n"
+                   "gatehouse_saml_idp_provider_builds_total %lu\n"
+                   "# TYPE gatehouse_saml_idp_provider_evictions_total counter\n"
+                   "gatehouse_saml_idp_provider_evictions_total %lu\n"
+                   "# HELP gatehouse_saml_idp_registry_reads_total IdP metadata read from the "
+                   "registry by the SAML state (first uses, checks after a registry change).\n"
+                   "# TYPE gatehouse_saml_idp_registry_reads_total counter\n"
+                   "gatehouse_saml_idp_registry_reads_total %lu\n",
+                   st.loaded, st.max, st.built, st.evicted, st.checked);
     struct metrics_gauges g = {0};
     time_t now = w->now;
     g.sessions_ok =

@@ -356,9 +356,9 @@ web_page(struct req *r, int status, const char *name, const char *title, struct 
      * afresh (-1): this very request may have changed it. */
     struct sp_ref *ref = (body && w && w->store) ? app_sp_acquire(w->app, w->store, -1) : NULL;
     const char *targets = w ? cookie_domain_origins(r, w->app) : NULL;
-    if (ref != NULL && ref->idp_origins != NULL)
-        targets = targets ? arena_printf(req_arena(r), "%s %s", targets, ref->idp_origins)
-                          : ref->idp_origins;
+    const char *idp_origins = ref != NULL ? app_sp_origins(w->app, w->store, ref) : NULL;
+    if (idp_origins != NULL)
+        targets = targets ? arena_printf(req_arena(r), "%s %s", targets, idp_origins) : idp_origins;
     req_allow_form_targets(r, targets);
     if (ref != NULL)
         app_sp_release(w->app, ref);

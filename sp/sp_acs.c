@@ -24,6 +24,7 @@
 
 #include "sp.h"
 #include "sp_cost.h"
+#include "sp_state.h"
 #include "sp_time.h"
 #include "sp_xml.h"
 
@@ -130,104 +131,6 @@ const struct sp_reason_info *
 sp_reason_info(enum sp_reason r)
 {
     return (r >= 0 && r < SP_REASON_COUNT) ? &reasons[r] : &reasons[SP_ERR_INTERNAL];
-}
-
-struct sp {
-    LassoServer *server;
-};
-
-LassoServer *sp_lasso_server(const struct sp *sp);
-
-LassoServer *
-sp_lasso_server(const struct sp *sp)
-{
-    return sp->server;
-}
-
-struct sp *
-sp_new(const char *sp_metadata, const char *key_file, const char *cert_file, char *err,
-       size_t errlen)
-{
-    size_t n = 0;
-    char *key = sp_read_file(key_file, 64 * 1024, &n, err, errlen);
-    char *cert = key ? sp_read_file(cert_file, 64 * 1024, NULL, err, errlen) : NULL;
-    struct sp *sp = cert ? sp_new_from_pem(sp_metadata, key, cert, err, errlen) : NULL;
-    if (key != NULL)
-        OPENSSL_cleanse(key, n);
-    free(key);
-    free(cert);
-    return sp;
-}
-
-struct sp *
-sp_new_from_pem(const char *sp_metadata, const char *key, const char *cert, char *err,
-                size_t errlen)
-{
-    struct sp *sp = calloc(1, sizeof *sp);
-    if (sp == NULL)
-        goto fail;
-    sp->server = lasso_server_new_from_buffers(sp_metadata, key, NULL, cert);
-    if (sp->server == NULL) {
-        snprintf(err, errlen, "the SAML library refused the SP key pair or metadata");
-        goto fail;
-    }
-    sp->server->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
-    /* The same key decrypts EncryptedAssertions (the metadata lists its certificate for
-     * encryption); lasso does not take it for that role on its own. */
-    if (lasso_server_set_encryption_private_key_with_password(sp->server, key, NULL) != 0) {
-        snprintf(err, errlen, "the SAML library refused the SP key for decryption");
-        goto fail;
-    }
-    return sp;
-fail:
-    sp_free(sp);
-    return NULL;
-}
-
-int
-sp_add_idp(struct sp *sp, const char *idp_metadata, char *err, size_t errlen)
-{
-    /* Registry rows stored before only the IdP role was kept are trimmed here too. */
-    char *idp_only = sp_idp_role_only(idp_metadata);
-    int rc = idp_only == NULL ? LASSO_SERVER_ERROR_INVALID_XML
-                              : lasso_server_add_provider_from_buffer(
-                                    sp->server, LASSO_PROVIDER_ROLE_IDP, idp_only, NULL, NULL);
-    free(idp_only);
-    if (rc != 0) {
-        snprintf(err, errlen, "the SAML library refused an IdP's metadata: %s", lasso_strerror(rc));
-        return -1;
-    }
-    /* lasso keeps each metadata key with its X.509 certificate and duplicates it, certificate
-     * and all (X509_dup: a re-parse), for every signature it verifies: about half of a
-     * response's validation. The same keys without the certificate are duplicated by a
-     * reference count; lasso tries them first (same checks: the key is set on the signature
-     * context, KeyInfo in the message is never used), and still holds the metadata keys after. */
-    char entity_id[SP_ENTITY_MAX];
-    char *pems[SP_MAX_CERTS] = {0};
-    int n = sp_idp_signing_keys(idp_metadata, entity_id, sizeof entity_id, pems, SP_MAX_CERTS);
-    LassoProvider *idp = n > 0 ? lasso_server_get_provider(sp->server, entity_id) : NULL;
-    for (int i = n - 1; i >= 0; i--) {
-        LassoKey *k =
-            idp ? lasso_key_new_for_signature_from_memory(pems[i], strlen(pems[i]), NULL,
-                                                          LASSO_SIGNATURE_METHOD_RSA_SHA256, NULL)
-                : NULL;
-        if (k != NULL) {
-            lasso_provider_add_key(idp, k, FALSE); /* FALSE: in front of the list */
-            g_object_unref(k);
-        }
-        free(pems[i]);
-    }
-    return 0;
-}
-
-void
-sp_free(struct sp *sp)
-{
-    if (sp == NULL)
-        return;
-    if (sp->server != NULL)
-        g_object_unref(sp->server);
-    free(sp);
 }
 
 static enum sp_reason fail(struct sp_verdict *v, enum sp_reason r, const char *fmt, ...)
@@ -1146,9 +1049,19 @@ sp_acs_process(const struct sp *sp, const char *b64, size_t len, const struct sp
                     sh.assertions);
     if (check_sha1(sh.sha1, e, v) != SP_OK)
         return v->reason;
-    LassoLogin *login = lasso_login_new(sp->server);
-    if (login == NULL)
+    /* The issuer's provider, built or checked now if need be (sp_state.c); lasso finds it by
+     * the same Issuer and refuses an Assertion whose Issuer differs. */
+    int unknown = 0;
+    char state_err[256];
+    LassoServer *server = sp_state_lock(sp, v->issuer, &unknown, state_err, sizeof state_err);
+    if (server == NULL)
+        return unknown ? fail(v, SP_ERR_UNKNOWN_ISSUER, "the issuer is not registered")
+                       : fail(v, SP_ERR_INTERNAL, "%s", state_err);
+    LassoLogin *login = lasso_login_new(server);
+    if (login == NULL) {
+        sp_state_unlock(sp);
         return fail(v, SP_ERR_INTERNAL, "out of memory");
+    }
     /* A copy: lasso wants a mutable, NUL-terminated message. */
     char *msg = strndup(b64, len);
     int rc = msg ? lasso_login_process_authn_response_msg(login, msg) : -1;
@@ -1172,6 +1085,7 @@ sp_acs_process(const struct sp *sp, const char *b64, size_t len, const struct sp
         r = check_assertion(login, &sh, e, v);
     }
     g_object_unref(login);
+    sp_state_unlock(sp);
     v->reason = r;
     return r;
 }

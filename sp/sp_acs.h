@@ -98,15 +98,43 @@ struct sp_verdict {
 
 struct sp;
 
-/* Builds the SAML state: our metadata and key pair, then each IdP added with sp_add_idp.
- * Costs ~60 ms: build once, share read-only between threads. NULL with a message. */
+/* Builds the SAML state: our metadata and key pair; IdPs come from sp_set_idp_source when
+ * used, or are added with sp_add_idp. Costs ~60-250 ms: build once and share it between
+ * threads (sp_state.c locks what changes). NULL with a message. */
 struct sp *sp_new(const char *sp_metadata, const char *key_file, const char *cert_file, char *err,
                   size_t errlen);
 /* As sp_new, with the key and certificate as PEM text (the key opened from its sealed file). */
 struct sp *sp_new_from_pem(const char *sp_metadata, const char *key_pem, const char *cert_pem,
                            char *err, size_t errlen);
+/* Adds an IdP for good (never checked again nor evicted): for a state built once for a task
+ * (gatehousectl, tests, benchmarks). 0, or -1 with a message. */
 int sp_add_idp(struct sp *sp, const char *idp_metadata, char *err, size_t errlen);
 void sp_free(struct sp *sp);
+
+/* Where the state gets a registered IdP's metadata (its EntityDescriptor) when a message names
+ * the IdP: 0 and *xml_out (malloc; the caller frees), 1 when entity_id is not registered, -1 on
+ * error. Called on any thread using the state, without its locks held. */
+typedef int (*sp_idp_metadata_fn)(const char *entity_id, char **xml_out, void *ctx);
+
+/* The most IdP providers a state keeps built (~1 KiB of lasso objects and keys each, besides
+ * the metadata): the least recently used goes first. */
+#define SP_MAX_IDP_PROVIDERS 2000
+
+/* Has the state build each IdP's provider when a message first names it, from fn, keeping at
+ * most max_idps (0: SP_MAX_IDP_PROVIDERS). Call before threads share sp. */
+void sp_set_idp_source(struct sp *sp, sp_idp_metadata_fn fn, void *ctx, size_t max_idps);
+/* Announces the registry's version (a counter bumped at each change; < 0 is ignored): each
+ * provider confirmed at another version has its metadata read and compared at its next use. */
+void sp_idps_version(struct sp *sp, long long version);
+
+/* What the state holds and has done, for metrics and the benchmark. */
+struct sp_idp_stats {
+    size_t loaded, max;    /* providers built and kept; the bound */
+    unsigned long built;   /* providers built since start */
+    unsigned long evicted; /* dropped as least recently used */
+    unsigned long checked; /* registry reads (first uses and checks after a change) */
+};
+void sp_idp_stats(const struct sp *sp, struct sp_idp_stats *out);
 
 /* A SAML message the browser carries to the other party. HTTP-Redirect: url is the whole
  * signed URL. HTTP-POST (SAML bindings 3.5): url is the form's action and body the base64 of

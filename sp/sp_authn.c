@@ -10,9 +10,8 @@
 
 #include "sp.h"
 #include "sp_acs.h"
+#include "sp_state.h"
 
-/* Defined in sp_acs.c: the shared LassoServer. */
-LassoServer *sp_lasso_server(const struct sp *sp);
 /* Copies the message lasso built in p into out (for sp_slo.c too). 0, or -1 out of memory. */
 int sp_out_take(LassoProfile *p, int post, struct sp_out *out);
 
@@ -48,8 +47,16 @@ sp_authn_request(const struct sp *sp, const char *idp_entity_id, const char *rel
 {
     int rc = -1;
     memset(out, 0, sizeof *out);
-    LassoLogin *login = lasso_login_new(sp_lasso_server(sp));
+    int unknown = 0;
+    LassoServer *server = sp_state_lock(sp, idp_entity_id, &unknown, err, errlen);
+    if (server == NULL) {
+        if (unknown)
+            snprintf(err, errlen, "%s is not registered", idp_entity_id);
+        return -1;
+    }
+    LassoLogin *login = lasso_login_new(server);
     if (login == NULL) {
+        sp_state_unlock(sp);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -91,6 +98,7 @@ sp_authn_request(const struct sp *sp, const char *idp_entity_id, const char *rel
         snprintf(err, errlen, "out of memory");
 out:
     g_object_unref(login);
+    sp_state_unlock(sp);
     return rc;
 }
 

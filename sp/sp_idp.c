@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lasso/key.h>
 #include <lasso/lasso.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "sp_state.h"
 #include "sp_time.h"
 #include "sp_xml.h"
 
@@ -312,8 +314,18 @@ sp_idp_parse(const char *xml, size_t len, const char *entity_id, struct sp_idp_m
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    provider = lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP, out->xml, NULL, NULL);
-    if (provider == NULL) {
+    /* lasso must accept the document the SAML state will build the IdP's provider from
+     * (sp_idp_provider), keys aside: their certificates were read above, and loading them
+     * into xmlsec (OpenSSL 3's decoders: ~1-5 ms per key) waits for the IdP's first use, so a
+     * federation's thousands of IdPs load without it. */
+    char *keyless = sp_idp_keyless(out->xml);
+    provider = keyless
+                   ? lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP, keyless, NULL, NULL)
+                   : NULL;
+    free(keyless);
+    if (provider == NULL || provider->ProviderID == NULL ||
+        strcmp(provider->ProviderID, out->entity_id) != 0 ||
+        lasso_provider_get_protocol_conformance(provider) != LASSO_PROTOCOL_SAML_2_0) {
         snprintf(err, errlen, "the SAML library could not load this IdP's metadata");
         goto out;
     }
@@ -394,4 +406,89 @@ out:
     xmlXPathFreeContext(ctx);
     xmlFreeDoc(doc);
     return n;
+}
+
+/* Unlinks every KeyDescriptor of the IDPSSODescriptors of ed. */
+static void
+drop_key_descriptors(xmlNodePtr ed)
+{
+    for (xmlNodePtr role = ed->children; role != NULL; role = role->next) {
+        if (role->type != XML_ELEMENT_NODE || strcmp((const char *)role->name, "IDPSSODescriptor"))
+            continue;
+        xmlNodePtr next = NULL;
+        for (xmlNodePtr c = role->children; c != NULL; c = next) {
+            next = c->next;
+            if (c->type == XML_ELEMENT_NODE && c->ns != NULL &&
+                strcmp((const char *)c->ns->href, SP_NS_MD) == 0 &&
+                strcmp((const char *)c->name, "KeyDescriptor") == 0) {
+                xmlUnlinkNode(c);
+                xmlFreeNode(c);
+            }
+        }
+    }
+}
+
+char *
+sp_idp_keyless(const char *xml)
+{
+    char err[256];
+    xmlDocPtr doc = sp_xml_parse(xml, strlen(xml), err, sizeof err);
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    char *out = NULL;
+    if (root != NULL) {
+        only_idp_role(root);
+        drop_key_descriptors(root);
+        xmlChar *mem = NULL;
+        int len = 0;
+        xmlDocDumpMemory(doc, &mem, &len);
+        if (mem != NULL)
+            out = strndup((const char *)mem, (size_t)len);
+        xmlFree(mem);
+    }
+    xmlFreeDoc(doc);
+    return out;
+}
+
+LassoProvider *
+sp_idp_provider(const char *xml, char *err, size_t errlen)
+{
+    char entity_id[SP_ENTITY_MAX];
+    char *pems[SP_MAX_CERTS] = {0};
+    LassoProvider *p = NULL;
+    int n = sp_idp_signing_keys(xml, entity_id, sizeof entity_id, pems, SP_MAX_CERTS);
+    char *keyless = n > 0 ? sp_idp_keyless(xml) : NULL;
+    if (n <= 0) {
+        snprintf(err, errlen, "the IdP's metadata has no usable signing certificate");
+        goto out;
+    }
+    /* The first key as the provider's public key (lasso keeps keys added later only beside one
+     * it loaded itself), the others added in front of it from the last: the metadata's order. */
+    p = keyless ? lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP, keyless, pems[0], NULL)
+                : NULL;
+    if (p == NULL || p->ProviderID == NULL || strcmp(p->ProviderID, entity_id) != 0 ||
+        lasso_provider_get_protocol_conformance(p) != LASSO_PROTOCOL_SAML_2_0) {
+        snprintf(err, errlen, "the SAML library could not load this IdP's metadata");
+        goto fail;
+    }
+    for (int i = n - 1; i >= 1; i--) {
+        LassoKey *k = lasso_key_new_for_signature_from_memory(
+            pems[i], strlen(pems[i]), NULL, LASSO_SIGNATURE_METHOD_RSA_SHA256, NULL);
+        if (k == NULL) {
+            snprintf(err, errlen, "signing certificate %d: the SAML library refused its key",
+                     i + 1);
+            goto fail;
+        }
+        lasso_provider_add_key(p, k, FALSE);
+        g_object_unref(k);
+    }
+    goto out;
+fail:
+    if (p != NULL)
+        g_object_unref(p);
+    p = NULL;
+out:
+    for (int i = 0; i < n; i++)
+        free(pems[i]);
+    free(keyless);
+    return p;
 }

@@ -19,10 +19,10 @@
 #include <lasso/xml/saml-2.0/samlp2_status_code.h>
 
 #include "sp.h"
+#include "sp_state.h"
 #include "sp_xml.h"
 #include "sp_time.h"
 
-LassoServer *sp_lasso_server(const struct sp *sp);
 /* Defined in sp_authn.c: copies a built message out of the profile. */
 int sp_out_take(LassoProfile *p, int post, struct sp_out *out);
 
@@ -69,13 +69,29 @@ give_session(LassoProfile *profile, const char *idp, const char *name_id, const 
     return rc;
 }
 
+/* Ends a LassoLogout made under the state's read lock (sp_state_lock), and the lock. */
+static void
+logout_done(const struct sp *sp, LassoLogout *lo)
+{
+    g_object_unref(lo);
+    sp_state_unlock(sp);
+}
+
 int
 sp_logout_request(const struct sp *sp, const struct sp_logout *l, int post, struct sp_out *out,
                   char *id_out, size_t idlen, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    LassoLogout *lo = lasso_logout_new(sp_lasso_server(sp));
+    int unknown = 0;
+    LassoServer *server = sp_state_lock(sp, l->idp, &unknown, err, errlen);
+    if (server == NULL) {
+        if (unknown)
+            snprintf(err, errlen, "%s is not registered", l->idp);
+        return -1;
+    }
+    LassoLogout *lo = lasso_logout_new(server);
     if (lo == NULL) {
+        sp_state_unlock(sp);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -94,13 +110,13 @@ sp_logout_request(const struct sp *sp, const struct sp_logout *l, int post, stru
     }
     if (rc != 0 || p->msg_url == NULL || p->request == NULL) {
         snprintf(err, errlen, "cannot build a LogoutRequest to %s: %s", l->idp, lasso_strerror(rc));
-        g_object_unref(lo);
+        logout_done(sp, lo);
         return -1;
     }
     const char *id = LASSO_SAMLP2_REQUEST_ABSTRACT(p->request)->ID;
     snprintf(id_out, idlen, "%s", id ? id : "");
     rc = sp_out_take(p, post, out);
-    g_object_unref(lo);
+    logout_done(sp, lo);
     return rc;
 }
 
@@ -129,14 +145,28 @@ lasso_redirect_response_in(LassoLogout *lo, gchar *msg)
     return lasso_logout_process_response_msg(lo, msg);
 }
 
-/* A LassoLogout that has processed query (signature required) with process; *rc is lasso's
- * answer. NULL when out of memory (err filled). */
+/* A LassoLogout that has processed query (signature required) with process, under the state's
+ * read lock with the provider of issuer (the message's, from logout_peek) current: end it with
+ * logout_done. *rc is lasso's answer. NULL when the issuer is not registered (*r
+ * SP_SLO_UNKNOWN_ISSUER) or on error (*r SP_SLO_INTERNAL), err filled. */
 static LassoLogout *
-logout_from_query(const struct sp *sp, const char *query, int (*process)(LassoLogout *, gchar *),
-                  int *rc, char *err, size_t errlen)
+logout_from_query(const struct sp *sp, const char *query, const char *issuer,
+                  int (*process)(LassoLogout *, gchar *), int *rc, enum sp_slo_reason *r, char *err,
+                  size_t errlen)
 {
-    LassoLogout *lo = lasso_logout_new(sp_lasso_server(sp));
+    int unknown = 0;
+    *r = SP_SLO_INTERNAL;
+    LassoServer *server = sp_state_lock(sp, issuer, &unknown, err, errlen);
+    if (server == NULL) {
+        if (unknown) {
+            *r = SP_SLO_UNKNOWN_ISSUER;
+            snprintf(err, errlen, "the issuer %.200s is not registered", issuer);
+        }
+        return NULL;
+    }
+    LassoLogout *lo = lasso_logout_new(server);
     if (lo == NULL) {
+        sp_state_unlock(sp);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
@@ -453,19 +483,20 @@ sp_logout_request_in(const struct sp *sp, const char *query, const struct sp_slo
     if (r != SP_SLO_OK)
         return r;
     int rc;
-    LassoLogout *lo = logout_from_query(sp, query, lasso_redirect_request_in, &rc, err, errlen);
+    LassoLogout *lo =
+        logout_from_query(sp, query, c.issuer, lasso_redirect_request_in, &rc, &r, err, errlen);
     if (lo == NULL)
-        return SP_SLO_INTERNAL;
+        return r;
     LassoProfile *p = LASSO_PROFILE(lo);
     if (rc != 0 || p->remote_providerID == NULL || p->request == NULL) {
         r = lasso_slo_reason(rc, "LogoutRequest", err, errlen);
-        g_object_unref(lo);
+        logout_done(sp, lo);
         return r;
     }
     snprintf(out->idp, sizeof out->idp, "%s", p->remote_providerID);
     LassoSamlp2LogoutRequest *req = LASSO_SAMLP2_LOGOUT_REQUEST(p->request);
     if ((r = check_request(req, e, out, err, errlen)) != SP_SLO_OK) {
-        g_object_unref(lo);
+        logout_done(sp, lo);
         return r;
     }
     LassoSaml2NameID *nid = LASSO_IS_SAML2_NAME_ID(req->NameID) ? req->NameID : NULL;
@@ -473,7 +504,7 @@ sp_logout_request_in(const struct sp *sp, const char *query, const struct sp_slo
         snprintf(err, errlen,
                  "the LogoutRequest names nobody (no NameID; encrypted IDs are "
                  "not supported)");
-        g_object_unref(lo);
+        logout_done(sp, lo);
         return SP_SLO_MALFORMED;
     }
     snprintf(out->name_id, sizeof out->name_id, "%s", nid->content);
@@ -489,13 +520,13 @@ sp_logout_request_in(const struct sp *sp, const char *query, const struct sp_slo
     if (rc != 0 || p->msg_url == NULL) {
         snprintf(err, errlen, "cannot answer the LogoutRequest from %s: %s", out->idp,
                  lasso_strerror(rc));
-        g_object_unref(lo);
+        logout_done(sp, lo);
         return SP_SLO_INTERNAL;
     }
     out->response_url = strdup(p->msg_url);
     /* lasso answers by the binding the request came with: POST in, POST out. */
     out->response_body = p->msg_body ? strdup(p->msg_body) : NULL;
-    g_object_unref(lo);
+    logout_done(sp, lo);
     return out->response_url && (p->msg_body == NULL || out->response_body) ? SP_SLO_OK
                                                                             : SP_SLO_INTERNAL;
 }
@@ -533,9 +564,10 @@ sp_logout_response_in(const struct sp *sp, const char *query, const struct sp_sl
     snprintf(idp_out, idplen, "%s", c.issuer);
     if (r != SP_SLO_OK)
         return r;
-    LassoLogout *lo = logout_from_query(sp, query, lasso_redirect_response_in, &rc, err, errlen);
+    LassoLogout *lo =
+        logout_from_query(sp, query, c.issuer, lasso_redirect_response_in, &rc, &r, err, errlen);
     if (lo == NULL)
-        return SP_SLO_INTERNAL;
+        return r;
     LassoProfile *p = LASSO_PROFILE(lo);
     if (p->remote_providerID != NULL)
         snprintf(idp_out, idplen, "%s", p->remote_providerID);
@@ -571,6 +603,6 @@ sp_logout_response_in(const struct sp *sp, const char *query, const struct sp_sl
     } else {
         snprintf(irt_out, irtlen, "%s", sr->InResponseTo);
     }
-    g_object_unref(lo);
+    logout_done(sp, lo);
     return r;
 }
