@@ -192,6 +192,9 @@ federation_add(struct store *s, const struct actor *who, const char *ca_file, co
     snprintf(f.url, sizeof f.url, "%s", url);
     snprintf(f.signer_cert, sizeof f.signer_cert, "%s", cert_pem);
     f.created_at = f.last_ok = f.last_try = clock_now();
+    /* Registered first (empty), so that its IdPs can name it; not due before this load has had
+     * its time, or a server's refresh schedule would load the same IdPs beside it. */
+    f.next_at = f.created_at + FEDERATION_FETCH_SECONDS;
     /* Registered first (empty), so that its IdPs can name it. */
     snprintf(f.name, sizeof f.name, "%s", name && name[0] ? name : url);
     int ins = store_federation_insert(s, &f);
