@@ -214,14 +214,16 @@ drop(const struct sp *sp, const char *entity_id)
     pthread_rwlock_unlock(&sp->st->lock);
 }
 
-/* Brings entity_id's provider in line with the registry at version: 0 done, 1 the IdP is not
- * registered (its provider dropped), -1 error. had: the digest of the provider in place, if any. */
+/* Reads entity_id's metadata from the registry and builds its provider (*p) unless its digest
+ * is had's, outside the lock: 0 (digest filled; *p NULL when had matches), 1 the IdP is not
+ * registered (its provider dropped), -1 error. */
 static int
-refresh(const struct sp *sp, const char *entity_id, long long version, const unsigned char *had,
-        char *err, size_t errlen)
+fetch(const struct sp *sp, const char *entity_id, const unsigned char *had, LassoProvider **p,
+      unsigned char digest[32], char *err, size_t errlen)
 {
     struct sp_state *st = sp->st;
     char *xml = NULL;
+    *p = NULL;
     int rc = st->metadata(entity_id, &xml, st->ctx);
     if (rc == 1) {
         drop(sp, entity_id);
@@ -233,28 +235,41 @@ refresh(const struct sp *sp, const char *entity_id, long long version, const uns
         return -1;
     }
     atomic_fetch_add(&st->checked, 1);
-    unsigned char digest[32];
     digest_of(xml, digest);
-    LassoProvider *p = NULL;
-    if (had == NULL || memcmp(had, digest, sizeof digest) != 0) {
-        p = sp_idp_provider(xml, err, errlen);
-        if (p == NULL) {
+    if (had == NULL || memcmp(had, digest, 32) != 0) {
+        *p = sp_idp_provider(xml, err, errlen);
+        if (*p == NULL) {
             free(xml);
             return -1;
         }
         atomic_fetch_add(&st->built, 1);
     }
     free(xml);
-    pthread_rwlock_wrlock(&st->lock);
-    struct slot *s = g_hash_table_lookup(st->slots, entity_id);
-    if (p != NULL)
-        install(sp, entity_id, p, digest, version, 0);
-    else if (s != NULL && memcmp(s->digest, digest, sizeof digest) == 0)
-        atomic_store(&s->checked, version);
-    /* else another thread put other metadata's provider in meanwhile: the next use checks it */
-    pthread_rwlock_unlock(&st->lock);
     return 0;
 }
+
+/* Puts what fetch found in place: p (taken) installed, or the provider of that digest confirmed
+ * at version. Write lock held. 0, or -1 when p is NULL and the provider in place is gone or
+ * another (the next round settles it). */
+static int
+settle(const struct sp *sp, const char *entity_id, LassoProvider *p, const unsigned char digest[32],
+       long long version)
+{
+    if (p != NULL) {
+        install(sp, entity_id, p, digest, version, 0);
+        return 0;
+    }
+    struct slot *s = g_hash_table_lookup(sp->st->slots, entity_id);
+    if (s == NULL || memcmp(s->digest, digest, 32) != 0)
+        return -1;
+    atomic_store(&s->checked, version);
+    return 0;
+}
+
+/* How many times a reader checks, fetches and comes back before the last round, which keeps the
+ * write lock from the install to the use (other threads may evict or replace the provider in
+ * between: only when more IdPs are in use at once than the bound, or the registry keeps moving). */
+#define SHARED_ROUNDS 3
 
 LassoServer *
 sp_state_lock(const struct sp *sp, const char *entity_id, int *unknown, char *err, size_t errlen)
@@ -262,15 +277,18 @@ sp_state_lock(const struct sp *sp, const char *entity_id, int *unknown, char *er
     struct sp_state *st = sp->st;
     *unknown = 0;
     snprintf(err, errlen, "the IdP's provider could not be made current");
-    /* Three rounds: another thread may replace or evict the provider between our refresh and
-     * the read lock (it then is current or gone, and the next round settles it). */
-    for (int round = 0; round < 3; round++) {
+    unsigned char fetched[32];
+    int have_fetched = 0;
+    for (int round = 0;; round++) {
         pthread_rwlock_rdlock(&st->lock);
         if (entity_id == NULL || entity_id[0] == '\0' || st->metadata == NULL)
             return sp->server;
         struct slot *s = g_hash_table_lookup(st->slots, entity_id);
         long long version = atomic_load(&st->version);
-        if (s != NULL && (s->pinned || atomic_load(&s->checked) == version)) {
+        /* Current: confirmed at this version, or the metadata this thread has just read from
+         * the registry (a change committed since is as if it came after this request). */
+        if (s != NULL && (s->pinned || atomic_load(&s->checked) == version ||
+                          (have_fetched && memcmp(s->digest, fetched, 32) == 0))) {
             atomic_store(&s->used, atomic_fetch_add(&st->tick, 1) + 1);
             return sp->server;
         }
@@ -278,13 +296,26 @@ sp_state_lock(const struct sp *sp, const char *entity_id, int *unknown, char *er
         if (s != NULL)
             memcpy(had, s->digest, sizeof had);
         pthread_rwlock_unlock(&st->lock);
-        int rc = refresh(sp, entity_id, version, s != NULL ? had : NULL, err, errlen);
+        LassoProvider *p = NULL;
+        int rc = fetch(sp, entity_id, s != NULL ? had : NULL, &p, fetched, err, errlen);
         if (rc != 0) {
             *unknown = rc > 0;
             return NULL;
         }
+        have_fetched = 1;
+        pthread_rwlock_wrlock(&st->lock);
+        if (round + 1 < SHARED_ROUNDS) {
+            settle(sp, entity_id, p, fetched, version);
+            pthread_rwlock_unlock(&st->lock);
+            continue;
+        }
+        /* The last round: used under the write lock it was installed under. */
+        if (settle(sp, entity_id, p, fetched, version) == 0)
+            return sp->server;
+        pthread_rwlock_unlock(&st->lock);
+        if (round > SHARED_ROUNDS + 2)
+            return NULL;
     }
-    return NULL;
 }
 
 void
