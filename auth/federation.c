@@ -88,8 +88,8 @@ sync_one(const struct sp_fed_idp *f, void *ctx)
     memset(&o, 0, sizeof o);
     o.name = f->display_name[0] ? f->display_name : NULL;
     free_domains(y->s, f, &o);
-    enum account_rc rc = idp_add(y->s, y->who, f->meta.xml, strlen(f->meta.xml), &o, entity,
-                                 sizeof entity, msg, sizeof msg);
+    enum account_rc rc =
+        idp_add_parsed(y->s, y->who, &f->meta, &o, entity, sizeof entity, msg, sizeof msg);
     if (rc == ACCOUNT_OK && store_federation_member_add(y->s, entity, y->url) == 0) {
         y->added++;
     } else {

@@ -300,6 +300,19 @@ idp_add(struct store *s, const struct actor *who, const char *metadata, size_t l
         snprintf(msg, msglen, "%s", err);
         return ACCOUNT_REFUSED;
     }
+    enum account_rc rc = idp_add_parsed(s, who, &m, o, entity_out, entity_len, msg, msglen);
+    sp_idp_meta_free(&m);
+    return rc;
+}
+
+enum account_rc
+idp_add_parsed(struct store *s, const struct actor *who, const struct sp_idp_meta *mp,
+               const struct idp_options *o, char *entity_out, size_t entity_len, char *msg,
+               size_t msglen)
+{
+    if (may(who, AZ_IDP_TRUST, msg, msglen) != ACCOUNT_OK)
+        return ACCOUNT_FORBIDDEN;
+    const struct sp_idp_meta m = *mp;
     enum account_rc rc = ACCOUNT_ERROR;
     const char *role = o->default_role ? o->default_role : "member";
     if (strcmp(role, "member") != 0 && strcmp(role, "admin") != 0) {
@@ -353,7 +366,6 @@ idp_add(struct store *s, const struct actor *who, const char *metadata, size_t l
 rollback:
     store_rollback(s);
 out:
-    sp_idp_meta_free(&m);
     return rc;
 }
 

@@ -48,6 +48,11 @@ struct idp_options {
 enum account_rc idp_add(struct store *s, const struct actor *who, const char *metadata, size_t len,
                         const struct idp_options *o, char *entity_out, size_t entity_len, char *msg,
                         size_t msglen);
+/* idp_add of metadata sp_idp_parse has read already (a federation's IdPs). */
+struct sp_idp_meta;
+enum account_rc idp_add_parsed(struct store *s, const struct actor *who,
+                               const struct sp_idp_meta *m, const struct idp_options *o,
+                               char *entity_out, size_t entity_len, char *msg, size_t msglen);
 
 /* Registers an IdP without metadata, from its entity ID, sign-in URL, binding, signing
  * certificates and optional logout URL (sp_idp_metadata_from_fields), otherwise as idp_add. */

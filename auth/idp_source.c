@@ -126,29 +126,13 @@ idp_add_from_url(struct store *s, const struct actor *who, const char *ca_file, 
     return rc;
 }
 
-struct stored {
-    const char *entity_id;
-    char *xml;
-};
-
-static int
-find_stored(const char *entity_id, const char *xml, void *ctx)
-{
-    struct stored *st = ctx;
-    if (strcmp(entity_id, st->entity_id) != 0)
-        return 0;
-    st->xml = strdup(xml);
-    return 1;
-}
-
 enum account_rc
 idp_metadata_apply(struct store *s, const struct actor *who, const char *entity_id, const char *xml,
                    char *msg, size_t msglen)
 {
-    struct stored st = {entity_id, NULL};
-    store_idp_metadata_each(s, find_stored, &st);
-    int same = st.xml != NULL && strcmp(st.xml, xml) == 0;
-    free(st.xml);
+    char *stored = NULL;
+    int same = idp_metadata(s, entity_id, &stored) == 0 && strcmp(stored, xml) == 0;
+    free(stored);
     if (same) {
         snprintf(msg, msglen, "unchanged");
         return ACCOUNT_OK;
