@@ -29,6 +29,8 @@ TEST_DEBS += nginx caddy
 TEST_DEBS += python3-aiosmtpd clang-format
 # Customer-managed keys: a real PKCS#11 token (SoftHSM2) and OpenSC's pkcs11-tool to make its key.
 TEST_DEBS += softhsm2 opensc
+# The large federation of the IdP scale test and benchmark: thousands of X.509 certificates.
+TEST_DEBS += python3-cryptography
 # A real SimpleSAMLphp IdP for the interop tests (its DOM extension is in php-xml).
 TEST_DEBS += simplesamlphp php libapache2-mod-php php-xml
 # make install's test reviews the unit with systemd-analyze and the man pages with groff.
@@ -170,8 +172,9 @@ check-asan-quick: test-deps
 bench: test-deps
 	@$(MAKE) --no-print-directory all build/bench/bench_argon2 build/bench/bench_acs \
 	  build/bench/bench_secrets
-	@$(PYTHON) tests/bench/bench.py
-	@$(PYTHON) tests/bench/bench_verify.py
+	@if [ "$$BENCH_ONLY" != idpscale ]; then $(PYTHON) tests/bench/bench.py; fi
+	@if [ "$$BENCH_ONLY" != idpscale ]; then $(PYTHON) tests/bench/bench_verify.py; fi
+	@if [ -z "$$BENCH_ONLY" ] || [ "$$BENCH_ONLY" = idpscale ]; then $(PYTHON) tests/bench/bench_idpscale.py; fi
 
 build/bench/bench_argon2 build/bench/bench_acs build/bench/bench_secrets: build/bench/%: tests/bench/%.c build/libgh.a
 	@mkdir -p $(dir $@)
