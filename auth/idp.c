@@ -528,31 +528,8 @@ rollback:
     return rc;
 }
 
-struct metadata_find {
-    const char *entity_id;
-    char *xml;
-    int found;
-};
-
-static int
-find_metadata(const char *entity_id, const char *xml, void *ctx)
-{
-    struct metadata_find *f = ctx;
-    if (strcmp(entity_id, f->entity_id) != 0)
-        return 0;
-    f->found = 1;
-    f->xml = strdup(xml);
-    return 1;
-}
-
 int
 idp_metadata(struct store *s, const char *entity_id, char **xml_out)
 {
-    struct metadata_find f = {entity_id, NULL, 0};
-    if (store_idp_metadata_each(s, find_metadata, &f) != 0 || (f.found && f.xml == NULL)) {
-        free(f.xml);
-        return -1;
-    }
-    *xml_out = f.xml;
-    return f.found ? 0 : 1;
+    return store_idp_metadata_get(s, entity_id, xml_out);
 }

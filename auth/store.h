@@ -233,6 +233,10 @@ int store_idp_list(struct store *s, int (*cb)(const struct idp_row *, void *), v
 /* Calls cb with each IdP's entity ID and metadata document. */
 int store_idp_metadata_each(struct store *s,
                             int (*cb)(const char *entity_id, const char *xml, void *), void *ctx);
+/* One IdP's metadata document (*xml_out, malloc; the caller frees), by its entity ID (the
+ * primary key): 0, 1 when it is not registered, -1 on error. A plain read: the document the
+ * last committed change left. */
+int store_idp_metadata_get(struct store *s, const char *entity_id, char **xml_out);
 /* Routes e-mail domain (lower case) to the IdP; 1 when the domain is routed already. */
 int store_idp_domain_add(struct store *s, const char *domain, const char *entity_id);
 /* Calls cb with each of the IdP's domains in order; cb returning non-zero stops. */

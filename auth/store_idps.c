@@ -144,6 +144,27 @@ store_idp_metadata_each(struct store *s, int (*cb)(const char *, const char *, v
 }
 
 int
+store_idp_metadata_get(struct store *s, const char *entity_id, char **xml_out)
+{
+    static const char q[] = "SELECT metadata FROM idps WHERE entity_id = ?";
+    struct db_stmt *st = db_stmt(s, q);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, entity_id);
+    int rc = db_step(st), ret = -1;
+    *xml_out = NULL;
+    if (rc == DB_ROW) {
+        const char *xml = db_str(st, 0);
+        *xml_out = strdup(xml ? xml : "");
+        ret = *xml_out ? 0 : -1;
+    } else if (rc == DB_DONE) {
+        ret = 1;
+    }
+    db_reset(st);
+    return ret;
+}
+
+int
 store_idp_domain_add(struct store *s, const char *domain, const char *entity_id)
 {
     static const char q[] =
