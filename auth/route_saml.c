@@ -189,6 +189,8 @@ route_saml_acs(struct req *r)
     if (o->test) {
         /* A test sign-in: no session, no sign-in counted; its result page shows the entry
          * (to the admin who started it only). */
+        if (verdict == SP_OK)
+            web_admit_refund(r); /* an accepted response is no refusal to rate-limit */
         log_info("saml test sign-in answered ref=%lld verdict=%s", o->log_id,
                  sp_reason_info(verdict)->code);
         char *to = arena_printf(req_arena(r), "/admin/idps/test?id=%s",

@@ -152,3 +152,13 @@ def test_the_clock_skew_of_each_response_is_recorded_and_summed_up(server, tmp_p
     requests.post(server.url("/saml/acs"), data={"SAMLResponse": b64}, timeout=30)
     assert db_rows(server, "SELECT skew_seconds FROM saml_log ORDER BY id DESC LIMIT 1") == \
         [(None,)]
+
+
+def test_accepted_test_responses_take_nothing_from_the_refusal_budget(make_server, tmp_path):
+    server = make_server({"sp": {"acs_refusals_per_minute": "2"}})
+    idp = register(server, tmp_path)
+    b, _ = signed_in_user(server, "adam@example.com", "admin")
+    for _ in range(4):
+        rid, q = start_test(b, idp)
+        r, _ = answer(server, idp, rid, q["RelayState"][0])
+        assert r.status_code == 303 and "/admin/idps/test?id=" in r.headers["Location"], r.text
