@@ -20,10 +20,17 @@
 
 #define MAX_RECENT_CHANGES 16
 
-static int
-valid_role(const char *role)
+/* ACCOUNT_REFUSED unless role is one the store holds (built-in or created by an owner). */
+static enum account_rc
+known_role(struct app *a, struct store *s, const char *role, char *msg, size_t msglen)
 {
-    return role && (!strcmp(role, "owner") || !strcmp(role, "admin") || !strcmp(role, "member"));
+    unsigned perms;
+    /* cli and system are actors, never a user's role. */
+    int r = role && roles_name_valid(role) ? roles_lookup(a->roles, s, role, &perms) : 1;
+    if (r == 1)
+        snprintf(msg, msglen, "no role \"%.40s\": owner, admin, member or one of role list",
+                 role ? role : "");
+    return r == 0 ? ACCOUNT_OK : r == 1 ? ACCOUNT_REFUSED : ACCOUNT_ERROR;
 }
 
 /* Normalises email into out; ACCOUNT_REFUSED with a message when malformed. */
@@ -120,11 +127,9 @@ account_create(struct app *a, struct store *s, const struct actor *who, const ch
     enum account_rc rc = normalize(email, u.email, sizeof u.email, msg, msglen);
     if (rc != ACCOUNT_OK)
         return rc;
-    if (!valid_role(role)) {
-        snprintf(msg, msglen, "role must be owner, admin or member");
-        return ACCOUNT_REFUSED;
-    }
-    rc = allow(a, s, who, AZ_GRANT, role, msg, msglen);
+    rc = known_role(a, s, role, msg, msglen);
+    if (rc == ACCOUNT_OK)
+        rc = allow(a, s, who, AZ_GRANT, role, msg, msglen);
     if (rc != ACCOUNT_OK)
         return rc;
     if (name != NULL &&
@@ -225,15 +230,12 @@ enum account_rc
 account_set_role(struct app *a, struct store *s, const struct actor *who, const char *email,
                  const char *role, char *msg, size_t msglen)
 {
-    (void)a;
-    if (!valid_role(role)) {
-        snprintf(msg, msglen, "role must be owner, admin or member");
-        return ACCOUNT_REFUSED;
-    }
     struct user u;
     if (store_begin_write(s) != 0)
         return ACCOUNT_ERROR;
-    enum account_rc rc = find_allowed(a, s, who, email, &u, msg, msglen);
+    enum account_rc rc = known_role(a, s, role, msg, msglen);
+    if (rc == ACCOUNT_OK)
+        rc = find_allowed(a, s, who, email, &u, msg, msglen);
     if (rc == ACCOUNT_OK)
         rc = allow(a, s, who, AZ_GRANT, role, msg, msglen);
     if (rc == ACCOUNT_OK && strcmp(role, "owner") != 0)

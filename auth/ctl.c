@@ -20,6 +20,7 @@
 #include "app.h"
 #include "arena.h"
 #include "audit.h"
+#include "authz.h"
 #include "idp.h"
 #include "idp_health.h"
 #include "federation.h"
@@ -30,6 +31,7 @@
 #include "policy/lockout.h"
 #include "policy/settings.h"
 #include "samllog.h"
+#include "roles.h"
 #include "secrets.h"
 #include "spkey.h"
 #include "store.h"
@@ -48,7 +50,8 @@ struct ctl {
 
 static const char usage_text[] =
     "usage: gatehousectl [-c FILE] COMMAND ...\n"
-    "  user add --email E [--role owner|admin|member] [--name NAME]\n"
+    "  user add --email E [--role ROLE] [--name NAME]   (owner, admin, member or a role of\n"
+    "          role list)\n"
     "  user list [--json] | user show E [--json]\n"
     "  user unlock E | user reset-password E | user set-role E ROLE\n"
     "  user disable E | user enable E | user delete E | user mfa-reset E\n"
@@ -56,9 +59,9 @@ static const char usage_text[] =
     "  policy show [--json|--markdown] | policy set KEY VALUE\n"
     "  password-login on|off\n"
     "  idp add --metadata FILE [--entity-id E] [--domain D]... [--name NAME]\n"
-    "          [--idp-initiated on|off] [--allow-sha1 on|off] [--default-role member|admin]\n"
+    "          [--idp-initiated on|off] [--allow-sha1 on|off] [--default-role ROLE]\n"
     "          [--attr-email A] [--attr-first-name A] [--attr-last-name A] [--attr-groups A]\n"
-    "          [--group-role GROUP=admin|member]...\n"
+    "          [--group-role GROUP=ROLE]...   (ROLE: any role but owner)\n"
     "          [--name-id-format emailAddress|persistent|transient|unspecified|none]\n"
     "  idp add --entity-id E --sso-url URL [--sso-binding redirect|post] --cert FILE...\n"
     "          [--slo-url URL] [the other options of add]   (an IdP without metadata)\n"
@@ -80,6 +83,9 @@ static const char usage_text[] =
     "  secrets seal smtp.password           (reads the value on stdin; prints password_sealed)\n"
     "  secrets seal-sp-key                  (seals [sp] key_file, removes the clear file)\n"
     "  secrets seal-saml-log                (seals SAML log bodies logged before sealing)\n"
+    "  role add NAME --permissions P,P... | role set NAME --permissions P,P...\n"
+    "          (--permission P may repeat; \"*\" is every permission a role may hold)\n"
+    "  role remove NAME | role list [--json]\n"
     "  access check URL [--user E] [--groups a,b] [--mfa]\n"
     "  config reload\n";
 
@@ -1290,6 +1296,103 @@ cmd_saml(struct ctl *c, int argc, char **argv)
     return usage();
 }
 
+/* ---- roles ---- */
+
+/* The permissions of role add/set: --permissions P,P... and --permission P (repeatable), as
+ * one list in buf. 0, or -1 when an argument is not one of them. */
+static int
+role_perm_args(int argc, char **argv, char *buf, size_t len)
+{
+    size_t used = 0;
+    int given = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < argc; k++) {
+        if ((strcmp(argv[k], "--permissions") != 0 && strcmp(argv[k], "--permission") != 0) ||
+            k + 1 >= argc)
+            return -1;
+        int w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", argv[++k]);
+        if (w < 0 || (size_t)w >= len - used)
+            return -1;
+        used += (size_t)w;
+        given = 1;
+    }
+    return given ? 0 : -1;
+}
+
+struct role_list {
+    struct ctl *c;
+    json_t *arr;
+};
+
+static void
+print_role(const char *name, unsigned perms, void *ctx)
+{
+    struct role_list *l = ctx;
+    char text[1024];
+    if (strcmp(name, "owner") == 0)
+        snprintf(text, sizeof text, "*");
+    else
+        authz_perms_format(perms, text, sizeof text);
+    if (l->arr != NULL) {
+        json_t *list = json_array();
+        const struct authz_perm_def *d = authz_perms();
+        for (int i = 0; i < PERM_COUNT; i++)
+            if (perms & PERM_BIT(i))
+                json_array_append_new(list, json_string(d[i].name));
+        json_array_append_new(l->arr, json_pack("{s:s, s:o, s:b}", "name", name, "permissions",
+                                                list, "builtin", roles_builtin(name)));
+        return;
+    }
+    printf("%-15s %s%s\n", name, text[0] ? text : "(none)",
+           roles_builtin(name) ? "   (built-in)" : "");
+}
+
+static int
+cmd_role_list(struct ctl *c)
+{
+    struct role_list l = {c, c->json ? json_array() : NULL};
+    if (roles_each(c->app.roles, c->store, print_role, &l) != 0) {
+        json_decref(l.arr);
+        return refused("cannot read the roles");
+    }
+    if (l.arr == NULL) {
+        printf("permissions:");
+        const struct authz_perm_def *d = authz_perms();
+        for (int i = 0; i < PERM_COUNT; i++)
+            printf(" %s%s", d[i].name, d[i].owner_only ? "(owners only)" : "");
+        printf("\n");
+        return 0;
+    }
+    char *out = json_dumps(l.arr, JSON_INDENT(2));
+    json_decref(l.arr);
+    if (out == NULL)
+        return refused("out of memory");
+    printf("%s\n", out);
+    free(out);
+    return 0;
+}
+
+/* role add NAME --permissions ... | role set NAME --permissions ... | role remove NAME |
+ * role list */
+static int
+cmd_role(struct ctl *c, int argc, char **argv)
+{
+    char msg[512] = "", perms[2048];
+    if (argc == 1 && strcmp(argv[0], "list") == 0)
+        return cmd_role_list(c);
+    if (argc == 2 && strcmp(argv[0], "remove") == 0)
+        return account_exit(roles_remove(&c->app, c->store, &c->actor, argv[1], msg, sizeof msg),
+                            msg);
+    if (argc < 2 || (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "set") != 0) ||
+        role_perm_args(argc - 2, argv + 2, perms, sizeof perms) != 0)
+        return usage();
+    enum account_rc rc =
+        argv[0][0] == 'a'
+            ? roles_add(&c->app, c->store, &c->actor, argv[1], perms, msg, sizeof msg)
+            : roles_set(&c->app, c->store, &c->actor, argv[1], perms, msg, sizeof msg);
+    return account_exit(rc, msg);
+}
+
 /* access check URL [--user E] [--groups a,b] [--mfa]: which [access] rule decides and why. A
  * session's groups and second factor are not known here: --groups and --mfa state them. */
 static int
@@ -1433,6 +1536,8 @@ main(int argc, char **argv)
         rc = cmd_idp(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "federation") == 0)
         rc = cmd_federation(&c, sub_argc, sub_argv);
+    else if (strcmp(cmd, "role") == 0)
+        rc = cmd_role(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "saml") == 0)
         rc = cmd_saml(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "secrets") == 0)

@@ -9,6 +9,7 @@
 #include "authz.h"
 #include "clock.h"
 #include "log.h"
+#include "roles.h"
 #include "sp/sp.h"
 #include "store.h"
 #include "str.h"
@@ -96,13 +97,18 @@ add_group_roles(struct store *s, const char *entity_id, const struct idp_options
         const char *pair = o->group_roles[i], *eq = strrchr(pair, '=');
         char group[512];
         if (eq == NULL || eq == pair || (size_t)(eq - pair) >= sizeof group ||
-            !str_utf8_clean(pair, strlen(pair), 0) ||
-            (strcmp(eq + 1, "admin") != 0 && strcmp(eq + 1, "member") != 0)) {
+            !str_utf8_clean(pair, strlen(pair), 0)) {
             snprintf(msg, msglen,
-                     "\"%.100s\" is not GROUP=ROLE with ROLE admin or member (owner is never "
-                     "granted by an IdP)",
+                     "\"%.100s\" is not GROUP=ROLE with ROLE member, admin or a role of role "
+                     "list (owner is never granted by an IdP)",
                      pair);
             return ACCOUNT_REFUSED;
+        }
+        char why[160];
+        int ok = roles_idp_may_grant(s, eq + 1, why, sizeof why);
+        if (ok != 1) {
+            snprintf(msg, msglen, "\"%.100s\": %s", pair, why);
+            return ok == 0 ? ACCOUNT_REFUSED : ACCOUNT_ERROR;
         }
         snprintf(group, sizeof group, "%.*s", (int)(eq - pair), pair);
         int gr = store_idp_group_role_add(s, entity_id, group, eq + 1);
@@ -315,11 +321,11 @@ idp_add_parsed(struct store *s, const struct actor *who, const struct sp_idp_met
     const struct sp_idp_meta m = *mp;
     enum account_rc rc = ACCOUNT_ERROR;
     const char *role = o->default_role ? o->default_role : "member";
-    if (strcmp(role, "member") != 0 && strcmp(role, "admin") != 0) {
-        snprintf(msg, msglen,
-                 "the default role of an IdP's users must be member or admin (owner is "
-                 "never granted by an IdP)");
-        rc = ACCOUNT_REFUSED;
+    char why[160];
+    int ok = roles_idp_may_grant(s, role, why, sizeof why);
+    if (ok != 1) {
+        snprintf(msg, msglen, "the default role of an IdP's users: %s", why);
+        rc = ok == 0 ? ACCOUNT_REFUSED : ACCOUNT_ERROR;
         goto out;
     }
     struct idp_row r;
@@ -425,12 +431,13 @@ idp_set(struct store *s, const struct actor *who, const char *entity_id,
      * may assert, so a reload is the owner's, whatever else changes. */
     if (o->metadata != NULL && may(who, AZ_IDP_TRUST, msg, msglen) != ACCOUNT_OK)
         return ACCOUNT_FORBIDDEN;
-    if (o->default_role != NULL && strcmp(o->default_role, "member") != 0 &&
-        strcmp(o->default_role, "admin") != 0) {
-        snprintf(msg, msglen,
-                 "the default role of an IdP's users must be member or admin (owner is "
-                 "never granted by an IdP)");
-        return ACCOUNT_REFUSED;
+    if (o->default_role != NULL) {
+        char why[160];
+        int ok = roles_idp_may_grant(s, o->default_role, why, sizeof why);
+        if (ok != 1) {
+            snprintf(msg, msglen, "the default role of an IdP's users: %s", why);
+            return ok == 0 ? ACCOUNT_REFUSED : ACCOUNT_ERROR;
+        }
     }
     struct sp_idp_meta m;
     memset(&m, 0, sizeof m);

@@ -665,6 +665,104 @@ roles_get(struct api *a, const char *const *arg)
     return web_json(a->r, 200, json_pack("{s:o, s:o}", "roles", arr, "permissions", list));
 }
 
+struct one_role {
+    const char *name;
+    json_t *found;
+};
+
+static void
+find_role(const char *name, unsigned perms, void *ctx)
+{
+    struct one_role *o = ctx;
+    if (o->found == NULL && strcmp(name, o->name) == 0) {
+        json_t *arr = json_array();
+        add_role(name, perms, arr);
+        o->found = json_incref(json_array_get(arr, 0));
+        json_decref(arr);
+    }
+}
+
+static int
+role_get(struct api *a, const char *const *arg)
+{
+    struct one_role o = {arg[0], NULL};
+    if (roles_each(a->w->app->roles, a->w->store, find_role, &o) != 0)
+        return err(a, 500, "internal", "Cannot read the roles.");
+    if (o.found == NULL)
+        return err(a, 404, "not_found", "No such role.");
+    return web_json(a->r, 200, o.found);
+}
+
+/* {"permissions": ["users.view", ...]} as one comma-separated list (in the arena); NULL when
+ * it is not a list of strings. */
+static const char *
+perms_field(struct api *a)
+{
+    json_t *list = a->body ? json_object_get(a->body, "permissions") : NULL, *v;
+    size_t i, len = 1;
+    if (!json_is_array(list))
+        return NULL;
+    json_array_foreach(list, i, v)
+    {
+        if (!json_is_string(v))
+            return NULL;
+        len += strlen(json_string_value(v)) + 1;
+    }
+    char *out = arena_alloc(req_arena(a->r), len);
+    if (out == NULL)
+        return NULL;
+    size_t used = 0;
+    out[0] = '\0';
+    json_array_foreach(list, i, v)
+    {
+        int w = snprintf(out + used, len - used, "%s%s", i ? "," : "", json_string_value(v));
+        if (w < 0 || (size_t)w >= len - used)
+            return NULL;
+        used += (size_t)w;
+    }
+    return out;
+}
+
+static int
+role_add(struct api *a, const char *const *arg)
+{
+    (void)arg;
+    const char *name = str_field(a, "name"), *perms = perms_field(a);
+    char msg[512] = "";
+    if (name == NULL || perms == NULL)
+        return err(a, 400, "bad_request",
+                   "Send {\"name\": \"...\", \"permissions\": [\"saml_log.view\", ...]}.");
+    enum account_rc rc = roles_add(a->w->app, a->w->store, &a->who, name, perms, msg, sizeof msg);
+    if (rc == ACCOUNT_OK)
+        return web_json(a->r, 201, json_pack("{s:s}", "name", name));
+    return answer(a, rc, msg, NULL);
+}
+
+static int
+role_set(struct api *a, const char *const *arg)
+{
+    const char *perms = perms_field(a);
+    char msg[512] = "";
+    if (perms == NULL)
+        return err(a, 400, "bad_request", "Send {\"permissions\": [\"saml_log.view\", ...]}.");
+    enum account_rc rc = roles_set(a->w->app, a->w->store, &a->who, arg[0], perms, msg, sizeof msg);
+    if (rc == ACCOUNT_REFUSED && strncmp(msg, "no role", 7) == 0)
+        return err(a, 404, "not_found", msg);
+    return answer(a, rc, msg, NULL);
+}
+
+static int
+role_remove(struct api *a, const char *const *arg)
+{
+    char msg[512] = "";
+    enum account_rc rc = roles_remove(a->w->app, a->w->store, &a->who, arg[0], msg, sizeof msg);
+    if (rc == ACCOUNT_REFUSED && strncmp(msg, "no role", 7) == 0)
+        return err(a, 404, "not_found", msg);
+    if (rc == ACCOUNT_REFUSED && strstr(msg, "in use") != NULL)
+        return err(a, 409, "in_use", msg);
+    return answer(a, rc, msg, NULL);
+}
+
 /* ---- dispatch ---- */
 
 static int
@@ -797,6 +895,10 @@ static const struct api_route {
     {"GET", "audit", PERM_AUDIT_VIEW, audit_h},
     {"GET", "stats", PERM_DASHBOARD_VIEW, stats_h},
     {"GET", "roles", PERM_ROLES_VIEW, roles_get},
+    {"GET", "roles/*", PERM_ROLES_VIEW, role_get},
+    {"POST", "roles", PERM_ROLES_EDIT, role_add},
+    {"POST", "roles/*", PERM_ROLES_EDIT, role_set},
+    {"POST", "roles/*/remove", PERM_ROLES_EDIT, role_remove},
 };
 
 #define API_MAX_ARGS 2

@@ -62,6 +62,7 @@ static const struct route table[] = {
     {"GET", "/admin/saml-log/view", route_admin_saml_entry, 0, 0},
     {"GET", "/admin/audit", route_admin_audit, 0, 0},
     {"GET", "/admin/roles", route_admin_roles, 0, 0},
+    {"POST", "/admin/roles", route_admin_roles_post, ROUTE_FORM, FORM_SMALL},
     {"GET", "/api/admin/", route_admin_api_get, ROUTE_PREFIX, 0},
     /* IdP metadata may be large (aggregates); user creation and resets hash passwords. */
     {"POST", "/api/admin/", route_admin_api_post, ROUTE_PREFIX | ROUTE_JSON | ROUTE_BLOCKING,

@@ -61,6 +61,7 @@ int admin_gate(struct req *r, enum authz_perm need);
 struct tmpl_ctx *admin_page_ctx(struct req *r, const char *section);
 /* route_admin_roles.c */
 int route_admin_roles(struct req *r);
+int route_admin_roles_post(struct req *r);
 
 /* route_admin_api.c */
 int route_admin_api_get(struct req *r);

@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "idp.h"
 #include "log.h"
+#include "roles.h"
 #include "samllog.h"
 #include "secrets.h"
 #include "session.h"
@@ -143,8 +144,9 @@ attr_named(const struct sp_attr *at, const char *const *names)
     return 0;
 }
 
-/* The role from the IdP's group -> role mapping: admin when any group maps to admin, member
- * when one maps to member, else the IdP's default role. Owner is never granted by an IdP. */
+/* The role from the IdP's group -> role mapping: of the roles the user's groups map to, the
+ * one holding the most permissions (on a tie admin, then the first name), else the IdP's
+ * default role. Owner is never granted by an IdP (the mapping cannot name it). */
 static enum sp_reason
 map_role(struct acs *a)
 {
@@ -157,7 +159,8 @@ map_role(struct acs *a)
         return SP_OK;
     const char *const custom[] = {a->o->idp.attr_groups, NULL};
     const char *const *names = a->o->idp.attr_groups[0] ? custom : GROUP_ATTRS;
-    int best = 0; /* 1 member, 2 admin */
+    int best = -1; /* permissions of the best role so far */
+    char chosen[sizeof a->role] = "";
     for (int i = 0; i < a->o->v.n_attrs; i++) {
         const struct sp_attr *at = &a->o->v.attrs[i];
         if (!attr_named(at, names))
@@ -169,14 +172,22 @@ map_role(struct acs *a)
                                   : 1;
             if (r < 0)
                 return refuse(a, SP_ERR_INTERNAL, "cannot read the IdP's group mapping");
-            if (r == 0 && strcmp(role, "admin") == 0)
-                best = 2;
-            else if (r == 0 && best == 0)
-                best = 1;
+            if (r != 0)
+                continue;
+            unsigned perms = 0;
+            if (roles_perms(a->app->roles, a->s, role, &perms) != 0)
+                return refuse(a, SP_ERR_INTERNAL, "cannot read the roles");
+            int held = __builtin_popcount(perms);
+            if (held > best ||
+                (held == best && (strcmp(role, "admin") == 0 ||
+                                  (strcmp(chosen, "admin") != 0 && strcmp(role, chosen) < 0)))) {
+                best = held;
+                snprintf(chosen, sizeof chosen, "%s", role);
+            }
         }
     }
-    if (best != 0)
-        snprintf(a->role, sizeof a->role, "%s", best == 2 ? "admin" : "member");
+    if (best >= 0)
+        snprintf(a->role, sizeof a->role, "%s", chosen);
     return SP_OK;
 }
 

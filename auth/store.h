@@ -31,7 +31,7 @@ struct user {
     long long id;
     char email[STORE_EMAIL_MAX]; /* normalised: lower case */
     char display_name[STORE_NAME_MAX];
-    char role[16];                      /* owner | admin | member */
+    char role[16];                      /* owner | admin | member | a role of table roles */
     char status[16];                    /* active | disabled */
     char auth_method[16];               /* password | saml */
     char password_hash[STORE_HASH_MAX]; /* argon2id PHC string; empty for SAML users */
@@ -139,7 +139,7 @@ int store_user_set_password(struct store *s, long long id, const char *hash, int
 /* Replaces the hash only (parameter upgrade at sign-in); history and dates unchanged. */
 int store_user_rehash(struct store *s, long long id, const char *hash);
 int store_user_set_login(struct store *s, long long id, time_t at);
-/* Typed setters: 0, 1 when no such user. role: owner | admin | member. */
+/* Typed setters: 0, 1 when no such user. role: a role of table roles (the caller checks). */
 int store_user_set_name(struct store *s, long long id, const char *name);
 int store_user_set_role(struct store *s, long long id, const char *role);
 int store_user_set_disabled(struct store *s, long long id, int disabled);
@@ -301,7 +301,8 @@ int store_idp_update(struct store *s, const struct idp_row *r);
 /* Replaces the IdP's metadata and what was read from it: endpoints and certificates. */
 int store_idp_set_metadata(struct store *s, const struct idp_row *r, const char *metadata);
 int store_idp_domains_clear(struct store *s, const char *entity_id);
-/* Group -> role mapping (role admin or member); add: 1 when the group is mapped already. */
+/* Group -> role mapping (any role but owner: the caller checks); add: 1 when the group is
+ * mapped already. */
 int store_idp_group_roles_clear(struct store *s, const char *entity_id);
 int store_idp_group_role_add(struct store *s, const char *entity_id, const char *group,
                              const char *role);
@@ -488,6 +489,30 @@ int store_reset_request_count(struct store *s, const char *email, time_t since, 
 int store_reset_request_add(struct store *s, const char *email, time_t at);
 /* Deletes requests before requests_before and tokens that expired before tokens_before. */
 int store_reset_prune(struct store *s, time_t requests_before, time_t tokens_before);
+
+/* Roles (auth/roles.h gives them meaning): each a name and its permissions as a list of names
+ * separated by commas ("*" for owner). The built-in owner, admin and member are rows too. */
+struct role_row {
+    char name[16];
+    char permissions[512];
+    int builtin;
+    time_t created_at;
+    time_t updated_at;
+};
+/* Every role by name; cb returning non-zero stops. */
+int store_role_list(struct store *s, int (*cb)(const struct role_row *r, void *ctx), void *ctx);
+int store_role_get(struct store *s, const char *name, struct role_row *out); /* 1 = none */
+/* Inserts a role that is not built-in: 0, or 1 when the name is taken (atomic: of two
+ * concurrent inserts of one name, one gets 1). */
+int store_role_insert(struct store *s, const struct role_row *r);
+/* Replaces the role's permissions; 1 = no such role. */
+int store_role_set_permissions(struct store *s, const char *name, const char *permissions,
+                               time_t at);
+/* Deletes a role that is not built-in; 1 = none such. Callers check first that nobody holds
+ * it (store_role_usage), in the same write transaction. */
+int store_role_delete(struct store *s, const char *name);
+/* Who uses the role: users holding it, IdPs naming it as default role or in a group mapping. */
+int store_role_usage(struct store *s, const char *name, long long *users, long long *idps);
 
 /* Audit log: append-only; only retention deletes rows, and only those older than `before`. */
 int store_audit_append(struct store *s, const struct audit_row *row);

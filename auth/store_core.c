@@ -11,6 +11,7 @@
  *   store_mfa.c       TOTP, recovery codes, the half-signed-in state
  *   store_reset.c     password reset tokens and requests
  *   store_events.c    audit, sign-in events
+ *   store_roles.c     roles and their permissions
  *   store_schema.c    the migrations (one list, both databases)
  * Drivers: store_sqlite.c and store_pg.c, the only files that include their library. The area
  * files never do: they use the statement API of store_internal.h.

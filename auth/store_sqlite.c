@@ -326,16 +326,43 @@ exec_script(sqlite3 *db, const char *script)
     return 0;
 }
 
+static int migrate_tx(struct store *s, sqlite3 *db, char *err, size_t errlen);
+
+/* Whether every foreign key holds (PRAGMA foreign_key_check finds no row). */
+static int
+foreign_keys_hold(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ok;
+}
+
 /* Applies the pending migrations in one immediate transaction: processes starting together
- * migrate once (the others wait, then find the schema current). */
+ * migrate once (the others wait, then find the schema current). Foreign keys are off while
+ * they run, as SQLite's procedure for rebuilding a table asks (a DROP TABLE would otherwise
+ * cascade to the rows pointing at it), and checked all at once before the commit. */
 static int
 migrate(struct store *s, char *err, size_t errlen)
 {
     sqlite3 *db = sq_of(s)->own.db;
+    int rc = migrate_tx(s, db, err, errlen);
+    /* Outside any transaction, where the pragma takes effect. */
+    if (exec_script(db, "PRAGMA foreign_keys = ON") && rc == 0) {
+        snprintf(err, errlen, "cannot turn foreign keys back on: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    return rc;
+}
+
+static int
+migrate_tx(struct store *s, sqlite3 *db, char *err, size_t errlen)
+{
     size_t n = store_n_migrations;
     if (exec_script(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"))
         goto fail;
-    if (exec_script(db, "BEGIN IMMEDIATE"))
+    if (exec_script(db, "PRAGMA foreign_keys = OFF") || exec_script(db, "BEGIN IMMEDIATE"))
         goto fail;
     sqlite3_stmt *st = NULL;
     int version = 0;
@@ -362,6 +389,11 @@ migrate(struct store *s, char *err, size_t errlen)
             return -1;
         }
         log_info("store migrated to schema version %zu", v + 1);
+    }
+    if ((size_t)version < n && !foreign_keys_hold(db)) {
+        exec_script(db, "ROLLBACK");
+        snprintf(err, errlen, "migration to schema version %zu left a foreign key broken", n);
+        return -1;
     }
     if (exec_script(db, "COMMIT"))
         goto fail;
