@@ -266,6 +266,26 @@ route_admin_home(struct req *r)
 
 /* ---- users ---- */
 
+struct role_options {
+    struct tmpl_ctx *c;
+    struct actor who;
+    const char *current;
+};
+
+/* The roles the select offers: the user's own and those the admin may give. */
+static void
+role_option(const char *name, unsigned perms, void *ctx)
+{
+    struct role_options *o = ctx;
+    struct authz_role role = {name, perms};
+    int current = strcmp(name, o->current) == 0;
+    if (!current && !authz_allowed(&o->who, AZ_GRANT, &role, NULL))
+        return;
+    struct tmpl_ctx *it = tmpl_add(o->c, "roles");
+    tmpl_set(it, "value", name);
+    tmpl_set(it, "selected", current ? "1" : "");
+}
+
 static const char *
 user_state(struct req *r, const struct user *u, struct store *s)
 {
@@ -314,6 +334,8 @@ users_page(struct req *r, int status, const char *error, const char *notice, con
     const char *q = req_query(r, "q");
     struct list_users l = {r, c, q, 0};
     store_user_list(w->store, list_user, &l);
+    struct role_options ro = {c, actor_of(r), "member"};
+    roles_each(w->app->roles, w->store, role_option, &ro);
     tmpl_set(c, "q", q);
     tmpl_set(c, "error", error);
     tmpl_set(c, "notice", notice);
@@ -350,26 +372,6 @@ route_admin_users_add(struct req *r)
                                    "sign-in:",
                                    email),
                       shown);
-}
-
-struct role_options {
-    struct tmpl_ctx *c;
-    struct actor who;
-    const char *current;
-};
-
-/* The roles the select offers: the user's own and those the admin may give. */
-static void
-role_option(const char *name, unsigned perms, void *ctx)
-{
-    struct role_options *o = ctx;
-    struct authz_role role = {name, perms};
-    int current = strcmp(name, o->current) == 0;
-    if (!current && !authz_allowed(&o->who, AZ_GRANT, &role, NULL))
-        return;
-    struct tmpl_ctx *it = tmpl_add(o->c, "roles");
-    tmpl_set(it, "value", name);
-    tmpl_set(it, "selected", current ? "1" : "");
 }
 
 static int
@@ -677,6 +679,24 @@ health_panel(struct req *r, struct tmpl_ctx *it, const struct idp_row *row)
     tmpl_set(it, "cert_expired", h.n_certs > 0 && h.cert_first_expiry <= w->now ? "1" : "");
 }
 
+struct idp_role_opts {
+    struct tmpl_ctx *it;
+    const char *current;
+};
+
+/* The roles an IdP may give its new users: any but owner. */
+static void
+idp_role_option(const char *name, unsigned perms, void *ctx)
+{
+    struct idp_role_opts *o = ctx;
+    (void)perms;
+    if (strcmp(name, "owner") == 0)
+        return;
+    struct tmpl_ctx *opt = tmpl_add(o->it, "role_opts");
+    tmpl_set(opt, "value", name);
+    tmpl_set(opt, "selected", strcmp(name, o->current) == 0 ? "1" : "");
+}
+
 static int
 list_idp(const struct idp_row *row, void *ctx)
 {
@@ -705,7 +725,8 @@ list_idp(const struct idp_row *row, void *ctx)
         if (*p == ';')
             *p = '\n';
     tmpl_set(it, "group_roles", groups);
-    tmpl_set(it, "role_admin", strcmp(row->default_role, "admin") == 0 ? "1" : "");
+    struct idp_role_opts ro = {it, row->default_role};
+    roles_each(w->app->roles, w->store, idp_role_option, &ro);
     health_panel(l->r, it, row);
     struct idp_source src;
     if (store_idp_source_get(w->store, row->entity_id, &src) == 0) {
