@@ -28,7 +28,8 @@ known_role(struct app *a, struct store *s, const char *role, char *msg, size_t m
     /* cli and system are actors, never a user's role. */
     int r = role && roles_name_valid(role) ? roles_lookup(a->roles, s, role, &perms) : 1;
     if (r == 1)
-        snprintf(msg, msglen, "no role \"%.40s\": owner, admin, member or one of role list",
+        snprintf(msg, msglen,
+                 "role must be owner, admin, member or one of role list: no role \"%.40s\"",
                  role ? role : "");
     return r == 0 ? ACCOUNT_OK : r == 1 ? ACCOUNT_REFUSED : ACCOUNT_ERROR;
 }
