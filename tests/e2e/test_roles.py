@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 
+import pytest
 import requests
 
 from conftest import BIN, STRONG, TOP, cli_actor, csrf_of, signed_in_user
@@ -292,6 +293,7 @@ def test_forward_auth_rules_and_headers_carry_custom_role_names(make_server):
     assert "allow" in out
 
 
+@pytest.mark.sqlite_only("a SQLite store file of the release before roles, migrated in place")
 def test_the_migration_keeps_ids_sessions_and_foreign_keys(make_server):
     """A store written by the release before roles (schema 12, made by
     tests/fixtures/store/make_v12.py) opens with this one: the users table is rebuilt without

@@ -1019,6 +1019,58 @@ test_signin_events_are_counted_per_hour(void **state)
     assert_int_equal(c[0], 1);
 }
 
+static int
+count_role(const struct role_row *r, void *ctx)
+{
+    (void)r;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static void
+test_roles_are_seeded_unique_and_their_use_is_counted(void **state)
+{
+    struct fixture *f = *state;
+    struct role_row r, got;
+    int n = 0;
+    assert_int_equal(store_role_list(f->s, count_role, &n), 0);
+    assert_int_equal(n, 3); /* owner, admin, member */
+    assert_int_equal(store_role_get(f->t, "owner", &got), 0);
+    assert_string_equal(got.permissions, "*");
+    assert_true(got.builtin);
+    assert_int_equal(store_role_get(f->s, "auditor", &got), 1);
+    memset(&r, 0, sizeof r);
+    snprintf(r.name, sizeof r.name, "auditor");
+    snprintf(r.permissions, sizeof r.permissions, "audit.view");
+    r.created_at = r.updated_at = NOW;
+    assert_int_equal(store_role_insert(f->s, &r), 0);
+    assert_int_equal(store_role_insert(f->t, &r), 1);
+    assert_int_equal(store_role_set_permissions(f->s, "auditor", "audit.view,saml_log.view", NOW),
+                     0);
+    assert_int_equal(store_role_set_permissions(f->s, "nobody", "", NOW), 1);
+    assert_int_equal(store_role_get(f->t, "auditor", &got), 0);
+    assert_string_equal(got.permissions, "audit.view,saml_log.view");
+    assert_false(got.builtin);
+    /* A user and an IdP's group mapping may name it (no CHECK limits a role's name). */
+    assert_true(add_user(f->s, "aud@example.com", "auditor") > 0);
+    struct idp_row idp;
+    make_idp(&idp, "https://r.example/");
+    snprintf(idp.default_role, sizeof idp.default_role, "auditor");
+    assert_int_equal(store_idp_insert(f->s, &idp, "<md/>"), 0);
+    assert_int_equal(store_idp_group_role_add(f->s, idp.entity_id, "g", "auditor"), 0);
+    long long users = -1, idps = -1;
+    assert_int_equal(store_role_usage(f->t, "auditor", &users, &idps), 0);
+    assert_int_equal(users, 1);
+    assert_int_equal(idps, 1);
+    assert_int_equal(store_role_usage(f->t, "owner", &users, &idps), 0);
+    assert_int_equal(users, 0);
+    assert_int_equal(idps, 0);
+    /* Built-in roles are never deleted; another one is, once. */
+    assert_int_equal(store_role_delete(f->s, "admin"), 1);
+    assert_int_equal(store_role_delete(f->s, "auditor"), 0);
+    assert_int_equal(store_role_delete(f->s, "auditor"), 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1049,6 +1101,7 @@ main(void)
         T(test_a_reset_token_is_used_once_by_racing_connections_and_requests_are_counted),
         T(test_the_audit_lists_newest_first_and_only_retention_deletes),
         T(test_signin_events_are_counted_per_hour),
+        T(test_roles_are_seeded_unique_and_their_use_is_counted),
     };
     log_set_level(LOG_LEVEL_WARN);
     int failed = cmocka_run_group_tests_name("store conformance: sqlite", tests, NULL, NULL);
