@@ -169,7 +169,8 @@ int store_session_get(struct store *s, const char *token_hash, struct session_ro
  * version (SETTINGS_VERSION; 0 before any setting was stored) of the same snapshot; 1 = none. */
 int store_session_user_get(struct store *s, const char *token_hash, struct session_row *sess,
                            struct user *u, long long *settings_version);
-/* Sets last_seen (the idle clock, read by every node at its next check). */
+/* Moves last_seen (the idle clock, read by every node at its next check) forward to at; an
+ * earlier at (another node's clock a little behind) leaves it. */
 int store_session_touch(struct store *s, const char *token_hash, time_t at);
 int store_session_delete(struct store *s, const char *token_hash);
 /* Deletes every session of the user except keep_hash (NULL = all); *n_out may be NULL. */

@@ -24,7 +24,7 @@
 
 /* A lost connection is tried again at most this often (each try waits up to CONNECT_TIMEOUT). */
 #define RECONNECT_MS 500
-#define CONNECT_TIMEOUT "3"
+#define CONNECT_TIMEOUT "5"
 
 struct pg_stmt {
     struct db_stmt base;

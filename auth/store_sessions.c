@@ -109,12 +109,15 @@ store_session_get(struct store *s, const char *token_hash, struct session_row *o
 int
 store_session_touch(struct store *s, const char *token_hash, time_t at)
 {
-    static const char q[] = "UPDATE sessions SET last_seen = ? WHERE token_hash = ?";
+    /* Forward only: nodes whose clocks differ a little never move the idle clock back. */
+    static const char q[] =
+        "UPDATE sessions SET last_seen = ? WHERE token_hash = ? AND last_seen < ?";
     struct db_stmt *st = db_stmt(s, q);
     if (st == NULL)
         return -1;
     db_bind_int(st, 1, at);
     db_bind_text(st, 2, token_hash);
+    db_bind_int(st, 3, at);
     return db_exec(st);
 }
 

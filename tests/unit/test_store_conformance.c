@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <pthread.h>
 #include <cmocka.h>
@@ -227,6 +228,59 @@ test_one_node_jobs_are_held_by_one_connection(void **state)
     assert_int_equal(store_try_job_lock(f->t, "prune"), 1);
 }
 
+/* PostgreSQL goes away under the store (a restart, a failover): every Gatehouse connection of
+ * the database is ended from outside. */
+static int
+pg_end_connections(const char *conninfo)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    int rc = -1;
+    if (PQstatus(c) == CONNECTION_OK) {
+        PGresult *r = PQexec(c, "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                                "AND application_name = 'gatehouse'");
+        rc = PQresultStatus(r) == PGRES_TUPLES_OK && strtol(PQgetvalue(r, 0, 0), NULL, 10) >= 2
+                 ? 0
+                 : -1;
+        PQclear(r);
+    }
+    PQfinish(c);
+    return rc;
+}
+
+static void
+test_a_lost_connection_fails_calls_then_is_opened_again_without_a_restart(void **state)
+{
+    struct fixture *f = *state;
+    if (pg_conninfo == NULL) { /* SQLite: no server to lose */
+        assert_string_equal(store_driver_name(f->s), "sqlite");
+        return;
+    }
+    char v[16], why[256] = "";
+    assert_int_equal(store_setting_put(f->s, "k", "before", NOW), 0);
+    assert_int_equal(store_begin_write(f->t), 0);
+    assert_int_equal(pg_end_connections(pg_conninfo), 0);
+    /* Inside a transaction: its work is gone, the commit says so, a rollback is clean. */
+    assert_int_equal(store_setting_put(f->t, "k", "lost", NOW), -1);
+    assert_int_equal(store_commit(f->t), -1);
+    /* Outside one: the call fails at once, and readiness learns why. */
+    assert_int_equal(store_setting_get(f->s, "k", v, sizeof v), -1);
+    assert_int_equal(store_writes_failing(why, sizeof why), 1);
+    assert_non_null(strstr(why, "PostgreSQL"));
+    /* Once the reconnection bound has passed, the next call opens the connection again. */
+    struct timespec wait = {0, 600 * 1000 * 1000};
+    nanosleep(&wait, NULL);
+    assert_int_equal(store_setting_get(f->s, "k", v, sizeof v), 0);
+    assert_string_equal(v, "before");
+    assert_int_equal(store_setting_put(f->t, "k", "after", NOW), 0);
+    assert_int_equal(store_writes_failing(NULL, 0), 0);
+    assert_int_equal(store_begin_write(f->t), 0);
+    assert_int_equal(store_setting_put(f->t, "k", "again", NOW), 0);
+    assert_int_equal(store_commit(f->t), 0);
+    assert_int_equal(store_setting_get(f->s, "k", v, sizeof v), 0);
+    assert_string_equal(v, "again");
+}
+
 /* ---- users ---- */
 
 static void
@@ -411,6 +465,7 @@ test_sessions_are_read_touched_and_ended_everywhere(void **state)
     assert_int_equal(store_session_get(f->t, "nope", &got), 1);
     assert_int_equal(store_session_user_get(f->t, "nope", &got, &u, &version), 1);
     assert_int_equal(store_session_touch(f->s, "s1", NOW + 60), 0);
+    assert_int_equal(store_session_touch(f->t, "s1", NOW + 30), 0); /* a clock behind */
     assert_int_equal(store_session_get(f->t, "s1", &got), 0);
     assert_int_equal(got.last_seen, NOW + 60);
     long long web = 0, client = 0;
@@ -1080,6 +1135,7 @@ main(void)
         T(test_a_second_connection_reads_what_the_first_wrote),
         T(test_a_rolled_back_transaction_leaves_nothing_and_nesting_is_refused),
         T(test_one_node_jobs_are_held_by_one_connection),
+        T(test_a_lost_connection_fails_calls_then_is_opened_again_without_a_restart),
         T(test_users_duplicates_and_absence_answer_one),
         T(test_users_typed_setters_counts_and_order),
         T(test_password_history_is_newest_first_and_counts_own_changes),
