@@ -38,7 +38,7 @@ http {{
     uwsgi_temp_path {prefix}/tmp/uwsgi;
     scgi_temp_path {prefix}/tmp/scgi;
     upstream app {{ server 127.0.0.1:{upstream}; keepalive 32; }}
-    upstream gatehouse {{ server 127.0.0.1:{gatehouse}; keepalive 32; }}
+{upstream_block}
     server {{
         listen 127.0.0.1:{port};
         server_name app.example.test;
@@ -71,18 +71,14 @@ def start_nginx(tmp, gatehouse):
     prefix = os.path.join(tmp, "nginx")
     os.makedirs(os.path.join(prefix, "tmp"))
     port, upstream = conftest.free_port(), conftest.free_port()
+    # The README's snippets as they are: the upstream block with keep-alive, the verify location.
     snippet = readme_snippet("nginx-verify")
-    if os.environ.get("BENCH_VERIFY_KEEPALIVE", "1") == "1":
-        # The README's keep-alive variant: one upstream block, HTTP/1.1 to Gatehouse.
-        snippet = snippet.replace("proxy_pass http://127.0.0.1:9091/auth/verify;",
-                                  "proxy_pass http://gatehouse/auth/verify;\n"
-                                  "    proxy_http_version 1.1;\n"
-                                  "    proxy_set_header Connection \"\";")
-    snippet = snippet.replace("127.0.0.1:9091", f"127.0.0.1:{gatehouse}")
+    block = readme_snippet("nginx-upstream").replace("127.0.0.1:9091", f"127.0.0.1:{gatehouse}")
     conf = os.path.join(prefix, "nginx.conf")
     with open(conf, "w") as f:
-        f.write(NGINX.format(prefix=prefix, port=port, upstream=upstream, gatehouse=gatehouse,
-                             workers=os.cpu_count() or 2, snippet=indent(snippet, 8),
+        f.write(NGINX.format(prefix=prefix, port=port, upstream=upstream,
+                             upstream_block=indent(block, 4), workers=os.cpu_count() or 2,
+                             snippet=indent(snippet, 8),
                              identity=indent(readme_snippet("nginx-identity"), 12)))
     proc = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", prefix, "-c", conf,
                              "-e", os.path.join(prefix, "error.log")],
@@ -153,87 +149,131 @@ def sign_in(srv):
     return re.search(r"gatehouse_session=([0-9a-f]{64})", r.headers["Set-Cookie"]).group(1)
 
 
-def measure(bin_dir, label):
-    """The four figures and the CPU breakdown for the gatehouse of bin_dir; prints them and
-    returns the ratio through nginx with auth / without."""
-    conftest.BIN = bin_dir
-    tmp = tempfile.mkdtemp(prefix="gatehouse-bench-verify-")
-    srv = conftest.Server(tmp, {"server": {"access_log": "off", "threads": "0",
-                                           "cookie_domain": "example.test"},
-                                "policy": {"session.web_idle_minutes": "120"}})
-    srv.env = lambda: dict(os.environ, TZ="UTC")
-    with open(srv.conf_path) as f:
-        text = f.read().replace(f"base_url = {srv.base}", "base_url = http://auth.example.test")
-    with open(srv.conf_path, "w") as f:
-        f.write(text + "[access]\nrule = *.example.test / signed_in\n")
-    srv.start()
-    nginx = None
-    try:
-        cookie = ["-H", f"Cookie: gatehouse_session={sign_in(srv)}"]
+class Setup:
+    """One Gatehouse (of bin_dir) with a signed-in session, and an nginx in front of it."""
+
+    def __init__(self, bin_dir, label):
+        self.label = label
+        conftest.BIN = bin_dir
+        self.tmp = tempfile.mkdtemp(prefix="gatehouse-bench-verify-")
+        self.srv = conftest.Server(self.tmp, {"server": {"access_log": "off", "threads": "0",
+                                                         "cookie_domain": "example.test"},
+                                              "policy": {"session.web_idle_minutes": "120"}})
+        self.srv.env = lambda: dict(os.environ, TZ="UTC")
+        with open(self.srv.conf_path) as f:
+            text = f.read().replace(f"base_url = {self.srv.base}",
+                                    "base_url = http://auth.example.test")
+        with open(self.srv.conf_path, "w") as f:
+            f.write(text + "[access]\nrule = *.example.test / signed_in\n")
+        self.nginx = None
+        self.srv.start()
+        self.cookie = ["-H", f"Cookie: gatehouse_session={sign_in(self.srv)}"]
+        self.nginx, port = start_nginx(self.tmp, self.srv.port)
+        self.base = f"http://127.0.0.1:{port}/x"
+        self.procs = {"gatehouse": [self.srv.proc.pid],
+                      "nginx": [self.nginx.pid] + children(self.nginx.pid)}
+        self.runs = []  # one dict of figures per round
+
+    def close(self):
+        if self.nginx is not None:
+            self.nginx.terminate()
+            self.nginx.wait(timeout=10)
+        self.srv.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def round(self):
+        """The four figures once; with BENCH_VERIFY_PERF, perf records the server under the
+        through-nginx load."""
         threads = str(min(CONNS, 2))
-        rows = []
-        rate, p50, bad = wrk(srv.url("/healthz"), CONNS, threads)
-        rows.append(("GET /healthz, direct", rate, p50, bad))
-        rate, p50, bad = wrk(srv.url("/auth/verify"), CONNS, threads,
-                             cookie + ["-H", "X-Original-URL: http://app.example.test/x"])
-        rows.append(("GET /auth/verify with a session, direct", rate, p50, bad))
-        nginx, port = start_nginx(tmp, srv.port)
-        procs = {"gatehouse": [srv.proc.pid], "nginx": [nginx.pid] + children(nginx.pid)}
-        base = f"http://127.0.0.1:{port}/x"
+        run = {"healthz": wrk(self.srv.url("/healthz"), CONNS, threads),
+               "direct": wrk_cpu(self.srv.url("/auth/verify"), self.cookie +
+                                 ["-H", "X-Original-URL: http://app.example.test/x"],
+                                 {"gatehouse": self.procs["gatehouse"]})}
         perf = None
-        if os.environ.get("BENCH_VERIFY_PERF"):
-            # perf record of the server under the through-nginx load (see README, Benchmarks).
+        if os.environ.get("BENCH_VERIFY_PERF") and not self.runs:
             perf = subprocess.Popen(["perf", "record", "-g", "-o", os.environ["BENCH_VERIFY_PERF"],
-                                     "-p", str(srv.proc.pid)],
+                                     "-p", str(self.srv.proc.pid)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        rate, p50, bad, cpu_auth = wrk_cpu(base, cookie + ["-H", "Host: app.example.test"], procs)
+        run["auth"] = wrk_cpu(self.base, self.cookie + ["-H", "Host: app.example.test"],
+                              self.procs)
         if perf is not None:
             perf.send_signal(signal.SIGINT)
             perf.wait(timeout=60)
-        rows.append(("through nginx with /auth/verify", rate, p50, bad))
-        through = rate
-        rate, p50, bad, cpu_noauth = wrk_cpu(base, ["-H", "Host: noauth.example.test"], procs)
-        rows.append(("through nginx, no auth", rate, p50, bad))
-        noauth = rate
-        print(f"forward-auth, {label}, {CONNS} connections, {os.cpu_count()} CPUs:")
-        for name, rate, p50, bad in rows:
-            print(f"  {name:42s} {rate:9.0f}/s  p50 {p50:>8s}" + (f"  non-2xx {bad}" if bad else ""))
-        ratio = 100 * through / noauth
+        run["noauth"] = wrk_cpu(self.base, ["-H", "Host: noauth.example.test"], self.procs)
+        run["ratio"] = 100 * run["auth"][0] / run["noauth"][0]
+        self.runs.append(run)
+
+    def report(self):
+        """Medians over the rounds; returns the median ratio."""
+        def med(values):
+            v = sorted(values)
+            return v[len(v) // 2]
+
+        def row(name, key):
+            rates = [r[key][0] for r in self.runs]
+            m = med(rates)
+            p50 = [r[key][1] for r in self.runs if r[key][0] == m][0]
+            bad = sum(r[key][2] for r in self.runs)
+            print(f"  {name:42s} {m:9.0f}/s  p50 {p50:>8s}" + (f"  non-2xx {bad}" if bad else ""))
+
+        n = len(self.runs)
+        print(f"forward-auth, {self.label}, {CONNS} connections, {os.cpu_count()} CPUs, "
+              f"median of {n} round{'s' if n > 1 else ''}:")
+        row("GET /healthz, direct", "healthz")
+        row("GET /auth/verify with a session, direct", "direct")
+        row("through nginx with /auth/verify", "auth")
+        row("through nginx, no auth", "noauth")
+        ratio = med([r["ratio"] for r in self.runs])
         print(f"  through nginx with auth / without: {ratio:.0f} % (target >= 80 %)")
-        print("  CPU per request (us):  " + "  ".join(f"{k:>10s}" for k in cpu_auth))
-        for name, cpu in (("with /auth/verify", cpu_auth), ("no auth", cpu_noauth)):
-            print(f"    {name:20s}" + "  ".join(f"{v:10.1f}" for v in cpu.values()))
+        # Other programs' load inflates CPU time per request (shared caches and cores): the
+        # least of the rounds is the closest to the decision's own cost.
+        each = [r["direct"][3]["gatehouse"] for r in self.runs]
+        direct = min(each)
+        print(f"  Gatehouse CPU per verify, direct: least {direct:.1f} us, median "
+              f"{med(each):.1f} us (rounds: " + ", ".join(f"{v:.1f}" for v in each) + ")")
+        cpu = {k: {c: med([r[k][3][c] for r in self.runs]) for c in self.runs[0][k][3]}
+               for k in ("auth", "noauth")}
+        print("  CPU per request (us):  " + "  ".join(f"{k:>10s}" for k in cpu["auth"]))
+        for name, k in (("with /auth/verify", "auth"), ("no auth", "noauth")):
+            print(f"    {name:20s}" + "  ".join(f"{v:10.1f}" for v in cpu[k].values()))
         # The ratio the CPU alone allows (every core busy with these three programs, none idle
         # or lent to others), and what it would be if Gatehouse's decision cost nothing: the
         # rest is nginx's own work for the auth_request subrequest.
-        busy = [sum(v for k, v in c.items() if k != "idle/other") for c in (cpu_auth, cpu_noauth)]
-        free = busy[0] - cpu_auth["gatehouse"]
+        busy = [sum(v for c, v in cpu[k].items() if c != "idle/other") for k in ("auth", "noauth")]
+        free = busy[0] - cpu["auth"]["gatehouse"]
         print(f"  CPU-bound ratio {100 * busy[1] / busy[0]:.0f} %; with a Gatehouse that cost "
               f"nothing {100 * busy[1] / free:.0f} %")
-        print(f"  per core: Gatehouse {1e6 / cpu_auth['gatehouse']:,.0f} decisions/s; nginx "
-              f"{1e6 / cpu_noauth['nginx']:,.0f} requests/s without auth, "
-              f"{1e6 / cpu_auth['nginx']:,.0f}/s with auth_request")
-        return ratio
-    finally:
-        if nginx is not None:
-            nginx.terminate()
-            nginx.wait(timeout=10)
-        srv.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        print(f"  per core: Gatehouse {1e6 / direct:,.0f} decisions/s (direct); nginx "
+              f"{1e6 / cpu['noauth']['nginx']:,.0f} requests/s without auth, "
+              f"{1e6 / cpu['auth']['nginx']:,.0f}/s with auth_request")
+        return ratio, direct
 
 
 def main():
     if shutil.which("wrk") is None or shutil.which("nginx") is None:
         sys.exit("bench_verify: wrk and nginx are needed (Debian packages wrk, nginx)")
     conftest.TEST_CONF["argon2"] = {"memory_kib": "1024", "iterations": "1", "parallelism": "1"}
-    # BENCH_VERIFY_BASELINE=DIR: the bin/ of another build (e.g. main's) measured first in the
-    # same run, so that before and after share the machine's load.
+    # BENCH_VERIFY_BASELINE=DIR: the bin/ of another build (e.g. an older main's), measured in
+    # the same run, round by round in turn with this build, so both share the machine's load.
     baseline = os.environ.get("BENCH_VERIFY_BASELINE")
-    if baseline:
-        before = measure(os.path.abspath(baseline), f"baseline {baseline}")
-    after = measure(conftest.BIN, "this build")
-    if baseline:
-        print(f"  before -> after: {before:.0f} % -> {after:.0f} % of nginx without auth")
+    rounds = int(os.environ.get("BENCH_VERIFY_ROUNDS", "5" if baseline else "1"))
+    setups = []
+    try:
+        if baseline:
+            setups.append(Setup(os.path.abspath(baseline), f"baseline {baseline}"))
+        setups.append(Setup(conftest.BIN, "this build"))
+        for _ in range(rounds):
+            for st in setups:
+                st.round()
+        results = [st.report() for st in setups]
+        if baseline:
+            (r0, c0), (r1, c1) = results
+            print(f"  before -> after: {r0:.0f} % -> {r1:.0f} % of nginx without auth; "
+                  f"Gatehouse CPU per verify (least) {c0:.1f} -> {c1:.1f} us "
+                  f"({100 * (c1 - c0) / c0:+.0f} %)")
+    finally:
+        for st in setups:
+            st.close()
 
 
 if __name__ == "__main__":

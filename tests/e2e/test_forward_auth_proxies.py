@@ -74,6 +74,7 @@ http {{
     fastcgi_temp_path {prefix}/tmp/fastcgi;
     uwsgi_temp_path {prefix}/tmp/uwsgi;
     scgi_temp_path {prefix}/tmp/scgi;
+{upstream_block}
 
     # Gatehouse itself (sign-in pages, SSO).
     server {{
@@ -116,12 +117,14 @@ class Nginx:
     def __init__(self, tmp, port, gatehouse, upstream):
         self.prefix = str(tmp / "nginx")
         os.makedirs(os.path.join(self.prefix, "tmp"), exist_ok=True)
-        snippet = readme_snippet("nginx-verify").replace("127.0.0.1:9091", f"127.0.0.1:{gatehouse}")
+        snippet = readme_snippet("nginx-verify")
+        block = readme_snippet("nginx-upstream").replace("127.0.0.1:9091", f"127.0.0.1:{gatehouse}")
         identity = readme_snippet("nginx-identity")
         self.conf = os.path.join(self.prefix, "nginx.conf")
         with open(self.conf, "w") as f:
             f.write(NGINX_CONF.format(prefix=self.prefix, port=port, gatehouse=gatehouse,
                                       upstream=upstream, snippet=indent(snippet, 8),
+                                      upstream_block=indent(block, 4),
                                       identity=indent(identity, 12)))
         self.port = port
         self.cmd = [shutil.which("nginx") or "/usr/sbin/nginx", "-p", self.prefix, "-c", self.conf,
