@@ -431,6 +431,10 @@ provision(struct acs *a)
         int clash = store_user_by_email(s, a->email, &u);
         if (clash < 0)
             return refuse(a, SP_ERR_INTERNAL, "store error");
+        /* A user made from a transient NameID is keyed by the address: the IdP may give the
+         * same transient value to someone else later. */
+        if (clash == 1 && transient)
+            snprintf(a->key, sizeof a->key, "%s", a->email);
         if (clash == 1)
             return create_user(a, &who);
         if ((transient ? may_take(a, &u) : rekey(a, &u, &who)) != SP_OK)

@@ -199,6 +199,15 @@ def test_a_transient_nameid_is_no_key_the_person_is_found_by_email(server, tmp_p
     assert again["user_id"] == first["user_id"]
     assert len(users(server)) == 1
     assert not [e for e in audit_entries(server) if e["action"] == "user.rekey"]
+    # A transient value names nobody for long: the IdP may give it to someone else later, who
+    # is then himself, not carol (and is provisioned: carol's user is keyed by her address).
+    shown = json.loads(server.ctl("user", "show", "carol@unrouted.example", "--json").stdout)
+    assert shown["name_id"] == "carol@unrouted.example"
+    b, r = a.sign_in("dave@unrouted.example", name_id="_t" + "1" * 40, fmt=TRANSIENT)
+    assert r.status_code == 303, r.text
+    assert b.whoami().json()["user_id"] != first["user_id"]
+    assert sorted(u["email"] for u in users(server)) == ["carol@unrouted.example",
+                                                        "dave@unrouted.example"]
     # Another IdP's user is not taken over through a transient NameID either.
     other = Idp(server, tmp_path, "tb").add()
     _, r = other.sign_in("carol@unrouted.example", name_id="_t" + "3" * 40, fmt=TRANSIENT)
