@@ -48,8 +48,12 @@ def test_sp_metadata_is_served_with_a_key_made_at_first_start(server):
     assert acs.get("Location") == server.url("/saml/acs")
     assert acs.get("Binding") == "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
     assert {k.get("use") for k in sp.findall(f"{MD}KeyDescriptor")} == {"signing", "encryption"}
+    # The key made at first start is written only sealed under the data key, owner-only.
     key = os.path.join(server.tmp, "sp-key.pem")
-    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    assert not os.path.exists(key)
+    assert stat.S_IMODE(os.stat(key + ".sealed").st_mode) == 0o600
+    with open(key + ".sealed", "rb") as f:
+        assert b"PRIVATE KEY" not in f.read()
     # The same key survives a restart.
     server.stop()
     server.start()
