@@ -54,12 +54,25 @@ print_admin_routes(void)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* Whether this node runs the periodic job now: nodes sharing a PostgreSQL store take turns by
+ * a lock that the holder keeps while it lives (SQLite: always this node). Logged when the turn
+ * comes to this node, so the logs show which node runs what. */
+static int
+job_turn(struct app *a, struct store *s, const char *job, int *held)
+{
+    int mine = s != NULL && store_try_job_lock(s, job) == 1;
+    if (mine && !*held)
+        log_info("periodic job runs on this node job=%s node=%s", job, a->conf.node_name);
+    *held = mine;
+    return mine;
+}
+
 /* Deletes what has outlived its purpose: ended sessions, old SAML state and log rows. */
 static void
-prune(struct app *a)
+prune(struct app *a, int *held)
 {
     struct store *s = app_store(a);
-    if (s == NULL)
+    if (!job_turn(a, s, "prune", held))
         return;
     struct policy p;
     app_policy(a, s, &p);
@@ -81,10 +94,10 @@ prune(struct app *a)
 /* IdPs registered from a metadata URL whose next fetch is due (idp_source.c). A fetch that
  * fails keeps the stored metadata; the IdP works on. */
 static void
-refresh_metadata(struct app *a)
+refresh_metadata(struct app *a, int *held)
 {
     struct store *s = app_store(a);
-    if (s == NULL)
+    if (!job_turn(a, s, "metadata", held))
         return;
     struct app_live *l = app_live_acquire(a);
     idp_refresh_due(s, l->conf.sp_metadata_ca_file);
@@ -229,7 +242,8 @@ main(int argc, char **argv)
              strcmp(app.conf.store_driver, "postgres") == 0 ? "postgres" : app.conf.store_path);
     bootstrap_hint(&app);
     unsigned ticks = 0;
-    prune(&app); /* retention applies from the start, not a minute later */
+    int prune_held = 0, metadata_held = 0; /* this node's turn at each periodic job */
+    prune(&app, &prune_held); /* retention applies from the start, not a minute later */
     for (;;) {
         struct timespec ts = {TICK_SECONDS, 0};
         int sig = sigtimedwait(&stop, NULL, &ts);
@@ -250,8 +264,8 @@ main(int argc, char **argv)
         }
         if (sig < 0 && errno == EAGAIN) {
             if (++ticks % (PRUNE_SECONDS / TICK_SECONDS) == 0)
-                prune(&app);
-            refresh_metadata(&app);
+                prune(&app, &prune_held);
+            refresh_metadata(&app, &metadata_held);
         }
     }
     if (app.conf.pid_file[0] != '\0')
