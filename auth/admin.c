@@ -77,10 +77,10 @@ admin_audit_json(const struct audit_row *r)
 {
     char at[32];
     clock_iso(r->at, at, sizeof at);
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)r->id, "at",
-                     at, "actor", r->actor, "actor_role", r->actor_role, "action", r->action,
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)r->id,
+                     "at", at, "actor", r->actor, "actor_role", r->actor_role, "action", r->action,
                      "target", r->target, "old", r->old_value, "new", r->new_value, "client",
-                     r->client_addr);
+                     r->client_addr, "node", r->node);
 }
 
 json_t *
@@ -88,14 +88,15 @@ admin_saml_log_json(const struct saml_log_row *r)
 {
     char at[32];
     clock_iso(r->at, at, sizeof at);
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:b}",
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:b, "
+                     "s:s}",
                      "id", (json_int_t)r->id, "at", at, "client", r->client_addr, "issuer",
                      r->issuer, "name_id", r->name_id, "in_response_to", r->in_response_to,
                      "assertion_id", r->assertion_id, "verdict", r->verdict, "reason", r->reason,
                      "detail", r->detail, "user_id", (json_int_t)r->user_id, "xml_size",
                      (json_int_t)r->xml_size, "xml_kept", r->xml_kept, "skew_seconds",
                      r->has_skew ? json_integer((json_int_t)r->skew_seconds) : json_null(), "test",
-                     r->test != 0);
+                     r->test != 0, "node", r->node);
 }
 
 json_t *

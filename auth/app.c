@@ -44,6 +44,7 @@ app_store(struct app *a)
         log_error("%s", err);
         return NULL;
     }
+    store_set_node(s, a->conf.node_name);
     pthread_setspecific(a->store_key, s);
     return s;
 }
@@ -572,6 +573,7 @@ app_init(struct app *a, const char *conf_path, unsigned parts, char *err, size_t
         struct store *s = store_open(conf_store_location(&a->conf, loc, sizeof loc), err, errlen);
         if (s == NULL)
             return -1;
+        store_set_node(s, a->conf.node_name);
         pthread_setspecific(a->store_key, s);
         if (store_secret(s, "csrf_key", a->csrf_key, sizeof a->csrf_key) != 0) {
             snprintf(err, errlen, "%s: cannot read or create the CSRF key",

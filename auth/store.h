@@ -72,6 +72,7 @@ struct audit_row {
     char old_value[512];
     char new_value[512];
     char client_addr[64];
+    char node[64]; /* the node that wrote it (store_set_node); "" before there were nodes */
 };
 
 struct lockout_row {
@@ -92,11 +93,32 @@ void store_close(struct store *s);
 void store_shutdown(void);
 /* "sqlite" or "postgres". */
 const char *store_driver_name(const struct store *s);
+/* The node name ([server] node_name) this connection writes into each SAML log and audit row
+ * it appends (copied; cut at 63 bytes). Unset: "". */
+void store_set_node(struct store *s, const char *node);
 /* For periodic jobs that one node at a time should run (pruning, metadata refresh): 1 when
  * this connection holds the job's lock now (held until the connection closes; a second call by
  * the holder answers 1 again), 0 when another node holds it, -1 on error. SQLite (one node):
  * always 1. */
 int store_try_job_lock(struct store *s, const char *job);
+
+/* One table copied by store_copy: rows read from the source and found in the target, the
+ * source's checksum (hex SHA-256, order-free), and whether the target's is the same. */
+struct store_copy_table {
+    char name[64];
+    long long rows, rows_copied;
+    char sha256[65];
+    int same;
+};
+/* Copies every table of `from` (any driver) into `to` (PostgreSQL, the same schema version,
+ * every table empty), all in one transaction on `to`, holding `from`'s write turn meanwhile so
+ * the copy is of one state; then compares each table's row count and checksum. each() is called
+ * per table (non-zero stops, nothing committed). 0 committed; 1 refused, `to` is not empty;
+ * -1 error (nothing committed); err says why. Once per pair of connections: close both after
+ * (their statement caches hold addresses of texts it made and freed). */
+int store_copy(struct store *from, struct store *to,
+               int (*each)(const struct store_copy_table *, void *), void *ctx, char *err,
+               size_t errlen);
 
 /* Schema version after migrations. */
 int store_schema_version(struct store *s);
@@ -354,6 +376,7 @@ struct saml_log_row {
     int has_skew;       /* the response's IssueInstant was read from a verified response */
     long long skew_seconds; /* IssueInstant minus our clock at receipt (+: the IdP is ahead) */
     int test;               /* a test sign-in (no session, no user): see saml_test_row */
+    char node[64];          /* the node that wrote it (store_set_node); "" before nodes */
 };
 
 /* Appends a row; *id_out receives its id (the reference shown to the person): unique, and

@@ -107,6 +107,12 @@ store_driver_name(const struct store *s)
     return s->drv->name;
 }
 
+void
+store_set_node(struct store *s, const char *node)
+{
+    snprintf(s->node, sizeof s->node, "%s", node ? node : "");
+}
+
 int
 store_schema_version(struct store *s)
 {

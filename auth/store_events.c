@@ -14,7 +14,7 @@ int
 store_audit_append(struct store *s, const struct audit_row *r)
 {
     static const char q[] = "INSERT INTO audit (at, actor, actor_role, action, target, old_value, "
-                            "new_value, client_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+                            "new_value, client_addr, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
     struct db_stmt *st = db_stmt(s, q);
     if (st == NULL)
         return -1;
@@ -26,6 +26,7 @@ store_audit_append(struct store *s, const struct audit_row *r)
     db_bind_text(st, 6, r->old_value);
     db_bind_text(st, 7, r->new_value);
     db_bind_text(st, 8, r->client_addr);
+    db_bind_text(st, 9, s->node);
     return db_exec(st);
 }
 
@@ -35,7 +36,7 @@ store_audit_list(struct store *s, const struct audit_filter *f,
 {
     static const char q[] =
         "SELECT id, at, actor, actor_role, action, target, old_value, new_value, "
-        "client_addr FROM audit WHERE (? = '' OR action = ?) AND "
+        "client_addr, node FROM audit WHERE (? = '' OR action = ?) AND "
         "(? = '' OR actor = ?) AND (? = '' OR target = ?) AND at >= ? "
         "ORDER BY id DESC LIMIT ?";
     struct db_stmt *st = db_stmt(s, q);
@@ -61,6 +62,7 @@ store_audit_list(struct store *s, const struct audit_filter *f,
         db_text(st, 6, r.old_value, sizeof r.old_value);
         db_text(st, 7, r.new_value, sizeof r.new_value);
         db_text(st, 8, r.client_addr, sizeof r.client_addr);
+        db_text(st, 9, r.node, sizeof r.node);
         if (cb(&r, ctx) != 0) {
             rc = DB_DONE;
             break;

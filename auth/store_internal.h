@@ -77,6 +77,7 @@ struct store {
     const struct store_driver *drv;
     void *impl; /* the driver's connection state */
     int version;
+    char node[64]; /* store_set_node: stamped on the SAML log and audit rows it appends */
 };
 
 /* ---- the statement API (each a thin call into the driver) ---- */

@@ -11,7 +11,7 @@
 
 #define SAML_LOG_COLS                                                                              \
     "id, at, client_addr, issuer, name_id, in_response_to, assertion_id, verdict, reason, "        \
-    "detail, user_id, xml_size, xml_kept, skew_seconds, test"
+    "detail, user_id, xml_size, xml_kept, skew_seconds, test, node"
 
 /* ---- SAML ---- */
 
@@ -94,8 +94,8 @@ store_saml_log_append(struct store *s, const struct saml_log_row *r, long long *
     static const char q[] =
         "INSERT INTO saml_log (at, client_addr, issuer, name_id, in_response_to, "
         "assertion_id, verdict, reason, detail, user_id, xml, xml_size, "
-        "xml_kept, skew_seconds, test) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "RETURNING id";
+        "xml_kept, skew_seconds, test, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?) RETURNING id";
     struct db_stmt *st = db_stmt(s, q);
     if (st == NULL)
         return -1;
@@ -120,6 +120,7 @@ store_saml_log_append(struct store *s, const struct saml_log_row *r, long long *
     else
         db_bind_null(st, 14);
     db_bind_int(st, 15, r->test != 0);
+    db_bind_text(st, 16, s->node);
     int rc = db_step(st);
     if (rc == DB_ROW && id_out != NULL)
         *id_out = db_int(st, 0);
@@ -147,6 +148,7 @@ read_saml_log(struct db_stmt *st, struct saml_log_row *r)
     r->has_skew = db_str(st, 13) != NULL;
     r->skew_seconds = r->has_skew ? db_int(st, 13) : 0;
     r->test = (int)db_int(st, 14);
+    db_text(st, 15, r->node, sizeof r->node);
 }
 
 int
@@ -189,7 +191,7 @@ store_saml_log_get(struct store *s, long long id, struct saml_log_row *out)
     int rc = db_step(st), ret = -1;
     if (rc == DB_ROW) {
         read_saml_log(st, out);
-        const char *x = db_str(st, 15);
+        const char *x = db_str(st, 16);
         out->xml = x ? strdup(x) : NULL;
         ret = 0;
     } else if (rc == DB_DONE) {

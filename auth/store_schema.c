@@ -368,6 +368,10 @@ const struct store_migration store_migrations[] = {
      .pg = "ALTER TABLE users DROP CONSTRAINT users_role_check;"
            "ALTER TABLE idps DROP CONSTRAINT idps_default_role_check;"
            "ALTER TABLE idp_group_roles DROP CONSTRAINT idp_group_roles_role_check;"},
+    /* 15: which node ([server] node_name) wrote each SAML log and audit row, when several
+     * share one database ('' for the rows from before) */
+    {.sql = "ALTER TABLE saml_log ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+            "ALTER TABLE audit ADD COLUMN node TEXT NOT NULL DEFAULT '';"},
 };
 
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];
