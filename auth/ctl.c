@@ -87,7 +87,8 @@ static const char usage_text[] =
     "          (--permission P may repeat; \"*\" is every permission a role may hold)\n"
     "  role remove NAME | role list [--json]\n"
     "  access check URL [--user E] [--groups a,b] [--mfa]\n"
-    "  config reload\n";
+    "  config reload\n"
+    "  store migrate --from sqlite:PATH --to postgres:CONNINFO   (into an empty database)\n";
 
 /* The data key, for the commands that open sealed secrets (not loaded otherwise: with a token,
  * each unwrap is a use of the customer's key, audited). */
@@ -1491,6 +1492,80 @@ cmd_config(struct ctl *c, int argc, char **argv)
     return 0;
 }
 
+/* ---- store migrate ---- */
+
+static int
+print_copied(const struct store_copy_table *t, void *ctx)
+{
+    (void)ctx;
+    printf("  %-22s %8lld rows  sha256 %.16s...  same in the target\n", t->name, t->rows,
+           t->sha256);
+    return 0;
+}
+
+/* store migrate --from sqlite:PATH --to postgres:CONNINFO: every table of a SQLite store into
+ * an empty PostgreSQL database, verified by row counts and checksums. The wrapped data key moves
+ * with the rows: the same master key (or token) opens it on the other side. */
+static int
+cmd_store(const char *conf_path, int argc, char **argv)
+{
+    const char *from = NULL, *to = NULL;
+    if (argc < 1 || strcmp(argv[0], "migrate") != 0)
+        return usage();
+    for (int k = 1; k < argc; k++) {
+        if (strcmp(argv[k], "--from") == 0 && k + 1 < argc)
+            from = argv[++k];
+        else if (strcmp(argv[k], "--to") == 0 && k + 1 < argc)
+            to = argv[++k];
+        else
+            return usage();
+    }
+    if (from == NULL || to == NULL)
+        return usage();
+    if (strncmp(from, "sqlite:", 7) != 0 || from[7] == '\0')
+        return refused("--from must be sqlite:PATH (the SQLite store to move)");
+    if (strncmp(to, "postgres:", 9) != 0 || to[9] == '\0')
+        return refused("--to must be postgres:CONNINFO (an empty PostgreSQL database)");
+    /* Opening a SQLite path creates it: a typo must not migrate an empty new store. */
+    if (access(from + 7, R_OK | W_OK) != 0) {
+        fprintf(stderr, "gatehousectl: %s: cannot open: %s\n", from + 7, strerror(errno));
+        return 1;
+    }
+    char err[1024];
+    struct store *src = store_open(from, err, sizeof err);
+    if (src == NULL) {
+        fprintf(stderr, "gatehousectl: %s: %s\n", from + 7, err);
+        return 1;
+    }
+    struct store *dst = store_open(to, err, sizeof err);
+    if (dst == NULL) {
+        store_close(src);
+        fprintf(stderr, "gatehousectl: the PostgreSQL store cannot be opened: %s\n", err);
+        return 1;
+    }
+    printf("copying %s into PostgreSQL (schema version %d):\n", from + 7,
+           store_schema_version(src));
+    int rc = store_copy(src, dst, print_copied, NULL, err, sizeof err);
+    store_close(dst);
+    store_close(src);
+    store_shutdown();
+    if (rc != 0) {
+        fprintf(stderr, "gatehousectl: %s%s\n", err,
+                rc == 1 ? " (refused: migrate into a new, empty database)"
+                        : "; nothing was committed to the target");
+        return 1;
+    }
+    printf("done: every row copied, counts and checksums agree.\n"
+           "next, in %s (and on every node):\n"
+           "  [store]\n  driver = postgres\n  conninfo = %s\n"
+           "keep [secrets] as it is (the same master key file or token on every node: the data "
+           "key moved wrapped under it) and the same [sp] key and certificate files; then "
+           "restart. Writes the SQLite store takes from now on are not moved: stop the server "
+           "before migrating, or migrate again into a fresh database.\n",
+           conf_path, to + 9);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1502,6 +1577,9 @@ main(int argc, char **argv)
     }
     if (i >= argc || strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
         return usage();
+    /* Before the configured store is opened: this command names its two stores itself. */
+    if (strcmp(argv[i], "store") == 0)
+        return cmd_store(conf_path, argc - i - 1, argv + i + 1);
     static struct ctl c;
     char err[1024];
     log_set_level(LOG_LEVEL_WARN);
