@@ -175,6 +175,7 @@ bench: test-deps
 	@if [ "$$BENCH_ONLY" != idpscale ]; then $(PYTHON) tests/bench/bench.py; fi
 	@if [ "$$BENCH_ONLY" != idpscale ]; then $(PYTHON) tests/bench/bench_verify.py; fi
 	@if [ -z "$$BENCH_ONLY" ] || [ "$$BENCH_ONLY" = idpscale ]; then $(PYTHON) tests/bench/bench_idpscale.py; fi
+	@if [ -z "$$BENCH_ONLY" ] || [ "$$BENCH_ONLY" = nodes ]; then $(PYTHON) tests/bench/bench_nodes.py; fi
 
 build/bench/bench_argon2 build/bench/bench_acs build/bench/bench_secrets: build/bench/%: tests/bench/%.c build/libgh.a
 	@mkdir -p $(dir $@)
