@@ -111,7 +111,8 @@ struct store_copy_table {
     int same;
 };
 /* Copies every table of `from` (any driver) into `to` (PostgreSQL, the same schema version,
- * every table empty), all in one transaction on `to`, holding `from`'s write turn meanwhile so
+ * never used: no users, audit or secrets rows; rows its migrations seeded are replaced by the
+ * source's), all in one transaction on `to`, holding `from`'s write turn meanwhile so
  * the copy is of one state; then compares each table's row count and checksum. each() is called
  * per table (non-zero stops, nothing committed). 0 committed; 1 refused, `to` is not empty;
  * -1 error (nothing committed); err says why. Once per pair of connections: close both after

@@ -205,8 +205,18 @@ one_int(struct store *s, const char *sql, long long *n)
     return 0;
 }
 
-/* One table: refused when the target has rows; copied; its identity moved past the copied ids;
- * compared. 0, 1 (not empty), -1 with err. */
+/* Tables whose rows say the target is in use: every Gatehouse process that opened a store wrote
+ * its CSRF key into secrets, and people and changes are in users and audit. Other tables may hold
+ * the rows a migration seeds (the built-in roles): those are replaced by the source's. */
+static int
+marks_use(const char *table)
+{
+    return strcmp(table, "secrets") == 0 || strcmp(table, "users") == 0 ||
+           strcmp(table, "audit") == 0;
+}
+
+/* One table: refused when it shows the target in use; emptied of seeded rows; copied; its
+ * identity moved past the copied ids; compared. 0, 1 (in use), -1 with err. */
 static int
 copy_table(struct store *from, struct store *to, struct texts *tx, const struct table *t,
            struct store_copy_table *out, char *err, size_t errlen)
@@ -215,6 +225,7 @@ copy_table(struct store *from, struct store *to, struct texts *tx, const struct 
     const char *sel_from = textf(tx, "SELECT %s FROM \"%s\"", t->cols, t->name);
     const char *sel_to = textf(tx, "SELECT %s FROM \"%s\"", t->cols, t->name);
     const char *count = textf(tx, "SELECT count(*) FROM \"%s\"", t->name);
+    const char *clear = textf(tx, "DELETE FROM \"%s\"", t->name);
     const char *insert =
         textf(tx, "INSERT INTO \"%s\" (%s) VALUES (%s)", t->name, t->cols, t->params);
     const char *advance = t->identity[0] == '\0'
@@ -226,14 +237,19 @@ copy_table(struct store *from, struct store *to, struct texts *tx, const struct 
     memset(out, 0, sizeof *out);
     snprintf(out->name, sizeof out->name, "%s", t->name);
     long long n = 0;
-    if (sel_from == NULL || sel_to == NULL || insert == NULL || advance == NULL ||
+    if (sel_from == NULL || sel_to == NULL || insert == NULL || advance == NULL || clear == NULL ||
         one_int(to, count, &n) != 0) {
         snprintf(err, errlen, "%s: the target cannot be read", t->name);
         return -1;
     }
-    if (n > 0) {
+    if (n > 0 && marks_use(t->name)) {
         snprintf(err, errlen, "the target is not empty: its table %s has %lld rows", t->name, n);
         return 1;
+    }
+    struct db_stmt *st = n > 0 ? db_stmt(to, clear) : NULL;
+    if (n > 0 && (st == NULL || db_exec(st) != 0)) {
+        snprintf(err, errlen, "%s: the rows its migration seeded could not be replaced", t->name);
+        return -1;
     }
     if (copy_rows(from, to, sel_from, insert, t->ncols) != 0) {
         snprintf(err, errlen, "%s: a row could not be copied", t->name);

@@ -12,7 +12,7 @@ from samlidp import MiniIdP
 from test_mfa import enrol, password_step, submit_code, totp
 
 TABLES = ["users", "sessions", "audit", "idps", "idp_domains", "saml_log", "data_keys", "totp",
-          "recovery_codes", "secrets", "settings"]
+          "recovery_codes", "secrets", "settings", "roles"]
 
 
 def migrate(server, *args):
@@ -36,6 +36,7 @@ def test_a_sqlite_deployment_moves_to_postgres_whole(make_server, pg_database, t
     assert requests.post(server.url("/saml/acs"), data={"SAMLResponse": b64},
                          allow_redirects=False, timeout=30).status_code == 303
     server.ctl("policy", "set", "lockout.max_failures", "4")
+    server.ctl("role", "add", "auditor", "--permission", "audit.view")  # beside the seeded three
     before = counts(server)
     assert all(before[t] > 0 for t in TABLES), before
     server.stop()
@@ -51,6 +52,8 @@ def test_a_sqlite_deployment_moves_to_postgres_whole(make_server, pg_database, t
     # The same rows on the other side.
     server.db = pg_database
     assert counts(server) == before
+    assert db_rows(server, "SELECT permissions FROM roles WHERE name = 'auditor'") == \
+        [("audit.view",)]
     # A second run finds the target in use and changes nothing.
     p = migrate(server, "--from", "sqlite:" + path, "--to", pg_database.location)
     assert p.returncode == 1 and "not empty" in p.stderr, p.stdout + p.stderr
