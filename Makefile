@@ -143,7 +143,7 @@ check: test
 # The end-to-end suite again with every server the harness makes on a fresh database of one
 # private PostgreSQL (tests/e2e/pg.py); tests about SQLite itself are skipped with their reason.
 test-postgres: test-deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all unit-bins
 	@mkdir -p test-artifacts
 	GATEHOUSE_TEST_STORE=postgres GATEHOUSE_BIN_DIR=$(CURDIR)/bin GATEHOUSE_TOP=$(CURDIR) \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider -rs --junitxml=test-artifacts/pytest-postgres.xml \

@@ -601,6 +601,15 @@ queue_response(struct req *r)
 {
     if (r->response == NULL)
         return;
+    /* The route's latency is taken here, before the answer leaves: once the client has it, it
+     * may read /metrics at once, before on_completed runs on this server's thread. */
+    if (r->route != NULL) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        metrics_observe(metrics_route_of(r->route->method, r->route->path),
+                        (double)(now.tv_sec - r->start.tv_sec) +
+                            (double)(now.tv_nsec - r->start.tv_nsec) / 1e9);
+    }
     MHD_queue_response(r->conn, (unsigned)r->status, r->response);
     MHD_destroy_response(r->response);
     r->response = NULL;
@@ -835,8 +844,6 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     clock_gettime(CLOCK_MONOTONIC, &end);
     double ms = (double)(end.tv_sec - r->start.tv_sec) * 1e3 +
                 (double)(end.tv_nsec - r->start.tv_nsec) / 1e6;
-    if (r->route != NULL)
-        metrics_observe(metrics_route_of(r->route->method, r->route->path), ms / 1e3);
     if (s->access_log) {
         log_info("access method=%s path=\"%s\" status=%d bytes=%zu ms=%.1f client=%s%s",
                  str_log_escape(r->arena, r->method, 16), str_log_escape(r->arena, r->path, 200),
